@@ -1,0 +1,161 @@
+# jetwire build.
+#
+# The layout drives the build, so adding a module or a program needs no edit here:
+#   lib/<mod>/*.c        -> objects of module <mod>, all archived into build/libjwcore.a
+#   lib/<mod> listed in PRODUCER_MODS also go into build/libjetwire.{a,so} (no DPDK)
+#   app/<prog>/*.c       -> build/<prog>   (jwpub links libjetwire.a only; the rest libjwcore.a)
+#   tests/<mod>/*.c      -> build/tests/test_<mod>   (cmocka, one binary per lib module)
+#   tests/fuzz/fuzz_*.c  -> build/fuzz/fuzz_*        (clang libFuzzer, see `make fuzz`)
+#   bench/<name>/*.c     -> build/bench/bench_<name>
+#
+# `make asan` builds the same tree with ASan+UBSan into build-asan/.
+
+BUILD    ?= build
+SAN      ?=
+CC       ?= cc
+PREFIX   ?= /usr/local
+
+# Modules that form the producer library: they must not include DPDK or liburcu headers.
+PRODUCER_MODS := common nats shm producer
+# Programs that link only the producer library.
+PRODUCER_APPS := jwpub
+
+PKGS := libdpdk liburcu-qsbr libnats
+
+# DPDK headers are included as system headers so that our strict warnings judge our code only.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed -e 's/-I/-isystem /g')
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wpointer-arith -Wwrite-strings -Wundef -Wold-style-definition -Wvla \
+        -Wmissing-declarations -Wnested-externs -Wcast-qual -Wno-unused-parameter \
+        -Wno-address-of-packed-member
+
+OPT := -O2 -g
+SANFLAGS :=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT := -O1 -g -fno-omit-frame-pointer $(SANFLAGS)
+endif
+
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS)
+LDFLAGS  += $(SANFLAGS) -pthread
+LDLIBS   += $(PKG_LIBS) -lrt -lm -lcrypto
+
+MODS       := $(notdir $(wildcard lib/*))
+APPS       := $(notdir $(wildcard app/*))
+TEST_MODS  := $(filter-out integration fuzz common data,$(notdir $(wildcard tests/*)))
+BENCHES    := $(notdir $(wildcard bench/*))
+
+# Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
+# rules, because a literal % there would be replaced by the stem.
+objs_in = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c))
+objs_of = $(call objs_in,lib/$(1))
+
+CORE_OBJS     := $(foreach m,$(MODS),$(call objs_of,$(m)))
+PRODUCER_OBJS := $(foreach m,$(filter $(PRODUCER_MODS),$(MODS)),$(call objs_of,$(m)))
+TEST_COMMON   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/common/*.c))
+
+APP_BINS   := $(addprefix $(BUILD)/,$(APPS))
+TEST_BINS  := $(addprefix $(BUILD)/tests/test_,$(TEST_MODS))
+BENCH_BINS := $(addprefix $(BUILD)/bench/bench_,$(BENCHES))
+
+.PHONY: all apps tests benches asan test run bench fuzz fuzz-build clean install deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/libjwcore.a $(BUILD)/libjetwire.a $(BUILD)/libjetwire.so $(BUILD)/jetwire.pc $(APP_BINS)
+apps: $(APP_BINS)
+tests: $(TEST_BINS)
+benches: $(BENCH_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libjwcore.a: $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libjetwire.a: $(PRODUCER_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libjetwire.so: $(PRODUCER_OBJS)
+	$(CC) -shared -Wl,-soname,libjetwire.so.0 $(LDFLAGS) -o $@ $^ -lrt -pthread
+
+$(BUILD)/jetwire.pc: scripts/jetwire.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+# One explicit link rule per program, test and benchmark (generated, so the layout is the list).
+define app_rule
+$(BUILD)/$(1): $(call objs_in,app/$(1)) $(BUILD)/libjwcore.a $(BUILD)/libjetwire.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+	  $(if $(filter $(1),$(PRODUCER_APPS)),$(BUILD)/libjetwire.a -lrt -lm,-Wl,--whole-archive $(BUILD)/libjwcore.a -Wl,--no-whole-archive $$(LDLIBS))
+endef
+define test_rule
+$(BUILD)/tests/test_$(1): $(call objs_in,tests/$(1)) $(TEST_COMMON) $(BUILD)/libjwcore.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) -Wl,--whole-archive $(BUILD)/libjwcore.a -Wl,--no-whole-archive $$(LDLIBS) -lcmocka
+endef
+define bench_rule
+$(BUILD)/bench/bench_$(1): $(call objs_in,bench/$(1)) $(BUILD)/libjwcore.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) -Wl,--whole-archive $(BUILD)/libjwcore.a -Wl,--no-whole-archive $$(LDLIBS) $$(BENCH_LIBS_$(1))
+endef
+$(foreach a,$(APPS),$(eval $(call app_rule,$(a))))
+$(foreach t,$(TEST_MODS),$(eval $(call test_rule,$(t))))
+$(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
+
+# librdkafka is only a benchmark baseline.
+BENCH_LIBS_producer := -lrdkafka
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 all tests
+
+# Fuzz targets: clang libFuzzer with ASan+UBSan, over the DPDK-free modules.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(foreach m,$(filter $(PRODUCER_MODS),$(MODS)),$(wildcard lib/$(m)/*.c))
+FUZZ_SECONDS ?= 60
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) -lrt -pthread
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BINS)
+
+deps:
+	scripts/deps.sh
+
+test: deps
+	$(MAKE) all tests benches fuzz-build
+	$(MAKE) asan
+	scripts/run-tests.sh
+
+run: deps
+	$(MAKE) all
+	scripts/run.sh
+
+bench: deps
+	$(MAKE) all benches
+	scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 include/jetwire.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(BUILD)/libjetwire.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/libjetwire.so $(DESTDIR)$(PREFIX)/lib/libjetwire.so.0
+	ln -sf libjetwire.so.0 $(DESTDIR)$(PREFIX)/lib/libjetwire.so
+	install -m 0644 $(BUILD)/jetwire.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

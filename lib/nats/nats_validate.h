@@ -1,0 +1,36 @@
+/* Validation of what producers hand to jetwire before it reaches a ring.
+ * DPDK-free: used by the producer library, the TX lcores (re-validating shared memory,
+ * which is not trusted) and the fuzz targets.
+ */
+#ifndef JW_NATS_VALIDATE_H
+#define JW_NATS_VALIDATE_H
+
+#include <stddef.h>
+
+/* Longest subject jetwire accepts. nats-server has no hard limit, but the control line of
+ * an HPUB (subject, reply, two lengths) must fit the server's 4096-byte control-line limit
+ * with room for jetwire's reply subject. */
+#define NATS_SUBJECT_MAX 512
+
+/* Longest header block a producer may supply (NATS/1.0 line, headers, blank line). */
+#define NATS_HDR_MAX 4096
+
+/* Checks a publish subject of len bytes (not NUL-terminated).
+ * Accepts dot-separated non-empty tokens of printable bytes.
+ * Rejects, with -EINVAL: an empty subject; an empty token (leading, trailing or double dot);
+ * space, tab, CR, LF or any other control byte or DEL (they would break the control line);
+ * a token that is exactly "*" or ">" (wildcards are for subscribing, not publishing).
+ * Rejects with -E2BIG a subject longer than NATS_SUBJECT_MAX.
+ * Returns 0 when the subject may be published. */
+int nats_subject_check(const char *subject, size_t len);
+
+/* Checks a caller-supplied header block of len bytes.
+ * Accepts "NATS/1.0\r\n" followed by zero or more "Name: value\r\n" lines and a final
+ * "\r\n". A name is 1..n bytes of printable ASCII without ':' or space; a value may be
+ * empty and holds no CR or LF (those would let a producer inject protocol lines).
+ * A status or description on the first line is rejected: producers do not send statuses.
+ * Rejects with -EINVAL anything else, with -E2BIG a block over NATS_HDR_MAX.
+ * len == 0 (no header block) is accepted. Returns 0 when valid. */
+int nats_hdr_check(const char *hdr, size_t len);
+
+#endif /* JW_NATS_VALIDATE_H */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every jetwire test and ends with `N passed, N failed`.
+#   1. unit tests: build-asan/tests/test_* (cmocka, ASan+UBSan), each test case counts;
+#   2. a short fuzz pass over build/fuzz/fuzz_* (FUZZ_SECONDS each, default 10);
+#   3. integration tests: tests/integration/*.sh against the real nats-server, each script
+#      counts once; they share the reference network, so they run one at a time.
+# Select with TESTS=<glob> (matched against the test's name), e.g. TESTS='*tcp*'.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0; failed=0; failures=()
+sel=${TESTS:-*}
+logdir=build/test-logs; mkdir -p "$logdir"
+
+count() { # name rc
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+for t in build-asan/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t"); [[ $name == $sel ]] || continue
+  echo "== unit: $name"
+  out=$(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+        timeout 600 "$t" 2>&1); rc=$?
+  echo "$out" > "$logdir/$name.log"
+  p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+  f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | awk '{s+=$1} END {print s+0}')
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crash, sanitizer report or timeout
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" -gt 0 ] && { failures+=("$name"); echo "$out" | tail -40; }
+  echo "   $p passed, $f failed"
+done
+
+for fz in build/fuzz/fuzz_*; do
+  [ -x "$fz" ] || continue
+  name=$(basename "$fz"); [[ $name == $sel ]] || continue
+  echo "== fuzz: $name (${FUZZ_SECONDS:-10}s)"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh "$fz" > "$logdir/$name.log" 2>&1; rc=$?
+  [ $rc -ne 0 ] && tail -30 "$logdir/$name.log"
+  count "$name" $rc
+done
+
+for it in tests/integration/*.sh; do
+  [ -f "$it" ] || continue
+  name=$(basename "$it" .sh); [[ $name == $sel ]] || continue
+  echo "== integration: $name"
+  start=$(date +%s)
+  flock /run/jw-testnet.lock timeout 900 bash "$it" > "$logdir/$name.log" 2>&1; rc=$?
+  echo "   rc=$rc in $(( $(date +%s) - start ))s"
+  [ $rc -ne 0 ] && tail -40 "$logdir/$name.log"
+  count "$name" $rc
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
