@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "nats/nats_validate.h"
+#include "nats_tests.h"
 
 #define SUBJ(s) nats_subject_check((s), strlen(s))
 #define HDR(s)  nats_hdr_check((s), strlen(s))
@@ -69,7 +70,7 @@ hdr_rejects_invalid(void **state)
 }
 
 int
-main(void)
+run_validate_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(subject_accepts_valid),
@@ -77,5 +78,5 @@ main(void)
 		cmocka_unit_test(hdr_accepts_valid),
 		cmocka_unit_test(hdr_rejects_invalid),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("nats_validate", tests, NULL, NULL);
 }

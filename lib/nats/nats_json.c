@@ -1,0 +1,282 @@
+#include "nats/nats_json.h"
+
+static int
+hex4(const char *p, const char *end, uint32_t *v)
+{
+	uint32_t acc = 0;
+
+	if (end - p < 4)
+		return -EPROTO;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		uint32_t d;
+
+		if (c >= '0' && c <= '9')
+			d = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (uint32_t)(c - 'A' + 10);
+		else
+			return -EPROTO;
+		acc = acc << 4 | d;
+	}
+	*v = acc;
+	return 0;
+}
+
+/* Appends byte c to dst at *n, within cap-1 (room for the NUL). Returns false when full. */
+static inline bool
+put(char *dst, size_t cap, size_t *n, char c)
+{
+	if (*n + 1 >= cap)
+		return false;
+	dst[(*n)++] = c;
+	return true;
+}
+
+int
+nats_json_string(struct nats_json *j, char *dst, size_t cap, size_t *out_len, bool trunc,
+		 bool *truncated)
+{
+	size_t n = 0;
+	bool cut = false;
+
+	if (nats_json_expect(j, '"') != 0)
+		return -EPROTO;
+	while (j->p < j->end) {
+		unsigned char c = (unsigned char)*j->p++;
+		char buf[4];
+		size_t bl = 1;
+
+		if (c == '"') {
+			if (cap > 0)
+				dst[n] = '\0';
+			if (out_len != NULL)
+				*out_len = n;
+			if (truncated != NULL)
+				*truncated = cut;
+			return 0;
+		}
+		if (c < 0x20)
+			return -EPROTO;
+		buf[0] = (char)c;
+		if (c == '\\') {
+			uint32_t cp;
+
+			if (j->p >= j->end)
+				return -EPROTO;
+			switch (*j->p++) {
+			case '"': buf[0] = '"'; break;
+			case '\\': buf[0] = '\\'; break;
+			case '/': buf[0] = '/'; break;
+			case 'b': buf[0] = '\b'; break;
+			case 'f': buf[0] = '\f'; break;
+			case 'n': buf[0] = '\n'; break;
+			case 'r': buf[0] = '\r'; break;
+			case 't': buf[0] = '\t'; break;
+			case 'u':
+				if (hex4(j->p, j->end, &cp) != 0)
+					return -EPROTO;
+				j->p += 4;
+				if (cp >= 0xDC00 && cp <= 0xDFFF)
+					return -EPROTO; /* lone low surrogate */
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					uint32_t lo;
+
+					if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+					    hex4(j->p + 2, j->end, &lo) != 0 || lo < 0xDC00 ||
+					    lo > 0xDFFF)
+						return -EPROTO;
+					j->p += 6;
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				}
+				if (cp < 0x80) {
+					buf[0] = (char)cp;
+				} else if (cp < 0x800) {
+					buf[0] = (char)(0xC0 | (cp >> 6));
+					buf[1] = (char)(0x80 | (cp & 0x3F));
+					bl = 2;
+				} else if (cp < 0x10000) {
+					buf[0] = (char)(0xE0 | (cp >> 12));
+					buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+					buf[2] = (char)(0x80 | (cp & 0x3F));
+					bl = 3;
+				} else {
+					buf[0] = (char)(0xF0 | (cp >> 18));
+					buf[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+					buf[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+					buf[3] = (char)(0x80 | (cp & 0x3F));
+					bl = 4;
+				}
+				break;
+			default:
+				return -EPROTO;
+			}
+		}
+		for (size_t i = 0; i < bl; i++) {
+			if (cap == 0 && dst == NULL)
+				continue; /* validation only */
+			if (!put(dst, cap, &n, buf[i])) {
+				if (!trunc)
+					return -E2BIG;
+				cut = true;
+			}
+		}
+	}
+	return -EPROTO;
+}
+
+int
+nats_json_i64(struct nats_json *j, int64_t *v)
+{
+	bool neg = false;
+	uint64_t mag;
+	int rc;
+
+	nats_json_ws(j);
+	if (j->p < j->end && *j->p == '-') {
+		neg = true;
+		j->p++;
+		if (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
+			return -EPROTO; /* "- 1" */
+	}
+	rc = nats_json_u64(j, &mag);
+	if (rc != 0)
+		return rc;
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1)
+			return -ERANGE;
+		*v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX)
+			return -ERANGE;
+		*v = (int64_t)mag;
+	}
+	return 0;
+}
+
+static bool
+literal(struct nats_json *j, const char *lit, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+int
+nats_json_bool(struct nats_json *j, bool *v)
+{
+	nats_json_ws(j);
+	if (literal(j, "true", 4)) {
+		*v = true;
+		return 0;
+	}
+	if (literal(j, "false", 5)) {
+		*v = false;
+		return 0;
+	}
+	return -EPROTO;
+}
+
+bool
+nats_json_null(struct nats_json *j)
+{
+	nats_json_ws(j);
+	return literal(j, "null", 4);
+}
+
+/* Skips a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+skip_number(struct nats_json *j)
+{
+	const char *s;
+
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	s = j->p;
+	while (j->p < j->end && (unsigned)(*j->p - '0') < 10)
+		j->p++;
+	if (j->p == s || (j->p - s > 1 && *s == '0'))
+		return -EPROTO;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		s = j->p;
+		while (j->p < j->end && (unsigned)(*j->p - '0') < 10)
+			j->p++;
+		if (j->p == s)
+			return -EPROTO;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		s = j->p;
+		while (j->p < j->end && (unsigned)(*j->p - '0') < 10)
+			j->p++;
+		if (j->p == s)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+static int
+skip_depth(struct nats_json *j, int depth)
+{
+	int c = nats_json_peek(j);
+	const char *k;
+	size_t kl;
+	bool esc;
+
+	if (depth > NATS_JSON_DEPTH_MAX)
+		return -EPROTO;
+	switch (c) {
+	case '"':
+		return nats_json_raw_string(j, &k, &kl, &esc);
+	case '{': {
+		bool first = true;
+		int rc;
+
+		j->p++;
+		while ((rc = nats_json_next_key(j, first, &k, &kl, &esc)) == 1) {
+			first = false;
+			if (skip_depth(j, depth + 1) != 0)
+				return -EPROTO;
+		}
+		return rc;
+	}
+	case '[':
+		j->p++;
+		if (nats_json_peek(j) == ']') {
+			j->p++;
+			return 0;
+		}
+		for (;;) {
+			if (skip_depth(j, depth + 1) != 0)
+				return -EPROTO;
+			c = nats_json_peek(j);
+			if (c != ']' && c != ',')
+				return -EPROTO;
+			j->p++;
+			if (c == ']')
+				return 0;
+		}
+	case 't':
+		return literal(j, "true", 4) ? 0 : -EPROTO;
+	case 'f':
+		return literal(j, "false", 5) ? 0 : -EPROTO;
+	case 'n':
+		return literal(j, "null", 4) ? 0 : -EPROTO;
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return skip_number(j);
+		return -EPROTO;
+	}
+}
+
+int
+nats_json_skip_value(struct nats_json *j)
+{
+	return skip_depth(j, 0);
+}

@@ -1,0 +1,181 @@
+/* Minimal JSON scanning for the small, flat documents NATS servers send (PubAcks, INFO).
+ * Internal to lib/nats: the PubAck and INFO parsers are built on it. DPDK-free.
+ *
+ * A scanner walks a byte range [p, end) and never reads outside it. Each call returns 0 and
+ * advances the cursor, or a negative code and leaves the cursor unspecified:
+ *   -EPROTO  the bytes are not JSON of the expected kind (malformed, wrong type);
+ *   -E2BIG   a string does not fit the caller's buffer;
+ *   -ERANGE  a number does not fit the requested integer type.
+ * Values the caller does not care about are skipped with nats_json_skip_value(), which still
+ * checks that they are well-formed JSON, to a nesting depth of NATS_JSON_DEPTH_MAX.
+ */
+#ifndef JW_NATS_JSON_H
+#define JW_NATS_JSON_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Deepest nesting nats_json_skip_value() accepts; deeper documents are rejected (-EPROTO)
+ * rather than recursing without bound. */
+#define NATS_JSON_DEPTH_MAX 32
+
+struct nats_json {
+	const char *p;   /* next byte to read */
+	const char *end; /* one past the last byte */
+};
+
+static inline void
+nats_json_ws(struct nats_json *j)
+{
+	while (j->p < j->end &&
+	       (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Skips whitespace, then consumes byte c. -EPROTO when the next byte is something else. */
+static inline int
+nats_json_expect(struct nats_json *j, char c)
+{
+	nats_json_ws(j);
+	if (j->p >= j->end || *j->p != c)
+		return -EPROTO;
+	j->p++;
+	return 0;
+}
+
+/* Skips whitespace and returns the next byte without consuming it, or -1 at the end. */
+static inline int
+nats_json_peek(struct nats_json *j)
+{
+	nats_json_ws(j);
+	return j->p < j->end ? (unsigned char)*j->p : -1;
+}
+
+/* Reads a JSON string (cursor on or before its opening quote, whitespace skipped) and
+ * stores its decoded bytes (escapes resolved, \uXXXX as UTF-8) into dst[0..cap), NUL
+ * terminated, with the decoded length in *out_len.
+ * trunc == false: a string longer than cap-1 is -E2BIG. trunc == true: it is cut at cap-1
+ * bytes (possibly inside a UTF-8 sequence) and *truncated is set.
+ * dst may be NULL with cap 0 to only validate. Raw control bytes, bad escapes and lone
+ * surrogates are -EPROTO. */
+int nats_json_string(struct nats_json *j, char *dst, size_t cap, size_t *out_len, bool trunc,
+		     bool *truncated);
+
+/* Reads a JSON string and only returns the raw bytes between its quotes (escapes not
+ * resolved) through raw and raw_len, and whether it contained a backslash. Used for keys. */
+static inline int
+nats_json_raw_string(struct nats_json *j, const char **raw, size_t *raw_len, bool *escaped)
+{
+	const char *s;
+	bool esc = false;
+
+	if (nats_json_expect(j, '"') != 0)
+		return -EPROTO;
+	s = j->p;
+	while (j->p < j->end) {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c == '"') {
+			*raw = s;
+			*raw_len = (size_t)(j->p - s);
+			*escaped = esc;
+			j->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -EPROTO;
+		if (c == '\\') {
+			esc = true;
+			j->p++;
+			if (j->p >= j->end)
+				return -EPROTO;
+		}
+		j->p++;
+	}
+	return -EPROTO;
+}
+
+/* Reads a non-negative JSON integer (no sign, fraction or exponent) into *v.
+ * -EPROTO for anything else that is a number or not a number, -ERANGE above UINT64_MAX. */
+static inline int
+nats_json_u64(struct nats_json *j, uint64_t *v)
+{
+	uint64_t acc = 0;
+	const char *s;
+
+	nats_json_ws(j);
+	s = j->p;
+	while (j->p < j->end && (unsigned)(*j->p - '0') < 10) {
+		unsigned d = (unsigned)(*j->p - '0');
+
+		if (acc > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		acc = acc * 10 + d;
+		j->p++;
+	}
+	if (j->p == s || (j->p - s > 1 && *s == '0'))
+		return -EPROTO;
+	if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
+		return -EPROTO;
+	*v = acc;
+	return 0;
+}
+
+/* Reads a JSON integer with optional minus sign into *v; -ERANGE outside int64_t. */
+int nats_json_i64(struct nats_json *j, int64_t *v);
+
+/* Reads true or false. -EPROTO for anything else (including null). */
+int nats_json_bool(struct nats_json *j, bool *v);
+
+/* Consumes the literal null if it comes next and returns true; otherwise consumes nothing. */
+bool nats_json_null(struct nats_json *j);
+
+/* Skips one well-formed JSON value of any type. */
+int nats_json_skip_value(struct nats_json *j);
+
+/* Reads the key of the next object member and its ':' separator, after '{' or ','.
+ * Returns 1 with the raw key, 0 when the object closes ('}' consumed), or -EPROTO.
+ * first: true right after '{' (then no ',' precedes the key). */
+static inline int
+nats_json_next_key(struct nats_json *j, bool first, const char **key, size_t *key_len,
+		   bool *escaped)
+{
+	int c = nats_json_peek(j);
+
+	if (c == '}') {
+		j->p++;
+		return 0;
+	}
+	if (!first) {
+		if (c != ',')
+			return -EPROTO;
+		j->p++;
+	}
+	if (nats_json_raw_string(j, key, key_len, escaped) != 0)
+		return -EPROTO;
+	if (nats_json_expect(j, ':') != 0)
+		return -EPROTO;
+	return 1;
+}
+
+/* True when the raw key (unescaped) equals the NUL-terminated name. */
+static inline bool
+nats_json_key_is(const char *key, size_t key_len, bool escaped, const char *name, size_t name_len)
+{
+	return !escaped && key_len == name_len && memcmp(key, name, name_len) == 0;
+}
+
+#define NATS_JSON_KEY_IS(k, kl, esc, lit) nats_json_key_is((k), (kl), (esc), lit, sizeof(lit) - 1)
+
+/* Checks that only whitespace remains. */
+static inline int
+nats_json_end(struct nats_json *j)
+{
+	nats_json_ws(j);
+	return j->p == j->end ? 0 : -EPROTO;
+}
+
+#endif /* JW_NATS_JSON_H */

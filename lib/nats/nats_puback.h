@@ -1,0 +1,49 @@
+/* JetStream PubAck parser. DPDK-free, no allocation.
+ *
+ * A PubAck is the JSON payload JetStream sends to a publish's reply subject:
+ *   {"stream":"S","seq":N}  optionally with "duplicate":true and "domain":"D"
+ *   {"error":{"code":C,"err_code":E,"description":"..."}}  (optionally beside "stream")
+ * Whitespace may appear anywhere JSON allows it; unknown members are skipped (objects,
+ * arrays, strings with escapes, numbers, literals), after checking they are well-formed.
+ * Member names are compared as written: a name spelled with escapes counts as unknown.
+ * A member that appears twice: the last one wins. null for a known member = absent.
+ */
+#ifndef JW_NATS_PUBACK_H
+#define JW_NATS_PUBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest stream name and domain stored (JetStream limits names to 255 bytes and jetwire
+ * reports them to producers); longer ones make the ack malformed (-E2BIG). */
+#define NATS_PUBACK_STREAM_MAX 255
+#define NATS_PUBACK_DOMAIN_MAX 255
+/* Longest error description stored; a longer one is cut (desc_truncated set). */
+#define NATS_PUBACK_DESC_MAX 255
+
+struct nats_puback {
+	bool is_error;		/* an "error" member was present: code/err_code/description */
+	bool duplicate;		/* "duplicate": true */
+	bool desc_truncated;
+	uint64_t seq;		/* stream sequence ("seq") */
+	int32_t code;		/* error.code (HTTP-like, e.g. 503) */
+	int32_t err_code;	/* error.err_code (JetStream error code, e.g. 10060) */
+	uint16_t stream_len;
+	uint16_t domain_len;
+	uint16_t desc_len;
+	char stream[NATS_PUBACK_STREAM_MAX + 1];	/* NUL-terminated, unescaped */
+	char domain[NATS_PUBACK_DOMAIN_MAX + 1];
+	char description[NATS_PUBACK_DESC_MAX + 1];
+};
+
+/* Parses the PubAck JSON in json[0..len) into *out.
+ * Returns 0 for a success ack (is_error false, stream and seq present) or an error ack
+ * (is_error true, the error members that were present are set, absent ones are 0/empty).
+ * Returns -EPROTO for malformed JSON, a top level that is not one object, trailing bytes,
+ * wrong member types (e.g. "seq":"1", "seq":-1, "seq":1.5), or a success ack without
+ * "stream" or "seq"; -E2BIG for a stream or domain name over its limit; -ERANGE for a seq
+ * over UINT64_MAX or a code outside int32. *out is unspecified after an error. */
+int nats_puback_parse(const char *json, size_t len, struct nats_puback *out);
+
+#endif /* JW_NATS_PUBACK_H */
