@@ -1,0 +1,117 @@
+/* jetwire stats: types.
+ *
+ * Counter blocks are per lcore and have exactly one writer: the lcore that registered the
+ * block. The writer updates a counter with a relaxed atomic load of its own value followed
+ * by a relaxed atomic store (no read-modify-write instruction, no lock prefix, no contention:
+ * see stats_counters.h). Readers (the telemetry threads) load each field with a relaxed
+ * atomic load and sum over lcores. A reader may see a counter a few updates old, never a
+ * torn value (64-bit aligned loads and stores are single-copy atomic).
+ *
+ * Blocks are never freed while the process runs, so readers need no RCU to reach them.
+ * Everything the engine keeps elsewhere (connections, producer slots) is read through the
+ * view callbacks of stats_registry.h, inside an RCU read-side section.
+ *
+ * This header is DPDK-free and liburcu-free, so jwstat and unit tests use it directly.
+ */
+#ifndef JW_STATS_T_H
+#define JW_STATS_T_H
+
+#include <stdint.h>
+
+#include "common/jw_common.h"
+#include "stats/stats_hist-t.h"
+
+/* Most lcores a process registers (same as DPDK's RTE_MAX_LCORE in Debian's build). */
+#define JW_STATS_MAX_LCORES 128
+
+/* Why a publish ended as failed: the engine maps each final failure to one reason. */
+enum jw_stats_fail_reason {
+	JW_STATS_FAIL_NO_STREAM = 0, /* 503 status: no stream captures the subject */
+	JW_STATS_FAIL_PUBACK_ERROR,  /* PubAck carried {"error": ...} */
+	JW_STATS_FAIL_TIMEOUT,       /* no PubAck after the last allowed resend */
+	JW_STATS_FAIL_TOO_LARGE,     /* larger than the server's max_payload */
+	JW_STATS_FAIL_INVALID,       /* record failed validation on the TX lcore */
+	JW_STATS_FAIL_SHUTDOWN,      /* jetwire stopped before an outcome was final */
+	JW_STATS_FAIL_OTHER,
+	JW_STATS_FAIL__COUNT
+};
+
+/* What a registered lcore does. */
+enum jw_stats_lcore_role {
+	JW_STATS_ROLE_TX = 0,
+	JW_STATS_ROLE_CONTROL,
+	JW_STATS_ROLE_OTHER,
+	JW_STATS_ROLE__COUNT
+};
+
+/* Rejections at publish are counted by the producer library per slot and per code;
+ * index = -code of the JW_E* error (1..JW_STATS_REJECT_CODES-1), index 0 is unused. */
+#define JW_STATS_REJECT_CODES 16
+
+/* Message counters of one lcore. Written by that lcore only (see stats_counters.h). */
+struct jw_stats_msg_counters {
+	uint64_t accepted;   /* records taken from producer rings (TX lcore) */
+	uint64_t sent;       /* HPUB frames sent for the first time */
+	uint64_t acked;      /* final PubAcks, duplicates included */
+	uint64_t duplicate;  /* of acked: PubAcks with "duplicate": true */
+	uint64_t failed[JW_STATS_FAIL__COUNT];
+	uint64_t bytes;      /* payload bytes of first sends */
+	uint64_t wire_bytes; /* TCP payload bytes put on the wire, resends included */
+	uint64_t resends;    /* HPUB frames sent again (timeout, reconnect, restart) */
+	uint64_t reconnects; /* connections re-established */
+};
+
+/* Poll-loop counters of one lcore. Written by that lcore only. */
+struct jw_stats_loop_counters {
+	uint64_t loops;           /* iterations of the poll loop */
+	uint64_t busy_cycles;     /* TSC cycles of iterations that did work */
+	uint64_t idle_cycles;     /* TSC cycles of iterations that did none (sleep included) */
+	uint64_t bursts;          /* non-empty rx/tx bursts */
+	uint64_t mbufs_in_flight; /* gauge: mbufs this lcore holds (unacked TCP data, queues) */
+};
+
+/* One lcore's block. Cache-aligned and padded so two lcores never share a line. */
+struct jw_stats_lcore {
+	struct jw_stats_msg_counters msg;
+	struct jw_stats_loop_counters loop;
+	uint32_t lcore_id;
+	uint32_t role;   /* enum jw_stats_lcore_role */
+	struct jw_hist ack_latency_ns; /* PubAck arrival - first send, nanoseconds */
+	struct jw_hist ring_wait_ns;   /* first send - producer enqueue, nanoseconds */
+} jw_cache_aligned;
+
+/* A plain (non-atomic) copy a reader builds by summing or copying blocks. */
+struct jw_stats_totals {
+	struct jw_stats_msg_counters msg;
+	struct jw_stats_loop_counters loop;
+};
+
+/* Snapshot of one connection, filled by the engine's conns view. Strings NUL-terminated. */
+struct jw_stats_conn {
+	uint32_t id;
+	uint32_t lcore_id;      /* TX lcore that owns the connection */
+	char state[24];         /* e.g. "established", "connecting", "closed" */
+	char server[64];        /* "198.18.0.1:4222" */
+	uint32_t snd_una, snd_nxt, rcv_nxt; /* TCP sequence space (raw 32-bit) */
+	uint32_t cwnd_bytes;    /* congestion window */
+	uint32_t peer_wnd_bytes;/* peer's scaled receive window */
+	uint32_t srtt_us, rto_us;
+	uint64_t retransmits;   /* TCP segments retransmitted */
+	uint32_t js_window;     /* current JetStream window W */
+	uint32_t js_inflight;   /* publishes sent and not yet acked */
+	uint64_t acks;          /* PubAcks matched on this connection */
+	uint64_t reconnects;
+};
+
+/* Snapshot of one producer slot, filled by the shm helper's producers view. */
+struct jw_stats_producer {
+	uint32_t slot;
+	int32_t pid;               /* 0: slot free */
+	uint64_t published;        /* records accepted by jw_publish */
+	uint64_t ring_used;        /* records in the ring, pending outcome included */
+	uint64_t ring_size;        /* ring capacity in records */
+	uint64_t reports_pending;  /* delivery reports written but not yet read by the producer */
+	uint64_t rejected[JW_STATS_REJECT_CODES]; /* by -JW_E* code */
+};
+
+#endif /* JW_STATS_T_H */
