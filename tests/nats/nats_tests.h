@@ -5,5 +5,6 @@
 int run_validate_tests(void);
 int run_enc_tests(void);
 int run_puback_tests(void);
+int run_parser_tests(void);
 
 #endif

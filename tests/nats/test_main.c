@@ -15,5 +15,6 @@ main(void)
 	failed += run_validate_tests();
 	failed += run_enc_tests();
 	failed += run_puback_tests();
+	failed += run_parser_tests();
 	return failed ? 1 : 0;
 }
