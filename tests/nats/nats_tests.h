@@ -6,5 +6,6 @@ int run_validate_tests(void);
 int run_enc_tests(void);
 int run_puback_tests(void);
 int run_parser_tests(void);
+int run_cnats_equiv_tests(void);
 
 #endif

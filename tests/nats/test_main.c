@@ -16,5 +16,6 @@ main(void)
 	failed += run_enc_tests();
 	failed += run_puback_tests();
 	failed += run_parser_tests();
+	failed += run_cnats_equiv_tests();
 	return failed ? 1 : 0;
 }
