@@ -1,0 +1,60 @@
+#include <string.h>
+
+#include "producer/lat_hist.h"
+
+void
+jw_hist_init(struct jw_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+static uint64_t
+bucket_mid(unsigned b)
+{
+	unsigned e, sub;
+
+	if (b < JW_HIST_LINEAR)
+		return b;
+	e = (b - JW_HIST_LINEAR) / JW_HIST_SUB + 7u;
+	sub = (b - JW_HIST_LINEAR) % JW_HIST_SUB;
+	return ((uint64_t)(64u + sub) << (e - 6u)) + ((1ULL << (e - 6u)) >> 1);
+}
+
+uint64_t
+jw_hist_quantile(const struct jw_hist *h, double q)
+{
+	uint64_t rank, seen = 0;
+
+	if (h->count == 0)
+		return 0;
+	if (q <= 0)
+		return h->min;
+	if (q >= 1)
+		return h->max;
+	rank = (uint64_t)(q * (double)h->count);
+	if ((double)rank < q * (double)h->count || rank == 0)
+		rank++;
+	for (unsigned b = 0; b < JW_HIST_BUCKETS; b++) {
+		seen += h->b[b];
+		if (seen >= rank) {
+			uint64_t v = bucket_mid(b);
+			return v < h->min ? h->min : v > h->max ? h->max : v;
+		}
+	}
+	return h->max;
+}
+
+void
+jw_hist_merge(struct jw_hist *dst, const struct jw_hist *src)
+{
+	if (src->count == 0)
+		return;
+	if (dst->count == 0 || src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	dst->count += src->count;
+	dst->sum += src->sum;
+	for (unsigned b = 0; b < JW_HIST_BUCKETS; b++)
+		dst->b[b] += src->b[b];
+}
