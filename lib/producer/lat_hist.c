@@ -3,7 +3,7 @@
 #include "producer/lat_hist.h"
 
 void
-jw_hist_init(struct jw_hist *h)
+jw_lhist_init(struct jw_lhist *h)
 {
 	memset(h, 0, sizeof(*h));
 }
@@ -13,15 +13,15 @@ bucket_mid(unsigned b)
 {
 	unsigned e, sub;
 
-	if (b < JW_HIST_LINEAR)
+	if (b < JW_LHIST_LINEAR)
 		return b;
-	e = (b - JW_HIST_LINEAR) / JW_HIST_SUB + 7u;
-	sub = (b - JW_HIST_LINEAR) % JW_HIST_SUB;
+	e = (b - JW_LHIST_LINEAR) / JW_LHIST_SUB + 7u;
+	sub = (b - JW_LHIST_LINEAR) % JW_LHIST_SUB;
 	return ((uint64_t)(64u + sub) << (e - 6u)) + ((1ULL << (e - 6u)) >> 1);
 }
 
 uint64_t
-jw_hist_quantile(const struct jw_hist *h, double q)
+jw_lhist_quantile(const struct jw_lhist *h, double q)
 {
 	uint64_t rank, seen = 0;
 
@@ -34,7 +34,7 @@ jw_hist_quantile(const struct jw_hist *h, double q)
 	rank = (uint64_t)(q * (double)h->count);
 	if ((double)rank < q * (double)h->count || rank == 0)
 		rank++;
-	for (unsigned b = 0; b < JW_HIST_BUCKETS; b++) {
+	for (unsigned b = 0; b < JW_LHIST_BUCKETS; b++) {
 		seen += h->b[b];
 		if (seen >= rank) {
 			uint64_t v = bucket_mid(b);
@@ -45,7 +45,7 @@ jw_hist_quantile(const struct jw_hist *h, double q)
 }
 
 void
-jw_hist_merge(struct jw_hist *dst, const struct jw_hist *src)
+jw_lhist_merge(struct jw_lhist *dst, const struct jw_lhist *src)
 {
 	if (src->count == 0)
 		return;
@@ -55,6 +55,6 @@ jw_hist_merge(struct jw_hist *dst, const struct jw_hist *src)
 		dst->max = src->max;
 	dst->count += src->count;
 	dst->sum += src->sum;
-	for (unsigned b = 0; b < JW_HIST_BUCKETS; b++)
+	for (unsigned b = 0; b < JW_LHIST_BUCKETS; b++)
 		dst->b[b] += src->b[b];
 }

@@ -6,30 +6,30 @@
 
 #include <stdint.h>
 
-#define JW_HIST_LINEAR 128u
-#define JW_HIST_SUB    64u
-#define JW_HIST_BUCKETS (JW_HIST_LINEAR + (64u - 7u) * JW_HIST_SUB)
+#define JW_LHIST_LINEAR 128u
+#define JW_LHIST_SUB    64u
+#define JW_LHIST_BUCKETS (JW_LHIST_LINEAR + (64u - 7u) * JW_LHIST_SUB)
 
-struct jw_hist {
+struct jw_lhist {
 	uint64_t count, sum, min, max;
-	uint64_t b[JW_HIST_BUCKETS];
+	uint64_t b[JW_LHIST_BUCKETS];
 };
 
 static inline unsigned
-jw_hist_bucket(uint64_t v)
+jw_lhist_bucket(uint64_t v)
 {
 	unsigned e;
 
-	if (v < JW_HIST_LINEAR)
+	if (v < JW_LHIST_LINEAR)
 		return (unsigned)v;
 	e = 63u - (unsigned)__builtin_clzll(v);                 /* 7..63 */
-	return JW_HIST_LINEAR + (e - 7u) * JW_HIST_SUB + (unsigned)((v >> (e - 6u)) & 63u);
+	return JW_LHIST_LINEAR + (e - 7u) * JW_LHIST_SUB + (unsigned)((v >> (e - 6u)) & 63u);
 }
 
 static inline void
-jw_hist_add(struct jw_hist *h, uint64_t v)
+jw_lhist_add(struct jw_lhist *h, uint64_t v)
 {
-	h->b[jw_hist_bucket(v)]++;
+	h->b[jw_lhist_bucket(v)]++;
 	h->count++;
 	h->sum += v;
 	if (v > h->max)
@@ -39,13 +39,13 @@ jw_hist_add(struct jw_hist *h, uint64_t v)
 }
 
 /* Zeroes h. */
-void jw_hist_init(struct jw_hist *h);
+void jw_lhist_init(struct jw_lhist *h);
 
 /* Value at quantile q (0..1): the middle of the bucket holding the ceil(q*count)-th value,
  * clamped to [min, max]. 0 when empty. */
-uint64_t jw_hist_quantile(const struct jw_hist *h, double q);
+uint64_t jw_lhist_quantile(const struct jw_lhist *h, double q);
 
 /* Adds every count of src into dst. */
-void jw_hist_merge(struct jw_hist *dst, const struct jw_hist *src);
+void jw_lhist_merge(struct jw_lhist *dst, const struct jw_lhist *src);
 
 #endif /* JW_LAT_HIST_H */
