@@ -1,0 +1,301 @@
+/* Types of jetwire's userspace TCP client (see tcp.h for the calls).
+ *
+ * One connection is split between two lcores (DESIGN.md, "one writer per datum"):
+ *   - the CONTROL lcore does all input: tcp_input(), tcp_ctl_poll(), tcp_conn_connect(),
+ *     tcp_conn_abort(); it owns what is learned from the wire;
+ *   - the TX lcore does all output: tcp_tx_buf()/tcp_tx_commit()/tcp_tx_push()/tcp_tx_close()
+ *     and tcp_tx_poll(); it owns what is sent: sequence numbers, the send/retransmit queue,
+ *     the header template, the timers and congestion control.
+ * Each side writes only its own fields; the other side reads them through C11 atomics.
+ *
+ * Field ownership (W = only writer; the other side reads with the ordering shown):
+ *
+ *  | field                    | W    | read by  | ordering                                     |
+ *  |--------------------------|------|----------|----------------------------------------------|
+ *  | ctl_state                | ctl  | tx, any  | store-release / load-acquire: publishes peer |
+ *  |                          |      |          | options, irs, rcv_nxt written before it      |
+ *  | peer_mss, snd_wscale,    | ctl  | tx       | plain; written before ctl_state=ESTABLISHED  |
+ *  | ts_ok, ws_ok, irs        |      |          | (release), read after acquire                |
+ *  | ack_state (una<<32|dup)  | ctl  | tx       | release/acquire; dup = consecutive dupacks   |
+ *  | snd_wnd_edge             | ctl  | tx       | release/acquire (peer's right window edge)   |
+ *  | acks_in                  | ctl  | tx       | relaxed (liveness for persist probes)        |
+ *  | rcv_nxt, ts_recent       | ctl  | tx       | release/acquire (go into every header)       |
+ *  | ack_req                  | ctl  | tx (xchg)| ctl stores 1 (release), tx exchanges to 0    |
+ *  | peer_fin, fin_acked      | ctl  | tx, any  | release/acquire                              |
+ *  | cmd ring                 | ctl  | tx       | rte_ring SP/SC (its own acquire/release)     |
+ *  | snd_max, snd_nxt         | tx   | ctl      | release/acquire: ctl validates ACKs against  |
+ *  |                          |      |          | snd_max (RFC 5961 §5.2)                      |
+ *  | fin_seq, fin_sent        | tx   | ctl      | fin_seq written before fin_sent (release)    |
+ *  | tx_fail                  | tx   | ctl      | release/acquire: retry limit reached         |
+ *  | tx_released              | tx   | owner    | release/acquire: TX freed its queue          |
+ *  | stats tx (cwnd, srtt...) | tx   | any      | relaxed, single writer                       |
+ *  | stats ctl (segs_in...)   | ctl  | any      | relaxed, single writer                       |
+ *
+ * Everything else in struct tcp_conn is private to one side, grouped by side on separate
+ * cache lines. Unit tests drive both sides from one thread, which is also allowed.
+ */
+#ifndef JW_TCP_T_H
+#define JW_TCP_T_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "common/jw_common.h"
+
+struct tcp_conn;
+struct tcp_stack;
+
+/* The I/O seam: how the TCP code reaches a device and a clock. One per TX lcore (or per
+ * connection); the control lcore uses the stack's io for its clock only. */
+struct tcp_io {
+	/* Hands n packets to the device; returns how many it took (their ownership passes to
+	 * the device, which frees them). The rest stay with the caller. */
+	uint16_t (*tx_burst)(void *ctx, struct rte_mbuf **pkts, uint16_t n);
+	/* Monotonic time in nanoseconds. */
+	uint64_t (*now_ns)(void *ctx);
+	void *ctx;
+	/* Pool for segment, header and clone mbufs (data room >= RTE_PKTMBUF_HEADROOM + 1600). */
+	struct rte_mempool *pool;
+	/* The port computes IPv4 and TCP checksums (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM|TCP_CKSUM). */
+	bool tx_cksum_offload;
+};
+
+enum tcp_event {
+	TCP_EV_ESTABLISHED = 1, /* handshake done: the TX lcore may write */
+	TCP_EV_PEER_CLOSED,     /* the peer sent FIN: no more data will arrive */
+	TCP_EV_CLOSED,          /* final: the connection is over, reason says why */
+};
+
+enum tcp_reason {
+	TCP_R_NONE = 0,
+	TCP_R_NORMAL,          /* FIN both ways, everything acknowledged */
+	TCP_R_REFUSED,         /* RST in answer to our SYN */
+	TCP_R_RESET,           /* peer reset an established connection */
+	TCP_R_CONNECT_TIMEOUT, /* no SYN-ACK after syn_retries */
+	TCP_R_TIMEOUT,         /* data or FIN not acknowledged after max_retries */
+	TCP_R_FIN_TIMEOUT,     /* our FIN acked but the peer never closed (FIN_WAIT_2) */
+	TCP_R_ABORTED,         /* tcp_conn_abort(): we sent RST */
+	TCP_R_NOMEM,           /* mbuf pool exhausted for the handshake */
+};
+
+/* Called on the control lcore only. on_data gets the peer's bytes in order, each byte once;
+ * the callee consumes them before returning (the window stays rcv_buf). */
+struct tcp_owner_ops {
+	void (*on_data)(void *owner, struct tcp_conn *c, const uint8_t *data, uint32_t len);
+	void (*on_event)(void *owner, struct tcp_conn *c, enum tcp_event ev, enum tcp_reason why);
+	void *owner;
+};
+
+/* Tunables, normally from the [tcp] config section. tcp_params_default() fills them. */
+struct tcp_params {
+	uint16_t mss;              /* MSS offered and used at most (536..9000), default 1460 */
+	uint32_t rcv_buf;          /* receive window in bytes (>= mss), default 256 KiB */
+	uint32_t rto_min_ms;       /* RTO floor, default 200 (as Linux) */
+	uint32_t rto_max_ms;       /* RTO ceiling, default 60000 */
+	uint32_t rto_init_ms;      /* RTO before any RTT sample, default 1000 (RFC 6298) */
+	uint8_t max_retries;       /* RTO expiries without progress before dead, default 8 */
+	uint8_t syn_retries;       /* SYN retransmissions before connect timeout, default 6 */
+	uint16_t snd_segs;         /* send queue in segments, power of two, default 1024 */
+	uint16_t ooo_segs;         /* out-of-order segments held, default 64 */
+	bool offer_wscale;         /* default true */
+	bool offer_ts;             /* default true */
+	uint32_t fin_wait2_ms;     /* FIN_WAIT_2 limit, default 60000 */
+	uint32_t challenge_acks_per_s; /* RFC 5961 §7 limit, default 10 */
+};
+
+/* Connection states as RFC 9293 names them (derived from both sides' fields). */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_SYN_SENT,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSING,
+	TCP_TIME_WAIT,
+	TCP_CLOSE_WAIT,
+	TCP_LAST_ACK,
+};
+
+/* Control-side state word (ctl_state). */
+enum tcp_ctl_state {
+	TCP_CTL_IDLE = 0,
+	TCP_CTL_SYN_SENT,
+	TCP_CTL_ESTABLISHED,
+	TCP_CTL_CLOSED,
+};
+
+/* Where a connection goes: filled by the caller (lib/net resolved the MACs). */
+struct tcp_endpoint {
+	struct rte_ether_addr src_mac, dst_mac;
+	uint32_t src_ip, dst_ip;  /* network byte order */
+	uint16_t dst_port;        /* host byte order */
+};
+
+/* Snapshot for the stats socket (tcp_conn_stats). */
+struct tcp_stats {
+	enum tcp_state state;
+	enum tcp_reason reason;
+	uint16_t src_port, dst_port;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, rcv_nxt, rcv_wnd;
+	uint32_t cwnd, ssthresh, srtt_us, rttvar_us, rto_ms, mss;
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+	uint64_t segs_out, segs_in, retransmits, rto_expiries, fast_retransmits;
+	uint64_t zero_window_probes, dupacks_in, ooo_segs_in, ooo_drops, dup_segs_in;
+	uint64_t challenge_acks, bad_segs_in, tx_clones, tx_nomem;
+};
+
+/* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
+enum tcp_cmd {
+	TCP_CMD_ACK = 1,   /* send one pure ACK now (dupack, challenge ACK, window probe reply) */
+	TCP_CMD_RST,       /* send RST with seq = arg (answer to an unacceptable SYN-ACK) */
+	TCP_CMD_ABORT,     /* send RST with seq = snd_max and stop */
+};
+
+/* One queued segment (TX side). m holds the payload at a fixed offset (hdr_len after the
+ * mbuf's buffer start + headroom); the headers are prepended on first transmission. */
+struct tcp_seg {
+	struct rte_mbuf *m;
+	uint32_t seq;
+	uint16_t len;      /* payload bytes */
+	uint8_t fin;       /* FIN after the payload (occupies one sequence number) */
+	uint8_t rexmit;    /* transmitted more than once (Karn: no RTT sample) */
+};
+
+struct tcp_ooo {
+	struct rte_mbuf *m;
+	uint32_t seq;
+	uint32_t len;
+	uint32_t off;      /* payload offset in m */
+	uint8_t fin;
+};
+
+#define TCP_TX_BURST 32
+#define TCP_HDR_MAX  (RTE_ETHER_HDR_LEN + 20 + 60)
+
+struct tcp_conn {
+	/* ---- set by tcp_conn_create/connect before either side runs, then read-only ---- */
+	struct tcp_stack *st;
+	const struct tcp_io *io;          /* TX lcore's device and clock */
+	struct tcp_owner_ops ops;
+	struct tcp_params p;
+	struct tcp_endpoint ep;
+	uint16_t src_port;
+	uint32_t iss;
+	uint8_t rcv_wscale_offer;         /* our window-scale shift offered in SYN */
+	struct rte_ring *cmd;             /* control -> TX commands */
+	uint32_t ts_offset;               /* random TSval offset */
+
+	/* ---- written by the CONTROL lcore ---- */
+	jw_cache_aligned _Atomic uint8_t ctl_state;     /* enum tcp_ctl_state */
+	_Atomic uint8_t peer_fin;         /* FIN received in order */
+	_Atomic uint8_t fin_acked;        /* our FIN acknowledged */
+	_Atomic uint8_t ack_req;          /* coalesced "ACK rcv_nxt soon" */
+	_Atomic uint8_t reason;           /* enum tcp_reason once closed */
+	_Atomic uint64_t ack_state;       /* snd_una << 32 | consecutive dupacks */
+	_Atomic uint32_t snd_wnd_edge;    /* snd_una + scaled peer window */
+	_Atomic uint32_t rcv_nxt;
+	_Atomic uint32_t ts_recent;
+	_Atomic uint64_t acks_in;
+	uint16_t peer_mss;
+	uint8_t snd_wscale;               /* shift applied to the peer's window */
+	uint8_t rcv_wscale;               /* shift applied to ours (0 unless both offered) */
+	bool ts_ok;
+	uint32_t irs;
+
+	/* control-private */
+	jw_cache_aligned uint32_t c_snd_una;
+	uint32_t c_dupacks;
+	uint32_t c_snd_wnd;               /* scaled */
+	uint32_t c_max_snd_wnd;
+	uint32_t c_wl1, c_wl2;
+	uint32_t c_rcv_nxt;
+	uint64_t c_fin_acked_ns;          /* when FIN_WAIT_2 began */
+	uint64_t c_chal_window_ns;        /* challenge-ACK rate window start */
+	uint32_t c_chal_count;
+	bool c_reported_closed;
+	bool c_reported_peer_fin;
+	bool c_registered;
+	uint16_t c_ooo_n;
+	struct tcp_ooo *c_ooo;            /* sorted by seq, p.ooo_segs entries */
+	/* control stats (relaxed, single writer) */
+	_Atomic uint64_t st_segs_in, st_bytes_received, st_dupacks_in, st_ooo_segs_in,
+		st_ooo_drops, st_dup_segs_in, st_challenge_acks, st_bad_segs_in;
+
+	/* ---- written by the TX lcore ---- */
+	jw_cache_aligned _Atomic uint32_t snd_max;
+	_Atomic uint32_t snd_nxt;
+	_Atomic uint32_t fin_seq;
+	_Atomic uint8_t fin_sent;
+	_Atomic uint8_t tx_fail;          /* enum tcp_reason when TX gave up */
+	_Atomic uint8_t tx_released;
+	/* TX stats (relaxed, single writer) */
+	_Atomic uint32_t st_cwnd, st_ssthresh, st_srtt_us, st_rttvar_us, st_rto_ms, st_mss;
+	_Atomic uint64_t st_segs_out, st_bytes_sent, st_bytes_acked, st_retransmits,
+		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem;
+
+	/* TX-private */
+	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */
+	bool t_syn_sent;
+	bool t_fin_queued;
+	bool t_in_recovery;
+	bool t_rtt_timing;
+	bool t_push;                      /* send the partial segment */
+	bool t_stopped;
+	uint8_t t_syn_tries;
+	uint8_t t_retries;                /* consecutive RTO expiries */
+	uint8_t t_persist_backoff;
+	uint8_t t_probes_unanswered;
+	uint16_t t_hdr_len;               /* Ethernet + IPv4 + TCP with options (data segments) */
+	uint16_t t_tcp_hdr_len;
+	uint16_t t_mss;                   /* payload bytes per segment */
+	uint32_t t_snd_una;
+	uint32_t t_dup_seen;
+	uint32_t t_next_seq;              /* sequence of the next byte appended */
+	uint32_t t_snd_max;
+	uint32_t t_cwnd, t_ssthresh, t_bytes_acked_ca, t_recover;
+	uint32_t t_rtt_seq;
+	uint64_t t_rtt_start_ns;
+	int64_t t_srtt_ns, t_rttvar_ns;   /* srtt 0 = no sample yet */
+	uint64_t t_rto_ns;
+	uint64_t t_rto_deadline;          /* 0 = not armed */
+	uint64_t t_persist_deadline;      /* 0 = not armed */
+	uint64_t t_syn_deadline;
+	uint64_t t_probe_acks_in;
+	uint32_t t_head, t_nxt, t_tail;   /* queue indices (free-running, masked) */
+	uint32_t t_qmask;
+	struct tcp_seg *t_q;
+	struct rte_mbuf *t_fill;          /* segment being filled by the writer */
+	uint16_t t_pend_n;                /* mbufs the device did not take yet */
+	struct rte_mbuf *t_pend[TCP_TX_BURST * 2];
+	uint8_t t_tmpl[TCP_HDR_MAX];      /* Ethernet + IPv4 + TCP(+options) template */
+};
+
+/* Ephemeral ports: RFC 6335 dynamic range. */
+#define TCP_PORT_LO 49152u
+#define TCP_PORT_HI 65535u
+#define TCP_PORT_COUNT (TCP_PORT_HI - TCP_PORT_LO + 1)
+/* A 4-tuple is not used again within this time after its connection ended (>= 2 MSL). */
+#define TCP_TUPLE_QUIET_NS (60ull * 1000000000ull)
+#define TCP_MAX_CONNS 64
+
+/* Per-process TCP state, owned by the control lcore (connect, input, port choice). */
+struct tcp_stack {
+	const struct tcp_io *io;          /* clock (and pool) for the control lcore */
+	struct tcp_params p;
+	uint64_t isn_key[2];              /* SipHash key for ISNs (RFC 6528) */
+	uint64_t port_key[2];             /* SipHash key for port offsets (RFC 6056 alg. 3) */
+	uint32_t port_counter;
+	bool isn_fixed;                   /* tests only: use isn_value instead of RFC 6528 */
+	uint32_t isn_value;
+	uint64_t port_free_at[TCP_PORT_COUNT]; /* ns when usable again; UINT64_MAX = in use */
+	struct tcp_conn *conns[TCP_MAX_CONNS];
+	_Atomic uint64_t st_no_conn;      /* segments for no connection */
+	_Atomic uint64_t st_malformed;    /* bad IPv4/TCP header or checksum */
+};
+
+#endif /* JW_TCP_T_H */

@@ -1,0 +1,839 @@
+/* The TX lcore's half of a connection: the writer API, the send/retransmit queue,
+ * RTT/RTO (RFC 6298), NewReno (RFC 5681/6582), persist probes and pure ACKs.
+ *
+ * Segments are MSS-sized mbufs that the writer fills in place. The payload sits at a fixed
+ * offset (headroom + t_hdr_len), so the first transmission prepends the headers into the
+ * same buffer: no copy. The queue keeps a reference (refcount + 1 while the device has it)
+ * until the segment is acknowledged. A retransmission rewrites the headers in place only
+ * when the device has released its reference (refcount back to 1); otherwise it chains a
+ * fresh header mbuf to an indirect clone of the payload, so a header the device may still
+ * be reading is never touched.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "tcp/tcp.h"
+#include "tcp/tcp_hdr.h"
+#include "tcp/tcp_priv.h"
+
+#define TCP_POLL_OUT_MAX  (TCP_TX_BURST * 2)
+#define TCP_POLL_DATA_MAX (TCP_POLL_OUT_MAX - 8)
+#define TCP_CMDS_PER_POLL 16
+
+struct txctx {
+	struct tcp_conn *c;
+	uint64_t now;
+	uint16_t n;
+	uint16_t data_sent;
+	struct rte_mbuf *out[TCP_POLL_OUT_MAX];
+};
+
+static inline struct tcp_seg *
+qseg(struct tcp_conn *c, uint32_t idx)
+{
+	return &c->t_q[idx & c->t_qmask];
+}
+
+/* The sequence number the next new transmission starts at (RFC SND.NXT). */
+static uint32_t
+cur_snd_nxt(struct tcp_conn *c)
+{
+	return c->t_nxt != c->t_tail ? qseg(c, c->t_nxt)->seq : c->t_next_seq;
+}
+
+static uint32_t
+flight_size(struct tcp_conn *c)
+{
+	int32_t f = SEQ_DIFF(cur_snd_nxt(c), c->t_snd_una);
+
+	return f > 0 ? (uint32_t)f : 0;
+}
+
+static void
+publish_cc(struct tcp_conn *c)
+{
+	atomic_store_explicit(&c->st_cwnd, c->t_cwnd, memory_order_relaxed);
+	atomic_store_explicit(&c->st_ssthresh, c->t_ssthresh, memory_order_relaxed);
+}
+
+static void
+publish_snd(struct tcp_conn *c)
+{
+	/* Release pairs with the control lcore's acquire in ACK validation (tcp_input.c). */
+	atomic_store_explicit(&c->snd_nxt, cur_snd_nxt(c), memory_order_release);
+	atomic_store_explicit(&c->snd_max, c->t_snd_max, memory_order_release);
+}
+
+static void
+tx_fail(struct tcp_conn *c, enum tcp_reason why)
+{
+	c->t_stopped = true;
+	/* Release pairs with tcp_ctl_poll's acquire: the control lcore reports the end. */
+	atomic_store_explicit(&c->tx_fail, (uint8_t)why, memory_order_release);
+}
+
+static void
+emit(struct txctx *x, struct rte_mbuf *m)
+{
+	x->out[x->n++] = m;
+	tcp_stat_add(&x->c->st_segs_out, 1);
+}
+
+static bool
+room_for(const struct txctx *x, uint16_t n)
+{
+	return x->n + n <= TCP_POLL_OUT_MAX;
+}
+
+/* ---- headers-only packets: SYN, pure ACK, RST ---- */
+
+static struct rte_mbuf *
+alloc_hdr(struct tcp_conn *c, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(c->io->pool);
+
+	if (m == NULL) {
+		tcp_stat_add(&c->st_tx_nomem, 1);
+		return NULL;
+	}
+	if (rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+send_syn(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint8_t opts[20], *o = opts, hdr[TCP_HDR_MAX];
+	uint16_t mss = c->p.mss, len;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+
+	*o++ = TCP_OPT_MSS;
+	*o++ = 4;
+	*o++ = (uint8_t)(mss >> 8);
+	*o++ = (uint8_t)mss;
+	if (c->p.offer_ts) {
+		uint32_t v = rte_cpu_to_be_32(tcp_tsval(c, x->now)), e = 0;
+		*o++ = TCP_OPT_NOP;
+		*o++ = TCP_OPT_NOP;
+		*o++ = TCP_OPT_TS;
+		*o++ = 10;
+		memcpy(o, &v, 4);
+		memcpy(o + 4, &e, 4);
+		o += 8;
+	}
+	if (c->p.offer_wscale) {
+		*o++ = TCP_OPT_NOP;
+		*o++ = TCP_OPT_WS;
+		*o++ = 3;
+		*o++ = c->rcv_wscale_offer;
+	}
+	len = tcp_hdr_write(c, hdr, opts, (uint16_t)(o - opts));
+	th = (struct rte_tcp_hdr *)(hdr + TCP_TCP_OFF);
+	th->sent_seq = rte_cpu_to_be_32(c->iss);
+	th->tcp_flags = TCP_F_SYN;
+	th->rx_win = rte_cpu_to_be_16(tcp_adv_window(c, 0)); /* never scaled in a SYN */
+	m = alloc_hdr(c, len);
+	if (m == NULL)
+		return;
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), hdr, len);
+	tcp_hdr_finish(c, m, (uint16_t)(len - TCP_TCP_OFF));
+	emit(x, m);
+}
+
+/* A pure ACK or RST. Before the template exists (SYN_SENT) an option-less header is used. */
+static void
+send_ctl(struct txctx *x, uint8_t flags, uint32_t seq)
+{
+	struct tcp_conn *c = x->c;
+	struct rte_mbuf *m;
+
+	if (c->t_ready) {
+		m = alloc_hdr(c, c->t_hdr_len);
+		if (m == NULL)
+			return;
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), c->t_tmpl, c->t_hdr_len);
+		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, 0, x->now);
+		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+	} else {
+		uint8_t hdr[TCP_HDR_MAX];
+		uint16_t len = tcp_hdr_write(c, hdr, NULL, 0);
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(hdr + TCP_TCP_OFF);
+
+		th->sent_seq = rte_cpu_to_be_32(seq);
+		th->tcp_flags = flags;
+		if (flags & TCP_F_ACK)
+			th->recv_ack = rte_cpu_to_be_32(atomic_load_explicit(&c->rcv_nxt,
+									     memory_order_acquire));
+		m = alloc_hdr(c, len);
+		if (m == NULL)
+			return;
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), hdr, len);
+		tcp_hdr_finish(c, m, (uint16_t)(len - TCP_TCP_OFF));
+	}
+	emit(x, m);
+}
+
+/* ---- data segments ---- */
+
+/* Builds the packet for queued segment s, from byte off of its payload, len bytes
+ * (len < s->len only for a zero-window probe). Returns NULL when out of mbufs. */
+static struct rte_mbuf *
+build_seg(struct txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len)
+{
+	struct tcp_conn *c = x->c;
+	struct rte_mbuf *m = s->m, *h, *clone;
+	uint8_t flags = TCP_F_ACK | (s->fin ? TCP_F_FIN : 0);
+	uint32_t seq = s->seq + off;
+	bool whole = off == 0 && len == s->len;
+
+	if (len > 0 && off + len == s->len && !s->fin)
+		flags |= TCP_F_PSH;
+	if (whole && m->data_len == s->len) {
+		/* First transmission: headers go into the headroom reserved in front. */
+		uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, c->t_hdr_len);
+		memcpy(hdr, c->t_tmpl, c->t_hdr_len);
+		tcp_hdr_patch(c, hdr, flags, seq, len, x->now);
+		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+		rte_mbuf_refcnt_update(m, 1);
+		return m;
+	}
+	if (whole && rte_mbuf_refcnt_read(m) == 1) {
+		/* The device dropped its reference (its free is an atomic decrement after it
+		 * finished reading), so the headers are ours again; fence so our writes cannot
+		 * move before that observation. */
+		rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
+		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, len, x->now);
+		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+		rte_mbuf_refcnt_update(m, 1);
+		return m;
+	}
+	/* The device may still own m's header (or only part of the payload goes): fresh
+	 * header mbuf + indirect clone of the payload bytes. */
+	h = alloc_hdr(c, c->t_hdr_len);
+	if (h == NULL)
+		return NULL;
+	memcpy(rte_pktmbuf_mtod(h, uint8_t *), c->t_tmpl, c->t_hdr_len);
+	if (len > 0) {
+		uint32_t hdr_in_m = m->data_len - s->len; /* 0 before the first transmission */
+		clone = rte_pktmbuf_clone(m, c->io->pool);
+		if (clone == NULL) {
+			tcp_stat_add(&c->st_tx_nomem, 1);
+			rte_pktmbuf_free(h);
+			return NULL;
+		}
+		rte_pktmbuf_adj(clone, (uint16_t)(hdr_in_m + off));
+		rte_pktmbuf_trim(clone, (uint16_t)(clone->data_len - len));
+		if (rte_pktmbuf_chain(h, clone) != 0) {
+			rte_pktmbuf_free(clone);
+			rte_pktmbuf_free(h);
+			return NULL;
+		}
+		tcp_stat_add(&c->st_tx_clones, 1);
+	}
+	tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
+	tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
+	return h;
+}
+
+/* Transmits queued segment idx whole. Returns false when out of mbufs. */
+static bool
+xmit(struct txctx *x, uint32_t idx)
+{
+	struct tcp_conn *c = x->c;
+	struct tcp_seg *s = qseg(c, idx);
+	uint32_t end = s->seq + s->len + s->fin;
+	struct rte_mbuf *m = build_seg(x, s, 0, s->len);
+
+	if (m == NULL)
+		return false;
+	emit(x, m);
+	if (SEQ_LT(s->seq, c->t_snd_max)) {
+		s->rexmit = 1;
+		tcp_stat_add(&c->st_retransmits, 1);
+	} else {
+		tcp_stat_add(&c->st_bytes_sent, s->len);
+		if (!c->t_rtt_timing) { /* Karn: time only first transmissions */
+			c->t_rtt_timing = true;
+			c->t_rtt_seq = s->seq;
+			c->t_rtt_start_ns = x->now;
+		}
+	}
+	if (SEQ_GT(end, c->t_snd_max))
+		c->t_snd_max = end;
+	if (s->fin && !atomic_load_explicit(&c->fin_sent, memory_order_relaxed)) {
+		atomic_store_explicit(&c->fin_seq, s->seq + s->len, memory_order_relaxed);
+		/* Release: fin_seq is visible to the control lcore before fin_sent. */
+		atomic_store_explicit(&c->fin_sent, 1, memory_order_release);
+	}
+	if (c->t_rto_deadline == 0)
+		c->t_rto_deadline = x->now + c->t_rto_ns;
+	return true;
+}
+
+/* ---- writer API ---- */
+
+static bool
+writable(struct tcp_conn *c)
+{
+	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
+
+	if (s == TCP_CTL_CLOSED || c->t_stopped || c->t_fin_queued) {
+		errno = EPIPE;
+		return false;
+	}
+	if (s != TCP_CTL_ESTABLISHED || !c->t_ready) {
+		errno = EAGAIN;
+		return false;
+	}
+	return true;
+}
+
+static void
+enqueue_fill(struct tcp_conn *c, uint8_t fin)
+{
+	struct rte_mbuf *m = c->t_fill;
+	struct tcp_seg *s = qseg(c, c->t_tail);
+
+	s->m = m;
+	s->seq = c->t_next_seq;
+	s->len = m->data_len;
+	s->fin = fin;
+	s->rexmit = 0;
+	c->t_next_seq += s->len + fin;
+	c->t_tail++;
+	c->t_fill = NULL;
+}
+
+static struct rte_mbuf *
+new_fill(struct tcp_conn *c)
+{
+	struct rte_mbuf *m;
+
+	if (c->t_tail - c->t_head >= c->p.snd_segs) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	m = rte_pktmbuf_alloc(c->io->pool);
+	if (m == NULL) {
+		tcp_stat_add(&c->st_tx_nomem, 1);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->data_off = (uint16_t)(m->data_off + c->t_hdr_len);
+	c->t_fill = m;
+	return m;
+}
+
+uint8_t *
+tcp_tx_buf(struct tcp_conn *c, uint32_t *room)
+{
+	struct rte_mbuf *m;
+
+	if (!writable(c))
+		return NULL;
+	m = c->t_fill;
+	if (m == NULL && (m = new_fill(c)) == NULL)
+		return NULL;
+	*room = c->t_mss - m->data_len;
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len);
+}
+
+void
+tcp_tx_commit(struct tcp_conn *c, uint32_t n)
+{
+	struct rte_mbuf *m = c->t_fill;
+
+	if (m == NULL)
+		return;
+	if (n > (uint32_t)(c->t_mss - m->data_len))
+		n = c->t_mss - m->data_len;
+	m->data_len = (uint16_t)(m->data_len + n);
+	m->pkt_len += n;
+	if (m->data_len == c->t_mss)
+		enqueue_fill(c, 0);
+}
+
+void
+tcp_tx_push(struct tcp_conn *c)
+{
+	if (c->t_fill != NULL && c->t_fill->data_len > 0)
+		enqueue_fill(c, 0);
+}
+
+int
+tcp_tx_close(struct tcp_conn *c)
+{
+	if (c->t_fin_queued)
+		return -EALREADY;
+	if (!writable(c))
+		return errno == EAGAIN ? -ENOTCONN : -EPIPE;
+	if (c->t_fill != NULL && c->t_fill->data_len > 0) {
+		enqueue_fill(c, 0);
+	}
+	if (c->t_fill == NULL && new_fill(c) == NULL)
+		return -errno;
+	enqueue_fill(c, 1);
+	c->t_fin_queued = true;
+	return 0;
+}
+
+uint64_t
+tcp_tx_unacked(const struct tcp_conn *c)
+{
+	uint64_t n = (uint32_t)(c->t_next_seq - c->t_snd_una);
+
+	if (c->t_fill != NULL)
+		n += c->t_fill->data_len;
+	return n;
+}
+
+/* ---- RTT, RTO, congestion control ---- */
+
+static void
+rto_publish(struct tcp_conn *c)
+{
+	atomic_store_explicit(&c->st_rto_ms, (uint32_t)(c->t_rto_ns / NS_PER_MS),
+			      memory_order_relaxed);
+}
+
+static void
+rto_from_srtt(struct tcp_conn *c)
+{
+	uint64_t min = (uint64_t)c->p.rto_min_ms * NS_PER_MS;
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS;
+	uint64_t var4 = (uint64_t)(4 * c->t_rttvar_ns);
+	uint64_t rto = (uint64_t)c->t_srtt_ns + (var4 > NS_PER_MS ? var4 : NS_PER_MS);
+
+	c->t_rto_ns = rto < min ? min : rto > max ? max : rto;
+	rto_publish(c);
+}
+
+/* RFC 6298 §2: one RTT sample r (ns). */
+static void
+rtt_sample(struct tcp_conn *c, int64_t r)
+{
+	if (r <= 0)
+		r = 1;
+	if (c->t_srtt_ns == 0) {
+		c->t_srtt_ns = r;
+		c->t_rttvar_ns = r / 2;
+	} else {
+		int64_t d = c->t_srtt_ns - r;
+		c->t_rttvar_ns = (3 * c->t_rttvar_ns + (d < 0 ? -d : d)) / 4;
+		c->t_srtt_ns = (7 * c->t_srtt_ns + r) / 8;
+	}
+	atomic_store_explicit(&c->st_srtt_us, (uint32_t)(c->t_srtt_ns / 1000), memory_order_relaxed);
+	atomic_store_explicit(&c->st_rttvar_us, (uint32_t)(c->t_rttvar_ns / 1000),
+			      memory_order_relaxed);
+	rto_from_srtt(c);
+}
+
+static uint32_t
+half_flight(struct tcp_conn *c)
+{
+	uint32_t h = flight_size(c) / 2, two = 2u * c->t_mss;
+
+	return h > two ? h : two;
+}
+
+/* Takes in what the control lcore learned: cumulative ACK and duplicate ACKs. */
+static void
+take_acks(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	/* Acquire pairs with tcp_ctl_publish_ack's release. */
+	uint64_t as = atomic_load_explicit(&c->ack_state, memory_order_acquire);
+	uint32_t una = (uint32_t)(as >> 32), dup = (uint32_t)as;
+
+	if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
+		uint32_t acked = una - c->t_snd_una;
+
+		c->t_snd_una = una;
+		while (c->t_head != c->t_tail) {
+			struct tcp_seg *s = qseg(c, c->t_head);
+			if (SEQ_GT(s->seq + s->len + s->fin, una))
+				break;
+			rte_pktmbuf_free(s->m);
+			s->m = NULL;
+			c->t_head++;
+		}
+		if ((int32_t)(c->t_nxt - c->t_head) < 0)
+			c->t_nxt = c->t_head;
+		tcp_stat_add(&c->st_bytes_acked, acked);
+		c->t_retries = 0;
+		c->t_persist_backoff = 0;
+		c->t_probes_unanswered = 0;
+		if (c->t_rtt_timing && SEQ_GT(una, c->t_rtt_seq)) {
+			c->t_rtt_timing = false;
+			rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
+		} else if (c->t_srtt_ns != 0) {
+			rto_from_srtt(c); /* new data acked: forget the backoff */
+		}
+		if (c->t_in_recovery) {
+			if (SEQ_GEQ(una, c->t_recover)) { /* full ACK: leave recovery (RFC 6582 3.2.3) */
+				uint32_t f = flight_size(c) + c->t_mss;
+				c->t_cwnd = f < c->t_ssthresh ? f : c->t_ssthresh;
+				c->t_in_recovery = false;
+			} else { /* partial ACK: retransmit the next hole, deflate (3.2.4) */
+				if (c->t_head != c->t_tail && c->t_head != c->t_nxt && room_for(x, 1))
+					(void)xmit(x, c->t_head);
+				c->t_cwnd = c->t_cwnd > acked ? c->t_cwnd - acked : 0;
+				if (acked >= c->t_mss)
+					c->t_cwnd += c->t_mss;
+				if (c->t_cwnd < c->t_mss)
+					c->t_cwnd = c->t_mss;
+			}
+		} else if (c->t_cwnd < c->t_ssthresh) {
+			c->t_cwnd += acked; /* slow start, byte counting (RFC 3465) */
+		} else {
+			c->t_bytes_acked_ca += acked; /* congestion avoidance: +1 MSS per cwnd */
+			if (c->t_bytes_acked_ca >= c->t_cwnd) {
+				c->t_bytes_acked_ca -= c->t_cwnd;
+				c->t_cwnd += c->t_mss;
+			}
+		}
+		c->t_dup_seen = 0;
+		c->t_rto_deadline = c->t_nxt != c->t_head ? x->now + c->t_rto_ns : 0;
+		publish_cc(c);
+	}
+	if (dup > c->t_dup_seen) {
+		uint32_t n = dup - c->t_dup_seen;
+
+		c->t_dup_seen = dup;
+		if (c->t_nxt == c->t_head)
+			return; /* nothing outstanding: not a loss signal */
+		if (!c->t_in_recovery) {
+			if (dup >= 3 && SEQ_GT(c->t_snd_una, c->t_recover)) {
+				/* Fast retransmit (RFC 5681 3.2, RFC 6582 3.2.2). */
+				c->t_ssthresh = half_flight(c);
+				c->t_recover = c->t_snd_max;
+				c->t_cwnd = c->t_ssthresh + 3u * c->t_mss + (dup - 3) * c->t_mss;
+				c->t_in_recovery = true;
+				c->t_rtt_timing = false;
+				if (room_for(x, 1) && xmit(x, c->t_head))
+					tcp_stat_add(&c->st_fast_retransmits, 1);
+			}
+		} else {
+			c->t_cwnd += n * c->t_mss; /* inflation per further dupack */
+		}
+		publish_cc(c);
+	}
+}
+
+/* RTO expiry (RFC 6298 §5.4-5.6, RFC 5681 eq. 4): back off and go back to the first
+ * unacknowledged segment with a one-segment window. */
+static void
+rto_timer(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS;
+
+	if (c->t_rto_deadline == 0 || x->now < c->t_rto_deadline)
+		return;
+	if (c->t_nxt == c->t_head) {
+		c->t_rto_deadline = 0;
+		return;
+	}
+	if (c->t_retries >= c->p.max_retries) {
+		tx_fail(c, TCP_R_TIMEOUT);
+		return;
+	}
+	c->t_retries++;
+	tcp_stat_add(&c->st_rto_expiries, 1);
+	if (c->t_retries == 1)
+		c->t_ssthresh = half_flight(c);
+	c->t_cwnd = c->t_mss;
+	c->t_bytes_acked_ca = 0;
+	c->t_in_recovery = false;
+	c->t_recover = c->t_snd_max;
+	c->t_rtt_timing = false;
+	c->t_rto_ns = c->t_rto_ns * 2 > max ? max : c->t_rto_ns * 2;
+	rto_publish(c);
+	c->t_nxt = c->t_head;
+	c->t_rto_deadline = x->now + c->t_rto_ns;
+	publish_cc(c);
+}
+
+/* Sends queued segments while the congestion window and the peer's window allow. */
+static void
+send_new(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	/* Acquire pairs with the control lcore's release of the window edge. */
+	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+
+	while (c->t_nxt != c->t_tail && x->data_sent < TCP_POLL_DATA_MAX && room_for(x, 2)) {
+		struct tcp_seg *s = qseg(c, c->t_nxt);
+		uint32_t end = s->seq + s->len;
+
+		if (s->len > 0) {
+			if (SEQ_GT(end, edge))
+				break;
+			if (SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd)
+				break;
+		}
+		if (!xmit(x, c->t_nxt))
+			break;
+		c->t_nxt++;
+		x->data_sent++;
+	}
+}
+
+/* Persist timer: data waits, nothing is in flight and the peer's window does not take the
+ * next segment. Probe with one byte, backing off like the RTO (RFC 9293 §3.8.6.1). */
+static void
+persist_timer(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS, ival;
+	uint64_t acks_in;
+	struct tcp_seg *s;
+	struct rte_mbuf *m;
+	uint32_t off, pseq;
+
+	if (c->t_nxt == c->t_tail || c->t_nxt != c->t_head) {
+		c->t_persist_deadline = 0;
+		return;
+	}
+	s = qseg(c, c->t_nxt);
+	if (s->len == 0 || SEQ_LEQ(s->seq + s->len, edge)) {
+		c->t_persist_deadline = 0;
+		return;
+	}
+	ival = c->t_rto_ns << c->t_persist_backoff;
+	if (ival > max)
+		ival = max;
+	if (c->t_persist_deadline == 0) {
+		c->t_persist_deadline = x->now + ival;
+		c->t_probe_acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+		return;
+	}
+	if (x->now < c->t_persist_deadline || !room_for(x, 1))
+		return;
+	acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+	if (acks_in == c->t_probe_acks_in) {
+		if (++c->t_probes_unanswered > c->p.max_retries) {
+			tx_fail(c, TCP_R_TIMEOUT);
+			return;
+		}
+	} else {
+		c->t_probes_unanswered = 0;
+	}
+	c->t_probe_acks_in = acks_in;
+	pseq = SEQ_GT(c->t_snd_una, s->seq) ? c->t_snd_una : s->seq;
+	off = pseq - s->seq;
+	if (off >= s->len)
+		return;
+	m = build_seg(x, s, off, 1);
+	if (m == NULL)
+		return;
+	emit(x, m);
+	tcp_stat_add(&c->st_zwp, 1);
+	if (SEQ_GT(pseq + 1, c->t_snd_max))
+		c->t_snd_max = pseq + 1;
+	if (c->t_persist_backoff < 16)
+		c->t_persist_backoff++;
+	ival = c->t_rto_ns << c->t_persist_backoff;
+	c->t_persist_deadline = x->now + (ival > max ? max : ival);
+}
+
+/* First poll after ESTABLISHED: template, MSS, initial window (IW10, RFC 6928). */
+static void
+tx_setup(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint8_t opts[12];
+	uint16_t optlen = 0, mss = c->p.mss < c->peer_mss ? c->p.mss : c->peer_mss;
+	uint32_t room = rte_pktmbuf_data_room_size(c->io->pool);
+
+	if (c->ts_ok) {
+		opts[0] = TCP_OPT_NOP;
+		opts[1] = TCP_OPT_NOP;
+		opts[2] = TCP_OPT_TS;
+		opts[3] = 10;
+		memset(opts + 4, 0, 8);
+		optlen = 12;
+	}
+	c->t_hdr_len = tcp_hdr_write(c, c->t_tmpl, opts, optlen);
+	c->t_tcp_hdr_len = (uint16_t)(c->t_hdr_len - TCP_TCP_OFF);
+	mss = (uint16_t)(mss - optlen);
+	if (room < RTE_PKTMBUF_HEADROOM + c->t_hdr_len + 64u)
+		mss = 64; /* absurdly small pool: still correct, just slow */
+	else if (mss > room - RTE_PKTMBUF_HEADROOM - c->t_hdr_len)
+		mss = (uint16_t)(room - RTE_PKTMBUF_HEADROOM - c->t_hdr_len);
+	c->t_mss = mss;
+	atomic_store_explicit(&c->st_mss, mss, memory_order_relaxed);
+	c->t_snd_una = c->iss + 1;
+	c->t_cwnd = 10u * mss;
+	c->t_ssthresh = UINT32_MAX / 2;
+	c->t_recover = c->iss;
+	if (c->t_syn_tries == 0)
+		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
+	else
+		c->t_rto_ns = (uint64_t)c->p.rto_init_ms * NS_PER_MS;
+	rto_publish(c);
+	publish_cc(c);
+	c->t_ready = true;
+}
+
+static void
+syn_timer(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS;
+
+	if (!c->t_syn_sent) {
+		c->t_syn_sent = true;
+		c->t_rtt_start_ns = x->now;
+		c->t_syn_deadline = x->now + c->t_rto_ns;
+		c->t_snd_max = c->iss + 1;
+		publish_snd(c);
+		send_syn(x);
+		return;
+	}
+	if (x->now < c->t_syn_deadline)
+		return;
+	if (c->t_syn_tries >= c->p.syn_retries) {
+		tx_fail(c, TCP_R_CONNECT_TIMEOUT);
+		return;
+	}
+	c->t_syn_tries++;
+	c->t_rto_ns = c->t_rto_ns * 2 > max ? max : c->t_rto_ns * 2;
+	rto_publish(c);
+	c->t_syn_deadline = x->now + c->t_rto_ns;
+	tcp_stat_add(&c->st_retransmits, 1);
+	send_syn(x);
+}
+
+void
+tcp_tx_release(struct tcp_conn *c)
+{
+	while (c->t_head != c->t_tail) {
+		struct tcp_seg *s = qseg(c, c->t_head);
+		rte_pktmbuf_free(s->m);
+		s->m = NULL;
+		c->t_head++;
+	}
+	c->t_nxt = c->t_head;
+	if (c->t_fill != NULL) {
+		rte_pktmbuf_free(c->t_fill);
+		c->t_fill = NULL;
+	}
+	for (uint16_t i = 0; i < c->t_pend_n; i++)
+		rte_pktmbuf_free(c->t_pend[i]);
+	c->t_pend_n = 0;
+}
+
+/* Hands out[] to the device; what it does not take waits in t_pend for the next poll. */
+static uint16_t
+flush(struct tcp_conn *c, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = 0;
+
+	while (sent < n) {
+		uint16_t k = c->io->tx_burst(c->io->ctx, pkts + sent,
+					     (uint16_t)JW_MIN(n - sent, TCP_TX_BURST));
+		if (k == 0)
+			break;
+		sent = (uint16_t)(sent + k);
+	}
+	for (uint16_t i = sent; i < n; i++) {
+		if (c->t_pend_n < JW_ARRAY_SIZE(c->t_pend))
+			c->t_pend[c->t_pend_n++] = pkts[i];
+		else
+			rte_pktmbuf_free(pkts[i]); /* a drop like any other: TCP recovers */
+	}
+	return sent;
+}
+
+uint16_t
+tcp_tx_poll(struct tcp_conn *c)
+{
+	/* Acquire pairs with the control lcore's release stores of ctl_state (connect,
+	 * ESTABLISHED, CLOSED): what it wrote before, we see. */
+	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
+	struct txctx x;
+	uint16_t sent = 0, pure_acks = 0;
+	void *cmds[TCP_CMDS_PER_POLL];
+	unsigned int ncmd;
+
+	if (s == TCP_CTL_IDLE)
+		return 0;
+	x.c = c;
+	x.now = tcp_now(c->io);
+	x.n = 0;
+	x.data_sent = 0;
+
+	if (c->t_pend_n > 0) {
+		uint16_t n = c->t_pend_n;
+		struct rte_mbuf *p[JW_ARRAY_SIZE(c->t_pend)];
+		memcpy(p, c->t_pend, n * sizeof(p[0]));
+		c->t_pend_n = 0;
+		sent = flush(c, p, n);
+		if (c->t_pend_n > 0)
+			return sent;
+	}
+
+	ncmd = rte_ring_sc_dequeue_burst(c->cmd, cmds, TCP_CMDS_PER_POLL, NULL);
+	for (unsigned int i = 0; i < ncmd; i++) {
+		uintptr_t v = (uintptr_t)cmds[i];
+		uint32_t arg = (uint32_t)(v >> 8);
+		switch ((enum tcp_cmd)(v & 0xff)) {
+		case TCP_CMD_ACK:
+			pure_acks++;
+			break;
+		case TCP_CMD_RST:
+			if (room_for(&x, 1))
+				send_ctl(&x, TCP_F_RST, arg);
+			break;
+		case TCP_CMD_ABORT:
+			if (!c->t_stopped && c->t_syn_sent && room_for(&x, 1))
+				send_ctl(&x, c->t_ready ? TCP_F_RST | TCP_F_ACK : TCP_F_RST,
+					 c->t_snd_max);
+			c->t_stopped = true;
+			break;
+		}
+	}
+
+	if (s == TCP_CTL_CLOSED || c->t_stopped) {
+		/* Late ACKs (a retransmitted peer FIN in TIME_WAIT) are still answered. */
+		if (!c->t_stopped && pure_acks > 0 && c->t_ready && room_for(&x, 1))
+			send_ctl(&x, TCP_F_ACK, cur_snd_nxt(c));
+		tcp_tx_release(c);
+		if (!atomic_load_explicit(&c->tx_released, memory_order_relaxed) &&
+		    rte_ring_empty(c->cmd) && s == TCP_CTL_CLOSED)
+			atomic_store_explicit(&c->tx_released, 1, memory_order_release);
+		return (uint16_t)(sent + flush(c, x.out, x.n));
+	}
+
+	if (s == TCP_CTL_SYN_SENT) {
+		syn_timer(&x);
+		return (uint16_t)(sent + flush(c, x.out, x.n));
+	}
+
+	/* ESTABLISHED (and its closing sub-states) */
+	if (!c->t_ready)
+		tx_setup(&x);
+	take_acks(&x);
+	rto_timer(&x);
+	if (!c->t_stopped) {
+		send_new(&x);
+		persist_timer(&x);
+	}
+	/* Acquire-exchange pairs with the control lcore's release store of ack_req. */
+	if (atomic_exchange_explicit(&c->ack_req, 0, memory_order_acquire) && x.n == 0 &&
+	    pure_acks == 0)
+		pure_acks = 1;
+	if (!c->t_stopped)
+		for (uint16_t i = 0; i < pure_acks && room_for(&x, 1); i++)
+			send_ctl(&x, TCP_F_ACK, cur_snd_nxt(c));
+	publish_snd(c);
+	return (uint16_t)(sent + flush(c, x.out, x.n));
+}

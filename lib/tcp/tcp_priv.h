@@ -1,0 +1,56 @@
+/* Internal calls shared by the files of lib/tcp (not for other modules). */
+#ifndef JW_TCP_PRIV_H
+#define JW_TCP_PRIV_H
+
+#include "tcp/tcp-t.h"
+
+#define TCP_OPT_EOL       0
+#define TCP_OPT_NOP       1
+#define TCP_OPT_MSS       2
+#define TCP_OPT_WS        3
+#define TCP_OPT_SACK_PERM 4
+#define TCP_OPT_TS        8
+#define TCP_WSCALE_MAX    14
+
+#define TCP_F_FIN 0x01
+#define TCP_F_SYN 0x02
+#define TCP_F_RST 0x04
+#define TCP_F_PSH 0x08
+#define TCP_F_ACK 0x10
+
+#define NS_PER_MS 1000000ull
+
+/* Control lcore helpers (tcp_conn.c). */
+uint16_t tcp_port_take(struct tcp_stack *st, uint32_t src_ip, uint32_t dst_ip,
+		       uint16_t dst_port, uint64_t now_ns);
+void tcp_port_release(struct tcp_stack *st, uint16_t port, uint64_t now_ns);
+/* Moves the control side to CLOSED and reports TCP_EV_CLOSED once. */
+void tcp_ctl_close(struct tcp_conn *c, enum tcp_reason why);
+/* Queues a command for the TX lcore; returns 0 or -ENOBUFS when the ring is full. */
+int tcp_cmd_push(struct tcp_conn *c, enum tcp_cmd cmd, uint32_t arg);
+/* Publishes snd_una and the dupack count for the TX lcore. */
+static inline void
+tcp_ctl_publish_ack(struct tcp_conn *c)
+{
+	atomic_store_explicit(&c->ack_state, ((uint64_t)c->c_snd_una << 32) | c->c_dupacks,
+			      memory_order_release);
+}
+/* Frees the out-of-order queue (control side). */
+void tcp_ooo_clear(struct tcp_conn *c);
+/* Frees the TX queue, the segment being filled and pending packets (TX side). */
+void tcp_tx_release(struct tcp_conn *c);
+
+static inline uint64_t
+tcp_now(const struct tcp_io *io)
+{
+	return io->now_ns(io->ctx);
+}
+
+static inline void
+tcp_stat_add(_Atomic uint64_t *ctr, uint64_t n)
+{
+	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+#endif /* JW_TCP_PRIV_H */
