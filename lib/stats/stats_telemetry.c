@@ -1,0 +1,485 @@
+/* jetwire stats: /jetwire/ telemetry commands. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_log.h>
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include "stats/stats_lcore.h"
+#include "stats/stats_registry.h"
+#include "stats/stats_telemetry.h"
+#include "stats/stats_tunables.h"
+
+RTE_LOG_REGISTER(jw_stats_logtype, jetwire.stats, INFO);
+
+#define STATS_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, jw_stats_logtype, "jetwire.stats: " __VA_ARGS__)
+
+/* Largest tables one answer carries: DPDK's output buffer is 16 KiB, about 500 bytes per
+ * connection entry; entries beyond what fits are dropped by DPDK (documented). */
+#define MAX_CONNS_SHOWN     64
+#define MAX_PRODUCERS_SHOWN 64
+
+static uint64_t telemetry_errors;
+
+uint64_t
+jw_stats_telemetry_errors(void)
+{
+	return __atomic_load_n(&telemetry_errors, __ATOMIC_RELAXED);
+}
+
+/* Answer {"error": msg} and count the bad request. Returns 0: a negative return would make
+ * DPDK answer null, which tells the client nothing. */
+static int
+answer_error(struct rte_tel_data *d, const char *msg)
+{
+	__atomic_fetch_add(&telemetry_errors, 1, __ATOMIC_RELAXED);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "error", msg);
+	return 0;
+}
+
+static int
+params_given(const char *params)
+{
+	return params != NULL && params[0] != '\0';
+}
+
+/* Copy s into out with everything outside printable ASCII, and '"' and '\\', replaced by
+ * '?': view strings come from the network (server names) and must not break the JSON. */
+static void
+sanitize(const char *s, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\') ? '?' : s[i];
+	out[i] = '\0';
+}
+
+static void
+add_str(struct rte_tel_data *d, const char *key, const char *val)
+{
+	char buf[RTE_TEL_MAX_STRING_LEN];
+
+	sanitize(val, buf, sizeof(buf));
+	rte_tel_data_add_dict_string(d, key, buf);
+}
+
+static void
+add_tunables(struct rte_tel_data *d)
+{
+	struct jw_tunables t;
+
+	if (jw_tunables_snapshot(&t) != 0)
+		return;
+	rte_tel_data_add_dict_u64(d, "window_min", t.window_min);
+	rte_tel_data_add_dict_u64(d, "window_max", t.window_max);
+	rte_tel_data_add_dict_u64(d, "ack_timeout_ms", t.ack_timeout_ms);
+	rte_tel_data_add_dict_u64(d, "ack_target_us", t.ack_target_us);
+	rte_tel_data_add_dict_u64(d, "tunables_generation", t.generation);
+}
+
+static int
+cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct jw_stats_identity *id;
+	struct jw_stats_totals t;
+	int i, n_lcores;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/info takes no parameters");
+	id = malloc(sizeof(*id));
+	if (id == NULL)
+		return answer_error(d, "out of memory");
+	jw_stats_read_identity(id);
+	n_lcores = jw_stats_lcore_sum(&t);
+	rte_tel_data_start_dict(d);
+	add_str(d, "version", id->version);
+	add_str(d, "instance", id->instance);
+	add_str(d, "dpdk", rte_version());
+	rte_tel_data_add_dict_u64(d, "uptime_s", id->uptime_ns / 1000000000ull);
+	rte_tel_data_add_dict_u64(d, "uptime_ns", id->uptime_ns);
+	rte_tel_data_add_dict_u64(d, "lcores", (uint64_t)n_lcores);
+	add_tunables(d);
+	for (i = 0; i < id->n_info; i++)
+		add_str(d, id->info[i].key, id->info[i].value);
+	rte_tel_data_add_dict_u64(d, "telemetry_errors", jw_stats_telemetry_errors());
+	free(id);
+	return 0;
+}
+
+/* Sum the producer slots' rejection counters and published counts. */
+static int
+producer_totals(uint64_t rejected[JW_STATS_REJECT_CODES], uint64_t *published)
+{
+	struct jw_stats_producer *p;
+	int n, i, k;
+
+	memset(rejected, 0, sizeof(uint64_t) * JW_STATS_REJECT_CODES);
+	*published = 0;
+	p = calloc(MAX_PRODUCERS_SHOWN, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	n = jw_stats_read_producers(p, MAX_PRODUCERS_SHOWN);
+	for (i = 0; i < n; i++) {
+		*published += p[i].published;
+		for (k = 1; k < JW_STATS_REJECT_CODES; k++)
+			rejected[k] += p[i].rejected[k];
+	}
+	free(p);
+	return n;
+}
+
+static int
+cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint64_t rejected[JW_STATS_REJECT_CODES], published, failed_total = 0, rejected_total = 0;
+	struct rte_tel_data *failed, *rej;
+	struct jw_stats_totals t;
+	char name[32];
+	int n_prod, i;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/stats takes no parameters");
+	jw_stats_lcore_sum(&t);
+	n_prod = producer_totals(rejected, &published);
+	failed = rte_tel_data_alloc();
+	rej = rte_tel_data_alloc();
+	if (failed == NULL || rej == NULL) {
+		rte_tel_data_free(failed);
+		rte_tel_data_free(rej);
+		return answer_error(d, "out of memory");
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "accepted", t.msg.accepted);
+	rte_tel_data_add_dict_u64(d, "sent", t.msg.sent);
+	rte_tel_data_add_dict_u64(d, "acked", t.msg.acked);
+	rte_tel_data_add_dict_u64(d, "duplicate", t.msg.duplicate);
+	rte_tel_data_start_dict(failed);
+	for (i = 0; i < JW_STATS_FAIL__COUNT; i++) {
+		rte_tel_data_add_dict_u64(failed, jw_stats_fail_reason_name((unsigned)i),
+					  t.msg.failed[i]);
+		failed_total += t.msg.failed[i];
+	}
+	rte_tel_data_add_dict_u64(d, "failed_total", failed_total);
+	rte_tel_data_add_dict_container(d, "failed", failed, 0);
+	rte_tel_data_start_dict(rej);
+	for (i = 1; i < JW_STATS_REJECT_CODES; i++) {
+		rejected_total += rejected[i];
+		if (rejected[i] == 0)
+			continue;
+		jw_stats_reject_name((unsigned)i, name, sizeof(name));
+		rte_tel_data_add_dict_u64(rej, name, rejected[i]);
+	}
+	rte_tel_data_add_dict_u64(d, "rejected_total", rejected_total);
+	rte_tel_data_add_dict_container(d, "rejected", rej, 0);
+	rte_tel_data_add_dict_u64(d, "published", published);
+	rte_tel_data_add_dict_u64(d, "producers", n_prod < 0 ? 0 : (uint64_t)n_prod);
+	rte_tel_data_add_dict_u64(d, "bytes", t.msg.bytes);
+	rte_tel_data_add_dict_u64(d, "wire_bytes", t.msg.wire_bytes);
+	rte_tel_data_add_dict_u64(d, "resends", t.msg.resends);
+	rte_tel_data_add_dict_u64(d, "reconnects", t.msg.reconnects);
+	rte_tel_data_add_dict_u64(d, "in_flight",
+				  t.msg.sent >= t.msg.acked + failed_total ?
+				  t.msg.sent - t.msg.acked - failed_total : 0);
+	rte_tel_data_add_dict_u64(d, "telemetry_errors", jw_stats_telemetry_errors());
+	rte_tel_data_add_dict_u64(d, "tunables_rejected", jw_tunables_updates_rejected());
+	return 0;
+}
+
+static int
+cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct jw_stats_lcore *b;
+	struct jw_stats_totals t;
+	struct rte_tel_data *e;
+	char key[16];
+	unsigned id;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/lcores takes no parameters");
+	rte_tel_data_start_dict(d);
+	for (id = 0; id < JW_STATS_MAX_LCORES; id++) {
+		uint64_t all;
+
+		b = jw_stats_lcore_get(id);
+		if (b == NULL)
+			continue;
+		e = rte_tel_data_alloc();
+		if (e == NULL)
+			break;
+		jw_stats_lcore_read(b, &t);
+		all = t.loop.busy_cycles + t.loop.idle_cycles;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "role",
+			jw_stats_role_name(__atomic_load_n(&b->role, __ATOMIC_RELAXED)));
+		rte_tel_data_add_dict_u64(e, "loops", t.loop.loops);
+		rte_tel_data_add_dict_u64(e, "busy_cycles", t.loop.busy_cycles);
+		rte_tel_data_add_dict_u64(e, "idle_cycles", t.loop.idle_cycles);
+		rte_tel_data_add_dict_u64(e, "busy_permille",
+					  all ? t.loop.busy_cycles * 1000 / all : 0);
+		rte_tel_data_add_dict_u64(e, "bursts", t.loop.bursts);
+		rte_tel_data_add_dict_u64(e, "mbufs_in_flight", t.loop.mbufs_in_flight);
+		rte_tel_data_add_dict_u64(e, "accepted", t.msg.accepted);
+		rte_tel_data_add_dict_u64(e, "sent", t.msg.sent);
+		rte_tel_data_add_dict_u64(e, "acked", t.msg.acked);
+		rte_tel_data_add_dict_u64(e, "resends", t.msg.resends);
+		snprintf(key, sizeof(key), "%u", id);
+		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
+			rte_tel_data_free(e);
+	}
+	return 0;
+}
+
+static int
+cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct jw_stats_conn *c;
+	struct rte_tel_data *e;
+	char key[16];
+	int n, i;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/conns takes no parameters");
+	c = calloc(MAX_CONNS_SHOWN, sizeof(*c));
+	if (c == NULL)
+		return answer_error(d, "out of memory");
+	n = jw_stats_read_conns(c, MAX_CONNS_SHOWN);
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < n; i++) {
+		e = rte_tel_data_alloc();
+		if (e == NULL)
+			break;
+		c[i].state[sizeof(c[i].state) - 1] = '\0';
+		c[i].server[sizeof(c[i].server) - 1] = '\0';
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "lcore", c[i].lcore_id);
+		add_str(e, "state", c[i].state);
+		add_str(e, "server", c[i].server);
+		rte_tel_data_add_dict_u64(e, "snd_una", c[i].snd_una);
+		rte_tel_data_add_dict_u64(e, "snd_nxt", c[i].snd_nxt);
+		rte_tel_data_add_dict_u64(e, "rcv_nxt", c[i].rcv_nxt);
+		rte_tel_data_add_dict_u64(e, "cwnd_bytes", c[i].cwnd_bytes);
+		rte_tel_data_add_dict_u64(e, "peer_wnd_bytes", c[i].peer_wnd_bytes);
+		rte_tel_data_add_dict_u64(e, "srtt_us", c[i].srtt_us);
+		rte_tel_data_add_dict_u64(e, "rto_us", c[i].rto_us);
+		rte_tel_data_add_dict_u64(e, "retransmits", c[i].retransmits);
+		rte_tel_data_add_dict_u64(e, "js_window", c[i].js_window);
+		rte_tel_data_add_dict_u64(e, "js_inflight", c[i].js_inflight);
+		rte_tel_data_add_dict_u64(e, "acks", c[i].acks);
+		rte_tel_data_add_dict_u64(e, "reconnects", c[i].reconnects);
+		snprintf(key, sizeof(key), "%u", c[i].id);
+		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
+			rte_tel_data_free(e);
+	}
+	free(c);
+	return 0;
+}
+
+static int
+cmd_producers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct jw_stats_producer *p;
+	struct rte_tel_data *e;
+	char key[48], name[32];
+	int n, i, k;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/producers takes no parameters");
+	p = calloc(MAX_PRODUCERS_SHOWN, sizeof(*p));
+	if (p == NULL)
+		return answer_error(d, "out of memory");
+	n = jw_stats_read_producers(p, MAX_PRODUCERS_SHOWN);
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < n; i++) {
+		uint64_t rej_total = 0;
+
+		e = rte_tel_data_alloc();
+		if (e == NULL)
+			break;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_int(e, "pid", p[i].pid);
+		rte_tel_data_add_dict_u64(e, "published", p[i].published);
+		rte_tel_data_add_dict_u64(e, "ring_used", p[i].ring_used);
+		rte_tel_data_add_dict_u64(e, "ring_size", p[i].ring_size);
+		rte_tel_data_add_dict_u64(e, "ring_fill_permille",
+			p[i].ring_size ? p[i].ring_used * 1000 / p[i].ring_size : 0);
+		rte_tel_data_add_dict_u64(e, "reports_pending", p[i].reports_pending);
+		for (k = 1; k < JW_STATS_REJECT_CODES; k++) {
+			rej_total += p[i].rejected[k];
+			if (p[i].rejected[k] == 0)
+				continue;
+			jw_stats_reject_name((unsigned)k, name, sizeof(name));
+			snprintf(key, sizeof(key), "rejected_%s", name);
+			rte_tel_data_add_dict_u64(e, key, p[i].rejected[k]);
+		}
+		rte_tel_data_add_dict_u64(e, "rejected_total", rej_total);
+		snprintf(key, sizeof(key), "%u", p[i].slot);
+		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
+			rte_tel_data_free(e);
+	}
+	free(p);
+	return 0;
+}
+
+static struct rte_tel_data *
+hist_dict(const struct jw_hist_snap *s)
+{
+	struct rte_tel_data *e = rte_tel_data_alloc();
+
+	if (e == NULL)
+		return NULL;
+	rte_tel_data_start_dict(e);
+	rte_tel_data_add_dict_u64(e, "count", s->count);
+	rte_tel_data_add_dict_u64(e, "sum", s->sum);
+	rte_tel_data_add_dict_u64(e, "min", s->count ? s->min : 0);
+	rte_tel_data_add_dict_u64(e, "mean", jw_hist_mean(s));
+	rte_tel_data_add_dict_u64(e, "p50", jw_hist_value_at(s, 500000));
+	rte_tel_data_add_dict_u64(e, "p90", jw_hist_value_at(s, 900000));
+	rte_tel_data_add_dict_u64(e, "p99", jw_hist_value_at(s, 990000));
+	rte_tel_data_add_dict_u64(e, "p999", jw_hist_value_at(s, 999000));
+	rte_tel_data_add_dict_u64(e, "p9999", jw_hist_value_at(s, 999900));
+	rte_tel_data_add_dict_u64(e, "max", s->count ? s->max : 0);
+	return e;
+}
+
+static int
+cmd_latency(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct jw_hist_snap *ack, *wait;
+	struct rte_tel_data *ea, *ew;
+
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/latency takes no parameters");
+	ack = malloc(sizeof(*ack));
+	wait = malloc(sizeof(*wait));
+	if (ack == NULL || wait == NULL || jw_stats_latency_read(ack, wait) < 0) {
+		free(ack);
+		free(wait);
+		return answer_error(d, "out of memory");
+	}
+	rte_tel_data_start_dict(d);
+	ea = hist_dict(ack);
+	ew = hist_dict(wait);
+	if (ea && rte_tel_data_add_dict_container(d, "ack_latency_ns", ea, 0) != 0)
+		rte_tel_data_free(ea);
+	if (ew && rte_tel_data_add_dict_container(d, "ring_wait_ns", ew, 0) != 0)
+		rte_tel_data_free(ew);
+	free(ack);
+	free(wait);
+	return 0;
+}
+
+/* Telemetry keys allow [A-Za-z0-9_/]: "section/key", other bytes become '_'. */
+static void
+config_emit(void *ectx, const char *section, const char *key, const char *value)
+{
+	struct rte_tel_data *d = ectx;
+	char name[RTE_TEL_MAX_STRING_LEN];
+	size_t i;
+
+	if (section == NULL || key == NULL || value == NULL)
+		return;
+	snprintf(name, sizeof(name), "%s/%s", section, key);
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '/'))
+			name[i] = '_';
+	}
+	add_str(d, name, value);
+}
+
+static int
+cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/config takes no parameters");
+	rte_tel_data_start_dict(d);
+	if (jw_stats_read_config(config_emit, d) == -ENOENT)
+		rte_tel_data_add_dict_string(d, "error", "no configuration registered");
+	return 0;
+}
+
+static int
+cmd_tunables(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	if (params_given(params))
+		return answer_error(d, "/jetwire/tunables takes no parameters; "
+				       "use /jetwire/set,key=value to change");
+	rte_tel_data_start_dict(d);
+	add_tunables(d);
+	rte_tel_data_add_dict_u64(d, "window_cap", jw_tunables_window_cap());
+	rte_tel_data_add_dict_u64(d, "updates_applied", jw_tunables_updates_applied());
+	rte_tel_data_add_dict_u64(d, "updates_rejected", jw_tunables_updates_rejected());
+	return 0;
+}
+
+static int
+cmd_set(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct jw_tunables t;
+	char err[RTE_TEL_MAX_STRING_LEN] = "";
+	int rc;
+
+	(void)cmd;
+	rc = jw_tunables_update(params ? params : "", &t, err, sizeof(err));
+	if (rc != 0) {
+		STATS_LOG(DEBUG, "rejected /jetwire/set: %s\n", err);
+		return answer_error(d, err[0] ? err : "update failed");
+	}
+	STATS_LOG(NOTICE, "tunables generation %" PRIu64 ": window %u..%u, ack_timeout_ms %u, "
+		  "ack_target_us %u\n", t.generation, t.window_min, t.window_max,
+		  t.ack_timeout_ms, t.ack_target_us);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "result", "applied");
+	add_tunables(d);
+	return 0;
+}
+
+int
+jw_stats_telemetry_register(void)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{ "/jetwire/info", cmd_info, "jetwire version, instance, uptime, config summary" },
+		{ "/jetwire/stats", cmd_stats, "jetwire totals: accepted, sent, acked, failed..." },
+		{ "/jetwire/lcores", cmd_lcores, "jetwire per-lcore loop statistics" },
+		{ "/jetwire/conns", cmd_conns, "jetwire per-connection TCP and JetStream state" },
+		{ "/jetwire/producers", cmd_producers, "jetwire per-producer-slot statistics" },
+		{ "/jetwire/latency", cmd_latency, "jetwire ack-latency and ring-wait percentiles" },
+		{ "/jetwire/config", cmd_config, "jetwire effective configuration" },
+		{ "/jetwire/tunables", cmd_tunables, "jetwire runtime tunables" },
+		{ "/jetwire/set", cmd_set,
+		  "Change tunables. Parameters: key=value[,key=value] with keys window_min, "
+		  "window_max, ack_timeout_ms, ack_target_us" },
+	};
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < JW_ARRAY_SIZE(cmds); i++) {
+		rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
+		if (rc != 0) {
+			STATS_LOG(ERR, "cannot register %s: %s\n", cmds[i].cmd, strerror(-rc));
+			return rc;
+		}
+	}
+	STATS_LOG(INFO, "telemetry commands registered under /jetwire/\n");
+	return 0;
+}

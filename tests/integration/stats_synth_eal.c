@@ -1,0 +1,216 @@
+/* A minimal EAL process serving the /jetwire/ telemetry commands over a synthetic, known run
+ * of counter updates, so tests can check jwstat end to end without the engine.
+ * Built by tests/integration/stats_*.sh (not part of `make`).
+ *
+ *   stats_synth_eal <EAL args> -- [--seconds S] [--socket-mode 0660] [--socket-group G]
+ *
+ * Prints "READY <runtime dir>" once the socket is up, then serves until stdin closes or S
+ * seconds (default 60) pass. A QSBR reader thread plays the engine: it reads the tunables in
+ * every iteration and announces quiescent states, so /jetwire/set waits for a real grace
+ * period. The known run (checked by the scripts):
+ *   accepted 1000, sent 1000, bytes 128000, wire_bytes 181100, acked 990, duplicate 7,
+ *   failed timeout 2 / no_stream 1, resends 11, reconnects 2, published 1000,
+ *   rejected EAGAIN 7 / EMSGSIZE 1; ack latency 50000 + i ns (i < 990); ring wait i ns.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <urcu-qsbr.h>
+
+#include "stats/stats_lcore.h"
+#include "stats/stats_registry.h"
+#include "stats/stats_telemetry.h"
+#include "stats/stats_tunables.h"
+
+static int stop;
+
+static int
+synth_conns(void *ctx, struct jw_stats_conn *out, int max)
+{
+	int i, n = 2;
+
+	(void)ctx;
+	for (i = 0; i < n && i < max; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].id = (uint32_t)i;
+		out[i].lcore_id = 1 + (uint32_t)i;
+		snprintf(out[i].state, sizeof(out[i].state), "established");
+		snprintf(out[i].server, sizeof(out[i].server), "198.18.0.1:4222");
+		out[i].snd_una = 1000;
+		out[i].snd_nxt = 2000;
+		out[i].rcv_nxt = 300;
+		out[i].cwnd_bytes = 14600;
+		out[i].peer_wnd_bytes = 65535;
+		out[i].srtt_us = 120;
+		out[i].rto_us = 200000;
+		out[i].retransmits = 3 + (uint64_t)i;
+		out[i].js_window = 256;
+		out[i].js_inflight = 10 + (uint32_t)i;
+		out[i].acks = 495;
+		out[i].reconnects = 1;
+	}
+	return n;
+}
+
+static int
+synth_producers(void *ctx, struct jw_stats_producer *out, int max)
+{
+	(void)ctx;
+	if (max < 2)
+		return 0;
+	memset(out, 0, 2 * sizeof(*out));
+	out[0] = (struct jw_stats_producer){ .slot = 0, .pid = 4242, .published = 600,
+					     .ring_used = 5, .ring_size = 1024,
+					     .reports_pending = 2 };
+	out[0].rejected[3] = 5; /* EAGAIN */
+	out[0].rejected[7] = 1; /* EMSGSIZE */
+	out[1] = (struct jw_stats_producer){ .slot = 3, .pid = 4343, .published = 400,
+					     .ring_used = 0, .ring_size = 1024 };
+	out[1].rejected[3] = 2;
+	return 2;
+}
+
+static int
+synth_config(void *ctx, jw_stats_kv_emit_fn emit, void *ectx)
+{
+	(void)ctx;
+	emit(ectx, "flow", "window_max", "1024");
+	emit(ectx, "flow", "dedupe", "msgid");
+	emit(ectx, "stats", "enabled", "true");
+	emit(ectx, "server", "url", "nats://198.18.0.1:4222 \"quoted\"");
+	return 0;
+}
+
+static void
+known_run(void)
+{
+	struct jw_stats_lcore *tx0 = jw_stats_lcore_register(1, JW_STATS_ROLE_TX);
+	struct jw_stats_lcore *tx1 = jw_stats_lcore_register(2, JW_STATS_ROLE_TX);
+	struct jw_stats_lcore *ctl = jw_stats_lcore_register(3, JW_STATS_ROLE_CONTROL);
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		struct jw_stats_lcore *tx = i % 2 ? tx1 : tx0;
+
+		jw_stats_count_accepted(tx, 1);
+		jw_stats_count_sent(tx, 1, 128, 180);
+		jw_stats_record_ring_wait(tx, (uint64_t)i);
+		jw_stats_loop_iteration(tx, 10, i % 4 != 0);
+	}
+	jw_stats_count_bursts(tx0, 7);
+	jw_stats_set_mbufs_in_flight(tx0, 30);
+	jw_stats_count_resent(tx1, 11, 1100);
+	for (i = 0; i < 990; i++)
+		jw_stats_count_acked(ctl, i < 7, 50000 + (uint64_t)i);
+	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_STATS_FAIL_NO_STREAM);
+	jw_stats_count_reconnect(ctl);
+	jw_stats_count_reconnect(ctl);
+}
+
+/* Plays an engine loop: QSBR online reader of the tunables, backs off 1 ms per iteration. */
+static void *
+engine_like(void *arg)
+{
+	struct jw_stats_lcore *b = jw_stats_lcore_register(4, JW_STATS_ROLE_OTHER);
+	struct timespec ts = { 0, 1000000 };
+	uint64_t bad = 0;
+
+	(void)arg;
+	rcu_register_thread();
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		const struct jw_tunables *t = jw_tunables_current();
+
+		if (t == NULL || t->window_min > t->window_max)
+			bad++;
+		jw_stats_loop_iteration(b, 1, 0);
+		rcu_quiescent_state();
+		rcu_thread_offline(); /* sleeping: do not hold up grace periods */
+		nanosleep(&ts, NULL);
+		rcu_thread_online();
+	}
+	rcu_unregister_thread();
+	if (bad)
+		fprintf(stderr, "synth: %llu invalid tunables seen\n", (unsigned long long)bad);
+	return (void *)(uintptr_t)bad;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct jw_tunables init = { .window_min = 16, .window_max = 1024,
+				    .ack_timeout_ms = 2000, .ack_target_us = 500 };
+	const char *group = NULL;
+	unsigned mode = 0;
+	int seconds = 60, have_mode = 0, n, i, rc;
+	char err[256];
+	pthread_t th;
+	void *thr_bad;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "synth: rte_eal_init failed\n");
+		return 2;
+	}
+	argc -= n;
+	argv += n;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+			seconds = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--socket-mode") == 0 && i + 1 < argc) {
+			mode = (unsigned)strtoul(argv[++i], NULL, 8);
+			have_mode = 1;
+		} else if (strcmp(argv[i], "--socket-group") == 0 && i + 1 < argc)
+			group = argv[++i];
+		else {
+			fprintf(stderr, "synth: unknown argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	jw_stats_set_identity("synth", "0.1.0-test");
+	jw_stats_set_info("server", "198.18.0.1:4222");
+	jw_stats_set_info("dedupe", "msgid");
+	jw_stats_set_reject_name(-3, "EAGAIN");
+	jw_stats_set_reject_name(-7, "EMSGSIZE");
+	if (jw_tunables_init(&init, 4096, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synth: tunables: %s\n", err);
+		return 2;
+	}
+	known_run();
+	jw_stats_register_conns(synth_conns, NULL);
+	jw_stats_register_producers(synth_producers, NULL);
+	jw_stats_register_config(synth_config, NULL);
+	rc = jw_stats_telemetry_register();
+	if (rc != 0) {
+		fprintf(stderr, "synth: telemetry register: %d\n", rc);
+		return 2;
+	}
+	if (have_mode && jw_stats_socket_set_perms(mode, group, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synth: socket perms: %s\n", err);
+		return 2;
+	}
+	pthread_create(&th, NULL, engine_like, NULL);
+	printf("READY %s\n", rte_eal_get_runtime_dir());
+	fflush(stdout);
+	for (i = 0; i < seconds * 10; i++) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		char b[64];
+
+		if (poll(&p, 1, 100) > 0 && read(0, b, sizeof(b)) <= 0)
+			break;
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, &thr_bad);
+	jw_stats_registry_fini();
+	jw_tunables_fini();
+	rte_eal_cleanup();
+	return thr_bad ? 1 : 0;
+}
