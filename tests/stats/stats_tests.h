@@ -5,4 +5,5 @@ int run_hist_tests(void);
 int run_lcore_tests(void);
 int run_tunables_tests(void);
 int run_registry_tests(void);
+int run_json_tests(void);
 #endif

@@ -9,5 +9,6 @@ main(void)
 	failed += run_lcore_tests();
 	failed += run_tunables_tests();
 	failed += run_registry_tests();
+	failed += run_json_tests();
 	return failed ? 1 : 0;
 }
