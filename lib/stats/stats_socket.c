@@ -113,6 +113,24 @@ jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t er
 		set_err(err, errlen, "chmod %s: %s", dir, strerror(e));
 		return -e;
 	}
+	/* EAL creates the parent (/var/run/dpdk) 0700 too. It is shared by every DPDK process,
+	 * so it only gets o+x (search, no listing): the instance directory's group and mode
+	 * still decide who reaches the socket. */
+	if (mode & 0077) {
+		char parent[4096], *slash;
+
+		snprintf(parent, sizeof(parent), "%s", dir);
+		slash = strrchr(parent, '/');
+		if (slash != NULL && slash != parent) {
+			*slash = '\0';
+			if (stat(parent, &st) == 0 && !(st.st_mode & S_IXOTH) &&
+			    chmod(parent, (st.st_mode & 07777) | S_IXOTH) != 0) {
+				int e = errno;
+				set_err(err, errlen, "chmod %s: %s", parent, strerror(e));
+				return -e;
+			}
+		}
+	}
 	rte_log(RTE_LOG_INFO, jw_stats_logtype,
 		"jetwire.stats: telemetry socket mode %03o group %s in %s\n", mode,
 		(group && group[0]) ? group : "(unchanged)", dir);

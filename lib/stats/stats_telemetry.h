@@ -36,7 +36,8 @@ uint64_t jw_stats_telemetry_errors(void);
  * chmod the socket(s) in rte_eal_get_runtime_dir() to `mode` (0 .. 0777) and, when group is
  * neither NULL nor empty, chown them to that group (name or number); the runtime directory
  * (EAL creates it 0700) gets the matching search bit (g+x, o+x) and the group, so that the
- * granted users can reach the socket by path without listing the directory.
+ * granted users can reach the socket by path without listing the directory; its parent
+ * (/var/run/dpdk, also 0700, shared by all DPDK processes) gets o+x only (search, no list).
  * Returns 0; -EINVAL (mode out of range), -ENOENT (no such group, no socket: telemetry off),
  * or the negative errno of chmod/chown; the reason goes to err. */
 int jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t errlen);
