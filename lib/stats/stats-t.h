@@ -44,9 +44,14 @@ enum jw_stats_lcore_role {
 	JW_STATS_ROLE__COUNT
 };
 
-/* Rejections at publish are counted by the producer library per slot and per code;
- * index = -code of the JW_E* error (1..JW_STATS_REJECT_CODES-1), index 0 is unused. */
-#define JW_STATS_REJECT_CODES 16
+/* Rejections at publish are counted by the producer library per slot and per code. A
+ * producer snapshot carries up to JW_STATS_REJECT_KINDS (code, count) pairs. */
+#define JW_STATS_REJECT_KINDS 8
+
+struct jw_stats_reject {
+	int32_t code;   /* a JW_E* value of jetwire.h, e.g. JW_EAGAIN (-11) */
+	uint64_t count;
+};
 
 /* Message counters of one lcore. Written by that lcore only (see stats_counters.h). */
 struct jw_stats_msg_counters {
@@ -111,7 +116,8 @@ struct jw_stats_producer {
 	uint64_t ring_used;        /* records in the ring, pending outcome included */
 	uint64_t ring_size;        /* ring capacity in records */
 	uint64_t reports_pending;  /* delivery reports written but not yet read by the producer */
-	uint64_t rejected[JW_STATS_REJECT_CODES]; /* by -JW_E* code */
+	uint32_t n_rejected;       /* entries used in rejected[] */
+	struct jw_stats_reject rejected[JW_STATS_REJECT_KINDS];
 };
 
 #endif /* JW_STATS_T_H */

@@ -8,6 +8,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "jetwire.h"
 #include "stats/stats_registry.h"
 
 struct view {
@@ -24,7 +25,18 @@ static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct jw_stats_identity ident = { .instance = "default", .version = "unknown" };
 static struct timespec start_time;
 static int start_time_set;
-static char reject_names[JW_STATS_REJECT_CODES][32];
+struct reject_name {
+	int code;
+	char name[32];
+};
+static struct reject_name reject_names[32] = {
+	{ JW_EAGAIN, "EAGAIN" },         { JW_EINVAL, "EINVAL" },
+	{ JW_E2BIG, "E2BIG" },           { JW_ENOTRUNNING, "ENOTRUNNING" },
+	{ JW_ECLOSED, "ECLOSED" },       { JW_ETIMEDOUT, "ETIMEDOUT" },
+	{ JW_ENOMEM, "ENOMEM" },         { JW_EBUSY, "EBUSY" },
+	{ JW_EVERSION, "EVERSION" },     { JW_EPERM, "EPERM" },
+};
+static int n_reject_names = 10;
 
 static int
 view_set(int which, void (*fn)(void), void *ctx)
@@ -127,24 +139,41 @@ jw_stats_set_info(const char *key, const char *value)
 int
 jw_stats_set_reject_name(int code, const char *name)
 {
-	int i = code < 0 ? -code : code;
+	int i, rc = 0;
 
-	if (i <= 0 || i >= JW_STATS_REJECT_CODES || !valid_key(name, sizeof(reject_names[0]) - 1))
+	if (!valid_key(name, sizeof(reject_names[0].name) - 1))
 		return -EINVAL;
 	pthread_mutex_lock(&ident_lock);
-	snprintf(reject_names[i], sizeof(reject_names[i]), "%s", name);
+	for (i = 0; i < n_reject_names; i++)
+		if (reject_names[i].code == code)
+			break;
+	if (i == n_reject_names) {
+		if (n_reject_names == (int)JW_ARRAY_SIZE(reject_names))
+			rc = -ENOSPC;
+		else
+			n_reject_names++;
+	}
+	if (rc == 0) {
+		reject_names[i].code = code;
+		snprintf(reject_names[i].name, sizeof(reject_names[i].name), "%s", name);
+	}
 	pthread_mutex_unlock(&ident_lock);
-	return 0;
+	return rc;
 }
 
 void
-jw_stats_reject_name(unsigned i, char *buf, unsigned len)
+jw_stats_reject_name(int code, char *buf, unsigned len)
 {
+	int i;
+
 	pthread_mutex_lock(&ident_lock);
-	if (i < JW_STATS_REJECT_CODES && reject_names[i][0])
-		snprintf(buf, len, "%s", reject_names[i]);
+	for (i = 0; i < n_reject_names; i++)
+		if (reject_names[i].code == code)
+			break;
+	if (i < n_reject_names)
+		snprintf(buf, len, "%s", reject_names[i].name);
 	else
-		snprintf(buf, len, "code_%u", i);
+		snprintf(buf, len, "code_%lld", code < 0 ? -(long long)code : (long long)code);
 	pthread_mutex_unlock(&ident_lock);
 }
 

@@ -53,9 +53,10 @@ int jw_stats_set_identity(const char *instance, const char *version);
  * allow no more), values longer than 95 bytes, and more than 16 keys (-EINVAL / -ENOSPC). */
 int jw_stats_set_info(const char *key, const char *value);
 
-/* Short identifier for rejection code `code` (a negative JW_E* value or its positive index):
- * used as telemetry key and Prometheus label, so [A-Za-z0-9_], at most 31 bytes. Codes
- * without a name are shown as "code_<n>". -EINVAL for out-of-range codes or bad names. */
+/* Short identifier for rejection code `code`: used as telemetry key and Prometheus label,
+ * so [A-Za-z0-9_], at most 31 bytes. The JW_E* codes of jetwire.h are named already
+ * ("EAGAIN", "E2BIG", ...); other codes show as "code_<n>" (n = -code) until named.
+ * -EINVAL for a bad name, -ENOSPC when 32 codes are named. */
 int jw_stats_set_reject_name(int code, const char *name);
 
 /* ---- reader side (telemetry threads) ---- */
@@ -73,8 +74,8 @@ struct jw_stats_identity {
 
 void jw_stats_read_identity(struct jw_stats_identity *out);
 
-/* Name of rejection index i (1..JW_STATS_REJECT_CODES-1) into buf. */
-void jw_stats_reject_name(unsigned i, char *buf, unsigned len);
+/* Name of rejection code `code` into buf. */
+void jw_stats_reject_name(int code, char *buf, unsigned len);
 
 /* Run the view into out[0..max). Return the count, or -ENOENT when no view is registered,
  * -EINVAL when out is NULL or max < 0. */

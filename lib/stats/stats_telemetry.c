@@ -114,14 +114,38 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Rejection totals by code, summed over the producer slots. */
+#define MAX_REJECT_CODES 32
+struct reject_totals {
+	int n;
+	struct jw_stats_reject by_code[MAX_REJECT_CODES];
+};
+
+static void
+reject_add(struct reject_totals *t, int32_t code, uint64_t count)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->by_code[i].code == code)
+			break;
+	if (i == t->n) {
+		if (t->n == MAX_REJECT_CODES)
+			return; /* more distinct codes than jetwire has: drop (never happens) */
+		t->by_code[t->n++] = (struct jw_stats_reject){ .code = code };
+	}
+	t->by_code[i].count += count;
+}
+
 /* Sum the producer slots' rejection counters and published counts. */
 static int
-producer_totals(uint64_t rejected[JW_STATS_REJECT_CODES], uint64_t *published)
+producer_totals(struct reject_totals *rej, uint64_t *published)
 {
 	struct jw_stats_producer *p;
-	int n, i, k;
+	uint32_t k;
+	int n, i;
 
-	memset(rejected, 0, sizeof(uint64_t) * JW_STATS_REJECT_CODES);
+	memset(rej, 0, sizeof(*rej));
 	*published = 0;
 	p = calloc(MAX_PRODUCERS_SHOWN, sizeof(*p));
 	if (p == NULL)
@@ -129,8 +153,8 @@ producer_totals(uint64_t rejected[JW_STATS_REJECT_CODES], uint64_t *published)
 	n = jw_stats_read_producers(p, MAX_PRODUCERS_SHOWN);
 	for (i = 0; i < n; i++) {
 		*published += p[i].published;
-		for (k = 1; k < JW_STATS_REJECT_CODES; k++)
-			rejected[k] += p[i].rejected[k];
+		for (k = 0; k < p[i].n_rejected && k < JW_STATS_REJECT_KINDS; k++)
+			reject_add(rej, p[i].rejected[k].code, p[i].rejected[k].count);
 	}
 	free(p);
 	return n;
@@ -139,7 +163,8 @@ producer_totals(uint64_t rejected[JW_STATS_REJECT_CODES], uint64_t *published)
 static int
 cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint64_t rejected[JW_STATS_REJECT_CODES], published, failed_total = 0, rejected_total = 0;
+	uint64_t published, failed_total = 0, rejected_total = 0;
+	struct reject_totals rejected;
 	struct rte_tel_data *failed, *rej;
 	struct jw_stats_totals t;
 	char name[32];
@@ -149,7 +174,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (params_given(params))
 		return answer_error(d, "/jetwire/stats takes no parameters");
 	jw_stats_lcore_sum(&t);
-	n_prod = producer_totals(rejected, &published);
+	n_prod = producer_totals(&rejected, &published);
 	failed = rte_tel_data_alloc();
 	rej = rte_tel_data_alloc();
 	if (failed == NULL || rej == NULL) {
@@ -171,12 +196,10 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "failed_total", failed_total);
 	rte_tel_data_add_dict_container(d, "failed", failed, 0);
 	rte_tel_data_start_dict(rej);
-	for (i = 1; i < JW_STATS_REJECT_CODES; i++) {
-		rejected_total += rejected[i];
-		if (rejected[i] == 0)
-			continue;
-		jw_stats_reject_name((unsigned)i, name, sizeof(name));
-		rte_tel_data_add_dict_u64(rej, name, rejected[i]);
+	for (i = 0; i < rejected.n; i++) {
+		rejected_total += rejected.by_code[i].count;
+		jw_stats_reject_name(rejected.by_code[i].code, name, sizeof(name));
+		rte_tel_data_add_dict_u64(rej, name, rejected.by_code[i].count);
 	}
 	rte_tel_data_add_dict_u64(d, "rejected_total", rejected_total);
 	rte_tel_data_add_dict_container(d, "rejected", rej, 0);
@@ -291,7 +314,8 @@ cmd_producers(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct jw_stats_producer *p;
 	struct rte_tel_data *e;
 	char key[48], name[32];
-	int n, i, k;
+	uint32_t k;
+	int n, i;
 
 	(void)cmd;
 	if (params_given(params))
@@ -315,13 +339,11 @@ cmd_producers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "ring_fill_permille",
 			p[i].ring_size ? p[i].ring_used * 1000 / p[i].ring_size : 0);
 		rte_tel_data_add_dict_u64(e, "reports_pending", p[i].reports_pending);
-		for (k = 1; k < JW_STATS_REJECT_CODES; k++) {
-			rej_total += p[i].rejected[k];
-			if (p[i].rejected[k] == 0)
-				continue;
-			jw_stats_reject_name((unsigned)k, name, sizeof(name));
+		for (k = 0; k < p[i].n_rejected && k < JW_STATS_REJECT_KINDS; k++) {
+			rej_total += p[i].rejected[k].count;
+			jw_stats_reject_name(p[i].rejected[k].code, name, sizeof(name));
 			snprintf(key, sizeof(key), "rejected_%s", name);
-			rte_tel_data_add_dict_u64(e, key, p[i].rejected[k]);
+			rte_tel_data_add_dict_u64(e, key, p[i].rejected[k].count);
 		}
 		rte_tel_data_add_dict_u64(e, "rejected_total", rej_total);
 		snprintf(key, sizeof(key), "%u", p[i].slot);

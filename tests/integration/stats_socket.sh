@@ -76,7 +76,7 @@ for line in open(sys.argv[1]):
     assert not bad, f'stats differ from the known run: {bad}'
     assert s['failed'] == dict(no_stream=1, puback_error=0, timeout=2, too_large=0, invalid=0,
                                shutdown=0, other=0), s['failed']
-    assert s['rejected'] == dict(EAGAIN=7, EMSGSIZE=1), s['rejected']
+    assert s['rejected'] == dict(EAGAIN=7, E2BIG=1, code_4242=0), s['rejected']
     a = j['latency']['ack_latency_ns']
     assert (a['count'], a['min'], a['max'], a['sum']) == (990, 50000, 50989,
             sum(50000 + i for i in range(990))), a
@@ -90,7 +90,7 @@ for line in open(sys.argv[1]):
     c = j['conns']
     assert sorted(c) == ['0', '1'] and c['1']['retransmits'] == 4 and c['0']['js_window'] == 256
     p = j['producers']
-    assert p['0']['pid'] == 4242 and p['0']['rejected_EAGAIN'] == 5 and p['3']['published'] == 400
+    assert p['0']['pid'] == 4242 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
     assert j['config']['server/url'] == 'nats://198.18.0.1:4222 ?quoted?', j['config']
     assert j['instance'] == 'synth' and j['info']['version'] == '0.1.0-test'
     assert j['rates']['interval_s'] > 0
@@ -113,7 +113,7 @@ for line in 'jetwire_messages_accepted_total 1000' 'jetwire_messages_acked_total
     'jetwire_publish_rejected_total{code="EAGAIN"} 7' 'jetwire_sent_payload_bytes_total 128000' \
     'jetwire_ack_latency_seconds_count 990' 'jetwire_ring_wait_seconds{quantile="0.5"} 4.99e-07' \
     'jetwire_conn_retransmits_total{conn="1"} 4' 'jetwire_ack_timeout_seconds 2' \
-    'jetwire_producer_rejected_total{slot="0",code="EMSGSIZE"} 1' \
+    'jetwire_producer_rejected_total{slot="0",code="E2BIG"} 1' \
     'jetwire_lcore_bursts_total{lcore="1",role="tx"} 7'; do
   grep -qxF "$line" $TMP/prom.txt || fail "--prom lacks: $line"
 done

@@ -10,7 +10,7 @@
  * period. The known run (checked by the scripts):
  *   accepted 1000, sent 1000, bytes 128000, wire_bytes 181100, acked 990, duplicate 7,
  *   failed timeout 2 / no_stream 1, resends 11, reconnects 2, published 1000,
- *   rejected EAGAIN 7 / EMSGSIZE 1; ack latency 50000 + i ns (i < 990); ring wait i ns.
+ *   rejected EAGAIN 7 / E2BIG 1; ack latency 50000 + i ns (i < 990); ring wait i ns.
  */
 #include <errno.h>
 #include <poll.h>
@@ -69,11 +69,14 @@ synth_producers(void *ctx, struct jw_stats_producer *out, int max)
 	out[0] = (struct jw_stats_producer){ .slot = 0, .pid = 4242, .published = 600,
 					     .ring_used = 5, .ring_size = 1024,
 					     .reports_pending = 2 };
-	out[0].rejected[3] = 5; /* EAGAIN */
-	out[0].rejected[7] = 1; /* EMSGSIZE */
+	out[0].n_rejected = 2;
+	out[0].rejected[0] = (struct jw_stats_reject){ .code = -11, .count = 5 }; /* EAGAIN */
+	out[0].rejected[1] = (struct jw_stats_reject){ .code = -7, .count = 1 };  /* E2BIG */
 	out[1] = (struct jw_stats_producer){ .slot = 3, .pid = 4343, .published = 400,
 					     .ring_used = 0, .ring_size = 1024 };
-	out[1].rejected[3] = 2;
+	out[1].n_rejected = 2;
+	out[1].rejected[0] = (struct jw_stats_reject){ .code = -11, .count = 2 };
+	out[1].rejected[1] = (struct jw_stats_reject){ .code = -4242, .count = 0 }; /* unnamed */
 	return 2;
 }
 
@@ -178,8 +181,6 @@ main(int argc, char **argv)
 	jw_stats_set_identity("synth", "0.1.0-test");
 	jw_stats_set_info("server", "198.18.0.1:4222");
 	jw_stats_set_info("dedupe", "msgid");
-	jw_stats_set_reject_name(-3, "EAGAIN");
-	jw_stats_set_reject_name(-7, "EMSGSIZE");
 	if (jw_tunables_init(&init, 4096, err, sizeof(err)) != 0) {
 		fprintf(stderr, "synth: tunables: %s\n", err);
 		return 2;

@@ -117,14 +117,17 @@ identity_info_and_names(void **state)
 	assert_int_equal(id.n_info, 1);
 	assert_string_equal(id.info[0].value, "198.18.0.1:4223");
 
-	assert_int_equal(jw_stats_set_reject_name(-3, "EAGAIN"), 0);
-	assert_int_equal(jw_stats_set_reject_name(JW_STATS_REJECT_CODES, "X"), -EINVAL);
-	assert_int_equal(jw_stats_set_reject_name(0, "X"), -EINVAL);
-	assert_int_equal(jw_stats_set_reject_name(2, "has space"), -EINVAL);
-	jw_stats_reject_name(3, name, sizeof(name));
+	jw_stats_reject_name(-11, name, sizeof(name)); /* JW_EAGAIN, named by default */
 	assert_string_equal(name, "EAGAIN");
-	jw_stats_reject_name(4, name, sizeof(name));
+	jw_stats_reject_name(-1002, name, sizeof(name));
+	assert_string_equal(name, "ECLOSED");
+	jw_stats_reject_name(-4, name, sizeof(name));
 	assert_string_equal(name, "code_4");
+	assert_int_equal(jw_stats_set_reject_name(-4, "EINTR"), 0);
+	jw_stats_reject_name(-4, name, sizeof(name));
+	assert_string_equal(name, "EINTR");
+	assert_int_equal(jw_stats_set_reject_name(-5, "has space"), -EINVAL);
+	assert_int_equal(jw_stats_set_reject_name(-5, ""), -EINVAL);
 }
 
 int
