@@ -47,8 +47,7 @@ static int
 append(jw_producer *p, const char *subject, const void *hdr, size_t hlen, const void *data,
        size_t dlen, uint64_t *seq_out)
 {
-	const uint32_t size = p->ring_bytes;
-	uint32_t state, mp;
+	uint32_t size, state, mp;
 	size_t slen;
 	uint64_t len, head, off, pad = 0;
 	struct jw_shm_rec *r;
@@ -78,6 +77,7 @@ append(jw_producer *p, const char *subject, const void *hdr, size_t hlen, const 
 	if (jw_unlikely(len > p->max_rec))
 		return JW_E2BIG;
 
+	size = p->ring_bytes;
 	head = p->head;
 	off = head & (size - 1);
 	if (off + len > size)
