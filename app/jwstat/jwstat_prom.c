@@ -69,7 +69,7 @@ sec_sample(FILE *f, const char *name, const char *const *labels, double v)
 static void
 counter(FILE *f, const struct jw_json *o, const char *key, const char *name, const char *help)
 {
-	if (o == NULL)
+	if (o == NULL || jw_json_get(o, key) == NULL)
 		return;
 	family(f, name, "counter", help);
 	u64_sample(f, name, NULL, jw_u64(o, key));
@@ -113,7 +113,12 @@ per_child(FILE *f, const struct jw_json *table, const char *id_label, const char
 {
 	const struct jw_json *c;
 
-	if (table == NULL || table->child == NULL)
+	if (table == NULL)
+		return;
+	for (c = table->child; c; c = c->next) /* a family only when some entity has the field */
+		if (jw_json_get(c, e->key) != NULL)
+			break;
+	if (c == NULL)
 		return;
 	family(f, e->name, e->type, e->help);
 	for (c = table->child; c; c = c->next) {
@@ -128,6 +133,8 @@ per_child(FILE *f, const struct jw_json *table, const char *id_label, const char
 		}
 		if (extra_label == NULL)
 			l[2] = NULL;
+		if (jw_json_get(c, e->key) == NULL)
+			continue;
 		if (e->scale != 0)
 			sec_sample(f, e->name, l, (double)jw_u64(c, e->key) * e->scale);
 		else
@@ -167,11 +174,17 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 	static const struct per_entity prod_fams[] = {
 		{ "published", "producer_published_total", "counter",
 		  "Records accepted by jw_publish in this slot.", 0 },
-		{ "ring_used", "producer_ring_used_records", "gauge",
-		  "Records in the slot's rings, pending outcome included.", 0 },
-		{ "ring_size", "producer_ring_size_records", "gauge", "Ring capacity in records.", 0 },
+		{ "ring_used_bytes", "producer_ring_used_bytes", "gauge",
+		  "Ring bytes appended and not yet released (outcome not final).", 0 },
+		{ "ring_size_bytes", "producer_ring_size_bytes", "gauge", "Ring capacity.", 0 },
+		{ "unsent_bytes", "producer_unsent_bytes", "gauge",
+		  "Ring bytes appended and not yet sent.", 0 },
 		{ "reports_pending", "producer_reports_pending", "gauge",
 		  "Delivery reports not yet read by the producer.", 0 },
+		{ "bad_records", "producer_bad_records_total", "counter",
+		  "Records that failed validation on the TX lcore.", 0 },
+		{ "reports_dropped", "producer_reports_dropped_total", "counter",
+		  "Reports for closed or dead producers.", 0 },
 	};
 	const struct jw_json *info = cur->v[Q_INFO], *st = cur->v[Q_STATS], *c;
 	const struct jw_json *tun = cur->v[Q_TUNABLES], *lat = cur->v[Q_LATENCY];
@@ -257,8 +270,22 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 	}
 	for (i = 0; i < sizeof(conn_fams) / sizeof(conn_fams[0]); i++)
 		per_child(f, cur->v[Q_CONNS], "conn", NULL, NULL, &conn_fams[i]);
+	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
+		family(f, "producer_info", "gauge",
+		       "Producer slot owner and state (always 1); other producer metrics are per "
+		       "slot and keep counting across owners.");
+		for (c = cur->v[Q_PRODUCERS]->child; c; c = c->next) {
+			char pid[24];
+			const char *l[] = { "slot", c->key, "pid", pid,
+					    "state", jw_json_str(jw_json_get(c, "state"), ""),
+					    NULL };
+
+			snprintf(pid, sizeof(pid), "%llu", (unsigned long long)jw_u64(c, "pid"));
+			u64_sample(f, "producer_info", l, 1);
+		}
+	}
 	for (i = 0; i < sizeof(prod_fams) / sizeof(prod_fams[0]); i++)
-		per_child(f, cur->v[Q_PRODUCERS], "slot", "pid", "pid", &prod_fams[i]);
+		per_child(f, cur->v[Q_PRODUCERS], "slot", NULL, NULL, &prod_fams[i]);
 	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
 		family(f, "producer_rejected_total", "counter",
 		       "Calls jw_publish rejected in this slot, by error code.");

@@ -97,12 +97,12 @@ jwstat_print_table(FILE *f, const struct jwstat_sample *cur, const struct jwstat
 			(unsigned long long)jw_u64(st, "resends"),
 			(unsigned long long)jw_u64(st, "rejected_total"),
 			(double)jw_u64(st, "wire_bytes") / 1e6);
-		fprintf(f, "in flight %llu  duplicate %llu  reconnects %llu  published %llu  "
+		fprintf(f, "in flight %llu  duplicate %llu  reconnects %llu  published %lld  "
 			   "producers %llu",
 			(unsigned long long)jw_u64(st, "in_flight"),
 			(unsigned long long)jw_u64(st, "duplicate"),
 			(unsigned long long)jw_u64(st, "reconnects"),
-			(unsigned long long)jw_u64(st, "published"),
+			jw_json_get(st, "published") ? (long long)jw_u64(st, "published") : -1LL,
 			(unsigned long long)jw_u64(st, "producers"));
 		for (c = jw_json_get(st, "failed") ? jw_json_get(st, "failed")->child : NULL; c;
 		     c = c->next)
@@ -156,15 +156,25 @@ jwstat_print_table(FILE *f, const struct jwstat_sample *cur, const struct jwstat
 	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
 		const struct jw_json *pp = prev_of(prev, Q_PRODUCERS);
 
-		fprintf(f, "\n%-5s %8s %12s %12s %7s %9s %9s\n", "SLOT", "PID", "published/s",
-			"published", "fill%", "reports", "rejected");
-		for (c = cur->v[Q_PRODUCERS]->child; c; c = c->next)
-			fprintf(f, "%-5s %8llu %12.0f %12llu %7.1f %9llu %9llu\n", c->key,
+		fprintf(f, "\n%-5s %3s %8s %-7s %12s %12s %7s %9s %9s %6s\n", "SLOT", "TX", "PID",
+			"STATE", "published/s", "published", "fill%", "reports", "rejected", "bad");
+		for (c = cur->v[Q_PRODUCERS]->child; c; c = c->next) {
+			char pub[24] = "-", rate[24] = "-";
+
+			if (jw_json_get(c, "published") != NULL) {
+				snprintf(pub, sizeof(pub), "%llu",
+					 (unsigned long long)jw_u64(c, "published"));
+				snprintf(rate, sizeof(rate), "%.0f",
+					 jw_rate(c, peer(pp, c), "published", dt));
+			}
+			fprintf(f, "%-5s %3llu %8llu %-7.7s %12s %12s %7.1f %9llu %9llu %6llu\n",
+				c->key, (unsigned long long)jw_u64(c, "tx"),
 				(unsigned long long)jw_u64(c, "pid"),
-				jw_rate(c, peer(pp, c), "published", dt),
-				(unsigned long long)jw_u64(c, "published"),
+				jw_json_str(jw_json_get(c, "state"), "?"), rate, pub,
 				(double)jw_u64(c, "ring_fill_permille") / 10.0,
 				(unsigned long long)jw_u64(c, "reports_pending"),
-				(unsigned long long)jw_u64(c, "rejected_total"));
+				(unsigned long long)jw_u64(c, "rejected_total"),
+				(unsigned long long)jw_u64(c, "bad_records"));
+		}
 	}
 }

@@ -108,14 +108,23 @@ struct jw_stats_conn {
 	uint64_t reconnects;
 };
 
-/* Snapshot of one producer slot, filled by the shm helper's producers view. */
+/* A count the source of a snapshot does not have. Telemetry omits such fields. */
+#define JW_STATS_UNKNOWN UINT64_MAX
+
+/* Snapshot of one producer slot, filled by a producers view (stats_shm.h has the one over
+ * the shared-memory slots). */
 struct jw_stats_producer {
-	uint32_t slot;
-	int32_t pid;               /* 0: slot free */
-	uint64_t published;        /* records accepted by jw_publish */
-	uint64_t ring_used;        /* records in the ring, pending outcome included */
-	uint64_t ring_size;        /* ring capacity in records */
+	uint32_t slot;             /* unique id: tx * slots_per_tx + index */
+	uint32_t tx;               /* TX lcore index that drains the slot */
+	int32_t pid;               /* owner pid, 0 when free */
+	char state[12];            /* "owned", "closed", "orphan", "free" */
+	uint64_t published;        /* records accepted by jw_publish, or JW_STATS_UNKNOWN */
+	uint64_t ring_used_bytes;  /* appended and not yet released (outcome not final) */
+	uint64_t ring_size_bytes;  /* ring capacity */
+	uint64_t unsent_bytes;     /* appended and not yet sent */
 	uint64_t reports_pending;  /* delivery reports written but not yet read by the producer */
+	uint64_t bad_records;      /* records that failed validation on the TX lcore */
+	uint64_t reports_dropped;  /* reports for closed or dead producers */
 	uint32_t n_rejected;       /* entries used in rejected[] */
 	struct jw_stats_reject rejected[JW_STATS_REJECT_KINDS];
 };

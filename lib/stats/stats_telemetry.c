@@ -137,7 +137,8 @@ reject_add(struct reject_totals *t, int32_t code, uint64_t count)
 	t->by_code[i].count += count;
 }
 
-/* Sum the producer slots' rejection counters and published counts. */
+/* Sum the producer slots' rejection counters and known published counts
+ * (*published stays JW_STATS_UNKNOWN when no slot knows its count). */
 static int
 producer_totals(struct reject_totals *rej, uint64_t *published)
 {
@@ -146,13 +147,15 @@ producer_totals(struct reject_totals *rej, uint64_t *published)
 	int n, i;
 
 	memset(rej, 0, sizeof(*rej));
-	*published = 0;
+	*published = JW_STATS_UNKNOWN;
 	p = calloc(MAX_PRODUCERS_SHOWN, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
 	n = jw_stats_read_producers(p, MAX_PRODUCERS_SHOWN);
 	for (i = 0; i < n; i++) {
-		*published += p[i].published;
+		if (p[i].published != JW_STATS_UNKNOWN)
+			*published = (*published == JW_STATS_UNKNOWN ? 0 : *published) +
+				     p[i].published;
 		for (k = 0; k < p[i].n_rejected && k < JW_STATS_REJECT_KINDS; k++)
 			reject_add(rej, p[i].rejected[k].code, p[i].rejected[k].count);
 	}
@@ -203,7 +206,8 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "rejected_total", rejected_total);
 	rte_tel_data_add_dict_container(d, "rejected", rej, 0);
-	rte_tel_data_add_dict_u64(d, "published", published);
+	if (published != JW_STATS_UNKNOWN)
+		rte_tel_data_add_dict_u64(d, "published", published);
 	rte_tel_data_add_dict_u64(d, "producers", n_prod < 0 ? 0 : (uint64_t)n_prod);
 	rte_tel_data_add_dict_u64(d, "bytes", t.msg.bytes);
 	rte_tel_data_add_dict_u64(d, "wire_bytes", t.msg.wire_bytes);
@@ -332,13 +336,21 @@ cmd_producers(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (e == NULL)
 			break;
 		rte_tel_data_start_dict(e);
+		p[i].state[sizeof(p[i].state) - 1] = '\0';
 		rte_tel_data_add_dict_int(e, "pid", p[i].pid);
-		rte_tel_data_add_dict_u64(e, "published", p[i].published);
-		rte_tel_data_add_dict_u64(e, "ring_used", p[i].ring_used);
-		rte_tel_data_add_dict_u64(e, "ring_size", p[i].ring_size);
+		add_str(e, "state", p[i].state);
+		rte_tel_data_add_dict_u64(e, "tx", p[i].tx);
+		if (p[i].published != JW_STATS_UNKNOWN)
+			rte_tel_data_add_dict_u64(e, "published", p[i].published);
+		rte_tel_data_add_dict_u64(e, "ring_used_bytes", p[i].ring_used_bytes);
+		rte_tel_data_add_dict_u64(e, "ring_size_bytes", p[i].ring_size_bytes);
 		rte_tel_data_add_dict_u64(e, "ring_fill_permille",
-			p[i].ring_size ? p[i].ring_used * 1000 / p[i].ring_size : 0);
+			p[i].ring_size_bytes ? p[i].ring_used_bytes * 1000 / p[i].ring_size_bytes
+					     : 0);
+		rte_tel_data_add_dict_u64(e, "unsent_bytes", p[i].unsent_bytes);
 		rte_tel_data_add_dict_u64(e, "reports_pending", p[i].reports_pending);
+		rte_tel_data_add_dict_u64(e, "bad_records", p[i].bad_records);
+		rte_tel_data_add_dict_u64(e, "reports_dropped", p[i].reports_dropped);
 		for (k = 0; k < p[i].n_rejected && k < JW_STATS_REJECT_KINDS; k++) {
 			rej_total += p[i].rejected[k].count;
 			jw_stats_reject_name(p[i].rejected[k].code, name, sizeof(name));

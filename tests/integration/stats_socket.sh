@@ -90,7 +90,7 @@ for line in open(sys.argv[1]):
     c = j['conns']
     assert sorted(c) == ['0', '1'] and c['1']['retransmits'] == 4 and c['0']['js_window'] == 256
     p = j['producers']
-    assert p['0']['pid'] == 4242 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
+    assert p['0']['pid'] == 4242 and p['0']['ring_used_bytes'] == 640 and p['3']['bad_records'] == 1 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
     assert j['config']['server/url'] == 'nats://198.18.0.1:4222 ?quoted?', j['config']
     assert j['instance'] == 'synth' and j['info']['version'] == '0.1.0-test'
     assert j['rates']['interval_s'] > 0
@@ -114,6 +114,8 @@ for line in 'jetwire_messages_accepted_total 1000' 'jetwire_messages_acked_total
     'jetwire_ack_latency_seconds_count 990' 'jetwire_ring_wait_seconds{quantile="0.5"} 4.99e-07' \
     'jetwire_conn_retransmits_total{conn="1"} 4' 'jetwire_ack_timeout_seconds 2' \
     'jetwire_producer_rejected_total{slot="0",code="E2BIG"} 1' \
+    'jetwire_producer_info{slot="0",pid="4242",state="owned"} 1' \
+    'jetwire_producer_ring_used_bytes{slot="0"} 640' 'jetwire_producer_bad_records_total{slot="3"} 1' \
     'jetwire_lcore_bursts_total{lcore="1",role="tx"} 7'; do
   grep -qxF "$line" $TMP/prom.txt || fail "--prom lacks: $line"
 done

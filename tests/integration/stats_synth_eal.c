@@ -66,14 +66,16 @@ synth_producers(void *ctx, struct jw_stats_producer *out, int max)
 	if (max < 2)
 		return 0;
 	memset(out, 0, 2 * sizeof(*out));
-	out[0] = (struct jw_stats_producer){ .slot = 0, .pid = 4242, .published = 600,
-					     .ring_used = 5, .ring_size = 1024,
+	out[0] = (struct jw_stats_producer){ .slot = 0, .pid = 4242, .state = "owned",
+					     .published = 600, .ring_used_bytes = 640,
+					     .ring_size_bytes = 65536, .unsent_bytes = 128,
 					     .reports_pending = 2 };
 	out[0].n_rejected = 2;
 	out[0].rejected[0] = (struct jw_stats_reject){ .code = -11, .count = 5 }; /* EAGAIN */
 	out[0].rejected[1] = (struct jw_stats_reject){ .code = -7, .count = 1 };  /* E2BIG */
-	out[1] = (struct jw_stats_producer){ .slot = 3, .pid = 4343, .published = 400,
-					     .ring_used = 0, .ring_size = 1024 };
+	out[1] = (struct jw_stats_producer){ .slot = 3, .tx = 1, .pid = 4343, .state = "owned",
+					     .published = 400, .ring_size_bytes = 65536,
+					     .bad_records = 1 };
 	out[1].n_rejected = 2;
 	out[1].rejected[0] = (struct jw_stats_reject){ .code = -11, .count = 2 };
 	out[1].rejected[1] = (struct jw_stats_reject){ .code = -4242, .count = 0 }; /* unnamed */

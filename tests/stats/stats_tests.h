@@ -6,4 +6,5 @@ int run_lcore_tests(void);
 int run_tunables_tests(void);
 int run_registry_tests(void);
 int run_json_tests(void);
+int run_shm_view_tests(void);
 #endif

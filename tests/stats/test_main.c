@@ -10,5 +10,6 @@ main(void)
 	failed += run_tunables_tests();
 	failed += run_registry_tests();
 	failed += run_json_tests();
+	failed += run_shm_view_tests();
 	return failed ? 1 : 0;
 }
