@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# The reference test network (root only).
+#
+#   scripts/testnet.sh up              create it (idempotent), return once nats-server answers
+#   scripts/testnet.sh down            remove everything `up` made (idempotent)
+#   scripts/testnet.sh server-restart  SIGKILL nats-server, start it again on the same store
+#   scripts/testnet.sh server-stop     SIGKILL nats-server and leave it down
+#   scripts/testnet.sh server-start    start nats-server (on the existing store) if it is down
+#   scripts/testnet.sh status          print the state; exit 0 only if up and answering
+#
+# Topology (DESIGN.md "Networking, tests and safety"):
+#   netns jw-srv:  jwv1 = 198.18.0.1/24, nats-server -js on 198.18.0.1:4222
+#                  (monitoring on 198.18.0.1:8222), no route but the connected /24
+#   root netns:    jwv0, the other veth end, for DPDK net_af_packet; the kernel must neither
+#                  answer nor forward on it: no address, IPv6 off, forwarding off, ARP off,
+#                  arp_ignore=8, strict rp_filter (a frame for one of the root's own addresses
+#                  that arrives on jwv0 is dropped, because there is no route back over jwv0).
+#   jetwire is 198.18.0.2 behind jwv0.
+# Nothing here can leave the host: jw-srv has no default route and jwv0 does not forward.
+#
+# Offloads: the kernel in jw-srv would hand jwv1 TCP segments with partial checksums and
+# GSO super-frames, which a userspace stack reading jwv0 through AF_PACKET would see as
+# corrupt or oversized. So checksum offload, TSO/GSO and GRO are off on both veth ends.
+#
+# State lives in /run/jetwire-testnet/: `store` (path of the JetStream store, a temp dir),
+# `nats.pid`, `nats.log`, `nats.conf`. Every user must hold /run/jw-testnet.lock
+# (flock /run/jw-testnet.lock scripts/testnet.sh up); the test runner already does.
+set -euo pipefail
+
+NS=jw-srv
+SRV_IF=jwv1
+DP_IF=jwv0
+SRV_ADDR=198.18.0.1
+PREFIX=24
+NATS_PORT=4222
+MON_PORT=8222
+STATE=/run/jetwire-testnet
+UP_TIMEOUT_S=${TESTNET_UP_TIMEOUT_S:-20}
+
+die() { echo "testnet: $*" >&2; exit 1; }
+log() { echo "testnet: $*" >&2; }
+nsx() { ip netns exec "$NS" "$@"; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root"; }
+
+ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$NS"; }
+
+server_pid() { # prints the live server's pid or nothing
+  local pid
+  [ -f "$STATE/nats.pid" ] || return 0
+  pid=$(cat "$STATE/nats.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && \
+    grep -q nats-server "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+  return 0
+}
+
+# The server answers when its client port sends INFO and its health endpoint says ok
+# (JetStream included).
+server_answers() {
+  ns_exists || return 1
+  nsx timeout 2 bash -c "exec 3<>/dev/tcp/$SRV_ADDR/$NATS_PORT && head -c 4 <&3" \
+    2>/dev/null | grep -q INFO || return 1
+  nsx timeout 2 curl -sf "http://$SRV_ADDR:$MON_PORT/healthz?js-enabled-only=true" \
+    >/dev/null 2>&1
+}
+
+make_link() {
+  ns_exists || ip netns add "$NS"
+  if ! ip link show "$DP_IF" >/dev/null 2>&1; then
+    # A stale jwv1 inside the namespace would make the create fail; remove it first.
+    nsx ip link del "$SRV_IF" 2>/dev/null || true
+    ip link add "$DP_IF" type veth peer name "$SRV_IF" netns "$NS"
+  fi
+  # Root side: silence the kernel on jwv0 before it is up.
+  sysctl -qw "net.ipv6.conf.$DP_IF.disable_ipv6=1"
+  sysctl -qw "net.ipv4.conf.$DP_IF.forwarding=0"
+  sysctl -qw "net.ipv4.conf.$DP_IF.rp_filter=1"
+  sysctl -qw "net.ipv4.conf.$DP_IF.arp_ignore=8"
+  sysctl -qw "net.ipv4.conf.$DP_IF.accept_local=0"
+  ip addr flush dev "$DP_IF"
+  ip link set "$DP_IF" arp off
+  ethtool -K "$DP_IF" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip link set "$DP_IF" up
+  # Server side.
+  nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  nsx sysctl -qw net.ipv4.ip_forward=0
+  nsx ip link set lo up
+  nsx ip addr replace "$SRV_ADDR/$PREFIX" dev "$SRV_IF"
+  nsx ethtool -K "$SRV_IF" rx off tx off tso off gso off gro off >/dev/null 2>&1 || true
+  nsx ip link set "$SRV_IF" up
+}
+
+write_server_conf() {
+  local store=$1
+  cat > "$STATE/nats.conf" <<EOF
+# written by scripts/testnet.sh
+host: $SRV_ADDR
+port: $NATS_PORT
+http: "$SRV_ADDR:$MON_PORT"
+server_name: jw-testnet
+jetstream {
+  store_dir: "$store"
+  max_memory_store: 512MB
+  max_file_store: 2GB
+}
+EOF
+}
+
+start_server() {
+  local store
+  [ -n "$(server_pid)" ] && return 0
+  store=$(cat "$STATE/store")
+  [ -d "$store" ] || die "store $store is gone; run down then up"
+  rm -f "$STATE/nats.pid"
+  # The server must not inherit our descriptors beyond 0-2: the caller's
+  # flock(/run/jw-testnet.lock) descriptor would otherwise stay locked for the server's life.
+  (
+    for fd in $(ls "/proc/$BASHPID/fd"); do
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec ip netns exec "$NS" setsid nats-server -c "$STATE/nats.conf" \
+      >>"$STATE/nats.log" 2>&1 < /dev/null
+  ) &
+  echo $! > "$STATE/nats.pid"
+}
+
+wait_server() {
+  local deadline=$(( $(date +%s) + UP_TIMEOUT_S ))
+  until server_answers; do
+    if [ -z "$(server_pid)" ]; then
+      tail -20 "$STATE/nats.log" >&2 || true
+      die "nats-server exited (log: $STATE/nats.log)"
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "nats-server did not answer within ${UP_TIMEOUT_S}s"
+    sleep 0.1
+  done
+}
+
+kill_server() {
+  local pid
+  pid=$(server_pid)
+  if [ -n "$pid" ]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$STATE/nats.pid"
+}
+
+cmd_up() {
+  need_root
+  command -v nats-server >/dev/null || die "nats-server not installed (scripts/deps.sh)"
+  mkdir -p "$STATE"
+  make_link
+  if [ ! -f "$STATE/store" ] || [ ! -d "$(cat "$STATE/store")" ]; then
+    mktemp -d /tmp/jw-testnet-store.XXXXXX > "$STATE/store"
+  fi
+  write_server_conf "$(cat "$STATE/store")"
+  start_server
+  wait_server
+  log "up: $NS/$SRV_IF $SRV_ADDR/$PREFIX, nats://$SRV_ADDR:$NATS_PORT (pid $(server_pid)), $DP_IF ready for DPDK"
+}
+
+cmd_down() {
+  need_root
+  kill_server
+  if ns_exists; then
+    # Anything else still running in the namespace was started for the test network.
+    local p
+    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$NS"
+  fi
+  ip link del "$DP_IF" 2>/dev/null || true
+  if [ -f "$STATE/store" ]; then
+    local store
+    store=$(cat "$STATE/store")
+    case "$store" in /tmp/jw-testnet-store.*) rm -rf "$store" ;; esac
+  fi
+  rm -rf "$STATE"
+  log "down"
+}
+
+cmd_server_restart() {
+  need_root
+  [ -f "$STATE/store" ] && ns_exists || die "not up"
+  kill_server
+  start_server
+  wait_server
+  log "server restarted (pid $(server_pid))"
+}
+
+cmd_server_stop() {
+  need_root
+  kill_server
+  log "server stopped"
+}
+
+cmd_server_start() {
+  need_root
+  [ -f "$STATE/store" ] && ns_exists || die "not up"
+  start_server
+  wait_server
+  log "server started (pid $(server_pid))"
+}
+
+cmd_status() {
+  local ok=0
+  if ns_exists; then echo "netns $NS: present"; else echo "netns $NS: absent"; ok=1; fi
+  if ip link show "$DP_IF" >/dev/null 2>&1; then echo "$DP_IF: present"; else echo "$DP_IF: absent"; ok=1; fi
+  if [ -n "$(server_pid)" ]; then echo "nats-server: pid $(server_pid)"; else echo "nats-server: not running"; ok=1; fi
+  [ -f "$STATE/store" ] && echo "store: $(cat "$STATE/store")"
+  if server_answers; then echo "nats://$SRV_ADDR:$NATS_PORT: answering"; else echo "nats://$SRV_ADDR:$NATS_PORT: not answering"; ok=1; fi
+  return $ok
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  server-restart) cmd_server_restart ;;
+  server-stop) cmd_server_stop ;;
+  server-start) cmd_server_start ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|server-restart|server-stop|server-start|status" >&2; exit 2 ;;
+esac
