@@ -415,16 +415,46 @@ cmd_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+struct config_out {
+	struct rte_tel_data *d;
+	struct jw_tunables t; /* current tunables, when have_t */
+	int have_t;
+};
+
+/* The loaded value, or for [flow] keys that are runtime tunables, the current one. */
+static const char *
+effective_value(const struct config_out *o, const char *section, const char *key,
+		const char *value, char *buf, size_t len)
+{
+	uint32_t v;
+
+	if (!o->have_t || strcmp(section, "flow") != 0)
+		return value;
+	if (strcmp(key, "window_min") == 0)
+		v = o->t.window_min;
+	else if (strcmp(key, "window_max") == 0)
+		v = o->t.window_max;
+	else if (strcmp(key, "ack_timeout_ms") == 0)
+		v = o->t.ack_timeout_ms;
+	else if (strcmp(key, "ack_target_us") == 0)
+		v = o->t.ack_target_us;
+	else
+		return value;
+	snprintf(buf, len, "%u", v);
+	return buf;
+}
+
 /* Telemetry keys allow [A-Za-z0-9_/]: "section/key", other bytes become '_'. */
 static void
 config_emit(void *ectx, const char *section, const char *key, const char *value)
 {
-	struct rte_tel_data *d = ectx;
-	char name[RTE_TEL_MAX_STRING_LEN];
+	struct config_out *o = ectx;
+	char name[RTE_TEL_MAX_STRING_LEN], vbuf[16];
 	size_t i;
 
 	if (section == NULL || key == NULL || value == NULL)
 		return;
+	value = effective_value(o, section, key, value, vbuf, sizeof(vbuf));
 	snprintf(name, sizeof(name), "%s/%s", section, key);
 	for (i = 0; name[i]; i++) {
 		char c = name[i];
@@ -432,17 +462,20 @@ config_emit(void *ectx, const char *section, const char *key, const char *value)
 		      (c >= '0' && c <= '9') || c == '_' || c == '/'))
 			name[i] = '_';
 	}
-	add_str(d, name, value);
+	add_str(o->d, name, value);
 }
 
 static int
 cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct config_out o = { .d = d };
+
 	(void)cmd;
 	if (params_given(params))
 		return answer_error(d, "/jetwire/config takes no parameters");
+	o.have_t = jw_tunables_snapshot(&o.t) == 0;
 	rte_tel_data_start_dict(d);
-	if (jw_stats_read_config(config_emit, d) == -ENOENT)
+	if (jw_stats_read_config(config_emit, &o) == -ENOENT)
 		rte_tel_data_add_dict_string(d, "error", "no configuration registered");
 	return 0;
 }
@@ -498,7 +531,8 @@ jw_stats_telemetry_register(void)
 		{ "/jetwire/conns", cmd_conns, "jetwire per-connection TCP and JetStream state" },
 		{ "/jetwire/producers", cmd_producers, "jetwire per-producer-slot statistics" },
 		{ "/jetwire/latency", cmd_latency, "jetwire ack-latency and ring-wait percentiles" },
-		{ "/jetwire/config", cmd_config, "jetwire effective configuration" },
+		{ "/jetwire/config", cmd_config,
+		  "jetwire effective configuration ([flow] tunables at their current values)" },
 		{ "/jetwire/tunables", cmd_tunables, "jetwire runtime tunables" },
 		{ "/jetwire/set", cmd_set,
 		  "Change tunables. Parameters: key=value[,key=value] with keys window_min, "

@@ -92,6 +92,7 @@ for line in open(sys.argv[1]):
     p = j['producers']
     assert p['0']['pid'] == 4242 and p['0']['ring_used_bytes'] == 640 and p['3']['bad_records'] == 1 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
     assert j['config']['server/url'] == 'nats://198.18.0.1:4222 ?quoted?', j['config']
+    assert j['config']['flow/window_max'] == '1024' and j['config']['flow/dedupe'] == 'msgid', j['config']
     assert j['instance'] == 'synth' and j['info']['version'] == '0.1.0-test'
     assert j['rates']['interval_s'] > 0
 print('ok --json parses and matches the known run exactly')

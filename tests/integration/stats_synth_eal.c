@@ -86,7 +86,7 @@ static int
 synth_config(void *ctx, jw_stats_kv_emit_fn emit, void *ectx)
 {
 	(void)ctx;
-	emit(ectx, "flow", "window_max", "1024");
+	emit(ectx, "flow", "window_max", "1000"); /* shown as the current tunable, 1024 */
 	emit(ectx, "flow", "dedupe", "msgid");
 	emit(ectx, "stats", "enabled", "true");
 	emit(ectx, "server", "url", "nats://198.18.0.1:4222 \"quoted\"");
