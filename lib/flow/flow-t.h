@@ -1,0 +1,226 @@
+/* Types of the JetStream pending window of one NATS connection.
+ *
+ * A publish gets a connection-wide 64-bit sequence number `seq` when it is first sent. Its
+ * pending entry is entries[seq & mask]; the reply subject's last token carries the full seq
+ * (see flow_ident.h), so a PubAck finds its entry without hashing, and a seq outside the
+ * live range [tail, next_seq) is an ack for an earlier use of the entry (rejected, counted).
+ *
+ * Two threads share a window (DESIGN.md, "one writer per datum"):
+ *   T = the connection's TX lcore: sends and resends (flow_tx_*).
+ *   C = the control lcore: PubAcks, timeouts, window size, reports (flow_ctl_*).
+ * Which call may run concurrently with which:
+ *
+ *   | call                     | thread | concurrent with                    |
+ *   |--------------------------|--------|------------------------------------|
+ *   | flow_init / flow_fini    | any    | nothing                            |
+ *   | flow_tx_credit           | T      | every flow_ctl_* call              |
+ *   | flow_tx_begin            | T      | every flow_ctl_* call              |
+ *   | flow_tx_next_resend      | T      | every flow_ctl_* call              |
+ *   | flow_tx_claim_resend     | T      | every flow_ctl_* call              |
+ *   | flow_ctl_ack             | C      | every flow_tx_* call               |
+ *   | flow_ctl_scan_timeouts   | C      | every flow_tx_* call               |
+ *   | flow_ctl_rearm           | C      | every flow_tx_* call               |
+ *   | flow_ctl_fail_all        | C      | every flow_tx_* call               |
+ *   | flow_counters_read       | any    | everything (relaxed snapshot)      |
+ *
+ * Who writes what:
+ *   - next_seq, sent, tx counters: T only. T publishes a filled entry by the release-store
+ *     of next_seq; C reads next_seq with acquire before touching entries below it.
+ *   - tail, finalized, window, ctl counters: C only. C release-stores tail and finalized
+ *     after its last access to the entries below the new tail; T reads them with acquire
+ *     before refilling those entries.
+ *   - An entry's fields: T fills all of them (including C's fields, reset) while the entry
+ *     is outside [tail, next_seq), i.e. C does not look at it. Inside the live range T only
+ *     reads the T-filled fields and C owns retries and rearmed_ns.
+ *   - entry.state: both, by compare-and-swap only. T adds one per resend it claims; C sets
+ *     FLOW_FINAL once. Whoever CASes first decides: a resend claimed before the final CAS
+ *     is visible to C (so dedupe=off can report a possible duplicate), and a final entry is
+ *     never resent.
+ *   - resend queue (C -> T): SPSC, C writes rq_head (release) after the slot, T writes
+ *     rq_tail (release) after reading the slot.
+ */
+#ifndef JW_FLOW_T_H
+#define JW_FLOW_T_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/jw_common.h"
+
+/* Largest window the pending array supports (entries are 64 bytes: 4 MiB at most). */
+#define FLOW_WINDOW_LIMIT (1u << 16)
+
+enum flow_dedupe {
+	FLOW_DEDUPE_MSGID = 0, /* every frame carries Nats-Msg-Id: resends are idempotent */
+	FLOW_DEDUPE_OFF   = 1, /* no header: a resend may store a duplicate, reported as such */
+};
+
+/* The [flow] settings a window runs with. */
+struct flow_params {
+	enum flow_dedupe dedupe;
+	bool adaptive;          /* AIMD between window_min and window_max; else fixed */
+	uint32_t window_fixed;  /* W when !adaptive */
+	uint32_t window_min;    /* adaptive lower bound, >= 1 */
+	uint32_t window_max;    /* adaptive upper bound, <= FLOW_WINDOW_LIMIT */
+	uint64_t ack_target_ns; /* AIMD target for the ack latency */
+	uint64_t ack_timeout_ns;/* no PubAck after this long -> resend */
+	uint32_t max_retries;   /* resends after timeouts before a failed report */
+};
+
+/* What the TX lcore records about a publish when it first sends it: the record's identity
+ * in its producer slot's ring, so that C can report it and release its ring space. */
+struct flow_record {
+	uint16_t slot;          /* producer slot of this TX lcore */
+	uint64_t ring_pos;      /* position of the record in the slot's ring */
+	uint64_t ring_end;      /* position just after it: released once final */
+	uint64_t producer_seq;  /* the sequence jw_publish returned */
+};
+
+/* entry.state: resends claimed in the low bits, FLOW_FINAL once the outcome is decided. */
+#define FLOW_FINAL 0x80000000u
+#define FLOW_RESENDS_MASK 0x7fffffffu
+
+struct flow_entry {
+	_Atomic uint32_t state;     /* CAS only, see above */
+	uint16_t slot;              /* T-filled */
+	uint16_t pad0;
+	uint32_t retries;           /* C-owned: resends requested after timeouts */
+	uint32_t pad1;
+	uint64_t seq;               /* T-filled: the full sequence (sanity check) */
+	uint64_t ring_pos;          /* T-filled */
+	uint64_t ring_end;          /* T-filled */
+	uint64_t producer_seq;      /* T-filled */
+	uint64_t sent_ns;           /* T-filled: first send */
+	uint64_t rearmed_ns;        /* C-owned: last resend request or rearm, 0 if none */
+} jw_cache_aligned;
+
+/* A PubAck (or its absence) as the control lcore hands it to the window. */
+enum flow_ack_kind {
+	FLOW_ACK_OK = 0,        /* {"stream":..,"seq":..} */
+	FLOW_ACK_ERROR,         /* {"error":{"code":..,"err_code":..,"description":..}} */
+	FLOW_ACK_NO_STREAM,     /* HMSG with status 503: no stream captures the subject */
+	FLOW_ACK_BAD,           /* reply arrived but could not be parsed */
+};
+
+struct flow_ack {
+	enum flow_ack_kind kind;
+	const char *stream;     /* OK: not NUL-terminated */
+	uint32_t stream_len;
+	uint64_t stream_seq;
+	bool duplicate;         /* OK: the server had this Msg-Id already */
+	int32_t code;           /* ERROR: HTTP-like code (503 for NO_STREAM) */
+	int32_t err_code;       /* ERROR: JetStream err_code, e.g. 10060 */
+	const char *reason;     /* ERROR/NO_STREAM/BAD: text, not NUL-terminated */
+	uint32_t reason_len;
+};
+
+enum flow_status {
+	FLOW_ACKED = 0,
+	FLOW_FAILED = 1,
+};
+
+/* A final outcome: what becomes the producer's delivery report. */
+struct flow_outcome {
+	enum flow_status status;
+	uint16_t slot;
+	uint64_t producer_seq;
+	uint64_t seq;            /* connection sequence */
+	/* acked */
+	const char *stream;
+	uint32_t stream_len;
+	uint64_t stream_seq;
+	bool duplicate;          /* server: already stored (msgid dedupe) */
+	bool maybe_duplicate;    /* dedupe=off and resent: may be stored more than once */
+	/* failed */
+	int32_t code;
+	int32_t err_code;
+	const char *reason;
+	uint32_t reason_len;
+	/* both */
+	uint64_t latency_ns;     /* first send to outcome */
+	uint32_t resends;        /* resends actually transmitted */
+};
+
+/* What the control lcore does with outcomes: the engine's seam (tests use fakes). */
+struct flow_ops {
+	/* Deliver the report. Called once per publish, on C. */
+	void (*report)(void *ctx, const struct flow_outcome *o);
+	/* Every record of `slot` before ring_end is final: its space may be reused. Called on
+	 * C, in ring order per slot, after the reports of those records. */
+	void (*release)(void *ctx, uint16_t slot, uint64_t ring_end);
+	void *ctx;
+};
+
+/* Counters of one window. T-written and C-written ones live on separate lines. */
+struct flow_tx_counters {
+	uint64_t sent;              /* publishes sent for the first time */
+	uint64_t resent;            /* resends transmitted (timeouts and reconnects) */
+	uint64_t window_refused;    /* flow_tx_begin without credit: must stay 0 */
+	uint64_t outstanding_hwm;   /* most unacknowledged publishes ever after a send */
+};
+
+struct flow_ctl_counters {
+	uint64_t acked;
+	uint64_t failed;
+	uint64_t duplicates;        /* server said duplicate */
+	uint64_t maybe_duplicates;  /* dedupe=off resends */
+	uint64_t late_acks;         /* seq below tail: an earlier use of the entry */
+	uint64_t repeat_acks;       /* seq live but already final (ack of a resend) */
+	uint64_t bogus_acks;        /* seq never sent */
+	uint64_t timeouts;          /* PubAck timeouts seen */
+	uint64_t resend_requests;
+	uint64_t timeout_failures;  /* failed after max_retries */
+	uint64_t window_increases;
+	uint64_t window_decreases;
+};
+
+struct flow_counters {
+	struct flow_tx_counters tx;
+	struct flow_ctl_counters ctl;
+	uint32_t window;            /* current W */
+	uint64_t outstanding;       /* sent but not final */
+	uint64_t ack_latency_ewma_ns;
+};
+
+struct flow {
+	/* read-mostly */
+	struct flow_params p;
+	uint32_t size;              /* entries: power of two >= window_max */
+	uint32_t mask;
+	struct flow_entry *entries;
+	uint64_t *rq;               /* resend queue, `size` slots */
+
+	/* T-written line */
+	struct {
+		_Atomic uint64_t next_seq;
+		_Atomic uint64_t rq_tail;
+		_Atomic uint64_t sent;
+		_Atomic uint64_t resent;
+		_Atomic uint64_t window_refused;
+		_Atomic uint64_t outstanding_hwm;
+	} tx jw_cache_aligned;
+
+	/* C-written line */
+	struct {
+		_Atomic uint64_t tail;
+		_Atomic uint64_t finalized;
+		_Atomic uint32_t window;
+		_Atomic uint64_t rq_head;
+		_Atomic uint64_t latency_ewma_ns;
+		/* AIMD state (C private) */
+		uint32_t window_frac;       /* additive-increase accumulator, in 1/W units */
+		bool slow_start;
+		uint64_t decrease_marker;   /* no decrease before an ack of seq >= this */
+	} ctl jw_cache_aligned;
+
+	/* C-written counters (relaxed: single writer, readers take snapshots) */
+	struct {
+		_Atomic uint64_t acked, failed, duplicates, maybe_duplicates;
+		_Atomic uint64_t late_acks, repeat_acks, bogus_acks;
+		_Atomic uint64_t timeouts, resend_requests, timeout_failures;
+		_Atomic uint64_t window_increases, window_decreases;
+	} ctlc jw_cache_aligned;
+};
+
+#endif /* JW_FLOW_T_H */

@@ -1,0 +1,93 @@
+/* The JetStream pending window of one NATS connection: at most W unacknowledged publishes,
+ * PubAck matching without hashing, timeouts with bounded resends, delivery outcomes in
+ * ring order, and W adapted by delay-based AIMD. Types and the threading contract (T = TX
+ * lcore, C = control lcore): flow-t.h. Times are nanoseconds of one monotonic clock the
+ * caller passes in; the module never reads a clock itself (tests drive a virtual one).
+ */
+#ifndef JW_FLOW_H
+#define JW_FLOW_H
+
+#include "flow/flow-t.h"
+
+/* Checks [flow] settings. Rejects with -EINVAL: window_min 0 or above window_max,
+ * window_max above FLOW_WINDOW_LIMIT, a fixed window 0 or above FLOW_WINDOW_LIMIT,
+ * ack_timeout_ns 0, an adaptive window with ack_target_ns 0, an unknown dedupe mode. */
+int flow_params_check(const struct flow_params *p);
+
+/* Sets up an empty window (allocates the pending array, power of two >= the largest
+ * window the settings allow). An adaptive window starts at window_min in slow start.
+ * Returns 0, -EINVAL (flow_params_check) or -ENOMEM. */
+int flow_init(struct flow *f, const struct flow_params *p);
+
+/* Frees what flow_init allocated. Outstanding publishes are forgotten: their records stay
+ * unreleased in the rings, so a restarted jetwire sends them again. */
+void flow_fini(struct flow *f);
+
+/* --- T: the connection's TX lcore ----------------------------------------------------- */
+
+/* How many publishes may be begun now: W minus the unacknowledged ones, and no more than
+ * the free entries (an entry is reused only after every older publish is final). */
+uint32_t flow_tx_credit(const struct flow *f);
+
+/* Records the first send of a publish and returns its connection sequence in *seq (the
+ * number the reply subject carries). Refuses with -ENOSPC, and counts window_refused,
+ * when there is no credit: the caller must ask flow_tx_credit first, so the window is
+ * never exceeded. */
+int flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint64_t *seq);
+
+/* Takes the next resend the control lcore requested after a PubAck timeout and claims it.
+ * Returns 1 with *seq and *r (the record to frame again, with the same reply sequence and
+ * Nats-Msg-Id), or 0 when none is pending. Requests for publishes that became final in
+ * the meantime are dropped here. Once claimed, the caller must transmit it. */
+int flow_tx_next_resend(struct flow *f, uint64_t *seq, struct flow_record *r);
+
+/* The live range [*lo, *hi) of sequences that may still be unacknowledged: after a
+ * reconnect, T claims each of them with flow_tx_claim_resend and sends it again. */
+void flow_tx_live_range(const struct flow *f, uint64_t *lo, uint64_t *hi);
+
+/* Claims a resend of the live publish `seq` (reconnect path). Returns 0 with *r, or
+ * -ENOENT when seq is outside the live range or already final (nothing to send). */
+int flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r);
+
+/* --- C: the control lcore ---------------------------------------------------------------- */
+
+/* Matches a PubAck (or a JetStream error, or a no-stream status) for sequence `seq` to its
+ * publish: the outcome is reported through ops->report, the ack latency feeds the AIMD,
+ * ring space of contiguous finals is released through ops->release, and window credit
+ * returns to T. Returns 0 when matched. Rejects, counting each, with -ESTALE a sequence
+ * below the live range (a late ack for an earlier use of the entry), -EALREADY a live
+ * publish that is already final (the ack of a resend), -ENOENT a sequence never sent. */
+int flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t now_ns,
+		 const struct flow_ops *ops);
+
+/* Finds publishes without a PubAck for ack_timeout_ns since their last (re)send. Each one
+ * gets a resend request for T while it has had fewer than max_retries, else a failed
+ * outcome (code 408, reason "PubAck timeout"). Cheap to call often: it looks only at the
+ * publishes first sent more than ack_timeout_ns ago. Returns how many timed out. */
+uint32_t flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *ops);
+
+/* Restarts every live publish's timeout from now (after a reconnect: T resends them all,
+ * and the old connection's acks will never come). Does not count as a retry. */
+void flow_ctl_rearm(struct flow *f, uint64_t now_ns);
+
+/* Ends every live publish with a failed outcome (code, reason), e.g. when jetwire gives
+ * up on the connection for good. Returns how many. */
+uint32_t flow_ctl_fail_all(struct flow *f, int32_t code, const char *reason,
+			   const struct flow_ops *ops);
+
+/* The window's size now (T reads it for credit; C adapts it). */
+static inline uint32_t
+flow_window(const struct flow *f)
+{
+	return atomic_load_explicit(&f->ctl.window, memory_order_relaxed);
+}
+
+/* Feeds one clean ack-latency sample of sequence `seq` to the AIMD (C). Called by
+ * flow_ctl_ack for acks of publishes that were never resent (Karn); exposed for tests.
+ * No-op for a fixed window. */
+void flow_aimd_sample(struct flow *f, uint64_t seq, uint64_t latency_ns);
+
+/* A relaxed snapshot of the counters, safe from any thread. */
+void flow_counters_read(const struct flow *f, struct flow_counters *out);
+
+#endif /* JW_FLOW_H */

@@ -1,0 +1,81 @@
+/* Names on the wire that identify a publish.
+ *
+ * Reply subject (ack inbox): `_JW.<run-id>.<conn>.<seq>`. run-id is 16 hex digits, random
+ * per jetwire run, so acks meant for another run or instance never match; conn is the
+ * connection (TX lcore) index; seq is the publish's full connection sequence in decimal,
+ * whose low bits index the pending window. Each connection subscribes to
+ * `_JW.<run-id>.<conn>.*`.
+ *
+ * Nats-Msg-Id: `<shm-nonce>-<lcore>-<slot>-<gen>-<producer seq>`: the record's identity,
+ * stable across resends, reconnects and jetwire restarts that keep the shared memory (the
+ * nonce is created with it), and distinct for a new producer in a reused slot (gen).
+ */
+#ifndef JW_FLOW_IDENT_H
+#define JW_FLOW_IDENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLOW_INBOX_PREFIX_MAX 48   /* "_JW." + 16 + "." + 10 + "." */
+#define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20)
+#define FLOW_MSGID_MAX        80
+
+struct flow_inbox {
+	char prefix[FLOW_INBOX_PREFIX_MAX]; /* "_JW.<run-id>.<conn>." */
+	uint32_t len;
+};
+
+/* Writes v in decimal at dst (no NUL) and returns the digit count (1..20). dst needs 20
+ * bytes. The hot path's number rendering: no snprintf. */
+static inline uint32_t
+flow_u64_dec(char *dst, uint64_t v)
+{
+	char tmp[20];
+	uint32_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (uint32_t i = 0; i < n; i++)
+		dst[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Sets up the inbox of connection `conn` of the run `run_id`. Always succeeds. */
+void flow_inbox_init(struct flow_inbox *ib, uint64_t run_id, uint32_t conn);
+
+/* Writes the SUB subject `<prefix>*` with a NUL into buf. Returns its length, or -ENOSPC
+ * when cap is too small. */
+int flow_inbox_sub(const struct flow_inbox *ib, char *buf, size_t cap);
+
+/* Writes the reply subject of sequence seq (no NUL) into buf, which must hold
+ * FLOW_REPLY_MAX bytes. Returns its length. */
+static inline uint32_t
+flow_reply_format(const struct flow_inbox *ib, uint64_t seq, char *buf)
+{
+	for (uint32_t i = 0; i < ib->len; i++)
+		buf[i] = ib->prefix[i];
+	return ib->len + flow_u64_dec(buf + ib->len, seq);
+}
+
+/* Reads the sequence out of a reply subject received for this inbox. Accepts exactly the
+ * prefix followed by 1..20 decimal digits without a leading zero (except "0") that fit 64
+ * bits. Rejects with -EINVAL any other subject (other inbox, other run, garbage), so a
+ * forged or foreign reply cannot touch the window. */
+int flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq);
+
+/* The identity of a record, as the Nats-Msg-Id carries it. */
+struct flow_msgid_parts {
+	uint64_t nonce;         /* created with the shared memory */
+	uint32_t lcore;         /* TX lcore (ring set) index */
+	uint32_t slot;          /* producer slot */
+	uint32_t gen;           /* slot generation: a new producer in the slot differs */
+	uint64_t producer_seq;
+};
+
+/* Writes the Msg-Id (no NUL) into buf, which must hold FLOW_MSGID_MAX bytes; returns its
+ * length. Only hex digits, decimal digits and '-': always a valid header value. */
+uint32_t flow_msgid_format(const struct flow_msgid_parts *m, char *buf);
+
+#endif /* JW_FLOW_IDENT_H */

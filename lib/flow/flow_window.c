@@ -1,0 +1,494 @@
+/* The pending window: sends (T), acks, timeouts and releases (C). Contract: flow-t.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+
+#define RELAXED memory_order_relaxed
+#define ACQUIRE memory_order_acquire
+#define RELEASE memory_order_release
+
+/* Single-writer counter increment: a plain load+store is enough, readers are relaxed. */
+#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
+
+static const char timeout_reason[] = "PubAck timeout";
+
+int
+flow_params_check(const struct flow_params *p)
+{
+	if (p == NULL)
+		return -EINVAL;
+	if (p->dedupe != FLOW_DEDUPE_MSGID && p->dedupe != FLOW_DEDUPE_OFF)
+		return -EINVAL;
+	if (p->ack_timeout_ns == 0)
+		return -EINVAL;
+	if (p->adaptive) {
+		if (p->window_min == 0 || p->window_min > p->window_max ||
+		    p->window_max > FLOW_WINDOW_LIMIT || p->ack_target_ns == 0)
+			return -EINVAL;
+	} else if (p->window_fixed == 0 || p->window_fixed > FLOW_WINDOW_LIMIT) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint32_t
+pow2_at_least(uint32_t v)
+{
+	uint32_t n = 1;
+
+	while (n < v)
+		n <<= 1;
+	return n;
+}
+
+int
+flow_init(struct flow *f, const struct flow_params *p)
+{
+	int rc = flow_params_check(p);
+	uint32_t largest;
+
+	if (rc != 0)
+		return rc;
+	memset(f, 0, sizeof(*f));
+	f->p = *p;
+	largest = p->adaptive ? p->window_max : p->window_fixed;
+	f->size = pow2_at_least(largest);
+	f->mask = f->size - 1;
+	f->entries = aligned_alloc(JW_CACHE_LINE, sizeof(*f->entries) * f->size);
+	f->rq = calloc(f->size, sizeof(*f->rq));
+	if (f->entries == NULL || f->rq == NULL) {
+		flow_fini(f);
+		return -ENOMEM;
+	}
+	memset(f->entries, 0, sizeof(*f->entries) * f->size);
+	atomic_store_explicit(&f->ctl.window, p->adaptive ? p->window_min : p->window_fixed,
+			      RELAXED);
+	f->ctl.slow_start = p->adaptive;
+	return 0;
+}
+
+void
+flow_fini(struct flow *f)
+{
+	free(f->entries);
+	free(f->rq);
+	f->entries = NULL;
+	f->rq = NULL;
+}
+
+/* --- T ----------------------------------------------------------------------------------- */
+
+uint32_t
+flow_tx_credit(const struct flow *f)
+{
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
+	/* acquire pairs with C's release of tail/finalized: entries below tail are ours */
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
+	uint64_t finalized = atomic_load_explicit(&f->ctl.finalized, ACQUIRE);
+	uint64_t outstanding = next - finalized;
+	uint64_t w = flow_window(f);
+	uint64_t by_window = outstanding >= w ? 0 : w - outstanding;
+	uint64_t by_entries = f->size - (next - tail);
+
+	return (uint32_t)JW_MIN(by_window, by_entries);
+}
+
+int
+flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint64_t *seq)
+{
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
+	uint64_t finalized;
+	struct flow_entry *e;
+
+	if (flow_tx_credit(f) == 0) {
+		INC(f->tx.window_refused);
+		return -ENOSPC;
+	}
+	/* Outside [tail, next): C does not look at this entry until next_seq moves. */
+	e = &f->entries[next & f->mask];
+	atomic_store_explicit(&e->state, 0, RELAXED);
+	e->slot = r->slot;
+	e->retries = 0;
+	e->seq = next;
+	e->ring_pos = r->ring_pos;
+	e->ring_end = r->ring_end;
+	e->producer_seq = r->producer_seq;
+	e->sent_ns = now_ns;
+	e->rearmed_ns = 0;
+	/* release: publishes the filled entry to C (acquire in flow_ctl_*) */
+	atomic_store_explicit(&f->tx.next_seq, next + 1, RELEASE);
+	INC(f->tx.sent);
+	finalized = atomic_load_explicit(&f->ctl.finalized, RELAXED);
+	if (next + 1 - finalized > atomic_load_explicit(&f->tx.outstanding_hwm, RELAXED))
+		atomic_store_explicit(&f->tx.outstanding_hwm, next + 1 - finalized, RELAXED);
+	*seq = next;
+	return 0;
+}
+
+static void
+record_of(const struct flow_entry *e, struct flow_record *r)
+{
+	r->slot = e->slot;
+	r->ring_pos = e->ring_pos;
+	r->ring_end = e->ring_end;
+	r->producer_seq = e->producer_seq;
+}
+
+int
+flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r)
+{
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
+	struct flow_entry *e;
+	uint32_t st;
+
+	if (seq < tail || seq >= next)
+		return -ENOENT;
+	e = &f->entries[seq & f->mask];
+	st = atomic_load_explicit(&e->state, RELAXED);
+	do {
+		if (st & FLOW_FINAL)
+			return -ENOENT;
+		/* seq_cst CAS: ordered against C's final CAS (see flow-t.h) */
+	} while (!atomic_compare_exchange_weak(&e->state, &st, st + 1));
+	record_of(e, r); /* T-filled fields: stable while live */
+	INC(f->tx.resent);
+	return 0;
+}
+
+int
+flow_tx_next_resend(struct flow *f, uint64_t *seq, struct flow_record *r)
+{
+	uint64_t t = atomic_load_explicit(&f->tx.rq_tail, RELAXED);
+	/* acquire pairs with C's release of rq_head: the queued value is visible */
+	uint64_t h = atomic_load_explicit(&f->ctl.rq_head, ACQUIRE);
+
+	while (t != h) {
+		uint64_t s = f->rq[t & f->mask];
+
+		t++;
+		/* release pairs with C's acquire of rq_tail: the slot may be overwritten */
+		atomic_store_explicit(&f->tx.rq_tail, t, RELEASE);
+		if (flow_tx_claim_resend(f, s, r) == 0) {
+			*seq = s;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+flow_tx_live_range(const struct flow *f, uint64_t *lo, uint64_t *hi)
+{
+	*lo = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
+	*hi = atomic_load_explicit(&f->tx.next_seq, RELAXED);
+}
+
+/* --- C ----------------------------------------------------------------------------------- */
+
+/* Up to this many producer slots' releases are batched while the tail advances. */
+#define RELEASE_BATCH 8
+
+struct release_batch {
+	uint32_t n;
+	uint16_t slot[RELEASE_BATCH];
+	uint64_t end[RELEASE_BATCH];
+};
+
+static void
+release_flush(struct release_batch *b, const struct flow_ops *ops)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		ops->release(ops->ctx, b->slot[i], b->end[i]);
+	b->n = 0;
+}
+
+static void
+release_add(struct release_batch *b, uint16_t slot, uint64_t end, const struct flow_ops *ops)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (b->slot[i] == slot) {
+			b->end[i] = end; /* ring order: ends only grow */
+			return;
+		}
+	}
+	if (b->n == RELEASE_BATCH)
+		release_flush(b, ops);
+	b->slot[b->n] = slot;
+	b->end[b->n] = end;
+	b->n++;
+}
+
+/* Moves the tail over the contiguous final publishes, releasing their ring space in ring
+ * order (global send order restricted to one slot is that slot's ring order). */
+static void
+advance_tail(struct flow *f, const struct flow_ops *ops)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t start = tail;
+	struct release_batch b;
+
+	b.n = 0;
+	while (tail < next) {
+		struct flow_entry *e = &f->entries[tail & f->mask];
+
+		if (!(atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL))
+			break;
+		release_add(&b, e->slot, e->ring_end, ops);
+		tail++;
+	}
+	if (tail == start)
+		return;
+	release_flush(&b, ops);
+	/* release pairs with T's acquire of tail: we are done with the entries below it */
+	atomic_store_explicit(&f->ctl.tail, tail, RELEASE);
+}
+
+/* Makes the publish of entry e final; returns the resends that were transmitted. */
+static uint32_t
+finalize(struct flow *f, struct flow_entry *e, bool *was_final)
+{
+	uint32_t st = atomic_load_explicit(&e->state, RELAXED);
+
+	do {
+		if (st & FLOW_FINAL) {
+			*was_final = true;
+			return st & FLOW_RESENDS_MASK;
+		}
+		/* seq_cst CAS: ordered against T's resend claim (see flow-t.h) */
+	} while (!atomic_compare_exchange_weak(&e->state, &st, st | FLOW_FINAL));
+	*was_final = false;
+	/* release: T's credit may count this publish as done */
+	atomic_store_explicit(&f->ctl.finalized,
+			      atomic_load_explicit(&f->ctl.finalized, RELAXED) + 1, RELEASE);
+	return st & FLOW_RESENDS_MASK;
+}
+
+static void
+outcome_init(const struct flow *f, const struct flow_entry *e, uint32_t resends,
+	     uint64_t now_ns, struct flow_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->slot = e->slot;
+	o->producer_seq = e->producer_seq;
+	o->seq = e->seq;
+	o->latency_ns = now_ns > e->sent_ns ? now_ns - e->sent_ns : 0;
+	o->resends = resends;
+	o->maybe_duplicate = f->p.dedupe == FLOW_DEDUPE_OFF && resends > 0;
+}
+
+static void
+fail_outcome(struct flow_outcome *o, int32_t code, int32_t err_code, const char *reason,
+	     uint32_t reason_len)
+{
+	o->status = FLOW_FAILED;
+	o->code = code;
+	o->err_code = err_code;
+	o->reason = reason;
+	o->reason_len = reason_len;
+}
+
+static const char no_stream_reason[] = "no stream captures the subject (503 no responders)";
+static const char bad_ack_reason[] = "unparseable PubAck";
+
+int
+flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t now_ns,
+	     const struct flow_ops *ops)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
+	/* acquire pairs with T's release of next_seq: entries below it are filled */
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	struct flow_outcome o;
+	struct flow_entry *e;
+	uint32_t resends;
+	bool was_final;
+
+	if (seq < tail) {
+		INC(f->ctlc.late_acks);
+		return -ESTALE;
+	}
+	if (seq >= next) {
+		INC(f->ctlc.bogus_acks);
+		return -ENOENT;
+	}
+	e = &f->entries[seq & f->mask];
+	resends = finalize(f, e, &was_final);
+	if (was_final) {
+		INC(f->ctlc.repeat_acks);
+		return -EALREADY;
+	}
+	outcome_init(f, e, resends, now_ns, &o);
+	switch (a->kind) {
+	case FLOW_ACK_OK:
+		o.status = FLOW_ACKED;
+		o.stream = a->stream;
+		o.stream_len = a->stream_len;
+		o.stream_seq = a->stream_seq;
+		o.duplicate = a->duplicate;
+		INC(f->ctlc.acked);
+		if (a->duplicate)
+			INC(f->ctlc.duplicates);
+		if (resends == 0) /* Karn: a resent publish's latency is ambiguous */
+			flow_aimd_sample(f, seq, o.latency_ns);
+		break;
+	case FLOW_ACK_ERROR:
+		fail_outcome(&o, a->code, a->err_code, a->reason, a->reason_len);
+		break;
+	case FLOW_ACK_NO_STREAM:
+		if (a->reason_len > 0)
+			fail_outcome(&o, 503, 0, a->reason, a->reason_len);
+		else
+			fail_outcome(&o, 503, 0, no_stream_reason, sizeof(no_stream_reason) - 1);
+		break;
+	case FLOW_ACK_BAD:
+	default:
+		fail_outcome(&o, 0, 0, bad_ack_reason, sizeof(bad_ack_reason) - 1);
+		break;
+	}
+	if (o.status == FLOW_FAILED)
+		INC(f->ctlc.failed);
+	if (o.maybe_duplicate)
+		INC(f->ctlc.maybe_duplicates);
+	ops->report(ops->ctx, &o);
+	advance_tail(f, ops);
+	return 0;
+}
+
+/* Queues a resend of seq for T. Returns false when the queue is full (retried later). */
+static bool
+request_resend(struct flow *f, uint64_t seq)
+{
+	uint64_t h = atomic_load_explicit(&f->ctl.rq_head, RELAXED); /* C-owned */
+	/* acquire pairs with T's release of rq_tail: that slot has been read */
+	uint64_t t = atomic_load_explicit(&f->tx.rq_tail, ACQUIRE);
+
+	if (h - t >= f->size)
+		return false;
+	f->rq[h & f->mask] = seq;
+	/* release pairs with T's acquire of rq_head: the value is written */
+	atomic_store_explicit(&f->ctl.rq_head, h + 1, RELEASE);
+	return true;
+}
+
+static void
+fail_entry(struct flow *f, struct flow_entry *e, uint64_t now_ns, int32_t code,
+	   const char *reason, uint32_t reason_len, const struct flow_ops *ops)
+{
+	struct flow_outcome o;
+	uint32_t resends;
+	bool was_final;
+
+	resends = finalize(f, e, &was_final);
+	if (was_final)
+		return;
+	outcome_init(f, e, resends, now_ns, &o);
+	fail_outcome(&o, code, 0, reason, reason_len);
+	INC(f->ctlc.failed);
+	if (o.maybe_duplicate)
+		INC(f->ctlc.maybe_duplicates);
+	ops->report(ops->ctx, &o);
+}
+
+uint32_t
+flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *ops)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t timeout = f->p.ack_timeout_ns;
+	uint32_t n = 0;
+
+	for (uint64_t s = tail; s < next; s++) {
+		struct flow_entry *e = &f->entries[s & f->mask];
+		uint64_t last;
+
+		/* First sends are in sequence order: nothing later has timed out yet. */
+		if (now_ns < e->sent_ns + timeout)
+			break;
+		if (atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL)
+			continue;
+		last = e->rearmed_ns != 0 ? e->rearmed_ns : e->sent_ns;
+		if (now_ns < last + timeout)
+			continue;
+		n++;
+		INC(f->ctlc.timeouts);
+		if (e->retries < f->p.max_retries) {
+			if (!request_resend(f, s))
+				break; /* queue full: T is behind, look again next scan */
+			e->retries++;
+			e->rearmed_ns = now_ns;
+			INC(f->ctlc.resend_requests);
+		} else {
+			INC(f->ctlc.timeout_failures);
+			fail_entry(f, e, now_ns, 408, timeout_reason, sizeof(timeout_reason) - 1,
+				   ops);
+		}
+	}
+	advance_tail(f, ops);
+	return n;
+}
+
+void
+flow_ctl_rearm(struct flow *f, uint64_t now_ns)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+
+	for (uint64_t s = tail; s < next; s++) {
+		struct flow_entry *e = &f->entries[s & f->mask];
+
+		if (!(atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL))
+			e->rearmed_ns = now_ns;
+	}
+}
+
+uint32_t
+flow_ctl_fail_all(struct flow *f, int32_t code, const char *reason, const struct flow_ops *ops)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint32_t len = reason != NULL ? (uint32_t)strlen(reason) : 0;
+	uint32_t n = 0;
+
+	for (uint64_t s = tail; s < next; s++) {
+		struct flow_entry *e = &f->entries[s & f->mask];
+
+		if (atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL)
+			continue;
+		fail_entry(f, e, e->sent_ns, code, reason, len, ops);
+		n++;
+	}
+	advance_tail(f, ops);
+	return n;
+}
+
+void
+flow_counters_read(const struct flow *f, struct flow_counters *out)
+{
+#define RD(x) atomic_load_explicit(&(x), RELAXED)
+	uint64_t next = RD(f->tx.next_seq);
+	uint64_t fin = RD(f->ctl.finalized);
+
+	memset(out, 0, sizeof(*out));
+	out->tx.sent = RD(f->tx.sent);
+	out->tx.resent = RD(f->tx.resent);
+	out->tx.window_refused = RD(f->tx.window_refused);
+	out->tx.outstanding_hwm = RD(f->tx.outstanding_hwm);
+	out->ctl.acked = RD(f->ctlc.acked);
+	out->ctl.failed = RD(f->ctlc.failed);
+	out->ctl.duplicates = RD(f->ctlc.duplicates);
+	out->ctl.maybe_duplicates = RD(f->ctlc.maybe_duplicates);
+	out->ctl.late_acks = RD(f->ctlc.late_acks);
+	out->ctl.repeat_acks = RD(f->ctlc.repeat_acks);
+	out->ctl.bogus_acks = RD(f->ctlc.bogus_acks);
+	out->ctl.timeouts = RD(f->ctlc.timeouts);
+	out->ctl.resend_requests = RD(f->ctlc.resend_requests);
+	out->ctl.timeout_failures = RD(f->ctlc.timeout_failures);
+	out->ctl.window_increases = RD(f->ctlc.window_increases);
+	out->ctl.window_decreases = RD(f->ctlc.window_decreases);
+	out->window = RD(f->ctl.window);
+	out->outstanding = next >= fin ? next - fin : 0;
+	out->ack_latency_ewma_ns = RD(f->ctl.latency_ewma_ns);
+#undef RD
+}

@@ -1,0 +1,794 @@
+/* Unit tests of the pending window (lib/flow): matching, releases, timeouts, resends,
+ * dedupe modes, AIMD on a virtual clock, the window bound, and T/C running concurrently. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flow/flow.h"
+#include "test_flow.h"
+
+#define MS 1000000ull
+#define US 1000ull
+
+/* --- a fake engine: records reports and releases ---------------------------------------- */
+
+#define MAX_EVENTS 4096
+#define MAX_SLOTS 8
+
+struct fake {
+	struct flow_outcome reports[MAX_EVENTS];
+	char stream[MAX_EVENTS][16];
+	char reason[MAX_EVENTS][64];
+	uint32_t nreports;
+	uint16_t rel_slot[MAX_EVENTS];
+	uint64_t rel_end[MAX_EVENTS];
+	uint32_t nreleases;
+	uint64_t released[MAX_SLOTS];
+};
+
+static void
+fake_report(void *ctx, const struct flow_outcome *o)
+{
+	struct fake *fk = ctx;
+	uint32_t i = fk->nreports++;
+
+	assert_true(i < MAX_EVENTS);
+	fk->reports[i] = *o;
+	memset(fk->stream[i], 0, sizeof(fk->stream[i]));
+	memset(fk->reason[i], 0, sizeof(fk->reason[i]));
+	if (o->stream_len)
+		memcpy(fk->stream[i], o->stream, JW_MIN(o->stream_len, 15u));
+	if (o->reason_len)
+		memcpy(fk->reason[i], o->reason, JW_MIN(o->reason_len, 63u));
+}
+
+static void
+fake_release(void *ctx, uint16_t slot, uint64_t end)
+{
+	struct fake *fk = ctx;
+	uint32_t i = fk->nreleases++;
+
+	assert_true(i < MAX_EVENTS);
+	assert_true(slot < MAX_SLOTS);
+	assert_true(end > fk->released[slot]); /* ring order: only forward */
+	fk->released[slot] = end;
+	fk->rel_slot[i] = slot;
+	fk->rel_end[i] = end;
+}
+
+static struct fake *fk;
+static struct flow_ops ops;
+
+static struct flow_params
+fixed_params(uint32_t w)
+{
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = false, .window_fixed = w,
+		.window_min = 1, .window_max = w, .ack_target_ns = 1 * MS,
+		.ack_timeout_ns = 100 * MS, .max_retries = 2,
+	};
+	return p;
+}
+
+static int
+setup(void **state)
+{
+	fk = calloc(1, sizeof(*fk));
+	ops.report = fake_report;
+	ops.release = fake_release;
+	ops.ctx = fk;
+	*state = fk;
+	return fk == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static const struct flow_ack ok_ack = {
+	.kind = FLOW_ACK_OK, .stream = "ORDERS", .stream_len = 6, .stream_seq = 1,
+};
+
+/* Sends a record of `slot` whose ring position is pos (size 10). */
+static uint64_t
+send_rec(struct flow *f, uint16_t slot, uint64_t pos, uint64_t pseq, uint64_t now)
+{
+	struct flow_record r = { .slot = slot, .ring_pos = pos, .ring_end = pos + 10,
+				 .producer_seq = pseq };
+	uint64_t seq = UINT64_MAX;
+
+	assert_int_equal(flow_tx_begin(f, &r, now, &seq), 0);
+	return seq;
+}
+
+/* --- tests ------------------------------------------------------------------------------ */
+
+static void
+params_are_checked(void **state)
+{
+	struct flow_params p = fixed_params(8);
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_params_check(&p), 0);
+	p.window_fixed = 0;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	p.window_fixed = FLOW_WINDOW_LIMIT + 1;
+	assert_int_equal(flow_init(&f, &p), -EINVAL);
+	p = fixed_params(8);
+	p.ack_timeout_ns = 0;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	p = fixed_params(8);
+	p.adaptive = true;
+	p.window_min = 0;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	p.window_min = 9;
+	p.window_max = 8;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	p.window_min = 2;
+	p.ack_target_ns = 0;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	p.ack_target_ns = 1;
+	p.dedupe = (enum flow_dedupe)7;
+	assert_int_equal(flow_params_check(&p), -EINVAL);
+	assert_int_equal(flow_params_check(NULL), -EINVAL);
+}
+
+static void
+fixed_window_bounds_sends(void **state)
+{
+	struct flow_params p = fixed_params(4);
+	struct flow_record r = { .slot = 0, .ring_pos = 0, .ring_end = 10 };
+	struct flow_counters c;
+	struct flow f;
+	uint64_t seq;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	assert_int_equal(flow_tx_credit(&f), 4);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(send_rec(&f, 0, i * 10, i + 1, 0), i);
+	assert_int_equal(flow_tx_credit(&f), 0);
+	assert_int_equal(flow_tx_begin(&f, &r, 0, &seq), -ENOSPC);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.tx.window_refused, 1);
+	assert_int_equal(c.tx.sent, 4);
+	assert_int_equal(c.tx.outstanding_hwm, 4);
+	assert_int_equal(c.outstanding, 4);
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 5, &ops), 0);
+	assert_int_equal(flow_tx_credit(&f), 1);
+	flow_fini(&f);
+}
+
+static void
+ack_matches_and_reports(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow_ack a = ok_ack;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 3, 100, 42, 1000);
+	a.stream_seq = 77;
+	a.duplicate = true;
+	assert_int_equal(flow_ctl_ack(&f, 0, &a, 1500, &ops), 0);
+	assert_int_equal(k->nreports, 1);
+	assert_int_equal(k->reports[0].status, FLOW_ACKED);
+	assert_int_equal(k->reports[0].slot, 3);
+	assert_int_equal(k->reports[0].producer_seq, 42);
+	assert_int_equal(k->reports[0].stream_seq, 77);
+	assert_true(k->reports[0].duplicate);
+	assert_false(k->reports[0].maybe_duplicate);
+	assert_int_equal(k->reports[0].latency_ns, 500);
+	assert_string_equal(k->stream[0], "ORDERS");
+	assert_int_equal(k->nreleases, 1);
+	assert_int_equal(k->rel_slot[0], 3);
+	assert_int_equal(k->rel_end[0], 110);
+	flow_fini(&f);
+}
+
+static void
+bad_sequences_are_rejected_and_counted(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(4);
+	struct flow_counters c;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 4; i++)
+		send_rec(&f, 0, i * 10, i, 0);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_int_equal(flow_ctl_ack(&f, i, &ok_ack, 1, &ops), 0);
+	/* entry 0 reused by seq 4: an ack for seq 0 is for the earlier use */
+	assert_int_equal(send_rec(&f, 0, 40, 4, 2), 4);
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 3, &ops), -ESTALE);
+	assert_int_equal(flow_ctl_ack(&f, 5, &ok_ack, 3, &ops), -ENOENT);
+	assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &ok_ack, 3, &ops), -ENOENT);
+	assert_int_equal(k->nreports, 4);
+	assert_int_equal(flow_ctl_ack(&f, 4, &ok_ack, 3, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 4, &ok_ack, 3, &ops), -ESTALE);
+	assert_int_equal(k->nreports, 5);
+	assert_int_equal(k->reports[4].producer_seq, 4);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.late_acks, 2);
+	assert_int_equal(c.ctl.bogus_acks, 2);
+	assert_int_equal(c.ctl.acked, 5);
+	flow_fini(&f);
+}
+
+static void
+releases_contiguous_finals_in_ring_order(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow_counters c;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	/* seq: 0=s0@0 1=s1@0 2=s0@10 3=s1@10 4=s0@20 */
+	send_rec(&f, 0, 0, 1, 0);
+	send_rec(&f, 1, 0, 1, 0);
+	send_rec(&f, 0, 10, 2, 0);
+	send_rec(&f, 1, 10, 2, 0);
+	send_rec(&f, 0, 20, 3, 0);
+	assert_int_equal(flow_ctl_ack(&f, 2, &ok_ack, 1, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 3, &ok_ack, 1, &ops), 0);
+	/* reported at once, credit back, but nothing released behind seq 0 */
+	assert_int_equal(k->nreports, 2);
+	assert_int_equal(k->nreleases, 0);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.outstanding, 3);
+	/* 5 by the window (8 - 3), but entries are reused only behind seq 0: 8 - 5 */
+	assert_int_equal(flow_tx_credit(&f), 3);
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 1, &ops), 0);
+	/* seq 0,1?: 1 is pending, so only slot 0 up to seq 0 */
+	assert_int_equal(k->nreleases, 1);
+	assert_int_equal(k->released[0], 10);
+	assert_int_equal(k->released[1], 0);
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 1, &ops), 0);
+	/* seq 1,2,3 final: slot 0 to 20 and slot 1 to 20, seq 4 pending */
+	assert_int_equal(k->released[0], 20);
+	assert_int_equal(k->released[1], 20);
+	assert_int_equal(flow_ctl_ack(&f, 4, &ok_ack, 1, &ops), 0);
+	assert_int_equal(k->released[0], 30);
+	flow_fini(&f);
+}
+
+static void
+entry_reuse_waits_for_oldest(void **state)
+{
+	struct flow_params p = fixed_params(4);
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 4; i++)
+		send_rec(&f, 0, i * 10, i, 0);
+	for (uint64_t i = 1; i < 4; i++)
+		assert_int_equal(flow_ctl_ack(&f, i, &ok_ack, 1, &ops), 0);
+	/* 1 outstanding < W, but entry of seq 4 is seq 0's: no credit */
+	assert_int_equal(flow_tx_credit(&f), 0);
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 1, &ops), 0);
+	assert_int_equal(flow_tx_credit(&f), 4);
+	flow_fini(&f);
+}
+
+static void
+errors_become_failed_reports(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow_ack err = {
+		.kind = FLOW_ACK_ERROR, .code = 400, .err_code = 10060,
+		.reason = "expected stream does not match", .reason_len = 31,
+	};
+	struct flow_ack nostream = { .kind = FLOW_ACK_NO_STREAM };
+	struct flow_ack bad = { .kind = FLOW_ACK_BAD };
+	struct flow_counters c;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 0, 0, 1, 0);
+	send_rec(&f, 0, 10, 2, 0);
+	send_rec(&f, 0, 20, 3, 0);
+	assert_int_equal(flow_ctl_ack(&f, 0, &err, 1, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 1, &nostream, 1, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 2, &bad, 1, &ops), 0);
+	assert_int_equal(k->reports[0].status, FLOW_FAILED);
+	assert_int_equal(k->reports[0].code, 400);
+	assert_int_equal(k->reports[0].err_code, 10060);
+	assert_string_equal(k->reason[0], "expected stream does not match");
+	assert_int_equal(k->reports[1].status, FLOW_FAILED);
+	assert_int_equal(k->reports[1].code, 503);
+	assert_non_null(strstr(k->reason[1], "no stream"));
+	assert_int_equal(k->reports[2].status, FLOW_FAILED);
+	assert_int_equal(k->released[0], 30);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.failed, 3);
+	assert_int_equal(c.ctl.acked, 0);
+	assert_int_equal(c.outstanding, 0);
+	flow_fini(&f);
+}
+
+static void
+timeout_resends_then_fails(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8); /* timeout 100 ms, 2 retries */
+	struct flow_record r;
+	struct flow_counters c;
+	struct flow f;
+	uint64_t seq;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 1, 0, 7, 0);
+	send_rec(&f, 1, 10, 8, 50 * MS);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 99 * MS, &ops), 0);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 0);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 100 * MS, &ops), 1);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(seq, 0);
+	assert_int_equal(r.slot, 1);
+	assert_int_equal(r.ring_pos, 0);
+	assert_int_equal(r.ring_end, 10);
+	assert_int_equal(r.producer_seq, 7);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 0);
+	/* seq 1 times out at 150 ms; seq 0's resend restarted its clock at 100 ms */
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 150 * MS, &ops), 1);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(seq, 1);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 200 * MS, &ops), 1); /* seq 0, retry 2 */
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 300 * MS, &ops), 2); /* 0 fails, 1 retry 2 */
+	assert_int_equal(k->nreports, 1);
+	assert_int_equal(k->reports[0].status, FLOW_FAILED);
+	assert_int_equal(k->reports[0].code, 408);
+	assert_int_equal(k->reports[0].producer_seq, 7);
+	assert_int_equal(k->reports[0].resends, 1); /* T transmitted one of two requests */
+	assert_string_equal(k->reason[0], "PubAck timeout");
+	assert_int_equal(k->released[1], 10);
+	/* the resend request of seq 0 still queued is dropped by T: it is final */
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(seq, 1);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 0);
+	/* a late ack for the failed publish changes nothing */
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 301 * MS, &ops), -ESTALE);
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 301 * MS, &ops), 0);
+	assert_int_equal(k->nreports, 2);
+	assert_int_equal(k->reports[1].status, FLOW_ACKED);
+	assert_int_equal(k->reports[1].resends, 2);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.timeouts, 5);
+	assert_int_equal(c.ctl.resend_requests, 4);
+	assert_int_equal(c.ctl.timeout_failures, 1);
+	assert_int_equal(c.tx.resent, 3);
+	assert_int_equal(c.outstanding, 0);
+	flow_fini(&f);
+}
+
+static void
+dedupe_off_reports_possible_duplicate(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow_record r;
+	struct flow_counters c;
+	struct flow f;
+	uint64_t seq;
+
+	p.dedupe = FLOW_DEDUPE_OFF;
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 0, 0, 1, 0);
+	send_rec(&f, 0, 10, 2, 0);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 100 * MS, &ops), 2);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(seq, 0);
+	/* seq 1's resend request is still queued (not transmitted) when its ack comes */
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 101 * MS, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 101 * MS, &ops), 0);
+	assert_true(k->reports[0].maybe_duplicate);
+	assert_false(k->reports[1].maybe_duplicate);
+	/* the ack of the original after the resend's ack is a repeat/late one */
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 0); /* seq 1 final: dropped */
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.maybe_duplicates, 1);
+	flow_fini(&f);
+
+	/* msgid mode: the same sequence is not a possible duplicate (the server dedupes) */
+	memset(k, 0, sizeof(*k));
+	p.dedupe = FLOW_DEDUPE_MSGID;
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 0, 0, 1, 0);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 100 * MS, &ops), 1);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 101 * MS, &ops), 0);
+	assert_false(k->reports[0].maybe_duplicate);
+	assert_int_equal(k->reports[0].resends, 1);
+	flow_fini(&f);
+}
+
+static void
+repeat_ack_of_live_final_is_counted(void **state)
+{
+	struct flow_params p = fixed_params(8);
+	struct flow_counters c;
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 0, 0, 1, 0);
+	send_rec(&f, 0, 10, 2, 0);
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 1, &ops), 0);
+	/* seq 1 is final but still live (seq 0 pending): a second ack is a repeat */
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 1, &ops), -EALREADY);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.repeat_acks, 1);
+	assert_int_equal(c.ctl.acked, 1);
+	flow_fini(&f);
+}
+
+static void
+reconnect_resends_live_and_rearms(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow_record r;
+	struct flow f;
+	uint64_t lo, hi, seq;
+	int claimed = 0;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 5; i++)
+		send_rec(&f, 0, i * 10, i, 0);
+	assert_int_equal(flow_ctl_ack(&f, 1, &ok_ack, 1, &ops), 0);
+	assert_int_equal(flow_ctl_ack(&f, 3, &ok_ack, 1, &ops), 0);
+	flow_ctl_rearm(&f, 90 * MS);
+	flow_tx_live_range(&f, &lo, &hi);
+	assert_int_equal(lo, 0);
+	assert_int_equal(hi, 5);
+	for (uint64_t s = lo; s < hi; s++)
+		if (flow_tx_claim_resend(&f, s, &r) == 0) {
+			claimed++;
+			assert_int_equal(r.producer_seq, s);
+		}
+	assert_int_equal(claimed, 3); /* 0, 2, 4 */
+	assert_int_equal(flow_tx_claim_resend(&f, 5, &r), -ENOENT);
+	/* rearmed at 90 ms: nothing times out at 100 ms, all three at 190 ms */
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 100 * MS, &ops), 0);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 190 * MS, &ops), 3);
+	assert_int_equal(flow_tx_next_resend(&f, &seq, &r), 1);
+	assert_int_equal(seq, 0);
+	assert_int_equal(k->nreports, 2);
+	flow_fini(&f);
+}
+
+static void
+fail_all_ends_every_live_publish(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(8);
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 4; i++)
+		send_rec(&f, 2, i * 10, i, 0);
+	assert_int_equal(flow_ctl_ack(&f, 2, &ok_ack, 1, &ops), 0);
+	assert_int_equal(flow_ctl_fail_all(&f, 499, "shutting down", &ops), 3);
+	assert_int_equal(k->nreports, 4);
+	assert_int_equal(k->reports[3].code, 499);
+	assert_string_equal(k->reason[3], "shutting down");
+	assert_int_equal(k->released[2], 40);
+	assert_int_equal(flow_tx_credit(&f), 8);
+	flow_fini(&f);
+}
+
+/* A virtual server: serves one publish per `service` ns, in order; the latency of a
+ * publish is its queueing plus service. The AIMD must find the W whose latency is near the
+ * target, stay in bounds, and never be exceeded. Deterministic: a virtual clock. */
+static void
+aimd_converges_on_virtual_server(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
+		.window_max = 4096, .ack_target_ns = 1 * MS, .ack_timeout_ns = 1000 * MS,
+		.max_retries = 1,
+	};
+	const uint64_t service = 4 * US;   /* 250 k/s: target/service = 250 in flight */
+	static uint64_t done_at[4096];     /* completion time of live seqs, by entry */
+	uint64_t now = 0, server_free = 0, next_ack = 0, wsum = 0, wn = 0;
+	struct flow_counters c;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	assert_int_equal(flow_window(&f), 4);
+	while (next_ack < 200000) {
+		uint32_t credit = flow_tx_credit(&f);
+
+		for (uint32_t i = 0; i < credit; i++) {
+			uint64_t seq;
+
+			flow_counters_read(&f, &c);
+			assert_true(c.outstanding < flow_window(&f));
+			seq = send_rec(&f, 0, c.tx.sent * 10, c.tx.sent, now);
+			server_free = JW_MAX(server_free, now) + service;
+			done_at[seq & 4095] = server_free;
+		}
+		now = done_at[next_ack & 4095];
+		assert_int_equal(flow_ctl_ack(&f, next_ack, &ok_ack, now, &ops), 0);
+		next_ack++;
+		k->nreports = 0;
+		k->nreleases = 0;
+		assert_true(flow_window(&f) >= p.window_min && flow_window(&f) <= p.window_max);
+		if (next_ack > 100000) {
+			wsum += flow_window(&f);
+			wn++;
+		}
+	}
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.tx.window_refused, 0);
+	assert_true(c.tx.outstanding_hwm <= p.window_max);
+	assert_true(c.ctl.window_decreases > 0);
+	assert_true(c.ctl.window_increases > 0);
+	/* steady state: mean W within a factor of two of target/service = 250 */
+	assert_true(wsum / wn >= 125 && wsum / wn <= 500);
+	assert_true(c.ack_latency_ewma_ns <= 2 * p.ack_target_ns);
+	flow_fini(&f);
+}
+
+/* A fixed window never moves, whatever the latency. */
+static void
+fixed_window_ignores_latency(void **state)
+{
+	struct flow_params p = fixed_params(16);
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 100; i++) {
+		send_rec(&f, 0, i * 10, i, i * MS);
+		assert_int_equal(flow_ctl_ack(&f, i, &ok_ack, i * MS + (i % 2 ? 50 : 0) * MS,
+					      &ops), 0);
+		assert_int_equal(flow_window(&f), 16);
+	}
+	flow_fini(&f);
+}
+
+/* Random acks, errors, timeouts and resends: every publish ends in exactly one report,
+ * releases cover everything, and no send ever exceeds W. */
+static void
+random_schedule_keeps_promises(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_OFF, .adaptive = true, .window_min = 2,
+		.window_max = 64, .ack_target_ns = 3 * MS, .ack_timeout_ns = 20 * MS,
+		.max_retries = 2,
+	};
+	enum { N = 20000, SLOTS = 4 };
+	static uint8_t reported[N];
+	uint64_t ring[SLOTS] = { 0 };
+	uint64_t now = 0, sent = 0;
+	unsigned rnd = 12345;
+	struct flow_counters c;
+	struct flow_record r;
+	struct flow f;
+
+	memset(reported, 0, sizeof(reported));
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (;;) {
+		uint64_t lo, hi, seq;
+		uint32_t credit;
+
+		now += 100 * US;
+		rnd = rnd * 1103515245u + 12345u;
+		credit = flow_tx_credit(&f);
+		for (uint32_t i = 0; i < credit && sent < N && (rnd >> 16) % 3 != 0; i++) {
+			uint16_t slot = (uint16_t)(sent % SLOTS);
+
+			flow_counters_read(&f, &c);
+			assert_true(c.outstanding < flow_window(&f));
+			/* producer_seq = global index, to check exactly-once reporting */
+			send_rec(&f, slot, ring[slot], sent, now);
+			ring[slot] += 10;
+			sent++;
+		}
+		while (flow_tx_next_resend(&f, &seq, &r) == 1)
+			assert_true(r.producer_seq < N);
+		flow_tx_live_range(&f, &lo, &hi);
+		for (uint64_t s = lo; s < hi; s++) {
+			rnd = rnd * 1103515245u + 12345u;
+			if (s % 97 == 0)
+				continue; /* never acked: fails after its retries */
+			if (s % 31 == 0 && (rnd >> 16) % 256 != 0)
+				continue; /* acked late: usually after a resend */
+			switch ((rnd >> 16) % 8) {
+			case 0:
+			case 1: {
+				struct flow_ack a = ok_ack;
+				int rc = flow_ctl_ack(&f, s, &a, now, &ops);
+				assert_true(rc == 0 || rc == -EALREADY || rc == -ESTALE);
+				break;
+			}
+			case 2: {
+				struct flow_ack e = { .kind = FLOW_ACK_ERROR, .code = 400,
+						      .err_code = 10060 };
+				int rc = flow_ctl_ack(&f, s, &e, now, &ops);
+				assert_true(rc == 0 || rc == -EALREADY || rc == -ESTALE);
+				break;
+			}
+			default:
+				break; /* lost: times out */
+			}
+		}
+		flow_ctl_scan_timeouts(&f, now, &ops);
+		for (uint32_t i = 0; i < k->nreports; i++) {
+			uint64_t ps = k->reports[i].producer_seq;
+
+			assert_true(ps < N);
+			assert_int_equal(reported[ps], 0);
+			reported[ps] = 1;
+		}
+		k->nreports = 0;
+		k->nreleases = 0;
+		flow_counters_read(&f, &c);
+		if (sent == N && c.outstanding == 0)
+			break;
+	}
+	for (uint64_t i = 0; i < N; i++)
+		assert_int_equal(reported[i], 1);
+	for (int s = 0; s < SLOTS; s++)
+		assert_int_equal(k->released[s], ring[s]);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.tx.window_refused, 0);
+	assert_true(c.tx.outstanding_hwm <= p.window_max);
+	assert_int_equal(c.ctl.acked + c.ctl.failed, N);
+	assert_true(c.ctl.timeout_failures > 0);
+	assert_true(c.ctl.maybe_duplicates > 0);
+	assert_int_equal(c.outstanding, 0);
+	flow_fini(&f);
+}
+
+/* T and C on two threads: T sends N publishes as credit allows and serves resends; C acks
+ * live sequences out of order and scans timeouts. Every publish is reported once. */
+struct mt {
+	struct flow f;
+	_Atomic int t_done;
+	uint64_t n;
+	uint8_t *reported;
+	uint64_t reports;
+	uint64_t max_released;
+};
+
+static void
+mt_report(void *ctx, const struct flow_outcome *o)
+{
+	struct mt *m = ctx;
+
+	assert_true(o->producer_seq < m->n);
+	assert_int_equal(m->reported[o->producer_seq], 0);
+	m->reported[o->producer_seq] = 1;
+	m->reports++;
+}
+
+static void
+mt_release(void *ctx, uint16_t slot, uint64_t end)
+{
+	struct mt *m = ctx;
+
+	assert_int_equal(slot, 0);
+	assert_true(end > m->max_released);
+	m->max_released = end;
+}
+
+static void *
+mt_tx(void *arg)
+{
+	struct mt *m = arg;
+	struct flow_record r;
+	uint64_t sent = 0, seq, clock = 0;
+
+	while (sent < m->n) {
+		uint32_t credit = flow_tx_credit(&m->f);
+
+		for (uint32_t i = 0; i < credit && sent < m->n; i++) {
+			struct flow_record nr = { .slot = 0, .ring_pos = sent,
+						  .ring_end = sent + 1, .producer_seq = sent };
+
+			if (flow_tx_begin(&m->f, &nr, ++clock, &seq) != 0)
+				abort();
+			if (seq != sent)
+				abort();
+			sent++;
+		}
+		while (flow_tx_next_resend(&m->f, &seq, &r) == 1)
+			if (r.producer_seq != seq)
+				abort();
+	}
+	atomic_store(&m->t_done, 1);
+	return NULL;
+}
+
+static void
+tx_and_control_threads_concurrently(void **state)
+{
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 8,
+		.window_max = 256, .ack_target_ns = 50, .ack_timeout_ns = 5000, .max_retries = 1000000,
+	};
+	static struct mt m;
+	struct flow_ops mops = { .report = mt_report, .release = mt_release, .ctx = &m };
+	struct flow_ack a = ok_ack;
+	struct flow_counters c;
+	pthread_t t;
+	uint64_t now = 0;
+	unsigned rnd = 7;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.n = 300000;
+	m.reported = calloc(m.n, 1);
+	assert_non_null(m.reported);
+	assert_int_equal(flow_init(&m.f, &p), 0);
+	assert_int_equal(pthread_create(&t, NULL, mt_tx, &m), 0);
+	while (m.reports < m.n) {
+		uint64_t lo, hi;
+
+		now += 10;
+		flow_tx_live_range(&m.f, &lo, &hi);
+		for (uint64_t s = lo; s < hi; s++) {
+			rnd = rnd * 1103515245u + 12345u;
+			if ((rnd >> 16) % 4 == 0)
+				continue;
+			/* latency on the C clock: the virtual times differ, only order matters */
+			(void)flow_ctl_ack(&m.f, s, &a, now, &mops);
+		}
+		flow_ctl_scan_timeouts(&m.f, now, &mops);
+	}
+	pthread_join(t, NULL);
+	flow_counters_read(&m.f, &c);
+	assert_int_equal(c.ctl.acked, m.n);
+	assert_int_equal(c.tx.window_refused, 0);
+	assert_true(c.tx.outstanding_hwm <= p.window_max);
+	assert_int_equal(m.max_released, m.n);
+	for (uint64_t i = 0; i < m.n; i++)
+		assert_int_equal(m.reported[i], 1);
+	flow_fini(&m.f);
+	free(m.reported);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(params_are_checked),
+		cmocka_unit_test_setup_teardown(fixed_window_bounds_sends, setup, teardown),
+		cmocka_unit_test_setup_teardown(ack_matches_and_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_sequences_are_rejected_and_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(releases_contiguous_finals_in_ring_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(entry_reuse_waits_for_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(errors_become_failed_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeout_resends_then_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(dedupe_off_reports_possible_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(repeat_ack_of_live_final_is_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(reconnect_resends_live_and_rearms, setup, teardown),
+		cmocka_unit_test_setup_teardown(fail_all_ends_every_live_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(aimd_converges_on_virtual_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(fixed_window_ignores_latency, setup, teardown),
+		cmocka_unit_test_setup_teardown(random_schedule_keeps_promises, setup, teardown),
+		cmocka_unit_test(tx_and_control_threads_concurrently),
+	};
+	int failed = cmocka_run_group_tests_name("flow_window", tests, NULL, NULL);
+
+	return failed + run_ident_tests();
+}
