@@ -1,4 +1,5 @@
 #include <string.h>
+#include <time.h>
 
 #include "producer/lat_hist.h"
 
@@ -57,4 +58,36 @@ jw_lhist_merge(struct jw_lhist *dst, const struct jw_lhist *src)
 	dst->sum += src->sum;
 	for (unsigned b = 0; b < JW_LHIST_BUCKETS; b++)
 		dst->b[b] += src->b[b];
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+double
+jw_lhist_ns_per_tick(void)
+{
+	static double cached;
+	uint64_t n0, t0, n1, t1;
+	struct timespec d = { 0, 20000000L };
+
+	if (cached > 0)
+		return cached;
+#if defined(__x86_64__)
+	n0 = mono_ns();
+	t0 = jw_lhist_ticks();
+	nanosleep(&d, NULL);
+	n1 = mono_ns();
+	t1 = jw_lhist_ticks();
+	cached = (t1 > t0 && n1 > n0) ? (double)(n1 - n0) / (double)(t1 - t0) : 1.0;
+#else
+	(void)n0; (void)t0; (void)n1; (void)t1; (void)d;
+	cached = 1.0;
+#endif
+	return cached;
 }

@@ -279,6 +279,8 @@ struct drain_ctx {
 	struct jw_shm *shm;
 	volatile int stop;
 	uint64_t reported;
+	uint64_t fail_every;      /* fail seq % fail_every == 0 with JW_R_NO_STREAM / 503 */
+	char seen[8][160];        /* "subject|header|payload start" of the first records */
 };
 
 /* Plays jetwire for every slot: peek, send, report acked (stream seq = 100 + seq), release. */
@@ -303,6 +305,18 @@ drain_thread(void *arg)
 						r.status = JW_FAILED;
 						r.reason = (uint16_t)v[k].reason;
 					}
+					if (c->fail_every && v[k].seq % c->fail_every == 0) {
+						r.status = JW_FAILED;
+						r.reason = JW_R_NO_STREAM;
+						r.code = 503;
+					}
+					if (c->reported < 8)
+						snprintf(c->seen[c->reported], sizeof(c->seen[0]),
+							 "%.*s|%.*s|%.*s", (int)v[k].subject_len,
+							 v[k].subject, (int)v[k].hdr_len,
+							 v[k].hdr ? v[k].hdr : "",
+							 (int)JW_MIN(v[k].payload_len, 12u),
+							 (const char *)v[k].payload);
 					memcpy(r.stream, "S1", 2);
 					if (jw_shm_report(c->shm, s, &r) != 0)
 						break;
@@ -377,27 +391,100 @@ headers_reports_and_flush(void **state)
 	jw_shm_destroy(shm);
 }
 
+/* <root> of the tree this test binary was built in (<root>/<build>/tests/test_producer),
+ * and <root>/<build>. */
+static void
+tree_paths(char *root, char *build, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(exe, '/');
+		assert_non_null(slash);
+		*slash = '\0';
+		if (up == 1)
+			snprintf(build, len, "%s", exe);
+	}
+	snprintf(root, len, "%s", exe);
+}
+
+/* ---- jwpub against this process as jetwire ---- */
+
+static void
+jwpub_publishes_waits_and_reports(void **state)
+{
+	struct jw_shm *shm;
+	struct drain_ctx c;
+	pthread_t th;
+	char root[PATH_MAX], build[PATH_MAX], cmd[2 * PATH_MAX], out[4096];
+	FILE *f;
+	size_t n;
+	int st;
+
+	(void)state;
+	tree_paths(root, build, sizeof(root));
+	new_instance();
+	shm = mk(1, 2, 8192, 16);
+	memset(&c, 0, sizeof(c));
+	c.shm = shm;
+	c.fail_every = 100;
+	assert_int_equal(pthread_create(&th, NULL, drain_thread, &c), 0);
+	/* 3000 messages through an 8 KiB ring: EAGAIN retries, reports drained meanwhile */
+	snprintf(cmd, sizeof(cmd), "%s/jwpub -i %s -s orders -n 3000 -z 40 --subjects 3 "
+		 "-H 'Trace: t1' -H 'X-B: 2' --wait --timeout 20 --json", build, inst);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1); /* some failed */
+	assert_non_null(strstr(out, "\"published\":3000,"));
+	assert_non_null(strstr(out, "\"acked\":2970,"));
+	assert_non_null(strstr(out, "\"failed\":30,"));
+	assert_non_null(strstr(out, "\"missing\":0,"));
+	assert_non_null(strstr(out, "\"no stream for subject (code 503, err_code 0)\":30"));
+	assert_non_null(strstr(out, "\"p99\":"));
+	assert_string_equal(c.seen[0], "orders.0|NATS/1.0\r\nTrace: t1\r\nX-B: 2\r\n\r\n|0 cdefghijkl");
+	assert_string_equal(c.seen[1], "orders.1|NATS/1.0\r\nTrace: t1\r\nX-B: 2\r\n\r\n|1 cdefghijkl");
+	assert_string_equal(c.seen[4], "orders.1|NATS/1.0\r\nTrace: t1\r\nX-B: 2\r\n\r\n|4 cdefghijkl");
+	/* all acked: exit 0, text output */
+	c.fail_every = 0;
+	snprintf(cmd, sizeof(cmd), "%s/jwpub -i %s -s one -n 500 --rate 50000 --wait", build, inst);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(out, "500 acked"));
+	assert_non_null(strstr(out, "0 failed, 0 missing"));
+	/* bad subject and bad header: usage errors, exit 2 */
+	snprintf(cmd, sizeof(cmd), "%s/jwpub -i %s -s 'a b' 2>/dev/null >/dev/null", build, inst);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+	snprintf(cmd, sizeof(cmd), "%s/jwpub -i %s -s a -H nocolon 2>/dev/null", build, inst);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+	c.stop = 1;
+	pthread_join(th, NULL);
+	jw_shm_destroy(shm);
+	snprintf(cmd, sizeof(cmd), "%s/jwpub -i %s -s a 2>/dev/null", build, inst);
+	assert_int_equal(WEXITSTATUS(system(cmd)), 2); /* not running */
+}
+
 /* ---- the header compiles as C++ ---- */
 
 static void
 header_compiles_as_cxx(void **state)
 {
-	char exe[PATH_MAX], root[PATH_MAX], src[] = "/tmp/jw-cxx-XXXXXX.cpp", cmd[3 * PATH_MAX];
-	ssize_t n;
+	char root[PATH_MAX], build[PATH_MAX], src[] = "/tmp/jw-cxx-XXXXXX.cpp", cmd[3 * PATH_MAX];
 	FILE *f;
 	int fd;
 
 	(void)state;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	assert_true(n > 0);
-	exe[n] = '\0';
-	/* <root>/<build>/tests/test_producer */
-	snprintf(root, sizeof(root), "%s", exe);
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(root, '/');
-		assert_non_null(slash);
-		*slash = '\0';
-	}
+	tree_paths(root, build, sizeof(root));
 	fd = mkstemps(src, 4);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
@@ -806,6 +893,7 @@ main(void)
 		cmocka_unit_test(strerror_covers_every_code),
 		cmocka_unit_test(headers_reports_and_flush),
 		cmocka_unit_test(header_compiles_as_cxx),
+		cmocka_unit_test(jwpub_publishes_waits_and_reports),
 		cmocka_unit_test_teardown(multi_process_stress, kill_kids),
 		cmocka_unit_test_teardown(sigkill_mid_publish_recovers, kill_kids),
 	};
