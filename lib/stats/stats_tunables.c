@@ -51,14 +51,16 @@ jw_tunables_validate(const struct jw_tunables *t, uint32_t cap, char *err, size_
 			t->window_max, cap);
 		return -EINVAL;
 	}
-	if (t->ack_timeout_ms < 1 || t->ack_timeout_ms > JW_TUNABLES_ACK_TIMEOUT_MAX_MS) {
-		set_err(err, errlen, "ack_timeout_ms (%u) must be 1..%u", t->ack_timeout_ms,
-			JW_TUNABLES_ACK_TIMEOUT_MAX_MS);
+	if (t->ack_timeout_ms < JW_TUNABLES_ACK_TIMEOUT_MIN_MS ||
+	    t->ack_timeout_ms > JW_TUNABLES_ACK_TIMEOUT_MAX_MS) {
+		set_err(err, errlen, "ack_timeout_ms (%u) must be %u..%u", t->ack_timeout_ms,
+			JW_TUNABLES_ACK_TIMEOUT_MIN_MS, JW_TUNABLES_ACK_TIMEOUT_MAX_MS);
 		return -EINVAL;
 	}
-	if (t->ack_target_us < 1 || t->ack_target_us > JW_TUNABLES_ACK_TARGET_MAX_US) {
-		set_err(err, errlen, "ack_target_us (%u) must be 1..%u", t->ack_target_us,
-			JW_TUNABLES_ACK_TARGET_MAX_US);
+	if (t->ack_target_us < JW_TUNABLES_ACK_TARGET_MIN_US ||
+	    t->ack_target_us > JW_TUNABLES_ACK_TARGET_MAX_US) {
+		set_err(err, errlen, "ack_target_us (%u) must be %u..%u", t->ack_target_us,
+			JW_TUNABLES_ACK_TARGET_MIN_US, JW_TUNABLES_ACK_TARGET_MAX_US);
 		return -EINVAL;
 	}
 	return 0;

@@ -28,12 +28,15 @@ struct jw_tunables {
 	uint32_t window_min;     /* JetStream window lower bound, publishes (>= 1) */
 	uint32_t window_max;     /* upper bound (>= window_min, <= the window capacity);
 				  * window_min == window_max fixes the window */
-	uint32_t ack_timeout_ms; /* PubAck timeout before a resend, 1 .. 600000 */
-	uint32_t ack_target_us;  /* ack latency the adaptive window aims at, 1 .. 10000000 */
+	uint32_t ack_timeout_ms; /* PubAck timeout before a resend, 10 .. 600000 */
+	uint32_t ack_target_us;  /* ack latency the adaptive window aims at, 10 .. 10000000 */
 	uint64_t generation;     /* 1 for the initial set, +1 per applied change */
 };
 
+/* The same bounds as the [flow] keys of lib/config. */
+#define JW_TUNABLES_ACK_TIMEOUT_MIN_MS 10u
 #define JW_TUNABLES_ACK_TIMEOUT_MAX_MS 600000u
+#define JW_TUNABLES_ACK_TARGET_MIN_US  10u
 #define JW_TUNABLES_ACK_TARGET_MAX_US  10000000u
 
 /* The RCU-published current set (read it with jw_tunables_current()). */

@@ -37,7 +37,9 @@ cleanup() {
 trap cleanup EXIT
 
 $SYNTH --no-huge --no-pci -l 0 -m 64 --file-prefix $P --log-level='jetwire.*:info' \
-  -- --seconds 120 --socket-mode 0660 --socket-group $GROUP < $FIFO > $TMP/synth.log 2>&1 &
+  -- --seconds 120 --set shm.instance=synth --set stats.socket_mode=0660 \
+     --set stats.socket_group=$GROUP --set flow.window_min=16 --set flow.window_max=1024 \
+     --set flow.ack_timeout_ms=2000 --set flow.ack_target_us=500 < $FIFO > $TMP/synth.log 2>&1 &
 SPID=$!
 exec 3> $FIFO
 for i in $(seq 100); do grep -q READY $TMP/synth.log && break; sleep 0.1; done
@@ -91,8 +93,10 @@ for line in open(sys.argv[1]):
     assert sorted(c) == ['0', '1'] and c['1']['retransmits'] == 4 and c['0']['js_window'] == 256
     p = j['producers']
     assert p['0']['pid'] == 4242 and p['0']['ring_used_bytes'] == 640 and p['3']['bad_records'] == 1 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
-    assert j['config']['server/url'] == 'nats://198.18.0.1:4222 ?quoted?', j['config']
-    assert j['config']['flow/window_max'] == '1024' and j['config']['flow/dedupe'] == 'msgid', j['config']
+    cf = j['config']
+    assert cf['flow/window_max'] == '1024' and cf['flow/dedupe'] == 'msgid', cf
+    assert cf['stats/socket_mode'] == '0660' and cf['shm/instance'] == 'synth', cf
+    assert j['info']['note'] == 'has ?quotes? and a?tab', j['info']
     assert j['instance'] == 'synth' and j['info']['version'] == '0.1.0-test'
     assert j['rates']['interval_s'] > 0
 print('ok --json parses and matches the known run exactly')
@@ -138,6 +142,16 @@ fi
 
 echo "== hostile clients"
 python3 tests/integration/stats_hostile.py $SOCK || fail "hostile clients"
+
+echo "== /jetwire/config shows a changed tunable at its current value"
+echo /jetwire/set,window_max=3000 | dpdk-telemetry.py -f $P > /dev/null 2>&1
+$B/jwstat --prefix $P --json --once | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["config"]["flow/window_max"] == "3000", j["config"]["flow/window_max"]
+assert j["tunables"]["window_max"] == 3000 and j["tunables"]["tunables_generation"] == 4
+print("ok config flow/window_max follows the tunable: 3000")' || fail "config overlay"
+echo /jetwire/set,window_max=1024 | dpdk-telemetry.py -f $P > /dev/null 2>&1
 
 echo "== counters unchanged after all of that"
 $B/jwstat --prefix $P --json --once > $TMP/after.json

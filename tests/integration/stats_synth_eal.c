@@ -2,8 +2,11 @@
  * of counter updates, so tests can check jwstat end to end without the engine.
  * Built by tests/integration/stats_*.sh (not part of `make`).
  *
- *   stats_synth_eal <EAL args> -- [--seconds S] [--socket-mode 0660] [--socket-group G]
+ *   stats_synth_eal <EAL args> -- [--seconds S] [--set section.key=value]...
  *
+ * It starts the stats socket the way jetwire's main does: jw_config_defaults, the --set
+ * overrides (jw_config_set), then jw_stats_start (identity, tunables from [flow], the
+ * /jetwire/config view, the commands, [stats] socket_mode / socket_group).
  * Prints "READY <runtime dir>" once the socket is up, then serves until stdin closes or S
  * seconds (default 60) pass. A QSBR reader thread plays the engine: it reads the tunables in
  * every iteration and announces quiescent states, so /jetwire/set waits for a real grace
@@ -24,6 +27,8 @@
 #include <rte_eal.h>
 #include <urcu-qsbr.h>
 
+#include "config/config.h"
+#include "stats/stats_config.h"
 #include "stats/stats_lcore.h"
 #include "stats/stats_registry.h"
 #include "stats/stats_telemetry.h"
@@ -80,17 +85,6 @@ synth_producers(void *ctx, struct jw_stats_producer *out, int max)
 	out[1].rejected[0] = (struct jw_stats_reject){ .code = -11, .count = 2 };
 	out[1].rejected[1] = (struct jw_stats_reject){ .code = -4242, .count = 0 }; /* unnamed */
 	return 2;
-}
-
-static int
-synth_config(void *ctx, jw_stats_kv_emit_fn emit, void *ectx)
-{
-	(void)ctx;
-	emit(ectx, "flow", "window_max", "1000"); /* shown as the current tunable, 1024 */
-	emit(ectx, "flow", "dedupe", "msgid");
-	emit(ectx, "stats", "enabled", "true");
-	emit(ectx, "server", "url", "nats://198.18.0.1:4222 \"quoted\"");
-	return 0;
 }
 
 static void
@@ -151,11 +145,8 @@ engine_like(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct jw_tunables init = { .window_min = 16, .window_max = 1024,
-				    .ack_timeout_ms = 2000, .ack_target_us = 500 };
-	const char *group = NULL;
-	unsigned mode = 0;
-	int seconds = 60, have_mode = 0, n, i, rc;
+	static struct jw_config cfg; /* outlives the telemetry commands */
+	int seconds = 60, n, i;
 	char err[256];
 	pthread_t th;
 	void *thr_bad;
@@ -167,39 +158,39 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
+	jw_config_defaults(&cfg);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
 			seconds = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--socket-mode") == 0 && i + 1 < argc) {
-			mode = (unsigned)strtoul(argv[++i], NULL, 8);
-			have_mode = 1;
-		} else if (strcmp(argv[i], "--socket-group") == 0 && i + 1 < argc)
-			group = argv[++i];
-		else {
+		} else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+			char sect[64], *key, *val;
+
+			snprintf(sect, sizeof(sect), "%s", argv[++i]);
+			key = strchr(sect, '.');
+			val = key ? strchr(key, '=') : NULL;
+			if (val == NULL) {
+				fprintf(stderr, "synth: --set wants section.key=value\n");
+				return 2;
+			}
+			*key++ = '\0';
+			*val++ = '\0';
+			if (jw_config_set(&cfg, sect, key, val, err, sizeof(err)) != 0) {
+				fprintf(stderr, "synth: %s\n", err);
+				return 2;
+			}
+		} else {
 			fprintf(stderr, "synth: unknown argument %s\n", argv[i]);
 			return 2;
 		}
 	}
-	jw_stats_set_identity("synth", "0.1.0-test");
-	jw_stats_set_info("server", "198.18.0.1:4222");
-	jw_stats_set_info("dedupe", "msgid");
-	if (jw_tunables_init(&init, 4096, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synth: tunables: %s\n", err);
-		return 2;
-	}
 	known_run();
 	jw_stats_register_conns(synth_conns, NULL);
 	jw_stats_register_producers(synth_producers, NULL);
-	jw_stats_register_config(synth_config, NULL);
-	rc = jw_stats_telemetry_register();
-	if (rc != 0) {
-		fprintf(stderr, "synth: telemetry register: %d\n", rc);
+	if (jw_stats_start(&cfg, "0.1.0-test", 4096, err, sizeof(err)) != 0) {
+		fprintf(stderr, "synth: jw_stats_start: %s\n", err);
 		return 2;
 	}
-	if (have_mode && jw_stats_socket_set_perms(mode, group, err, sizeof(err)) != 0) {
-		fprintf(stderr, "synth: socket perms: %s\n", err);
-		return 2;
-	}
+	jw_stats_set_info("note", "has \"quotes\" and a\ttab"); /* sanitised on output */
 	pthread_create(&th, NULL, engine_like, NULL);
 	printf("READY %s\n", rte_eal_get_runtime_dir());
 	fflush(stdout);
@@ -212,8 +203,7 @@ main(int argc, char **argv)
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, &thr_bad);
-	jw_stats_registry_fini();
-	jw_tunables_fini();
+	jw_stats_stop();
 	rte_eal_cleanup();
 	return thr_bad ? 1 : 0;
 }

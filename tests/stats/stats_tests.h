@@ -7,4 +7,5 @@ int run_tunables_tests(void);
 int run_registry_tests(void);
 int run_json_tests(void);
 int run_shm_view_tests(void);
+int run_config_glue_tests(void);
 #endif

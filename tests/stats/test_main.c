@@ -11,5 +11,6 @@ main(void)
 	failed += run_registry_tests();
 	failed += run_json_tests();
 	failed += run_shm_view_tests();
+	failed += run_config_glue_tests();
 	return failed ? 1 : 0;
 }

@@ -109,12 +109,15 @@ validate_bounds(void **state)
 	t.window_min = t.window_max; /* fixed window */
 	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), 0);
 	t = base;
-	t.ack_timeout_ms = 0;
+	t.ack_timeout_ms = JW_TUNABLES_ACK_TIMEOUT_MIN_MS - 1;
 	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ack_timeout_ms (9) must be 10..600000");
+	t.ack_timeout_ms = JW_TUNABLES_ACK_TIMEOUT_MIN_MS;
+	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), 0);
 	t.ack_timeout_ms = JW_TUNABLES_ACK_TIMEOUT_MAX_MS + 1;
 	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), -EINVAL);
 	t = base;
-	t.ack_target_us = 0;
+	t.ack_target_us = JW_TUNABLES_ACK_TARGET_MIN_US - 1;
 	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), -EINVAL);
 	t.ack_target_us = JW_TUNABLES_ACK_TARGET_MAX_US;
 	assert_int_equal(jw_tunables_validate(&t, 1024, err, sizeof(err)), 0);
@@ -208,7 +211,7 @@ updates_under_concurrent_readers(void **state)
 			sched_yield();
 	for (i = 0; i < 300; i++) {
 		snprintf(params, sizeof(params), "window_min=%d,window_max=%d,ack_timeout_ms=%d",
-			 1 + i, 1 + 2 * i, 1 + i % 7);
+			 1 + i, 1 + 2 * i, 10 + i % 7);
 		assert_int_equal(jw_tunables_update(params, NULL, err, sizeof(err)), 0);
 	}
 	for (i = 0; i < 2; i++) {
