@@ -19,22 +19,16 @@
 #include <stdint.h>
 
 #include "common/jw_common.h"
+#include "jetwire.h"
 #include "stats/stats_hist-t.h"
 
 /* Most lcores a process registers (same as DPDK's RTE_MAX_LCORE in Debian's build). */
 #define JW_STATS_MAX_LCORES 128
 
-/* Why a publish ended as failed: the engine maps each final failure to one reason. */
-enum jw_stats_fail_reason {
-	JW_STATS_FAIL_NO_STREAM = 0, /* 503 status: no stream captures the subject */
-	JW_STATS_FAIL_PUBACK_ERROR,  /* PubAck carried {"error": ...} */
-	JW_STATS_FAIL_TIMEOUT,       /* no PubAck after the last allowed resend */
-	JW_STATS_FAIL_TOO_LARGE,     /* larger than the server's max_payload */
-	JW_STATS_FAIL_INVALID,       /* record failed validation on the TX lcore */
-	JW_STATS_FAIL_SHUTDOWN,      /* jetwire stopped before an outcome was final */
-	JW_STATS_FAIL_OTHER,
-	JW_STATS_FAIL__COUNT
-};
+/* Why a publish ended as failed: the delivery report's reason, JW_R_* of jetwire.h
+ * (JW_R_NO_STREAM .. JW_R_SHUTDOWN). Index 0 (JW_R_NONE) counts reasons out of range. */
+#define JW_STATS_FAIL_OTHER 0
+#define JW_STATS_FAIL__COUNT JW_R_MAX
 
 /* What a registered lcore does. */
 enum jw_stats_lcore_role {

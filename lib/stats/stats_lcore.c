@@ -10,13 +10,16 @@ static struct jw_stats_lcore *lcore_blocks[JW_STATS_MAX_LCORES];
 static pthread_mutex_t lcore_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const fail_names[JW_STATS_FAIL__COUNT] = {
-	[JW_STATS_FAIL_NO_STREAM] = "no_stream",
-	[JW_STATS_FAIL_PUBACK_ERROR] = "puback_error",
-	[JW_STATS_FAIL_TIMEOUT] = "timeout",
-	[JW_STATS_FAIL_TOO_LARGE] = "too_large",
-	[JW_STATS_FAIL_INVALID] = "invalid",
-	[JW_STATS_FAIL_SHUTDOWN] = "shutdown",
 	[JW_STATS_FAIL_OTHER] = "other",
+	[JW_R_NO_STREAM] = "no_stream",
+	[JW_R_JS_ERROR] = "js_error",
+	[JW_R_TIMEOUT] = "timeout",
+	[JW_R_BAD_SUBJECT] = "bad_subject",
+	[JW_R_BAD_HEADER] = "bad_header",
+	[JW_R_TOO_BIG] = "too_big",
+	[JW_R_CORRUPT] = "corrupt",
+	[JW_R_SERVER_ERR] = "server_err",
+	[JW_R_SHUTDOWN] = "shutdown",
 };
 
 static const char *const role_names[JW_STATS_ROLE__COUNT] = {
@@ -28,7 +31,7 @@ static const char *const role_names[JW_STATS_ROLE__COUNT] = {
 const char *
 jw_stats_fail_reason_name(unsigned reason)
 {
-	return reason < JW_STATS_FAIL__COUNT ? fail_names[reason] : "other";
+	return reason < JW_STATS_FAIL__COUNT && fail_names[reason] ? fail_names[reason] : "other";
 }
 
 const char *

@@ -87,11 +87,12 @@ jw_stats_count_acked(struct jw_stats_lcore *b, int duplicate, uint64_t ack_laten
 	jw_hist_record(&b->ack_latency_ns, ack_latency_ns);
 }
 
-/* One final failure. An out-of-range reason is counted as JW_STATS_FAIL_OTHER. */
+/* One final failure; reason is the report's JW_R_* value. JW_R_NONE and out-of-range
+ * values are counted as "other". */
 static inline void
-jw_stats_count_failed(struct jw_stats_lcore *b, unsigned reason)
+jw_stats_count_failed(struct jw_stats_lcore *b, int reason)
 {
-	if (reason >= JW_STATS_FAIL__COUNT)
+	if (reason <= 0 || reason >= JW_STATS_FAIL__COUNT)
 		reason = JW_STATS_FAIL_OTHER;
 	jw_stat_add(&b->msg.failed[reason], 1);
 }

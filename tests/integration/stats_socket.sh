@@ -76,8 +76,9 @@ for line in open(sys.argv[1]):
                 in_flight=7, producers=2)
     bad = {k: (s.get(k), v) for k, v in want.items() if s.get(k) != v}
     assert not bad, f'stats differ from the known run: {bad}'
-    assert s['failed'] == dict(no_stream=1, puback_error=0, timeout=2, too_large=0, invalid=0,
-                               shutdown=0, other=0), s['failed']
+    assert s['failed'] == dict(other=0, no_stream=1, js_error=0, timeout=2, bad_subject=0,
+                               bad_header=0, too_big=0, corrupt=0, server_err=0,
+                               shutdown=0), s['failed']
     assert s['rejected'] == dict(EAGAIN=7, E2BIG=1, code_4242=0), s['rejected']
     a = j['latency']['ack_latency_ns']
     assert (a['count'], a['min'], a['max'], a['sum']) == (990, 50000, 50989,

@@ -108,9 +108,9 @@ known_run(void)
 	jw_stats_count_resent(tx1, 11, 1100);
 	for (i = 0; i < 990; i++)
 		jw_stats_count_acked(ctl, i < 7, 50000 + (uint64_t)i);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_NO_STREAM);
+	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_R_NO_STREAM);
 	jw_stats_count_reconnect(ctl);
 	jw_stats_count_reconnect(ctl);
 }

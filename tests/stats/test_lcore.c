@@ -43,8 +43,11 @@ register_rejects_and_aligns(void **state)
 	assert_null(jw_stats_lcore_get(100000));
 	assert_string_equal(jw_stats_role_name(JW_STATS_ROLE_TX), "tx");
 	assert_string_equal(jw_stats_role_name(77), "unknown");
-	assert_string_equal(jw_stats_fail_reason_name(JW_STATS_FAIL_TIMEOUT), "timeout");
+	assert_string_equal(jw_stats_fail_reason_name(JW_R_TIMEOUT), "timeout");
 	assert_string_equal(jw_stats_fail_reason_name(1000), "other");
+	assert_string_equal(jw_stats_fail_reason_name(JW_R_NONE), "other");
+	assert_string_equal(jw_stats_fail_reason_name(JW_R_SHUTDOWN), "shutdown");
+	assert_string_equal(jw_stats_fail_reason_name(JW_R_MAX - 1), "shutdown");
 }
 
 /* A known run over two TX lcores and a control lcore; the sums must match exactly. */
@@ -75,10 +78,11 @@ known_run_sums_exactly(void **state)
 	jw_stats_count_resent(tx1, 11, 1100);
 	for (i = 0; i < 990; i++)
 		jw_stats_count_acked(ctl, i < 7, 50000 + (uint64_t)i);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_STATS_FAIL_NO_STREAM);
+	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
+	jw_stats_count_failed(ctl, JW_R_NO_STREAM);
 	jw_stats_count_failed(ctl, 999); /* out of range: counted as other */
+	jw_stats_count_failed(ctl, JW_R_NONE);
 	jw_stats_count_reconnect(ctl);
 	jw_stats_count_reconnect(ctl);
 
@@ -90,10 +94,10 @@ known_run_sums_exactly(void **state)
 	assert_int_equal(t.msg.resends, 11);
 	assert_int_equal(t.msg.acked, 990);
 	assert_int_equal(t.msg.duplicate, 7);
-	assert_int_equal(t.msg.failed[JW_STATS_FAIL_TIMEOUT], 2);
-	assert_int_equal(t.msg.failed[JW_STATS_FAIL_NO_STREAM], 1);
-	assert_int_equal(t.msg.failed[JW_STATS_FAIL_OTHER], 1);
-	assert_int_equal(t.msg.failed[JW_STATS_FAIL_PUBACK_ERROR], 0);
+	assert_int_equal(t.msg.failed[JW_R_TIMEOUT], 2);
+	assert_int_equal(t.msg.failed[JW_R_NO_STREAM], 1);
+	assert_int_equal(t.msg.failed[JW_STATS_FAIL_OTHER], 2);
+	assert_int_equal(t.msg.failed[JW_R_JS_ERROR], 0);
 	assert_int_equal(t.msg.reconnects, 2);
 	assert_int_equal(t.loop.loops, 1000);
 	assert_int_equal(t.loop.busy_cycles, 7500);
