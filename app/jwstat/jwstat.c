@@ -3,7 +3,8 @@
  *   jwstat [-i INSTANCE] [--prefix FILE_PREFIX | --socket PATH] [--json | --prom]
  *          [--once] [--interval S] [--count N]
  *
- * Exit status: 0 ok, 1 cannot reach or understand the socket, 2 usage.
+ * The live view (no --once / --count) keeps retrying when jetwire goes away and resumes when
+ * it is back. Exit status: 0 ok, 1 cannot reach or understand the socket, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -208,7 +209,22 @@ main(int argc, char **argv)
 			if (stop)
 				break;
 		}
+		if (client.fd < 0) { /* live view: jetwire went away; try again each interval */
+			if (jw_stats_client_open(&client, path, 2000, err, sizeof(err)) != 0)
+				continue;
+			fprintf(stderr, "jwstat: reconnected to %s\n", path);
+			if (have_prev)
+				sample_free(&prev);
+			have_prev = 0; /* counters may have restarted: no rates across it */
+		}
 		rc = sample_take(&client, &cur);
+		if (rc != 0 && count < 0 && rc != -EPROTO) {
+			fprintf(stderr, "jwstat: lost %s; retrying every %.1fs (Ctrl-C to quit)\n",
+				path, interval);
+			jw_stats_client_close(&client);
+			rc = 0;
+			continue;
+		}
 		if (rc != 0)
 			break;
 		switch (out) {

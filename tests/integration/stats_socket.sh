@@ -13,12 +13,21 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=build
 [ -x $B/jwstat ] && [ -f $B/libjwcore.a ] || { echo "build first (make)"; exit 1; }
+# The synthetic server is built with ASan+UBSan (leak check on) when `make asan` has run, so
+# the telemetry handlers are checked under the hostile clients too.
+LIB=$B/libjwcore.a SAN="-O2"
+if [ -f build-asan/libjwcore.a ]; then
+  LIB=build-asan/libjwcore.a SAN="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer"
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
 mkdir -p $B/tests
 SYNTH=$B/tests/stats_synth_eal
-cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib -D_GNU_SOURCE \
+JWSTAT=$B/jwstat
+[ -x build-asan/jwstat ] && JWSTAT=build-asan/jwstat
+cc -std=gnu11 $SAN -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib -D_GNU_SOURCE \
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
    -o $SYNTH tests/integration/stats_synth_eal.c \
-   -Wl,--whole-archive $B/libjwcore.a -Wl,--no-whole-archive \
+   -Wl,--whole-archive $LIB -Wl,--no-whole-archive \
    $(pkg-config --libs libdpdk liburcu-qsbr libnats) -lrt -lm -lcrypto -pthread
 
 P=jw-stats-$$
@@ -105,14 +114,14 @@ PY
 }
 
 echo "== jwstat --json"
-$B/jwstat --prefix $P --json --once > $TMP/once.json
+$JWSTAT --prefix $P --json --once > $TMP/once.json
 check_json $TMP/once.json
-$B/jwstat --prefix $P --json --count 2 --interval 0.2 > $TMP/two.json
+$JWSTAT --prefix $P --json --count 2 --interval 0.2 > $TMP/two.json
 [ "$(wc -l < $TMP/two.json)" = 2 ] || fail "--count 2 gave $(wc -l < $TMP/two.json) lines"
 check_json $TMP/two.json
 
 echo "== jwstat --prom"
-$B/jwstat --prefix $P --prom --once > $TMP/prom.txt
+$JWSTAT --prefix $P --prom --once > $TMP/prom.txt
 python3 tests/integration/prom_check.py $TMP/prom.txt || fail "--prom format"
 for line in 'jetwire_messages_accepted_total 1000' 'jetwire_messages_acked_total 990' \
     'jetwire_messages_duplicate_total 7' 'jetwire_messages_failed_total{reason="timeout"} 2' \
@@ -128,7 +137,7 @@ done
 echo "ok --prom passes the format check and carries the known values ($(grep -c '^jetwire_' $TMP/prom.txt) samples)"
 
 echo "== jwstat table"
-$B/jwstat --prefix $P --once > $TMP/table.txt
+$JWSTAT --prefix $P --once > $TMP/table.txt
 cat $TMP/table.txt
 grep -qE '^total +1000 +1000 +990 +3 +11 +8 ' $TMP/table.txt || fail "table totals"
 grep -qE '^1 +established +198\.18\.0\.1:4222 +14600 ' $TMP/table.txt || fail "table conn line"
@@ -146,7 +155,7 @@ python3 tests/integration/stats_hostile.py $SOCK || fail "hostile clients"
 
 echo "== /jetwire/config shows a changed tunable at its current value"
 echo /jetwire/set,window_max=3000 | dpdk-telemetry.py -f $P > /dev/null 2>&1
-$B/jwstat --prefix $P --json --once | python3 -c '
+$JWSTAT --prefix $P --json --once | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 assert j["config"]["flow/window_max"] == "3000", j["config"]["flow/window_max"]
@@ -155,7 +164,7 @@ print("ok config flow/window_max follows the tunable: 3000")' || fail "config ov
 echo /jetwire/set,window_max=1024 | dpdk-telemetry.py -f $P > /dev/null 2>&1
 
 echo "== counters unchanged after all of that"
-$B/jwstat --prefix $P --json --once > $TMP/after.json
+$JWSTAT --prefix $P --json --once > $TMP/after.json
 check_json $TMP/after.json
 
 echo "== jwstat errors"
