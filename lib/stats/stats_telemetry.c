@@ -197,7 +197,8 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		failed_total += t.msg.failed[i];
 	}
 	rte_tel_data_add_dict_u64(d, "failed_total", failed_total);
-	rte_tel_data_add_dict_container(d, "failed", failed, 0);
+	if (rte_tel_data_add_dict_container(d, "failed", failed, 0) != 0)
+		rte_tel_data_free(failed);
 	rte_tel_data_start_dict(rej);
 	for (i = 0; i < rejected.n; i++) {
 		rejected_total += rejected.by_code[i].count;
@@ -205,7 +206,8 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(rej, name, rejected.by_code[i].count);
 	}
 	rte_tel_data_add_dict_u64(d, "rejected_total", rejected_total);
-	rte_tel_data_add_dict_container(d, "rejected", rej, 0);
+	if (rte_tel_data_add_dict_container(d, "rejected", rej, 0) != 0)
+		rte_tel_data_free(rej);
 	if (published != JW_STATS_UNKNOWN)
 		rte_tel_data_add_dict_u64(d, "published", published);
 	rte_tel_data_add_dict_u64(d, "producers", n_prod < 0 ? 0 : (uint64_t)n_prod);
