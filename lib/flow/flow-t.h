@@ -17,6 +17,8 @@
  *   | flow_tx_begin            | T      | every flow_ctl_* call              |
  *   | flow_tx_next_resend      | T      | every flow_ctl_* call              |
  *   | flow_tx_claim_resend     | T      | every flow_ctl_* call              |
+ *   | flow_tx_begin_failed     | T      | every flow_ctl_* call              |
+ *   | flow_ctl_poll_local      | C      | every flow_tx_* call               |
  *   | flow_ctl_ack             | C      | every flow_tx_* call               |
  *   | flow_ctl_scan_timeouts   | C      | every flow_tx_* call               |
  *   | flow_ctl_rearm           | C      | every flow_tx_* call               |
@@ -38,6 +40,9 @@
  *     never resent.
  *   - resend queue (C -> T): SPSC, C writes rq_head (release) after the slot, T writes
  *     rq_tail (release) after reading the slot.
+ *   - local-failure queue (T -> C): SPSC, T writes lq_head (release) after the slot, C
+ *     writes lq_tail (release) after reading it. It carries records that T refused to send
+ *     (invalid in the ring, too big): C reports them like acks, in their place in order.
  */
 #ifndef JW_FLOW_T_H
 #define JW_FLOW_T_H
@@ -48,8 +53,8 @@
 
 #include "common/jw_common.h"
 
-/* Largest window the pending array supports (entries are 64 bytes: 4 MiB at most). */
-#define FLOW_WINDOW_LIMIT (1u << 16)
+/* Largest window the pending array supports ([flow] window_max's limit; 64-byte entries). */
+#define FLOW_WINDOW_LIMIT (1u << 20)
 
 enum flow_dedupe {
 	FLOW_DEDUPE_MSGID = 0, /* every frame carries Nats-Msg-Id: resends are idempotent */
@@ -84,7 +89,7 @@ struct flow_record {
 struct flow_entry {
 	_Atomic uint32_t state;     /* CAS only, see above */
 	uint16_t slot;              /* T-filled */
-	uint16_t pad0;
+	uint16_t local_why;         /* T-filled: JW_R_* of a record failed before sending */
 	uint32_t retries;           /* C-owned: resends requested after timeouts */
 	uint32_t pad1;
 	uint64_t seq;               /* T-filled: the full sequence (sanity check) */
@@ -137,6 +142,7 @@ struct flow_outcome {
 	int32_t err_code;
 	const char *reason;
 	uint32_t reason_len;
+	uint16_t why;            /* JW_R_* (jetwire.h): JS_ERROR, NO_STREAM, TIMEOUT, ... */
 	/* both */
 	uint64_t latency_ns;     /* first send to outcome */
 	uint32_t resends;        /* resends actually transmitted */
@@ -157,6 +163,7 @@ struct flow_tx_counters {
 	uint64_t sent;              /* publishes sent for the first time */
 	uint64_t resent;            /* resends transmitted (timeouts and reconnects) */
 	uint64_t window_refused;    /* flow_tx_begin without credit: must stay 0 */
+	uint64_t local_failures;    /* records failed by T without sending */
 	uint64_t outstanding_hwm;   /* most unacknowledged publishes ever after a send */
 };
 
@@ -190,14 +197,17 @@ struct flow {
 	uint32_t mask;
 	struct flow_entry *entries;
 	uint64_t *rq;               /* resend queue, `size` slots */
+	uint64_t *lq;               /* local-failure queue, `size` slots */
 
 	/* T-written line */
 	struct {
 		_Atomic uint64_t next_seq;
 		_Atomic uint64_t rq_tail;
+		_Atomic uint64_t lq_head;
 		_Atomic uint64_t sent;
 		_Atomic uint64_t resent;
 		_Atomic uint64_t window_refused;
+		_Atomic uint64_t local_failures;
 		_Atomic uint64_t outstanding_hwm;
 	} tx jw_cache_aligned;
 
@@ -207,6 +217,7 @@ struct flow {
 		_Atomic uint64_t finalized;
 		_Atomic uint32_t window;
 		_Atomic uint64_t rq_head;
+		_Atomic uint64_t lq_tail;
 		_Atomic uint64_t latency_ewma_ns;
 		/* AIMD state (C private) */
 		uint32_t window_frac;       /* additive-increase accumulator, in 1/W units */

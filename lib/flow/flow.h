@@ -35,6 +35,13 @@ uint32_t flow_tx_credit(const struct flow *f);
  * never exceeded. */
 int flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint64_t *seq);
 
+/* Records a publish that T refuses to send (the record is invalid in the ring, or too big
+ * for the server): it takes a sequence and window credit like a send, and C reports it as
+ * failed with reason `why` (JW_R_*) through flow_ctl_poll_local, in its place in ring
+ * order. Refuses with -ENOSPC without credit, like flow_tx_begin. */
+int flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t why,
+			 uint64_t now_ns, uint64_t *seq);
+
 /* Takes the next resend the control lcore requested after a PubAck timeout and claims it.
  * Returns 1 with *seq and *r (the record to frame again, with the same reply sequence and
  * Nats-Msg-Id), or 0 when none is pending. Requests for publishes that became final in
@@ -60,9 +67,13 @@ int flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r);
 int flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t now_ns,
 		 const struct flow_ops *ops);
 
+/* Reports the records T failed locally (flow_tx_begin_failed) as failed outcomes.
+ * Returns how many. */
+uint32_t flow_ctl_poll_local(struct flow *f, uint64_t now_ns, const struct flow_ops *ops);
+
 /* Finds publishes without a PubAck for ack_timeout_ns since their last (re)send. Each one
  * gets a resend request for T while it has had fewer than max_retries, else a failed
- * outcome (code 408, reason "PubAck timeout"). Cheap to call often: it looks only at the
+ * outcome (JW_R_TIMEOUT, code 408, reason "PubAck timeout"). Cheap to call often: it looks only at the
  * publishes first sent more than ack_timeout_ns ago. Returns how many timed out. */
 uint32_t flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *ops);
 
@@ -70,9 +81,10 @@ uint32_t flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct fl
  * and the old connection's acks will never come). Does not count as a retry. */
 void flow_ctl_rearm(struct flow *f, uint64_t now_ns);
 
-/* Ends every live publish with a failed outcome (code, reason), e.g. when jetwire gives
- * up on the connection for good. Returns how many. */
-uint32_t flow_ctl_fail_all(struct flow *f, int32_t code, const char *reason,
+/* Ends every live publish with a failed outcome (why = JW_R_*, code, reason text), e.g.
+ * when jetwire shuts down or the server refused the connection's publishes. Returns how
+ * many. */
+uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason,
 			   const struct flow_ops *ops);
 
 /* The window's size now (T reads it for credit; C adapts it). */

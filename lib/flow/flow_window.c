@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "flow/flow.h"
+#include "jetwire.h"
 
 #define RELAXED memory_order_relaxed
 #define ACQUIRE memory_order_acquire
@@ -57,7 +58,8 @@ flow_init(struct flow *f, const struct flow_params *p)
 	f->mask = f->size - 1;
 	f->entries = aligned_alloc(JW_CACHE_LINE, sizeof(*f->entries) * f->size);
 	f->rq = calloc(f->size, sizeof(*f->rq));
-	if (f->entries == NULL || f->rq == NULL) {
+	f->lq = calloc(f->size, sizeof(*f->lq));
+	if (f->entries == NULL || f->rq == NULL || f->lq == NULL) {
 		flow_fini(f);
 		return -ENOMEM;
 	}
@@ -73,8 +75,10 @@ flow_fini(struct flow *f)
 {
 	free(f->entries);
 	free(f->rq);
+	free(f->lq);
 	f->entries = NULL;
 	f->rq = NULL;
+	f->lq = NULL;
 }
 
 /* --- T ----------------------------------------------------------------------------------- */
@@ -94,8 +98,10 @@ flow_tx_credit(const struct flow *f)
 	return (uint32_t)JW_MIN(by_window, by_entries);
 }
 
-int
-flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint64_t *seq)
+/* Fills the entry of the next sequence and publishes it to C. */
+static int
+begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns,
+      uint64_t *seq)
 {
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
 	uint64_t finalized;
@@ -109,6 +115,7 @@ flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint
 	e = &f->entries[next & f->mask];
 	atomic_store_explicit(&e->state, 0, RELAXED);
 	e->slot = r->slot;
+	e->local_why = why;
 	e->retries = 0;
 	e->seq = next;
 	e->ring_pos = r->ring_pos;
@@ -118,11 +125,43 @@ flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint
 	e->rearmed_ns = 0;
 	/* release: publishes the filled entry to C (acquire in flow_ctl_*) */
 	atomic_store_explicit(&f->tx.next_seq, next + 1, RELEASE);
-	INC(f->tx.sent);
 	finalized = atomic_load_explicit(&f->ctl.finalized, RELAXED);
 	if (next + 1 - finalized > atomic_load_explicit(&f->tx.outstanding_hwm, RELAXED))
 		atomic_store_explicit(&f->tx.outstanding_hwm, next + 1 - finalized, RELAXED);
 	*seq = next;
+	return 0;
+}
+
+int
+flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint64_t *seq)
+{
+	int rc = begin(f, r, 0, now_ns, seq);
+
+	if (rc == 0)
+		INC(f->tx.sent);
+	return rc;
+}
+
+int
+flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t why,
+		     uint64_t now_ns, uint64_t *seq)
+{
+	uint64_t h;
+	int rc;
+
+	if (why == 0)
+		return -EINVAL;
+	rc = begin(f, r, why, now_ns, seq);
+	if (rc != 0)
+		return rc;
+	/* Items are live sequences (at most `size` of them) and C consumes an item before the
+	 * entry can be reused, so the queue (size slots) never overflows and T need not read
+	 * lq_tail. */
+	h = atomic_load_explicit(&f->tx.lq_head, RELAXED); /* T-owned */
+	f->lq[h & f->mask] = *seq;
+	/* release pairs with C's acquire of lq_head: the value is written */
+	atomic_store_explicit(&f->tx.lq_head, h + 1, RELEASE);
+	INC(f->tx.local_failures);
 	return 0;
 }
 
@@ -146,6 +185,8 @@ flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r)
 	if (seq < tail || seq >= next)
 		return -ENOENT;
 	e = &f->entries[seq & f->mask];
+	if (e->local_why != 0)
+		return -ENOENT; /* never sent: C fails it */
 	st = atomic_load_explicit(&e->state, RELAXED);
 	do {
 		if (st & FLOW_FINAL)
@@ -280,10 +321,11 @@ outcome_init(const struct flow *f, const struct flow_entry *e, uint32_t resends,
 }
 
 static void
-fail_outcome(struct flow_outcome *o, int32_t code, int32_t err_code, const char *reason,
-	     uint32_t reason_len)
+fail_outcome(struct flow_outcome *o, uint16_t why, int32_t code, int32_t err_code,
+	     const char *reason, uint32_t reason_len)
 {
 	o->status = FLOW_FAILED;
+	o->why = why;
 	o->code = code;
 	o->err_code = err_code;
 	o->reason = reason;
@@ -334,17 +376,18 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 			flow_aimd_sample(f, seq, o.latency_ns);
 		break;
 	case FLOW_ACK_ERROR:
-		fail_outcome(&o, a->code, a->err_code, a->reason, a->reason_len);
+		fail_outcome(&o, JW_R_JS_ERROR, a->code, a->err_code, a->reason, a->reason_len);
 		break;
 	case FLOW_ACK_NO_STREAM:
 		if (a->reason_len > 0)
-			fail_outcome(&o, 503, 0, a->reason, a->reason_len);
+			fail_outcome(&o, JW_R_NO_STREAM, 503, 0, a->reason, a->reason_len);
 		else
-			fail_outcome(&o, 503, 0, no_stream_reason, sizeof(no_stream_reason) - 1);
+			fail_outcome(&o, JW_R_NO_STREAM, 503, 0, no_stream_reason,
+				     sizeof(no_stream_reason) - 1);
 		break;
 	case FLOW_ACK_BAD:
 	default:
-		fail_outcome(&o, 0, 0, bad_ack_reason, sizeof(bad_ack_reason) - 1);
+		fail_outcome(&o, JW_R_JS_ERROR, 0, 0, bad_ack_reason, sizeof(bad_ack_reason) - 1);
 		break;
 	}
 	if (o.status == FLOW_FAILED)
@@ -373,7 +416,7 @@ request_resend(struct flow *f, uint64_t seq)
 }
 
 static void
-fail_entry(struct flow *f, struct flow_entry *e, uint64_t now_ns, int32_t code,
+fail_entry(struct flow *f, struct flow_entry *e, uint64_t now_ns, uint16_t why, int32_t code,
 	   const char *reason, uint32_t reason_len, const struct flow_ops *ops)
 {
 	struct flow_outcome o;
@@ -384,11 +427,32 @@ fail_entry(struct flow *f, struct flow_entry *e, uint64_t now_ns, int32_t code,
 	if (was_final)
 		return;
 	outcome_init(f, e, resends, now_ns, &o);
-	fail_outcome(&o, code, 0, reason, reason_len);
+	fail_outcome(&o, why, code, 0, reason, reason_len);
 	INC(f->ctlc.failed);
 	if (o.maybe_duplicate)
 		INC(f->ctlc.maybe_duplicates);
 	ops->report(ops->ctx, &o);
+}
+
+uint32_t
+flow_ctl_poll_local(struct flow *f, uint64_t now_ns, const struct flow_ops *ops)
+{
+	uint64_t t = atomic_load_explicit(&f->ctl.lq_tail, RELAXED); /* C-owned */
+	/* acquire pairs with T's release of lq_head: the value and its entry are written */
+	uint64_t h = atomic_load_explicit(&f->tx.lq_head, ACQUIRE);
+	uint32_t n = 0;
+
+	for (; t != h; t++, n++) {
+		uint64_t seq = f->lq[t & f->mask];
+		struct flow_entry *e = &f->entries[seq & f->mask];
+
+		fail_entry(f, e, now_ns, e->local_why, 0, NULL, 0, ops);
+	}
+	/* release pairs with T's acquire of lq_tail */
+	atomic_store_explicit(&f->ctl.lq_tail, t, RELEASE);
+	if (n > 0)
+		advance_tail(f, ops);
+	return n;
 }
 
 uint32_t
@@ -406,8 +470,8 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 		/* First sends are in sequence order: nothing later has timed out yet. */
 		if (now_ns < e->sent_ns + timeout)
 			break;
-		if (atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL)
-			continue;
+		if ((atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL) || e->local_why != 0)
+			continue; /* local failures are C's to report via the queue */
 		last = e->rearmed_ns != 0 ? e->rearmed_ns : e->sent_ns;
 		if (now_ns < last + timeout)
 			continue;
@@ -421,8 +485,8 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 			INC(f->ctlc.resend_requests);
 		} else {
 			INC(f->ctlc.timeout_failures);
-			fail_entry(f, e, now_ns, 408, timeout_reason, sizeof(timeout_reason) - 1,
-				   ops);
+			fail_entry(f, e, now_ns, JW_R_TIMEOUT, 408, timeout_reason,
+				   sizeof(timeout_reason) - 1, ops);
 		}
 	}
 	advance_tail(f, ops);
@@ -444,7 +508,8 @@ flow_ctl_rearm(struct flow *f, uint64_t now_ns)
 }
 
 uint32_t
-flow_ctl_fail_all(struct flow *f, int32_t code, const char *reason, const struct flow_ops *ops)
+flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason,
+		  const struct flow_ops *ops)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
@@ -456,7 +521,7 @@ flow_ctl_fail_all(struct flow *f, int32_t code, const char *reason, const struct
 
 		if (atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL)
 			continue;
-		fail_entry(f, e, e->sent_ns, code, reason, len, ops);
+		fail_entry(f, e, e->sent_ns, why, code, reason, len, ops);
 		n++;
 	}
 	advance_tail(f, ops);
@@ -475,6 +540,7 @@ flow_counters_read(const struct flow *f, struct flow_counters *out)
 	out->tx.resent = RD(f->tx.resent);
 	out->tx.window_refused = RD(f->tx.window_refused);
 	out->tx.outstanding_hwm = RD(f->tx.outstanding_hwm);
+	out->tx.local_failures = RD(f->tx.local_failures);
 	out->ctl.acked = RD(f->ctlc.acked);
 	out->ctl.failed = RD(f->ctlc.failed);
 	out->ctl.duplicates = RD(f->ctlc.duplicates);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "flow/flow.h"
+#include "jetwire.h"
 #include "test_flow.h"
 
 #define MS 1000000ull
@@ -308,6 +309,8 @@ errors_become_failed_reports(void **state)
 	assert_int_equal(k->reports[0].status, FLOW_FAILED);
 	assert_int_equal(k->reports[0].code, 400);
 	assert_int_equal(k->reports[0].err_code, 10060);
+	assert_int_equal(k->reports[0].why, JW_R_JS_ERROR);
+	assert_int_equal(k->reports[1].why, JW_R_NO_STREAM);
 	assert_string_equal(k->reason[0], "expected stream does not match");
 	assert_int_equal(k->reports[1].status, FLOW_FAILED);
 	assert_int_equal(k->reports[1].code, 503);
@@ -353,6 +356,7 @@ timeout_resends_then_fails(void **state)
 	assert_int_equal(k->nreports, 1);
 	assert_int_equal(k->reports[0].status, FLOW_FAILED);
 	assert_int_equal(k->reports[0].code, 408);
+	assert_int_equal(k->reports[0].why, JW_R_TIMEOUT);
 	assert_int_equal(k->reports[0].producer_seq, 7);
 	assert_int_equal(k->reports[0].resends, 1); /* T transmitted one of two requests */
 	assert_string_equal(k->reason[0], "PubAck timeout");
@@ -483,12 +487,51 @@ fail_all_ends_every_live_publish(void **state)
 	for (uint64_t i = 0; i < 4; i++)
 		send_rec(&f, 2, i * 10, i, 0);
 	assert_int_equal(flow_ctl_ack(&f, 2, &ok_ack, 1, &ops), 0);
-	assert_int_equal(flow_ctl_fail_all(&f, 499, "shutting down", &ops), 3);
+	assert_int_equal(flow_ctl_fail_all(&f, JW_R_SHUTDOWN, 499, "shutting down", &ops), 3);
 	assert_int_equal(k->nreports, 4);
 	assert_int_equal(k->reports[3].code, 499);
+	assert_int_equal(k->reports[3].why, JW_R_SHUTDOWN);
 	assert_string_equal(k->reason[3], "shutting down");
 	assert_int_equal(k->released[2], 40);
 	assert_int_equal(flow_tx_credit(&f), 8);
+	flow_fini(&f);
+}
+
+static void
+local_failures_are_reported_in_order(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = fixed_params(4);
+	struct flow_record bad = { .slot = 1, .ring_pos = 10, .ring_end = 20, .producer_seq = 2 };
+	struct flow_record r;
+	struct flow_counters c;
+	struct flow f;
+	uint64_t seq, lo, hi;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	send_rec(&f, 1, 0, 1, 0);
+	assert_int_equal(flow_tx_begin_failed(&f, &bad, 0, 0, &seq), -EINVAL);
+	assert_int_equal(flow_tx_begin_failed(&f, &bad, JW_R_BAD_SUBJECT, 0, &seq), 0);
+	assert_int_equal(seq, 1);
+	send_rec(&f, 1, 20, 3, 0);
+	/* never sent: not resent after a reconnect, never times out */
+	flow_tx_live_range(&f, &lo, &hi);
+	assert_int_equal(flow_tx_claim_resend(&f, 1, &r), -ENOENT);
+	assert_int_equal(flow_ctl_poll_local(&f, 5, &ops), 1);
+	assert_int_equal(k->nreports, 1);
+	assert_int_equal(k->reports[0].status, FLOW_FAILED);
+	assert_int_equal(k->reports[0].why, JW_R_BAD_SUBJECT);
+	assert_int_equal(k->reports[0].producer_seq, 2);
+	assert_int_equal(k->nreleases, 0); /* behind seq 0 */
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 6, &ops), 0);
+	assert_int_equal(k->released[1], 20);
+	assert_int_equal(flow_ctl_scan_timeouts(&f, 200 * MS, &ops), 1); /* only seq 2 */
+	assert_int_equal(flow_ctl_poll_local(&f, 5, &ops), 0);
+	/* credit: the local failure took window space until C reported it */
+	assert_int_equal(flow_tx_credit(&f), 3);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.tx.local_failures, 1);
+	assert_int_equal(c.tx.sent, 2);
 	flow_fini(&f);
 }
 
@@ -783,6 +826,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(repeat_ack_of_live_final_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconnect_resends_live_and_rearms, setup, teardown),
 		cmocka_unit_test_setup_teardown(fail_all_ends_every_live_publish, setup, teardown),
+		cmocka_unit_test_setup_teardown(local_failures_are_reported_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(aimd_converges_on_virtual_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_window_ignores_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_schedule_keeps_promises, setup, teardown),
