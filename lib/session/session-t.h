@@ -1,0 +1,151 @@
+/* Types of the NATS session of one jetwire connection (one per TX lcore).
+ *
+ * The session is the NATS layer between TCP and the pending window:
+ *   DOWN -> (control connects TCP) -> TCP_CONNECTING -> (established) -> WAIT_INFO
+ *   -> (INFO) -> HANDSHAKE: the TX lcore sends CONNECT (headers, no_responders, echo false,
+ *      token or user/password), SUB to the ack inbox `_JW.<run>.<conn>.*`, PING
+ *   -> (PONG) -> READY: publishing; server PINGs are answered with PONGs; our own PINGs
+ *      every ping_interval detect a stale server
+ *   -> (fatal -ERR, parse error, stale, timeout, TCP end) -> CLOSING -> DOWN, and a
+ *      reconnect after a backoff that doubles from backoff_min to backoff_max.
+ *
+ * Threads (as in flow-t.h): C = control lcore, which sees every byte the server sends and
+ * decides every state change; T = TX lcore, which writes every byte we send. C asks T for
+ * protocol lines through counters:
+ *
+ *   | field                     | writer | reader | ordering                             |
+ *   |---------------------------|--------|--------|--------------------------------------|
+ *   | state, epoch              | C      | T, any | release/acquire: epoch before state  |
+ *   | hs_req (epoch to greet)   | C      | T      | release/acquire                      |
+ *   | pong_req, ping_req        | C      | T      | release/acquire (totals requested)   |
+ *   | max_payload               | C      | T      | relaxed (also published in the shm)  |
+ *   | hs_sent, pong_sent,       | T      | C, any | relaxed (C only reads them for stats |
+ *   | ping_sent                 |        |        | and tests)                           |
+ *   | parser, info, timers      | C      | -      | C private                            |
+ *
+ * Calls: session_ctl_* on C only, session_tx_* on T only, session_init/fini when neither
+ * runs, session_state/session_counters_read from any thread.
+ */
+#ifndef JW_SESSION_T_H
+#define JW_SESSION_T_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/jw_common.h"
+#include "flow/flow-t.h"
+#include "flow/flow_ident.h"
+#include "nats/nats_parser.h"
+
+enum session_state {
+	SESSION_DOWN = 0,         /* no connection; reconnect when the backoff expires */
+	SESSION_TCP_CONNECTING,   /* TCP handshake under way */
+	SESSION_WAIT_INFO,        /* TCP up, waiting for the server's INFO */
+	SESSION_HANDSHAKE,        /* CONNECT, SUB, PING sent (or being sent), waiting for PONG */
+	SESSION_READY,            /* publishing */
+	SESSION_CLOSING,          /* giving the connection up, waiting for TCP to end */
+};
+
+/* Why a session gave its connection up (session_ctl_close, counters). */
+enum session_close_reason {
+	SESSION_CLOSE_NONE = 0,
+	SESSION_CLOSE_TCP,           /* TCP ended (reset, refused, timeout, FIN) */
+	SESSION_CLOSE_SERVER_ERR,    /* fatal -ERR */
+	SESSION_CLOSE_PROTOCOL,      /* the server stream did not parse */
+	SESSION_CLOSE_STALE,         /* our PINGs went unanswered */
+	SESSION_CLOSE_TIMEOUT,       /* no INFO or no PONG within connect_timeout */
+	SESSION_CLOSE_UNSUPPORTED,   /* server without headers or JetStream support */
+	SESSION_CLOSE_LAME_DUCK,     /* INFO with ldm: the server is going away */
+	SESSION_CLOSE_SHUTDOWN,      /* jetwire is stopping */
+	SESSION_CLOSE_REASONS
+};
+
+struct session_params {
+	uint64_t run_id;             /* random per jetwire run (ack inbox) */
+	uint32_t conn_index;         /* connection / TX lcore index */
+	const char *name;            /* CONNECT name */
+	const char *token;           /* auth_token, or NULL/"" */
+	const char *user;            /* user + pass, or NULL/"" */
+	const char *pass;
+	uint64_t connect_timeout_ns; /* TCP connect to PONG */
+	uint64_t ping_interval_ns;   /* our keepalive PING period; 0 = none */
+	uint32_t max_pings_out;      /* unanswered PINGs before the server is stale */
+	uint64_t backoff_min_ns;     /* first reconnect delay */
+	uint64_t backoff_max_ns;     /* cap of the doubling */
+	uint32_t payload_cap;        /* largest MSG payload accepted (PubAcks are small) */
+};
+
+/* What the session hands to its owner on the control lcore. */
+struct session_cb {
+	/* A reply on our inbox for publish `seq`: a PubAck, a JetStream error, a 503. */
+	void (*on_ack)(void *ctx, uint64_t seq, const struct flow_ack *a);
+	/* READY: publishing may (re)start; the owner rearms the window and T resends. */
+	void (*on_ready)(void *ctx);
+	/* INFO's max_payload (on every INFO). */
+	void (*on_max_payload)(void *ctx, uint32_t max_payload);
+	/* An -ERR from the server (fatal or not), for the log. text is not NUL-terminated. */
+	void (*on_server_err)(void *ctx, const char *text, size_t len, bool fatal);
+	void *ctx;
+};
+
+struct session_counters {
+	uint64_t connects;           /* TCP connects started */
+	uint64_t ready;              /* times READY was reached */
+	uint64_t closes[SESSION_CLOSE_REASONS];
+	uint64_t server_pings;       /* PINGs from the server */
+	uint64_t pongs_sent;
+	uint64_t pings_sent;
+	uint64_t pongs_received;
+	uint64_t server_errs;        /* -ERR lines */
+	uint64_t acks;               /* inbox messages matched to a sequence */
+	uint64_t foreign_msgs;       /* MSGs not for our inbox, or with a bad sequence */
+	uint64_t bad_acks;           /* inbox payloads that did not parse */
+	uint64_t infos;
+};
+
+#define SESSION_HS_MAX 2048  /* CONNECT (with credentials) + SUB + PING */
+
+struct session {
+	/* read-only after session_init */
+	struct session_params p;
+	struct flow_inbox inbox;
+	char hs[SESSION_HS_MAX];     /* CONNECT ... SUB ... PING, sent once per connection */
+	uint32_t hs_len;
+
+	/* C-written, read by T */
+	struct {
+		_Atomic uint32_t state;
+		_Atomic uint32_t epoch;      /* +1 per connection attempt */
+		_Atomic uint32_t hs_req;     /* the epoch whose greeting T must send */
+		_Atomic uint32_t max_payload;
+		_Atomic uint64_t pong_req;
+		_Atomic uint64_t ping_req;
+	} c jw_cache_aligned;
+
+	/* T-written */
+	struct {
+		_Atomic uint32_t hs_sent;
+		_Atomic uint64_t pong_sent;
+		_Atomic uint64_t ping_sent;
+	} t jw_cache_aligned;
+
+	/* C private */
+	struct {
+		struct nats_parser parser;
+		char *payload;
+		uint64_t state_since_ns;
+		uint64_t connect_start_ns;   /* the connect timeout runs from here */
+		uint64_t last_ping_ns;
+		uint32_t pings_out;
+		uint64_t backoff_ns;
+		uint64_t next_connect_ns;
+		enum session_close_reason last_close;
+		struct nats_info info;
+		/* counters, single writer, relaxed */
+		_Atomic uint64_t connects, ready, closes[SESSION_CLOSE_REASONS], server_pings,
+			pongs_received, server_errs, acks, foreign_msgs, bad_acks, infos;
+	} x jw_cache_aligned;
+};
+
+#endif /* JW_SESSION_T_H */

@@ -1,0 +1,433 @@
+/* The NATS session state machine (see session-t.h for states and threads). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nats/nats_enc.h"
+#include "nats/nats_puback.h"
+#include "session/session.h"
+
+#define RELAXED memory_order_relaxed
+#define ACQUIRE memory_order_acquire
+#define RELEASE memory_order_release
+#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
+
+static const char *const state_names[] = {
+	[SESSION_DOWN] = "down",
+	[SESSION_TCP_CONNECTING] = "tcp-connecting",
+	[SESSION_WAIT_INFO] = "wait-info",
+	[SESSION_HANDSHAKE] = "handshake",
+	[SESSION_READY] = "ready",
+	[SESSION_CLOSING] = "closing",
+};
+
+static const char *const close_names[] = {
+	[SESSION_CLOSE_NONE] = "none",
+	[SESSION_CLOSE_TCP] = "tcp",
+	[SESSION_CLOSE_SERVER_ERR] = "server-error",
+	[SESSION_CLOSE_PROTOCOL] = "protocol",
+	[SESSION_CLOSE_STALE] = "stale",
+	[SESSION_CLOSE_TIMEOUT] = "timeout",
+	[SESSION_CLOSE_UNSUPPORTED] = "unsupported",
+	[SESSION_CLOSE_LAME_DUCK] = "lame-duck",
+	[SESSION_CLOSE_SHUTDOWN] = "shutdown",
+};
+
+const char *
+session_state_str(enum session_state st)
+{
+	return (unsigned)st < JW_ARRAY_SIZE(state_names) ? state_names[st] : "?";
+}
+
+const char *
+session_close_str(enum session_close_reason r)
+{
+	return (unsigned)r < JW_ARRAY_SIZE(close_names) ? close_names[r] : "?";
+}
+
+static bool
+set(const char *v)
+{
+	return v != NULL && v[0] != '\0';
+}
+
+static int
+build_greeting(struct session *s)
+{
+	struct nats_connect_opts o = {
+		.name = s->p.name,
+		.auth_token = set(s->p.token) ? s->p.token : NULL,
+		.user = set(s->p.user) ? s->p.user : NULL,
+		.pass = set(s->p.user) ? s->p.pass : NULL,
+	};
+	char sub[FLOW_INBOX_PREFIX_MAX + 2];
+	ssize_t n;
+	int sl;
+	size_t off = 0;
+
+	n = nats_connect_encode(s->hs, sizeof(s->hs), &o);
+	if (n < 0)
+		return n == -ENOSPC ? -E2BIG : (int)n;
+	off = (size_t)n;
+	sl = flow_inbox_sub(&s->inbox, sub, sizeof(sub));
+	if (sl < 0)
+		return sl;
+	n = nats_sub_encode(s->hs + off, sizeof(s->hs) - off, sub, (size_t)sl, NULL, 0, 1);
+	if (n < 0)
+		return n == -ENOSPC ? -E2BIG : (int)n;
+	off += (size_t)n;
+	n = nats_ping_encode(s->hs + off, sizeof(s->hs) - off);
+	if (n < 0)
+		return -E2BIG;
+	s->hs_len = (uint32_t)(off + (size_t)n);
+	return 0;
+}
+
+int
+session_init(struct session *s, const struct session_params *p)
+{
+	int rc;
+
+	if (p == NULL || !set(p->name) || (set(p->token) && set(p->user)) ||
+	    (set(p->user) && p->pass == NULL) || p->connect_timeout_ns == 0 ||
+	    p->backoff_min_ns == 0 || p->backoff_min_ns > p->backoff_max_ns ||
+	    (p->ping_interval_ns != 0 && p->max_pings_out == 0) || p->payload_cap < 1024)
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	s->p = *p;
+	flow_inbox_init(&s->inbox, p->run_id, p->conn_index);
+	rc = build_greeting(s);
+	if (rc != 0)
+		return rc;
+	s->x.payload = malloc(p->payload_cap);
+	if (s->x.payload == NULL)
+		return -ENOMEM;
+	nats_parser_init(&s->x.parser, s->x.payload, p->payload_cap);
+	s->x.backoff_ns = p->backoff_min_ns;
+	s->x.next_connect_ns = 0;
+	return 0;
+}
+
+void
+session_fini(struct session *s)
+{
+	free(s->x.payload);
+	s->x.payload = NULL;
+}
+
+static void
+set_state(struct session *s, enum session_state st, uint64_t now_ns)
+{
+	s->x.state_since_ns = now_ns;
+	/* release: everything C wrote before (epoch, hs_req, max_payload) is seen with it */
+	atomic_store_explicit(&s->c.state, st, RELEASE);
+}
+
+/* --- C ------------------------------------------------------------------------------------ */
+
+void
+session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now_ns)
+{
+	enum session_state st = session_state(s);
+
+	if (st == SESSION_DOWN || st == SESSION_CLOSING)
+		return;
+	s->x.last_close = why;
+	INC(s->x.closes[why]);
+	set_state(s, SESSION_CLOSING, now_ns);
+}
+
+enum session_action
+session_ctl_poll(struct session *s, uint64_t now_ns)
+{
+	enum session_state st = session_state(s);
+
+	switch (st) {
+	case SESSION_DOWN:
+		return now_ns >= s->x.next_connect_ns ? SESSION_ACT_CONNECT : SESSION_ACT_NONE;
+	case SESSION_TCP_CONNECTING:
+	case SESSION_WAIT_INFO:
+	case SESSION_HANDSHAKE:
+		if (now_ns - s->x.connect_start_ns >= s->p.connect_timeout_ns) {
+			session_ctl_close(s, SESSION_CLOSE_TIMEOUT, now_ns);
+			return SESSION_ACT_ABORT;
+		}
+		return SESSION_ACT_NONE;
+	case SESSION_READY:
+		if (s->p.ping_interval_ns == 0 || now_ns - s->x.last_ping_ns < s->p.ping_interval_ns)
+			return SESSION_ACT_NONE;
+		if (s->x.pings_out >= s->p.max_pings_out) {
+			session_ctl_close(s, SESSION_CLOSE_STALE, now_ns);
+			return SESSION_ACT_ABORT;
+		}
+		s->x.pings_out++;
+		s->x.last_ping_ns = now_ns;
+		atomic_store_explicit(&s->c.ping_req,
+				      atomic_load_explicit(&s->c.ping_req, RELAXED) + 1, RELEASE);
+		return SESSION_ACT_NONE;
+	case SESSION_CLOSING:
+	default:
+		return SESSION_ACT_NONE;
+	}
+}
+
+void
+session_ctl_connecting(struct session *s, uint64_t now_ns)
+{
+	INC(s->x.connects);
+	s->x.pings_out = 0;
+	s->x.connect_start_ns = now_ns;
+	atomic_store_explicit(&s->c.epoch, atomic_load_explicit(&s->c.epoch, RELAXED) + 1,
+			      RELAXED); /* published by set_state's release */
+	set_state(s, SESSION_TCP_CONNECTING, now_ns);
+}
+
+void
+session_ctl_established(struct session *s, uint64_t now_ns)
+{
+	if (session_state(s) != SESSION_TCP_CONNECTING)
+		return;
+	nats_parser_reset(&s->x.parser);
+	set_state(s, SESSION_WAIT_INFO, now_ns);
+}
+
+void
+session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
+{
+	enum session_state st = session_state(s);
+
+	if (st == SESSION_DOWN)
+		return;
+	if (st != SESSION_CLOSING) {
+		s->x.last_close = SESSION_CLOSE_TCP;
+		INC(s->x.closes[SESSION_CLOSE_TCP]);
+	}
+	s->x.next_connect_ns = now_ns + s->x.backoff_ns;
+	s->x.backoff_ns = JW_MIN(s->x.backoff_ns * 2, s->p.backoff_max_ns);
+	set_state(s, SESSION_DOWN, now_ns);
+}
+
+static int
+on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
+	const struct session_cb *cb)
+{
+	struct nats_info *info = &s->x.info;
+	uint32_t maxp;
+
+	INC(s->x.infos);
+	if (nats_info_parse(ev->info.json, ev->info.len, info) != 0) {
+		session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
+		return -EPROTO;
+	}
+	if (!info->headers || !info->jetstream) {
+		session_ctl_close(s, SESSION_CLOSE_UNSUPPORTED, now_ns);
+		return -EPROTONOSUPPORT;
+	}
+	maxp = info->max_payload <= 0 ? 0 :
+	       info->max_payload > UINT32_MAX ? UINT32_MAX : (uint32_t)info->max_payload;
+	atomic_store_explicit(&s->c.max_payload, maxp, RELAXED);
+	if (cb->on_max_payload != NULL)
+		cb->on_max_payload(cb->ctx, maxp);
+	if (info->ldm) {
+		session_ctl_close(s, SESSION_CLOSE_LAME_DUCK, now_ns);
+		return -ESHUTDOWN;
+	}
+	if (session_state(s) == SESSION_WAIT_INFO) {
+		/* release (via set_state): T sees hs_req with HANDSHAKE */
+		atomic_store_explicit(&s->c.hs_req, atomic_load_explicit(&s->c.epoch, RELAXED),
+				      RELAXED);
+		set_state(s, SESSION_HANDSHAKE, now_ns);
+	}
+	return 0;
+}
+
+static void
+on_pong(struct session *s, uint64_t now_ns, const struct session_cb *cb)
+{
+	INC(s->x.pongs_received);
+	if (session_state(s) == SESSION_HANDSHAKE) {
+		s->x.pings_out = 0;
+		s->x.last_ping_ns = now_ns;
+		s->x.backoff_ns = s->p.backoff_min_ns;
+		INC(s->x.ready);
+		set_state(s, SESSION_READY, now_ns);
+		if (cb->on_ready != NULL)
+			cb->on_ready(cb->ctx);
+	} else if (s->x.pings_out > 0) {
+		s->x.pings_out--;
+	}
+}
+
+static void
+on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
+{
+	struct flow_ack a;
+	struct nats_puback pa;
+	uint64_t seq;
+
+	if (flow_reply_parse(&s->inbox, m->subject, m->subject_len, &seq) != 0) {
+		INC(s->x.foreign_msgs);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	if (m->status == 503) {
+		a.kind = FLOW_ACK_NO_STREAM;
+		a.code = 503;
+		a.reason = m->status_desc;
+		a.reason_len = (uint32_t)m->status_desc_len;
+	} else if (m->status != 0) {
+		a.kind = FLOW_ACK_ERROR;
+		a.code = m->status;
+		a.reason = m->status_desc;
+		a.reason_len = (uint32_t)m->status_desc_len;
+	} else if (nats_puback_parse(m->data, m->data_len, &pa) != 0) {
+		INC(s->x.bad_acks);
+		a.kind = FLOW_ACK_BAD;
+	} else if (pa.is_error) {
+		a.kind = FLOW_ACK_ERROR;
+		a.code = pa.code;
+		a.err_code = pa.err_code;
+		a.reason = pa.description;
+		a.reason_len = pa.desc_len;
+	} else {
+		a.kind = FLOW_ACK_OK;
+		a.stream = pa.stream;
+		a.stream_len = pa.stream_len;
+		a.stream_seq = pa.seq;
+		a.duplicate = pa.duplicate;
+	}
+	INC(s->x.acks);
+	cb->on_ack(cb->ctx, seq, &a);
+}
+
+int
+session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+		  const struct session_cb *cb)
+{
+	struct nats_event ev;
+	size_t used;
+	int rc;
+
+	for (;;) {
+		enum session_state st = session_state(s);
+
+		if (st != SESSION_WAIT_INFO && st != SESSION_HANDSHAKE && st != SESSION_READY)
+			return 0; /* closing or down: the rest of this connection is ignored */
+		rc = nats_parser_next(&s->x.parser, data, len, &used, &ev);
+		if (rc < 0) {
+			session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
+			return -EPROTO;
+		}
+		data += used;
+		len -= used;
+		if (rc == 0)
+			return 0;
+		switch (ev.op) {
+		case NATS_OP_INFO:
+			rc = on_info(s, &ev, now_ns, cb);
+			if (rc != 0)
+				return rc;
+			break;
+		case NATS_OP_PING:
+			INC(s->x.server_pings);
+			atomic_store_explicit(&s->c.pong_req,
+					      atomic_load_explicit(&s->c.pong_req, RELAXED) + 1,
+					      RELEASE);
+			break;
+		case NATS_OP_PONG:
+			on_pong(s, now_ns, cb);
+			break;
+		case NATS_OP_MSG:
+		case NATS_OP_HMSG:
+			if (st == SESSION_WAIT_INFO) {
+				session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
+				return -EPROTO;
+			}
+			on_msg(s, &ev.msg, cb);
+			break;
+		case NATS_OP_ERR:
+			INC(s->x.server_errs);
+			if (cb->on_server_err != NULL)
+				cb->on_server_err(cb->ctx, ev.err.text, ev.err.len, ev.err.fatal);
+			if (ev.err.fatal) {
+				session_ctl_close(s, SESSION_CLOSE_SERVER_ERR, now_ns);
+				return -ECONNABORTED;
+			}
+			break;
+		case NATS_OP_OK:
+		case NATS_OP_NONE:
+		default:
+			break;
+		}
+		if (len == 0)
+			return 0;
+	}
+}
+
+/* --- T ------------------------------------------------------------------------------------ */
+
+size_t
+session_tx_control(struct session *s, char *buf, size_t cap)
+{
+	uint32_t epoch = atomic_load_explicit(&s->c.epoch, ACQUIRE);
+	uint32_t st = atomic_load_explicit(&s->c.state, ACQUIRE);
+	uint32_t hs_req = atomic_load_explicit(&s->c.hs_req, ACQUIRE);
+	uint32_t hs_sent = atomic_load_explicit(&s->t.hs_sent, RELAXED);
+	uint64_t req, sent;
+	size_t n = 0;
+
+	if (st != SESSION_HANDSHAKE && st != SESSION_READY)
+		return 0;
+	if (hs_req == epoch && hs_sent != epoch) {
+		if (cap < s->hs_len)
+			return 0;
+		memcpy(buf, s->hs, s->hs_len);
+		n = s->hs_len;
+		atomic_store_explicit(&s->t.hs_sent, epoch, RELAXED);
+		hs_sent = epoch;
+		/* PONGs/PINGs asked for on an earlier connection are moot */
+		atomic_store_explicit(&s->t.pong_sent,
+				      atomic_load_explicit(&s->c.pong_req, ACQUIRE), RELAXED);
+		atomic_store_explicit(&s->t.ping_sent,
+				      atomic_load_explicit(&s->c.ping_req, ACQUIRE), RELAXED);
+	}
+	if (hs_sent != epoch)
+		return n; /* CONNECT must come first */
+	req = atomic_load_explicit(&s->c.pong_req, ACQUIRE);
+	sent = atomic_load_explicit(&s->t.pong_sent, RELAXED);
+	while (sent < req && cap - n >= 6) {
+		memcpy(buf + n, NATS_PONG_LINE, 6);
+		n += 6;
+		sent++;
+	}
+	atomic_store_explicit(&s->t.pong_sent, sent, RELAXED);
+	req = atomic_load_explicit(&s->c.ping_req, ACQUIRE);
+	sent = atomic_load_explicit(&s->t.ping_sent, RELAXED);
+	while (sent < req && cap - n >= 6) {
+		memcpy(buf + n, NATS_PING_LINE, 6);
+		n += 6;
+		sent++;
+	}
+	atomic_store_explicit(&s->t.ping_sent, sent, RELAXED);
+	return n;
+}
+
+void
+session_counters_read(const struct session *s, struct session_counters *out)
+{
+#define RD(x) atomic_load_explicit(&(x), RELAXED)
+	memset(out, 0, sizeof(*out));
+	out->connects = RD(s->x.connects);
+	out->ready = RD(s->x.ready);
+	for (int i = 0; i < SESSION_CLOSE_REASONS; i++)
+		out->closes[i] = RD(s->x.closes[i]);
+	out->server_pings = RD(s->x.server_pings);
+	out->pongs_sent = RD(s->t.pong_sent);
+	out->pings_sent = RD(s->t.ping_sent);
+	out->pongs_received = RD(s->x.pongs_received);
+	out->server_errs = RD(s->x.server_errs);
+	out->acks = RD(s->x.acks);
+	out->foreign_msgs = RD(s->x.foreign_msgs);
+	out->bad_acks = RD(s->x.bad_acks);
+	out->infos = RD(s->x.infos);
+#undef RD
+}

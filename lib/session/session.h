@@ -1,0 +1,89 @@
+/* The NATS session of one jetwire connection: greeting, keepalive, server PINGs, -ERR,
+ * replies on the ack inbox, reconnect backoff. DPDK-free: TCP is driven by the owner
+ * (lib/engine), which tells the session what TCP did and writes the bytes the session asks
+ * for. Types, states and the threading contract: session-t.h. Times are nanoseconds.
+ */
+#ifndef JW_SESSION_H
+#define JW_SESSION_H
+
+#include <stddef.h>
+
+#include "session/session-t.h"
+
+/* Checks p and prepares the session in DOWN, ready to connect at once. Builds the greeting
+ * (CONNECT with verbose false, pedantic false, headers, no_responders, echo false, name,
+ * auth_token or user/pass; SUB <inbox>.* 1; PING). Rejects with -EINVAL: no name, both a
+ * token and a user, a user without password, zero connect_timeout, backoff_min 0 or above
+ * backoff_max, max_pings_out 0 with a ping interval, payload_cap below 1024;
+ * -E2BIG when the greeting does not fit SESSION_HS_MAX; -ENOMEM. */
+int session_init(struct session *s, const struct session_params *p);
+void session_fini(struct session *s);
+
+static inline enum session_state
+session_state(const struct session *s)
+{
+	return (enum session_state)atomic_load_explicit(&s->c.state, memory_order_acquire);
+}
+
+const char *session_state_str(enum session_state st);
+const char *session_close_str(enum session_close_reason r);
+
+/* --- C ------------------------------------------------------------------------------------ */
+
+/* What the owner must do after session_ctl_poll. */
+enum session_action {
+	SESSION_ACT_NONE = 0,
+	SESSION_ACT_CONNECT,   /* start a TCP connection, then call session_ctl_connecting */
+	SESSION_ACT_ABORT,     /* give the TCP connection up (reset it): the session is CLOSING */
+};
+
+/* Timers: reconnect after the backoff, the connect timeout, keepalive PINGs and staleness.
+ * Call once per control-loop iteration (cheap). */
+enum session_action session_ctl_poll(struct session *s, uint64_t now_ns);
+
+/* The owner started a TCP connection (DOWN -> TCP_CONNECTING, new epoch). */
+void session_ctl_connecting(struct session *s, uint64_t now_ns);
+
+/* TCP is established: expect INFO (parser reset). Ignored unless TCP_CONNECTING. */
+void session_ctl_established(struct session *s, uint64_t now_ns);
+
+/* Bytes from the server, in order, any split. Handles INFO, PING, PONG, +OK, -ERR and
+ * MSG/HMSG on the inbox (through cb). Returns 0, or SESSION_ACT_ABORT's reason as a
+ * negative errno when the connection must be given up (fatal -ERR: -ECONNABORTED, parse
+ * error: -EPROTO, server without headers/JetStream: -EPROTONOSUPPORT, lame duck:
+ * -ESHUTDOWN); the session is then CLOSING. */
+int session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+		      const struct session_cb *cb);
+
+/* Gives the connection up for `why` (CLOSING). The owner resets TCP. */
+void session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now_ns);
+
+/* TCP ended: DOWN, reconnect after the backoff (which doubles unless the connection had
+ * reached READY). */
+void session_ctl_tcp_closed(struct session *s, uint64_t now_ns);
+
+/* --- T ------------------------------------------------------------------------------------ */
+
+/* Writes the protocol lines C asked for and T has not sent yet, into buf (cap >=
+ * SESSION_HS_MAX + 64): the greeting of the current epoch, PONGs, PINGs. Returns the
+ * bytes written (0: nothing to send). The lines count as sent: the caller must put all of
+ * them on the wire, in order, before any later publish frame. */
+size_t session_tx_control(struct session *s, char *buf, size_t cap);
+
+/* The epoch T sees (a change means a new connection: drop any partial output). */
+static inline uint32_t
+session_tx_epoch(const struct session *s)
+{
+	return atomic_load_explicit(&s->c.epoch, memory_order_acquire);
+}
+
+static inline uint32_t
+session_max_payload(const struct session *s)
+{
+	return atomic_load_explicit(&s->c.max_payload, memory_order_relaxed);
+}
+
+/* A relaxed snapshot of the counters, any thread. */
+void session_counters_read(const struct session *s, struct session_counters *out);
+
+#endif /* JW_SESSION_H */

@@ -1,0 +1,371 @@
+/* Unit tests of the NATS session (lib/session): greeting, READY, PINGs both ways, inbox
+ * replies to acks, -ERR, timeouts, staleness, backoff. Byte streams are fed split at every
+ * point; times are virtual. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "session/session.h"
+
+#define MS 1000000ull
+
+struct rec {
+	uint64_t seq[16];
+	struct flow_ack ack[16];
+	char text[16][128];
+	int nacks;
+	int ready;
+	uint32_t max_payload;
+	int errs, fatal_errs;
+};
+
+static void
+r_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
+{
+	struct rec *r = ctx;
+
+	assert_true(r->nacks < 16);
+	r->seq[r->nacks] = seq;
+	r->ack[r->nacks] = *a;
+	memset(r->text[r->nacks], 0, 128);
+	if (a->kind == FLOW_ACK_OK)
+		memcpy(r->text[r->nacks], a->stream, JW_MIN(a->stream_len, 127u));
+	else if (a->reason_len)
+		memcpy(r->text[r->nacks], a->reason, JW_MIN(a->reason_len, 127u));
+	r->ack[r->nacks].stream = NULL;
+	r->ack[r->nacks].reason = NULL;
+	r->nacks++;
+}
+
+static void r_ready(void *ctx) { ((struct rec *)ctx)->ready++; }
+static void r_maxp(void *ctx, uint32_t m) { ((struct rec *)ctx)->max_payload = m; }
+static void
+r_err(void *ctx, const char *t, size_t l, bool fatal)
+{
+	struct rec *r = ctx;
+
+	(void)t;
+	(void)l;
+	r->errs++;
+	r->fatal_errs += fatal;
+}
+
+static struct session_params
+params(void)
+{
+	struct session_params p = {
+		.run_id = 0xabcdef, .conn_index = 2, .name = "jetwire", .token = "s3cret",
+		.connect_timeout_ns = 1000 * MS, .ping_interval_ns = 100 * MS, .max_pings_out = 2,
+		.backoff_min_ns = 10 * MS, .backoff_max_ns = 40 * MS, .payload_cap = 4096,
+	};
+	return p;
+}
+
+static const char info_line[] =
+	"INFO {\"server_id\":\"X\",\"version\":\"2.9.0\",\"proto\":1,\"headers\":true,"
+	"\"max_payload\":1048576,\"jetstream\":true}\r\n";
+
+/* Feeds bytes one at a time, then whole. */
+static int
+feed(struct session *s, const char *b, size_t n, uint64_t now, const struct session_cb *cb)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = session_ctl_bytes(s, b + i, 1, now, cb);
+	return rc;
+}
+
+static void
+bring_up(struct session *s, struct rec *r, const struct session_cb *cb)
+{
+	char out[4096];
+	size_t n;
+
+	assert_int_equal(session_ctl_poll(s, 0), SESSION_ACT_CONNECT);
+	session_ctl_connecting(s, 0);
+	assert_int_equal(session_tx_control(s, out, sizeof(out)), 0);
+	session_ctl_established(s, 1);
+	assert_int_equal(session_state(s), SESSION_WAIT_INFO);
+	assert_int_equal(feed(s, info_line, strlen(info_line), 2, cb), 0);
+	assert_int_equal(session_state(s), SESSION_HANDSHAKE);
+	assert_int_equal(r->max_payload, 1048576);
+	n = session_tx_control(s, out, sizeof(out));
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_int_equal(session_tx_control(s, out + n, sizeof(out) - n), 0); /* once */
+	assert_int_equal(feed(s, "PONG\r\n", 6, 3, cb), 0);
+	assert_int_equal(session_state(s), SESSION_READY);
+}
+
+static void
+greeting_and_ready(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	char out[4096];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	assert_int_equal(session_state(&s), SESSION_DOWN);
+	assert_int_equal(session_ctl_poll(&s, 0), SESSION_ACT_CONNECT);
+	session_ctl_connecting(&s, 0);
+	session_ctl_established(&s, 1);
+	assert_int_equal(feed(&s, info_line, strlen(info_line), 2, &cb), 0);
+	n = session_tx_control(&s, out, sizeof(out));
+	out[n] = 0;
+	assert_non_null(strstr(out, "CONNECT {"));
+	assert_true(strncmp(out, "CONNECT {", 9) == 0);
+	assert_non_null(strstr(out, "\"headers\":true"));
+	assert_non_null(strstr(out, "\"no_responders\":true"));
+	assert_non_null(strstr(out, "\"echo\":false"));
+	assert_non_null(strstr(out, "\"auth_token\":\"s3cret\""));
+	assert_non_null(strstr(out, "\r\nSUB _JW.0000000000abcdef.2.* 1\r\nPING\r\n"));
+	assert_int_equal(r.ready, 0);
+	assert_int_equal(feed(&s, "+OK\r\nPONG\r\n", 11, 3, &cb), 0);
+	assert_int_equal(session_state(&s), SESSION_READY);
+	assert_int_equal(r.ready, 1);
+	assert_int_equal(session_max_payload(&s), 1048576);
+	session_fini(&s);
+}
+
+static void
+user_password_and_bad_params(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	char out[4096];
+	size_t n;
+
+	(void)state;
+	p.token = NULL;
+	p.user = "alice";
+	p.pass = "pw";
+	assert_int_equal(session_init(&s, &p), 0);
+	session_ctl_connecting(&s, 0);
+	session_ctl_established(&s, 0);
+	{
+		struct rec r = { 0 };
+		struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+
+		assert_int_equal(feed(&s, info_line, strlen(info_line), 0, &cb), 0);
+	}
+	n = session_tx_control(&s, out, sizeof(out));
+	out[n] = 0;
+	assert_non_null(strstr(out, "\"user\":\"alice\""));
+	assert_non_null(strstr(out, "\"pass\":\"pw\""));
+	assert_null(strstr(out, "auth_token"));
+	session_fini(&s);
+	p.token = "t";
+	assert_int_equal(session_init(&s, &p), -EINVAL); /* token and user */
+	p = params();
+	p.name = "";
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+	p = params();
+	p.backoff_min_ns = 0;
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+	p = params();
+	p.payload_cap = 10;
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+	assert_int_equal(session_init(&s, NULL), -EINVAL);
+}
+
+static void
+server_ping_gets_pong_and_keepalive(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_counters c;
+	char out[256];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	bring_up(&s, &r, &cb);
+	assert_int_equal(feed(&s, "PING\r\nping\r\n", 12, 4, &cb), 0);
+	n = session_tx_control(&s, out, sizeof(out));
+	assert_int_equal(n, 12);
+	assert_memory_equal(out, "PONG\r\nPONG\r\n", 12);
+	/* our keepalive: a PING per interval; two unanswered make the server stale */
+	assert_int_equal(session_ctl_poll(&s, 50 * MS), SESSION_ACT_NONE);
+	assert_int_equal(session_tx_control(&s, out, sizeof(out)), 0);
+	assert_int_equal(session_ctl_poll(&s, 103 * MS), SESSION_ACT_NONE);
+	assert_int_equal(session_tx_control(&s, out, sizeof(out)), 6);
+	assert_memory_equal(out, "PING\r\n", 6);
+	assert_int_equal(feed(&s, "PONG\r\n", 6, 104 * MS, &cb), 0);
+	assert_int_equal(session_ctl_poll(&s, 203 * MS), SESSION_ACT_NONE);
+	assert_int_equal(session_ctl_poll(&s, 303 * MS), SESSION_ACT_NONE);
+	assert_int_equal(session_ctl_poll(&s, 403 * MS), SESSION_ACT_ABORT);
+	assert_int_equal(session_state(&s), SESSION_CLOSING);
+	session_counters_read(&s, &c);
+	assert_int_equal(c.closes[SESSION_CLOSE_STALE], 1);
+	assert_int_equal(c.server_pings, 2);
+	session_fini(&s);
+}
+
+static void
+inbox_replies_become_acks(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_counters c;
+	char buf[1024];
+	const char *ok = "{\"stream\":\"ORDERS\", \"seq\":42, \"duplicate\":true}";
+	const char *err = "{\"error\":{\"code\":400,\"err_code\":10060,"
+			  "\"description\":\"expected stream does not match\"}}";
+	const char *hdr503 = "NATS/1.0 503\r\n\r\n";
+	int n;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	bring_up(&s, &r, &cb);
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.7 1 %zu\r\n%s\r\n",
+		     strlen(ok), ok);
+	assert_int_equal(feed(&s, buf, (size_t)n, 5, &cb), 0);
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.8 1 %zu\r\n%s\r\n",
+		     strlen(err), err);
+	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
+	n = snprintf(buf, sizeof(buf), "HMSG _JW.0000000000abcdef.2.9 1 %zu %zu\r\n%s\r\n",
+		     strlen(hdr503), strlen(hdr503), hdr503);
+	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
+	/* not ours: other connection, garbage sequence, other subject */
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.3.7 1 2\r\n{}\r\n"
+		     "MSG _JW.0000000000abcdef.2.x 1 2\r\n{}\r\nMSG foo 1 2\r\n{}\r\n");
+	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
+	/* ours but not JSON */
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.10 1 3\r\nxyz\r\n");
+	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
+	assert_int_equal(r.nacks, 4);
+	assert_int_equal(r.seq[0], 7);
+	assert_int_equal(r.ack[0].kind, FLOW_ACK_OK);
+	assert_int_equal(r.ack[0].stream_seq, 42);
+	assert_true(r.ack[0].duplicate);
+	assert_string_equal(r.text[0], "ORDERS");
+	assert_int_equal(r.seq[1], 8);
+	assert_int_equal(r.ack[1].kind, FLOW_ACK_ERROR);
+	assert_int_equal(r.ack[1].err_code, 10060);
+	assert_int_equal(r.ack[1].code, 400);
+	assert_string_equal(r.text[1], "expected stream does not match");
+	assert_int_equal(r.seq[2], 9);
+	assert_int_equal(r.ack[2].kind, FLOW_ACK_NO_STREAM);
+	assert_int_equal(r.ack[2].code, 503);
+	assert_int_equal(r.seq[3], 10);
+	assert_int_equal(r.ack[3].kind, FLOW_ACK_BAD);
+	session_counters_read(&s, &c);
+	assert_int_equal(c.foreign_msgs, 3);
+	assert_int_equal(c.bad_acks, 1);
+	assert_int_equal(c.acks, 4);
+	session_fini(&s);
+}
+
+static void
+errors_close_and_reconnect_backs_off(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	const char *perm = "-ERR 'Permissions Violation for Publish to \"x\"'\r\n";
+	const char *fatal = "-ERR 'Maximum Payload Violation'\r\n";
+	char out[4096];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	bring_up(&s, &r, &cb);
+	assert_int_equal(session_ctl_bytes(&s, perm, strlen(perm), 10, &cb), 0);
+	assert_int_equal(session_state(&s), SESSION_READY);
+	assert_int_equal(session_ctl_bytes(&s, fatal, strlen(fatal), 10, &cb), -ECONNABORTED);
+	assert_int_equal(session_state(&s), SESSION_CLOSING);
+	assert_int_equal(r.errs, 2);
+	assert_int_equal(r.fatal_errs, 1);
+	/* bytes after the close are ignored */
+	assert_int_equal(session_ctl_bytes(&s, "PING\r\n", 6, 11, &cb), 0);
+	session_ctl_tcp_closed(&s, 20 * MS);
+	assert_int_equal(session_state(&s), SESSION_DOWN);
+	assert_int_equal(session_ctl_poll(&s, 29 * MS), SESSION_ACT_NONE); /* 10 ms backoff */
+	assert_int_equal(session_ctl_poll(&s, 30 * MS), SESSION_ACT_CONNECT);
+	session_ctl_connecting(&s, 30 * MS);
+	/* no INFO within the connect timeout */
+	session_ctl_established(&s, 31 * MS);
+	assert_int_equal(session_ctl_poll(&s, 1030 * MS), SESSION_ACT_ABORT);
+	session_ctl_tcp_closed(&s, 1030 * MS);
+	assert_int_equal(session_ctl_poll(&s, 1049 * MS), SESSION_ACT_NONE); /* 20 ms now */
+	assert_int_equal(session_ctl_poll(&s, 1050 * MS), SESSION_ACT_CONNECT);
+	session_ctl_connecting(&s, 1050 * MS);
+	session_ctl_tcp_closed(&s, 1051 * MS); /* refused */
+	session_ctl_connecting(&s, 2000 * MS);
+	session_ctl_tcp_closed(&s, 2000 * MS);
+	assert_int_equal(session_ctl_poll(&s, 2039 * MS), SESSION_ACT_NONE); /* capped 40 */
+	assert_int_equal(session_ctl_poll(&s, 2040 * MS), SESSION_ACT_CONNECT);
+	/* a new connection greets again, and the PONG owed to the old one is dropped */
+	session_ctl_connecting(&s, 2040 * MS);
+	session_ctl_established(&s, 2041 * MS);
+	assert_int_equal(session_ctl_bytes(&s, info_line, strlen(info_line), 2042 * MS, &cb), 0);
+	n = session_tx_control(&s, out, sizeof(out) - 1);
+	out[n] = 0;
+	assert_true(strncmp(out, "CONNECT {", 9) == 0);
+	assert_null(strstr(out, "PONG"));
+	assert_int_equal(session_ctl_bytes(&s, "PONG\r\n", 6, 2043 * MS, &cb), 0);
+	assert_int_equal(session_state(&s), SESSION_READY);
+	assert_int_equal(r.ready, 2);
+	session_fini(&s);
+}
+
+static void
+unsupported_server_and_garbage(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	const char *nojs = "INFO {\"headers\":true,\"max_payload\":1024}\r\n";
+	const char *ldm = "INFO {\"headers\":true,\"jetstream\":true,\"ldm\":true}\r\n";
+	struct session_counters c;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	session_ctl_connecting(&s, 0);
+	session_ctl_established(&s, 0);
+	assert_int_equal(session_ctl_bytes(&s, nojs, strlen(nojs), 0, &cb), -EPROTONOSUPPORT);
+	session_ctl_tcp_closed(&s, 0);
+	session_ctl_connecting(&s, 100 * MS);
+	session_ctl_established(&s, 100 * MS);
+	assert_int_equal(session_ctl_bytes(&s, "HELLO\r\n", 7, 0, &cb), -EPROTO);
+	session_ctl_tcp_closed(&s, 100 * MS);
+	session_ctl_connecting(&s, 200 * MS);
+	session_ctl_established(&s, 200 * MS);
+	assert_int_equal(session_ctl_bytes(&s, ldm, strlen(ldm), 0, &cb), -ESHUTDOWN);
+	session_counters_read(&s, &c);
+	assert_int_equal(c.closes[SESSION_CLOSE_UNSUPPORTED], 1);
+	assert_int_equal(c.closes[SESSION_CLOSE_PROTOCOL], 1);
+	assert_int_equal(c.closes[SESSION_CLOSE_LAME_DUCK], 1);
+	assert_int_equal(c.connects, 3);
+	session_fini(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(greeting_and_ready),
+		cmocka_unit_test(user_password_and_bad_params),
+		cmocka_unit_test(server_ping_gets_pong_and_keepalive),
+		cmocka_unit_test(inbox_replies_become_acks),
+		cmocka_unit_test(errors_close_and_reconnect_backs_off),
+		cmocka_unit_test(unsupported_server_and_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
