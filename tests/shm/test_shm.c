@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "jetwire.h"
+#include "nats/nats_validate.h"
 #include "producer/producer.h"
 #include "shm/shm.h"
 
@@ -659,6 +660,134 @@ open_spreads_over_tx(void **state)
 	jw_shm_destroy(shm);
 }
 
+/* xorshift64*: deterministic pseudo-random numbers for the hostile-producer test. */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ULL;
+}
+
+/* A hostile producer writes mostly-valid records with random damage (lengths, tags, wrap
+ * flags, subjects, header blocks, raw noise) and random heads, sane or not. The consumer
+ * must never read outside the ring, must always make progress over a sane head, must keep
+ * views contiguous and cursors monotonic, and must only pass records that validate. */
+static void
+hostile_producer_never_desyncs_consumer(void **state)
+{
+	const uint32_t size = 4096;
+	struct jw_shm *shm;
+	jw_producer *p;
+	struct jw_shm_slot *s;
+	struct jw_shm_view v[16];
+	uint8_t *ring;
+	uint64_t x = 0x9e3779b97f4a7c15ULL, good = 0, bad = 0;
+
+	(void)state;
+	new_instance();
+	shm = mk(1, 1, size, 16);
+	p = open_on(0);
+	s = slot_of(shm, p);
+	ring = jw_shm_slot_ring(shm, s);
+	for (int iter = 0; iter < 1000000; iter++) {
+		uint64_t sent = s->sent, released = s->released, pos = s->head;
+		uint64_t limit = released + size, r = rnd(&x);
+		unsigned n;
+
+		/* producer side: append 0..3 records, some damaged, then pick a head */
+		for (unsigned k = 0; k < (r & 3); k++) {
+			static const char *const subj[] = { "a", "orders.eu", "a b", "x.*", "..", "ok.>" };
+			const char *sj = subj[rnd(&x) % 6];
+			uint32_t sl = (uint32_t)strlen(sj), hl = 0, pl = (uint32_t)(rnd(&x) % 300);
+			const char *hdr = (rnd(&x) & 1) ? "NATS/1.0\r\nA: b\r\n\r\n" : "NATS/1.0 503\r\n\r\n";
+			uint64_t len, off, d = rnd(&x);
+			struct jw_shm_rec *rec;
+
+			if (rnd(&x) & 1)
+				hl = (uint32_t)strlen(hdr);
+			len = JW_REC_SIZE(sl, hl, pl);
+			off = pos & (size - 1);
+			if (off + len > size) {
+				if (pos + (size - off) + len > limit)
+					break;
+				*(uint64_t *)(void *)(ring + off) = JW_REC_COMMIT(size - off, pos, 1);
+				pos += size - off;
+				off = 0;
+			}
+			if (pos + len > limit)
+				break;
+			rec = (struct jw_shm_rec *)(void *)(ring + off);
+			rec->seq = (uint64_t)iter;
+			rec->payload_len = pl;
+			rec->subject_len = (uint16_t)sl;
+			rec->hdr_len = (uint16_t)hl;
+			memcpy(ring + off + JW_REC_HDR_BYTES, sj, sl);
+			memcpy(ring + off + JW_REC_HDR_BYTES + sl, hdr, hl);
+			rec->commit = JW_REC_COMMIT(len, pos, 0);
+			switch (d % 12) { /* damage */
+			case 0: rec->commit ^= 1ULL << (rnd(&x) % 64); break;
+			case 1: rec->payload_len ^= (uint32_t)rnd(&x); break;
+			case 2: rec->subject_len = (uint16_t)rnd(&x); break;
+			case 3: rec->hdr_len = (uint16_t)(rnd(&x) % 64); break;
+			case 4: ring[(off + rnd(&x) % len) & (size - 1)] = (uint8_t)rnd(&x); break;
+			case 5: rec->commit = rnd(&x); break;
+			default: break;
+			}
+			pos += len;
+		}
+		switch (rnd(&x) % 16) { /* head: mostly what was written, sometimes nonsense */
+		case 0: s->head = sent - 8; break;
+		case 1: s->head = pos + 3; break;
+		case 2: s->head = released + size + 8 * (1 + rnd(&x) % 100); break;
+		case 3: s->head = sent + 8 * (rnd(&x) % 64); break;
+		default: s->head = pos; break;
+		}
+		if (s->head < sent || s->head > released + size || (s->head & 7))
+			s->head = (rnd(&x) & 1) ? s->head : pos; /* leave some insane heads */
+		/* consumer side */
+		n = jw_shm_peek(shm, s, v, 16);
+		{
+			uint64_t head = s->head;
+			int sane = (head & 7) == 0 && head >= sent && head - released <= size;
+
+			if (sane && head > sent)
+				assert_true(n >= 1);
+			if (!sane)
+				assert_int_equal(n, 0);
+			for (unsigned i = 0; i < n; i++) {
+				assert_true(v[i].pos >= (i ? v[i - 1].end : sent));
+				assert_true(v[i].end > v[i].pos && v[i].end <= head);
+				if (v[i].reason) {
+					bad++;
+					continue;
+				}
+				good++;
+				assert_true((const uint8_t *)v[i].subject >= ring);
+				assert_true(v[i].payload + v[i].payload_len <= ring + size);
+				assert_int_equal(nats_subject_check(v[i].subject, v[i].subject_len), 0);
+				assert_int_equal(nats_hdr_check(v[i].hdr, v[i].hdr_len), 0);
+			}
+			if (n) {
+				assert_int_equal(jw_shm_mark_sent(shm, s, v[n - 1].end), 0);
+				if (rnd(&x) & 1)
+					assert_int_equal(jw_shm_release(shm, s, v[n - 1].end), 0);
+			} else if (!sane) {
+				s->head = sent; /* the hostile producer "repairs" before going on */
+			}
+			if (s->released < s->sent && (rnd(&x) % 4) == 0)
+				assert_int_equal(jw_shm_release(shm, s, s->sent), 0);
+		}
+		assert_true(s->sent >= sent && s->released >= released);
+	}
+	assert_true(good > 10000);
+	assert_true(bad > 10000);
+	assert_true(s->bad_records == bad);
+	jw_close(p);
+	jw_shm_destroy(shm);
+}
+
 int
 main(void)
 {
@@ -675,6 +804,7 @@ main(void)
 		cmocka_unit_test(second_engine_refused),
 		cmocka_unit_test(dead_producer_slot_reclaimed),
 		cmocka_unit_test(open_spreads_over_tx),
+		cmocka_unit_test(hostile_producer_never_desyncs_consumer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
