@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,24 +237,62 @@ eclosed_ebusy_eversion_eperm_paths(void **state)
 	shm->hdr->version = 99;
 	assert_int_equal(open_rc(&r, -1), JW_EVERSION);
 	shm->hdr->version = JW_SHM_VERSION;
-	/* no permission: an unprivileged user outside the object's group */
-	if (geteuid() == 0) {
-		pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			jw_producer *c = NULL;
-			if (setgid(65534) != 0 || setuid(65534) != 0)
-				_exit(2);
-			_exit(open_rc(&c, -1) == JW_EPERM ? 0 : 1);
-		}
-		assert_int_equal(waitpid(pid, &st, 0), pid);
-		assert_int_equal(WEXITSTATUS(st), 0);
+	/* no permission: as root, an unprivileged user outside the object's group; otherwise
+	 * the object's mode cleared for a moment */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		jw_producer *c = NULL;
+		char path[96];
+
+		snprintf(path, sizeof(path), "/dev/shm/jetwire.%s", inst);
+		if (geteuid() == 0 ? (setgid(65534) != 0 || setuid(65534) != 0) : chmod(path, 0) != 0)
+			_exit(2);
+		st = open_rc(&c, -1);
+		if (geteuid() != 0)
+			chmod(path, 0660);
+		_exit(st == JW_EPERM ? 0 : 1);
 	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
 	/* instance destroyed under an open handle */
 	jw_shm_destroy(shm);
 	assert_int_equal(jw_publish(p, "a", "x", 1, NULL), JW_ECLOSED);
 	assert_int_equal(jw_flush(p, 1000), JW_ECLOSED);
 	jw_close(p);
+}
+
+/* JW_ENOMEM: a child whose address space cannot take the instance's mapping. */
+static void
+enomem_path(void **state)
+{
+	struct jw_shm *shm;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	new_instance();
+	shm = mk(1, 4, 16u << 20, 16); /* 64 MiB of rings */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		jw_producer *c = NULL;
+		unsigned long pages = 0;
+		struct rlimit rl;
+		FILE *f = fopen("/proc/self/statm", "r");
+
+		if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+			_exit(3);
+		fclose(f);
+		rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(4);
+		_exit(open_rc(&c, -1) == JW_ENOMEM ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	jw_shm_destroy(shm);
 }
 
 static void
@@ -890,6 +930,7 @@ main(void)
 		cmocka_unit_test(enotrunning_paths),
 		cmocka_unit_test(eagain_e2big_etimedout_paths),
 		cmocka_unit_test(eclosed_ebusy_eversion_eperm_paths),
+		cmocka_unit_test(enomem_path),
 		cmocka_unit_test(strerror_covers_every_code),
 		cmocka_unit_test(headers_reports_and_flush),
 		cmocka_unit_test(header_compiles_as_cxx),
