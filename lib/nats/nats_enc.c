@@ -18,6 +18,34 @@ static const char crlf[] = "\r\n";
 /* Smallest valid caller header block: "NATS/1.0\r\n\r\n". */
 #define USER_HDR_MIN (HDR_LINE_LEN + 2)
 
+/* Copies n bytes for the short strings of a frame (subject, reply, msg id) with fixed-size
+ * moves the compiler inlines, instead of a libc call; overlapping stores cover the tail. */
+static inline void
+copy_small(char *d, const char *s, size_t n)
+{
+	if (n >= 16) {
+		while (n > 32) {
+			memcpy(d, s, 32);
+			d += 32;
+			s += 32;
+			n -= 32;
+		}
+		if (n > 16)
+			memcpy(d, s, 16);
+		memcpy(d + n - 16, s + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
 int
 nats_token_format(char *dst, size_t cap, const char *prefix, size_t prefix_len, uint64_t v)
 {
@@ -66,7 +94,7 @@ nats_hdr_compose(char *dst, const char *msg_id, size_t msg_id_len, const char *u
 	p += HDR_LINE_LEN;
 	memcpy(p, msgid_name, MSGID_NAME_LEN);
 	p += MSGID_NAME_LEN;
-	memcpy(p, msg_id, msg_id_len);
+	copy_small(p, msg_id, msg_id_len);
 	p += msg_id_len;
 	memcpy(p, crlf, 2);
 	p += 2;
@@ -189,11 +217,11 @@ render_ctl(char *p, const struct nats_pub *m, size_t h)
 		memcpy(p, "PUB ", 4);
 		p += 4;
 	}
-	memcpy(p, m->subject, m->subject_len);
+	copy_small(p, m->subject, m->subject_len);
 	p += m->subject_len;
 	*p++ = ' ';
 	if (m->reply_len) {
-		memcpy(p, m->reply, m->reply_len);
+		copy_small(p, m->reply, m->reply_len);
 		p += m->reply_len;
 		*p++ = ' ';
 	}
@@ -281,7 +309,10 @@ nats_frame_write(struct nats_frame *f, char *dst, size_t cap)
 		const struct nats_piece *pc = &f->pieces[f->piece];
 		size_t n = JW_MIN(pc->len - f->piece_off, cap - done);
 
-		memcpy(dst + done, pc->p + f->piece_off, n);
+		if (n <= 64)
+			copy_small(dst + done, pc->p + f->piece_off, n);
+		else
+			memcpy(dst + done, pc->p + f->piece_off, n);
 		done += n;
 		f->piece_off += n;
 		if (f->piece_off == pc->len) {

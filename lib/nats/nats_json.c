@@ -1,5 +1,10 @@
 #include "nats/nats_json.h"
 
+#define CTL16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+const unsigned char nats_json_special[256] = {
+	CTL16, CTL16, ['"'] = 1, ['\\'] = 1,
+};
+
 static int
 hex4(const char *p, const char *end, uint32_t *v)
 {
@@ -45,9 +50,31 @@ nats_json_string(struct nats_json *j, char *dst, size_t cap, size_t *out_len, bo
 	if (nats_json_expect(j, '"') != 0)
 		return -EPROTO;
 	while (j->p < j->end) {
-		unsigned char c = (unsigned char)*j->p++;
+		unsigned char c;
 		char buf[4];
 		size_t bl = 1;
+		const char *run = j->p, *q = j->p, *end = j->end;
+
+		/* plain bytes: copy the whole run at once */
+		while (q < end && !nats_json_special[(unsigned char)*q])
+			q++;
+		j->p = q;
+		if (q > run && !(cap == 0 && dst == NULL)) {
+			size_t rl = (size_t)(q - run);
+			size_t room = cap > n + 1 ? cap - n - 1 : 0;
+
+			if (rl > room) {
+				if (!trunc)
+					return -E2BIG;
+				cut = true;
+				rl = room;
+			}
+			memcpy(dst + n, run, rl);
+			n += rl;
+		}
+		if (j->p >= j->end)
+			break;
+		c = (unsigned char)*j->p++;
 
 		if (c == '"') {
 			if (cap > 0)

@@ -66,36 +66,42 @@ int nats_json_string(struct nats_json *j, char *dst, size_t cap, size_t *out_len
 
 /* Reads a JSON string and only returns the raw bytes between its quotes (escapes not
  * resolved) through raw and raw_len, and whether it contained a backslash. Used for keys. */
+/* Byte classes for string scanning: 1 for '"', '\\' and control bytes, 0 otherwise. */
+extern const unsigned char nats_json_special[256];
+
 static inline int
 nats_json_raw_string(struct nats_json *j, const char **raw, size_t *raw_len, bool *escaped)
 {
-	const char *s;
+	const char *p, *s, *end = j->end;
 	bool esc = false;
 
-	if (nats_json_expect(j, '"') != 0)
+	nats_json_ws(j);
+	p = j->p;
+	if (p >= end || *p != '"')
 		return -EPROTO;
-	s = j->p;
-	while (j->p < j->end) {
-		unsigned char c = (unsigned char)*j->p;
+	s = ++p;
+	for (;;) {
+		unsigned char c;
 
-		if (c == '"') {
-			*raw = s;
-			*raw_len = (size_t)(j->p - s);
-			*escaped = esc;
-			j->p++;
-			return 0;
-		}
-		if (c < 0x20)
+		while (p < end && !nats_json_special[(unsigned char)*p])
+			p++;
+		if (p >= end)
 			return -EPROTO;
-		if (c == '\\') {
-			esc = true;
-			j->p++;
-			if (j->p >= j->end)
-				return -EPROTO;
-		}
-		j->p++;
+		c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c != '\\')
+			return -EPROTO; /* raw control byte */
+		esc = true;
+		if (end - p < 2)
+			return -EPROTO;
+		p += 2; /* the escaped byte is checked by nats_json_string when it matters */
 	}
-	return -EPROTO;
+	*raw = s;
+	*raw_len = (size_t)(p - s);
+	*escaped = esc;
+	j->p = p + 1;
+	return 0;
 }
 
 /* Reads a non-negative JSON integer (no sign, fraction or exponent) into *v.
@@ -104,22 +110,28 @@ static inline int
 nats_json_u64(struct nats_json *j, uint64_t *v)
 {
 	uint64_t acc = 0;
-	const char *s;
+	const char *p, *s, *end = j->end;
 
 	nats_json_ws(j);
-	s = j->p;
-	while (j->p < j->end && (unsigned)(*j->p - '0') < 10) {
-		unsigned d = (unsigned)(*j->p - '0');
+	p = s = j->p;
+	/* 19 digits cannot overflow; a 20th is checked */
+	while (p < end && (unsigned)(*p - '0') < 10 && p - s < 19)
+		acc = acc * 10 + (unsigned)(*p++ - '0');
+	if (p < end && (unsigned)(*p - '0') < 10) {
+		unsigned d = (unsigned)(*p - '0');
 
 		if (acc > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		acc = acc * 10 + d;
-		j->p++;
+		p++;
+		if (p < end && (unsigned)(*p - '0') < 10)
+			return -ERANGE;
 	}
-	if (j->p == s || (j->p - s > 1 && *s == '0'))
+	if (p == s || (p - s > 1 && *s == '0'))
 		return -EPROTO;
-	if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
+	if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
 		return -EPROTO;
+	j->p = p;
 	*v = acc;
 	return 0;
 }

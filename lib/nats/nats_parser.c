@@ -243,15 +243,14 @@ only_blanks(const char *s, size_t n)
 	return true;
 }
 
-/* Parses the arguments of MSG/HMSG into p->msg and p->need. */
+/* Parses the arguments of MSG/HMSG into *m and p->need. */
 static int
-parse_msg_args(struct nats_parser *p, const char *a, size_t n, bool hmsg)
+parse_msg_args(struct nats_parser *p, const char *a, size_t n, bool hmsg, struct nats_msg *m)
 {
 	const char *w[MAX_ARGS];
 	size_t wl[MAX_ARGS];
 	int c = split_args(a, n, w, wl);
 	int64_t total, hdr = 0;
-	struct nats_msg *m = &p->msg;
 	int szi;
 
 	memset(m, 0, sizeof(*m));
@@ -287,8 +286,8 @@ parse_msg_args(struct nats_parser *p, const char *a, size_t n, bool hmsg)
 }
 
 /* Handles one complete control line s[0..n) (line end removed).
- * Returns 1 with ev filled, 2 when a message payload follows (p->msg, p->need set), or a
- * negative error. */
+ * Returns 1 with ev filled, 2 when a message payload follows (its control-line fields in
+ * ev->msg, its size in p->need), or a negative error. */
 static int
 parse_line(struct nats_parser *p, const char *s, size_t n, struct nats_event *ev)
 {
@@ -299,7 +298,7 @@ parse_line(struct nats_parser *p, const char *s, size_t n, struct nats_event *ev
 	switch (wn) {
 	case 3:
 		if (word_is(s, 3, "MSG")) {
-			if (parse_msg_args(p, s + 3, n - 3, false) != 0)
+			if (parse_msg_args(p, s + 3, n - 3, false, &ev->msg) != 0)
 				return -EPROTO;
 			p->msg_op = NATS_OP_MSG;
 			return 2;
@@ -311,7 +310,7 @@ parse_line(struct nats_parser *p, const char *s, size_t n, struct nats_event *ev
 		break;
 	case 4:
 		if (word_is(s, 4, "HMSG")) {
-			if (parse_msg_args(p, s + 4, n - 4, true) != 0)
+			if (parse_msg_args(p, s + 4, n - 4, true, &ev->msg) != 0)
 				return -EPROTO;
 			p->msg_op = NATS_OP_HMSG;
 			return 2;
@@ -362,11 +361,12 @@ parse_line(struct nats_parser *p, const char *s, size_t n, struct nats_event *ev
 	return -EPROTO;
 }
 
-/* Completes the pending message with its payload at data and fills ev. */
+/* Completes the message whose control-line fields are in ev->msg with its payload at data.
+ */
 static int
 emit_msg(struct nats_parser *p, const char *data, struct nats_event *ev)
 {
-	struct nats_msg *m = &p->msg;
+	struct nats_msg *m = &ev->msg;
 
 	if (p->msg_op == NATS_OP_HMSG) {
 		m->hdr = data;
@@ -379,22 +379,27 @@ emit_msg(struct nats_parser *p, const char *data, struct nats_event *ev)
 	m->data = data + m->hdr_len;
 	m->data_len = p->need - m->hdr_len;
 	ev->op = p->msg_op;
-	ev->msg = *m;
 	p->state = NATS_PARSER_LINE;
 	p->line_len = 0;
 	p->ops++;
 	return 1;
 }
 
-/* Moves the pending message's control line from the caller's input into p->line so that
- * its subject and reply survive the input. */
+/* Keeps the pending message's control-line fields (in *pending) in p->msg until its payload
+ * is complete; when its line lies in the caller's input, copies the line into p->line so
+ * that its subject and reply survive the input. */
 static void
-keep_line(struct nats_parser *p, const char *line, size_t line_len)
+keep_line(struct nats_parser *p, const struct nats_msg *pending, const char *line,
+	  size_t line_len)
 {
 	struct nats_msg *m = &p->msg;
-	size_t so = (size_t)(m->subject - line);
-	size_t ro = m->reply_len ? (size_t)(m->reply - line) : 0;
+	size_t so, ro;
 
+	*m = *pending;
+	if (!p->line_in_input)
+		return;
+	so = (size_t)(m->subject - line);
+	ro = m->reply_len ? (size_t)(m->reply - line) : 0;
 	memcpy(p->line, line, line_len);
 	m->subject = p->line + so;
 	if (m->reply_len)
@@ -477,8 +482,7 @@ nats_parser_next(struct nats_parser *p, const char *in, size_t len, size_t *used
 				*used = i + p->need + 2;
 				return 1;
 			}
-			if (p->line_in_input)
-				keep_line(p, line, (size_t)(nl - line) + 1);
+			keep_line(p, &ev->msg, line, (size_t)(nl - line) + 1);
 			break;
 		}
 		case NATS_PARSER_PAYLOAD: {
@@ -512,6 +516,7 @@ nats_parser_next(struct nats_parser *p, const char *in, size_t len, size_t *used
 			}
 			if (in[i++] != '\n')
 				return fail(p, -EPROTO, used);
+			ev->msg = p->msg;
 			rc = emit_msg(p, p->payload ? p->payload : "", ev);
 			if (rc < 0)
 				return fail(p, rc, used);

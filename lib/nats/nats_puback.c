@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <string.h>
 
 #include "nats/nats_json.h"
 #include "nats/nats_puback.h"
@@ -81,17 +82,81 @@ name_member(struct nats_json *j, char *dst, size_t cap, uint16_t *len)
 	return rc;
 }
 
-int
-nats_puback_parse(const char *json, size_t len, struct nats_puback *out)
+static inline const char *
+ws(const char *p, const char *end)
 {
-	struct nats_json j = { json, json + len };
-	const char *k;
-	size_t kl;
-	bool esc, first = true, have_seq = false;
-	int rc;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
 
-	if (json == NULL || out == NULL)
-		return -EPROTO;
+/* Matches literal lit (n bytes) at p after whitespace; returns the byte after it or NULL. */
+static inline const char *
+lit(const char *p, const char *end, const char *l, size_t n)
+{
+	p = ws(p, end);
+	if ((size_t)(end - p) < n || memcmp(p, l, n) != 0)
+		return NULL;
+	return p + n;
+}
+
+/* The form nats-server sends for a success, with any whitespace:
+ *   {"stream":"<plain name>","seq":<digits>[,"duplicate":true|false]}
+ * Returns 0 with *out filled, or 1 when the input has any other shape (then the general
+ * parser decides, so this path only needs to be exact for what it accepts). */
+static int
+fast_ack(const char *p, const char *end, struct nats_puback *out)
+{
+	const char *s;
+	uint64_t seq = 0;
+	size_t nd;
+
+	if ((p = lit(p, end, "{", 1)) == NULL || (p = lit(p, end, "\"stream\"", 8)) == NULL ||
+	    (p = lit(p, end, ":", 1)) == NULL || (p = lit(p, end, "\"", 1)) == NULL)
+		return 1;
+	s = p;
+	while (p < end && !nats_json_special[(unsigned char)*p])
+		p++;
+	if (p >= end || *p != '"' || p == s || (size_t)(p - s) > NATS_PUBACK_STREAM_MAX)
+		return 1;
+	memcpy(out->stream, s, (size_t)(p - s));
+	out->stream[p - s] = '\0';
+	out->stream_len = (uint16_t)(p - s);
+	p++;
+	if ((p = lit(p, end, ",", 1)) == NULL || (p = lit(p, end, "\"seq\"", 5)) == NULL ||
+	    (p = lit(p, end, ":", 1)) == NULL)
+		return 1;
+	p = ws(p, end);
+	s = p;
+	while (p < end && (unsigned)(*p - '0') < 10 && p - s < 19)
+		seq = seq * 10 + (unsigned)(*p++ - '0');
+	nd = (size_t)(p - s);
+	if (nd == 0 || (nd > 1 && *s == '0') || (p < end && (unsigned)(*p - '0') < 10))
+		return 1;
+	out->seq = seq;
+	p = ws(p, end);
+	if (p < end && *p == ',') {
+		if ((p = lit(p + 1, end, "\"duplicate\"", 11)) == NULL ||
+		    (p = lit(p, end, ":", 1)) == NULL)
+			return 1;
+		p = ws(p, end);
+		if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
+			out->duplicate = true;
+			p += 4;
+		} else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0) {
+			p += 5;
+		} else {
+			return 1;
+		}
+	}
+	if ((p = lit(p, end, "}", 1)) == NULL || ws(p, end) != end)
+		return 1;
+	return 0;
+}
+
+static void
+puback_clear(struct nats_puback *out)
+{
 	out->is_error = false;
 	out->duplicate = false;
 	out->desc_truncated = false;
@@ -104,7 +169,31 @@ nats_puback_parse(const char *json, size_t len, struct nats_puback *out)
 	out->stream[0] = '\0';
 	out->domain[0] = '\0';
 	out->description[0] = '\0';
+}
 
+int
+nats_puback_parse(const char *json, size_t len, struct nats_puback *out)
+{
+	if (json == NULL || out == NULL)
+		return -EPROTO;
+	puback_clear(out);
+	if (fast_ack(json, json + len, out) == 0)
+		return 0;
+	return nats_puback_parse_general(json, len, out);
+}
+
+int
+nats_puback_parse_general(const char *json, size_t len, struct nats_puback *out)
+{
+	struct nats_json j = { json, json + len };
+	const char *k;
+	size_t kl;
+	bool esc, first = true, have_seq = false;
+	int rc;
+
+	if (json == NULL || out == NULL)
+		return -EPROTO;
+	puback_clear(out);
 	if (nats_json_expect(&j, '{') != 0)
 		return -EPROTO;
 	while ((rc = nats_json_next_key(&j, first, &k, &kl, &esc)) == 1) {

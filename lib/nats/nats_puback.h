@@ -46,4 +46,9 @@ struct nats_puback {
  * over UINT64_MAX or a code outside int32. *out is unspecified after an error. */
 int nats_puback_parse(const char *json, size_t len, struct nats_puback *out);
 
+/* The same parse without the fast path for the exact form nats-server sends (see
+ * nats_puback.c); nats_puback_parse() must agree with it on every input. For tests and the
+ * fuzz target. */
+int nats_puback_parse_general(const char *json, size_t len, struct nats_puback *out);
+
 #endif /* JW_NATS_PUBACK_H */

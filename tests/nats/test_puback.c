@@ -10,10 +10,28 @@
 #include "nats/nats_puback.h"
 #include "nats_tests.h"
 
+/* Parses with nats_puback_parse() and checks the general parser agrees exactly. */
 static int
 parse(const char *s, struct nats_puback *a)
 {
-	return nats_puback_parse(s, strlen(s), a);
+	struct nats_puback g;
+	int rc = nats_puback_parse(s, strlen(s), a);
+
+	assert_int_equal(nats_puback_parse_general(s, strlen(s), &g), rc);
+	if (rc == 0) {
+		assert_int_equal(a->is_error, g.is_error);
+		assert_int_equal(a->duplicate, g.duplicate);
+		assert_true(a->seq == g.seq);
+		assert_int_equal(a->stream_len, g.stream_len);
+		assert_memory_equal(a->stream, g.stream, a->stream_len + 1);
+		assert_int_equal(a->domain_len, g.domain_len);
+		assert_memory_equal(a->domain, g.domain, a->domain_len + 1);
+		assert_int_equal(a->code, g.code);
+		assert_int_equal(a->err_code, g.err_code);
+		assert_int_equal(a->desc_len, g.desc_len);
+		assert_memory_equal(a->description, g.description, a->desc_len + 1);
+	}
+	return rc;
 }
 
 static void
@@ -44,6 +62,17 @@ puback_success(void **state)
 	assert_string_equal(a.stream, "SA\n");
 	assert_int_equal(a.seq, 0);
 
+	/* exactly as nats-server 2.9 sends them (recorded) */
+	assert_int_equal(parse("{\"stream\":\"ORDERS\", \"seq\":1}", &a), 0);
+	assert_int_equal(a.seq, 1);
+	assert_int_equal(parse("{\"stream\":\"ORDERS\", \"seq\":5, \"duplicate\": true}", &a), 0);
+	assert_int_equal(a.seq, 5);
+	assert_true(a.duplicate);
+	assert_int_equal(parse("{\"stream\":\"ORDERS\", \"domain\":\"hub\", \"seq\":7}", &a), 0);
+	assert_string_equal(a.domain, "hub");
+	assert_int_equal(a.seq, 7);
+	assert_int_equal(parse("{\"stream\":\"S\",\"seq\":12345678901234567890}", &a), 0);
+	assert_true(a.seq == 12345678901234567890ull);
 	/* duplicate false, later member wins */
 	assert_int_equal(parse("{\"stream\":\"a\",\"seq\":1,\"seq\":2,\"duplicate\":false}", &a), 0);
 	assert_int_equal(a.seq, 2);
