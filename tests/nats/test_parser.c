@@ -245,6 +245,24 @@ parser_puback_stream(void **state)
 	expect_stream(in, n, 128, 0, want);
 }
 
+/* Bytes exactly as nats-server 2.9 sent them (bench/codec/puback_recording.c): an empty
+ * reply field leaves two spaces between the sid and the size. */
+static void
+parser_recorded_acks(void **state)
+{
+	static const char in[] =
+		"MSG _JW.rec.0.8 1  28\r\n{\"stream\":\"ORDERS\", \"seq\":9}\r\n"
+		"MSG _JW.rec.0.9 1  46\r\n{\"stream\":\"ORDERS\", \"seq\":5,\"duplicate\": true}\r\n";
+	static const char want[] =
+		"MSG _JW.rec.0.8 sid=1 reply= status=0 desc= hdr=<> "
+		"data=<{\"stream\":\"ORDERS\", \"seq\":9}>\n"
+		"MSG _JW.rec.0.9 sid=1 reply= status=0 desc= hdr=<> "
+		"data=<{\"stream\":\"ORDERS\", \"seq\":5,\"duplicate\": true}>\n";
+
+	(void)state;
+	expect_stream(in, sizeof(in) - 1, 64, 0, want);
+}
+
 static void
 parser_errors(void **state)
 {
@@ -466,6 +484,7 @@ run_parser_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parser_all_ops),
 		cmocka_unit_test(parser_puback_stream),
+		cmocka_unit_test(parser_recorded_acks),
 		cmocka_unit_test(parser_errors),
 		cmocka_unit_test(parser_control_line_limit),
 		cmocka_unit_test(err_classification),
