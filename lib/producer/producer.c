@@ -345,7 +345,6 @@ jw_open(jw_producer **pp, const struct jw_open_opts *o)
 	struct jw_shm *shm;
 	struct jw_shm_slot *s;
 	jw_producer *p;
-	int32_t engine;
 	uint64_t head, released;
 
 	if (pp == NULL)
@@ -356,9 +355,7 @@ jw_open(jw_producer **pp, const struct jw_open_opts *o)
 	shm = jw_shm_attach(instance);
 	if (shm == NULL)
 		return errno_to_jw(errno);
-	engine = __atomic_load_n(&shm->hdr->engine_pid, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&shm->hdr->state, __ATOMIC_ACQUIRE) != JW_SHM_STATE_RUNNING ||
-	    engine <= 0 || (kill(engine, 0) == -1 && errno == ESRCH)) {
+	if (!jw_shm_engine_alive(shm)) {
 		jw_shm_unmap(shm);
 		return JW_ENOTRUNNING;
 	}

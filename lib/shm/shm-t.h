@@ -100,6 +100,9 @@
 #define JW_SHM_DEF_REPORTS        8192u
 #define JW_SHM_DEF_MODE           0660
 
+/* A heartbeat younger than this proves an engine in another pid namespace alive. */
+#define JW_SHM_HEARTBEAT_FRESH_NS (3ULL * 1000000000ULL)
+
 /* Engine state in the header. */
 enum jw_shm_state {
 	JW_SHM_STATE_INIT = 0,       /* being created */
@@ -129,6 +132,7 @@ struct jw_shm_hdr {
 	uint32_t generation;     /* +1 on every jetwire start on this object */
 	uint32_t max_payload;    /* server's INFO max_payload; 0 = not known yet */
 	uint32_t msg_overhead;   /* header bytes jetwire adds to each message (Nats-Msg-Id) */
+	uint64_t engine_pidns;   /* inode of the engine's /proc/self/ns/pid, 0 if unknown */
 	char     instance[JW_SHM_INSTANCE_MAX];
 
 	/* Written often. */

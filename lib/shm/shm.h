@@ -67,8 +67,14 @@ void jw_shm_destroy(struct jw_shm *shm);
  * and the TX lcore fails oversize records with JW_R_TOO_BIG once it knows. */
 void jw_shm_set_limits(struct jw_shm *shm, uint32_t max_payload, uint32_t msg_overhead);
 
-/* Stores the CLOCK_MONOTONIC time as the engine's heartbeat (for jwstat and tools). */
+/* Stores the CLOCK_MONOTONIC time as the engine's heartbeat. Call it at least every
+ * second: a producer in another pid namespace than jetwire cannot see its pid and takes a
+ * heartbeat younger than JW_SHM_HEARTBEAT_FRESH_NS as proof of life instead. */
 void jw_shm_heartbeat(struct jw_shm *shm);
+
+/* 1 when the instance is RUNNING and its engine is alive: kill(engine_pid, 0) finds it when
+ * the caller shares the engine's pid namespace, else its heartbeat is fresh. */
+int jw_shm_engine_alive(const struct jw_shm *shm);
 
 /* The instance's random nonce (stable across restarts that keep the rings) and generation. */
 uint64_t jw_shm_nonce(const struct jw_shm *shm);
@@ -88,6 +94,7 @@ jw_shm_slot(const struct jw_shm *shm, uint32_t tx, uint32_t index)
 static inline struct jw_shm_report *
 jw_shm_slot_reports(const struct jw_shm *shm, struct jw_shm_slot *s)
 {
+	(void)shm;
 	return (struct jw_shm_report *)(void *)((uint8_t *)s + sizeof(*s));
 }
 

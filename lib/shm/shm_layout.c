@@ -156,6 +156,15 @@ pid_alive(int32_t pid)
 	return !(kill(pid, 0) == -1 && errno == ESRCH);
 }
 
+/* Inode of this process's pid namespace, 0 when /proc does not tell. */
+static uint64_t
+self_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 static uint64_t
 make_nonce(void)
 {
@@ -288,6 +297,7 @@ start_engine(struct jw_shm *shm)
 			jw_shm_rewind(jw_shm_slot(shm, t, i));
 	__atomic_store_n(&h->max_payload, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->engine_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->engine_pidns, self_pidns(), __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->generation, 1, __ATOMIC_RELAXED);
 	jw_shm_heartbeat(shm);
 	__atomic_store_n(&h->state, JW_SHM_STATE_RUNNING, __ATOMIC_RELEASE);
@@ -491,6 +501,24 @@ jw_shm_heartbeat(struct jw_shm *shm)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	__atomic_store_n(&shm->hdr->heartbeat_ns,
 			 (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+}
+
+int
+jw_shm_engine_alive(const struct jw_shm *shm)
+{
+	const struct jw_shm_hdr *h = shm->hdr;
+	int32_t pid = __atomic_load_n(&h->engine_pid, __ATOMIC_RELAXED);
+	uint64_t beat = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_RELAXED);
+	struct timespec ts;
+	uint64_t now;
+
+	if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != JW_SHM_STATE_RUNNING || pid <= 0)
+		return 0;
+	if (__atomic_load_n(&h->engine_pidns, __ATOMIC_RELAXED) == self_pidns())
+		return pid_alive(pid);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return beat <= now && now - beat < JW_SHM_HEARTBEAT_FRESH_NS;
 }
 
 uint64_t

@@ -788,6 +788,40 @@ hostile_producer_never_desyncs_consumer(void **state)
 	jw_shm_destroy(shm);
 }
 
+static void
+engine_liveness_by_pid_or_heartbeat(void **state)
+{
+	struct jw_shm *shm;
+	uint64_t ns = 0;
+	pid_t dead;
+
+	(void)state;
+	new_instance();
+	shm = mk(1, 1, 4096, 16);
+	assert_int_equal(jw_shm_engine_alive(shm), 1);
+	dead = fork();
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	shm->hdr->engine_pid = dead; /* same pid namespace: the pid decides */
+	jw_shm_heartbeat(shm);
+	assert_int_equal(jw_shm_engine_alive(shm), 0);
+	ns = shm->hdr->engine_pidns;
+	shm->hdr->engine_pidns = ns + 1; /* another namespace: the heartbeat decides */
+	assert_int_equal(jw_shm_engine_alive(shm), 1);
+	shm->hdr->heartbeat_ns -= JW_SHM_HEARTBEAT_FRESH_NS + 1;
+	assert_int_equal(jw_shm_engine_alive(shm), 0);
+	jw_shm_heartbeat(shm);
+	shm->hdr->state = JW_SHM_STATE_STOPPED;
+	assert_int_equal(jw_shm_engine_alive(shm), 0);
+	shm->hdr->state = JW_SHM_STATE_RUNNING;
+	shm->hdr->engine_pid = getpid();
+	shm->hdr->engine_pidns = ns;
+	assert_int_equal(jw_shm_engine_alive(shm), 1);
+	jw_shm_destroy(shm);
+}
+
 int
 main(void)
 {
@@ -805,6 +839,7 @@ main(void)
 		cmocka_unit_test(dead_producer_slot_reclaimed),
 		cmocka_unit_test(open_spreads_over_tx),
 		cmocka_unit_test(hostile_producer_never_desyncs_consumer),
+		cmocka_unit_test(engine_liveness_by_pid_or_heartbeat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
