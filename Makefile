@@ -152,7 +152,7 @@ install: all
 	install -m 0644 $(BUILD)/libjetwire.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libjetwire.so $(DESTDIR)$(PREFIX)/lib/libjetwire.so.0
 	ln -sf libjetwire.so.0 $(DESTDIR)$(PREFIX)/lib/libjetwire.so
-	install -m 0644 $(BUILD)/jetwire.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/jetwire.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/jetwire.pc
 	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
