@@ -29,6 +29,14 @@ void flow_fini(struct flow *f);
  * the free entries (an entry is reused only after every older publish is final). */
 uint32_t flow_tx_credit(const struct flow *f);
 
+/* The sequence the next flow_tx_begin / flow_tx_begin_failed will assign (T), so that the
+ * reply subject can be rendered before the entry is taken. */
+static inline uint64_t
+flow_tx_next_seq(const struct flow *f)
+{
+	return atomic_load_explicit(&f->tx.next_seq, memory_order_relaxed);
+}
+
 /* Records the first send of a publish and returns its connection sequence in *seq (the
  * number the reply subject carries). Refuses with -ENOSPC, and counts window_refused,
  * when there is no credit: the caller must ask flow_tx_credit first, so the window is
@@ -86,6 +94,13 @@ void flow_ctl_rearm(struct flow *f, uint64_t now_ns);
  * many. */
 uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason,
 			   const struct flow_ops *ops);
+
+/* Applies runtime tunables (C): window bounds (window_min == window_max fixes W),
+ * ack_timeout_ns, ack_target_ns. W is clamped into the new bounds at once. Rejects with
+ * -EINVAL bounds that are 0, inverted or above the pending array, and zero times; nothing
+ * changes then. */
+int flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
+		    uint64_t ack_timeout_ns, uint64_t ack_target_ns);
 
 /* The window's size now (T reads it for credit; C adapts it). */
 static inline uint32_t

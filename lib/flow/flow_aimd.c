@@ -59,3 +59,24 @@ flow_aimd_sample(struct flow *f, uint64_t seq, uint64_t latency_ns)
 	if (nw != w)
 		atomic_store_explicit(&f->ctl.window, nw, RELAXED);
 }
+
+int
+flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
+		uint64_t ack_timeout_ns, uint64_t ack_target_ns)
+{
+	uint32_t w;
+
+	if (window_min == 0 || window_min > window_max || window_max > f->size ||
+	    ack_timeout_ns == 0 || ack_target_ns == 0)
+		return -EINVAL;
+	f->p.ack_timeout_ns = ack_timeout_ns;
+	f->p.ack_target_ns = ack_target_ns;
+	f->p.adaptive = window_min != window_max;
+	f->p.window_min = window_min;
+	f->p.window_max = window_max;
+	f->p.window_fixed = window_min;
+	w = atomic_load_explicit(&f->ctl.window, RELAXED);
+	w = f->p.adaptive ? JW_MIN(JW_MAX(w, window_min), window_max) : window_min;
+	atomic_store_explicit(&f->ctl.window, w, RELAXED);
+	return 0;
+}

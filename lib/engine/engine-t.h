@@ -1,0 +1,158 @@
+/* Types of the jetwire engine: one connection per TX lcore, one control lcore.
+ *
+ * Per connection k (struct engine_conn):
+ *   TX lcore k (T): drains the producer slots of ring set k round-robin while the pending
+ *     window (lib/flow) and TCP allow, frames HPUB straight into TCP segments, writes the
+ *     protocol lines the session asks for, serves resends, bursts to its NIC queue.
+ *   control lcore (C): RX on every queue, ARP/ICMP (net hook), TCP input, the NATS session
+ *     (lib/session), PubAcks into the window, delivery reports and ring releases, timeouts,
+ *     reconnects.
+ *
+ * Sharing between T and C for one connection (beyond flow-t.h and session-t.h):
+ *
+ *   | field                 | writer | reader | ordering                                   |
+ *   |-----------------------|--------|--------|--------------------------------------------|
+ *   | tcp (connection)      | C      | T      | rcu_assign_pointer / rcu_dereference; C   |
+ *   |                       |        |        | frees a replaced one after an RCU grace    |
+ *   |                       |        |        | period (call_rcu flags it; C destroys)     |
+ *   | deferred[slot].count  | C      | T      | relaxed: T stops draining a slot whose     |
+ *   |                       |        |        | reports are backed up (producer not reading) |
+ *   | stats blocks          | owner  | any    | stats-t.h                                  |
+ *
+ * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
+ * while sleeping when idle.
+ */
+#ifndef JW_ENGINE_T_H
+#define JW_ENGINE_T_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "common/jw_common.h"
+#include "flow/flow-t.h"
+#include "flow/flow_ident.h"
+#include "nats/nats_enc.h"
+#include "session/session-t.h"
+#include "shm/shm-t.h"
+#include "tcp/tcp-t.h"
+
+struct engine;
+struct jw_stats_lcore;
+
+/* How the engine reaches the link layer (the app wires lib/net, lib/port and its control
+ * loop in). RX, ARP and ICMP belong to the app's control loop, which hands TCP frames to
+ * engine_ctl_input and calls engine_ctl_poll once per iteration. */
+struct engine_net_ops {
+	/* The MAC of server i's next hop: 0 when known; -EAGAIN while resolving. Control
+	 * lcore. */
+	int (*server_mac)(void *ctx, uint32_t server, struct rte_ether_addr *mac);
+	/* The device context of TX queue q (asked once per connection at engine_create). */
+	void *(*txq_ctx)(void *ctx, uint16_t q);
+	/* Send a burst on a TX queue context (struct tcp_io.tx_burst semantics): TX lcore. */
+	uint16_t (*tx_burst)(void *qctx, struct rte_mbuf **pkts, uint16_t n);
+	void *ctx;
+};
+
+/* Everything the engine needs, resolved from the configuration by the app. */
+struct engine_params {
+	uint32_t n_conns;                 /* = TX lcores = shm ring sets */
+	struct rte_ether_addr src_mac;
+	uint32_t src_ip_be;
+	struct { uint32_t ip_be; uint16_t port; } servers[8];
+	uint32_t n_servers;
+	struct flow_params flow;
+	struct session_params session;    /* run_id/conn_index filled per connection */
+	uint32_t burst;                   /* records framed per slot visit */
+	struct tcp_params tcp;
+	struct rte_mempool *pool;
+	bool tx_cksum_offload;
+	uint32_t idle_sleep_us;           /* sleep of an idle loop iteration */
+};
+
+/* Delivery reports the producer's report ring had no room for, kept in order. */
+struct engine_deferred {
+	struct jw_shm_report *q;          /* lazily allocated, cap entries */
+	uint32_t cap, head, tail;         /* tail - head = queued */
+	_Atomic uint32_t count;           /* C-written, T reads (backpressure) */
+	uint64_t release_end;             /* release owed once the queue drains, 0 = none */
+};
+
+struct engine_conn {
+	/* set up before the lcores start, then read-only */
+	struct engine *eng;
+	uint32_t index;                   /* connection = ring set = TX queue index */
+	struct tcp_io tx_io;              /* T's device: tx_burst on queue `index` */
+	uint32_t lcore_id;                /* the TX lcore (for the stats), set by the app */
+	struct flow flow;
+	struct session sess;
+	struct flow_msgid_parts msgid_base;
+
+	/* C publishes, T reads (RCU) */
+	struct tcp_conn *tcp;
+
+	/* T private */
+	struct {
+		struct tcp_conn *cur;
+		uint32_t epoch;           /* session epoch the output state belongs to */
+		/* protocol lines not yet written into TCP */
+		char ctl[SESSION_HS_MAX + 256];
+		uint32_t ctl_len, ctl_off;
+		/* a publish frame being written across segments */
+		bool frame_active;
+		struct nats_frame frame;
+		char subject[NATS_SUBJECT_MAX];
+		char hdr[NATS_HDR_MAX];
+		char reply[FLOW_REPLY_MAX];
+		char msgid[FLOW_MSGID_MAX];
+		uint8_t *resend_buf;      /* a resent record's bytes (ring_bytes) */
+		/* full resend of the live window after a (re)connect */
+		uint32_t resend_epoch;
+		uint64_t resend_cursor, resend_hi;
+		/* a resend claimed but not yet started (no TCP room) */
+		bool resend_held;
+		uint64_t resend_seq;
+		struct flow_record resend_rec;
+		uint32_t rr;              /* round-robin slot cursor */
+		struct jw_stats_lcore *st;
+		uint64_t wire_bytes;      /* bytes committed in the current iteration */
+	} t jw_cache_aligned;
+
+	/* C private */
+	struct {
+		struct tcp_conn *old;     /* replaced, waiting for its grace period */
+		_Atomic int old_grace_done;
+		uint32_t server_next;     /* round robin over servers */
+		uint64_t next_scan_ns;    /* next timeout scan */
+		bool tcp_closed;          /* TCP_EV_CLOSED seen for the current tcp */
+		struct engine_deferred *deferred; /* per slot */
+	} c jw_cache_aligned;
+};
+
+/* Engine counters kept by the control lcore beyond the stats blocks. */
+struct engine_counters {
+	uint64_t rx_tcp, rx_not_ours, reports_deferred, reports_late;
+	uint64_t resend_torn;      /* resends dropped: the record was released meanwhile */
+};
+
+struct engine {
+	struct engine_params p;
+	struct engine_net_ops net;
+	struct jw_shm *shm;
+	struct tcp_stack *stack;
+	struct tcp_io ctl_io;             /* control lcore's clock */
+	struct engine_conn *conns;
+	uint64_t run_id;
+	_Atomic int stop;                 /* set by any thread: loops return */
+	_Atomic int ctl_done;             /* the control loop has finished its shutdown */
+	uint64_t next_housekeeping_ns;
+	uint64_t now_ns;                  /* control lcore: the current iteration's clock */
+	bool ctl_registered;              /* control thread registered (RCU, stats) */
+	struct jw_stats_lcore *ctl_st;
+	struct engine_counters cnt;
+};
+
+#endif /* JW_ENGINE_T_H */

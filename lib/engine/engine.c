@@ -1,0 +1,280 @@
+/* Engine setup and teardown, delivery-report mapping, connection snapshots. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <urcu-qsbr.h>
+
+#include "engine/engine.h"
+#include "flow/flow.h"
+#include "jetwire.h"
+#include "session/session.h"
+#include "shm/shm.h"
+#include "stats/stats-t.h"
+#include "tcp/tcp.h"
+
+uint64_t
+engine_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+io_now(void *ctx)
+{
+	(void)ctx;
+	return engine_now_ns();
+}
+
+static uint16_t
+io_no_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)ctx;
+	(void)pkts;
+	(void)n;
+	return 0; /* the stack's io is a clock only: segments leave from the TX lcores */
+}
+
+void
+engine_report_of(const struct flow_outcome *o, struct jw_shm_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = o->producer_seq;
+	if (o->status == FLOW_ACKED) {
+		r->status = o->maybe_duplicate ? JW_DUP_RISK : JW_ACKED;
+		r->stream_seq = o->stream_seq;
+		r->duplicate = o->duplicate ? 1 : 0;
+		memcpy(r->stream, o->stream, JW_MIN(o->stream_len, (uint32_t)JW_SHM_STREAM_MAX));
+		r->reason = JW_R_NONE;
+		return;
+	}
+	r->status = JW_FAILED;
+	r->reason = o->why != 0 && o->why < JW_R_MAX ? o->why : JW_R_JS_ERROR;
+	r->code = o->code > 0 && o->code <= UINT16_MAX ? (uint16_t)o->code : 0;
+	r->err_code = o->err_code > 0 ? (uint32_t)o->err_code : 0;
+}
+
+static int
+fail(char *err, size_t errlen, const char *msg)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", msg);
+	errno = EINVAL;
+	return -EINVAL;
+}
+
+static void engine_free(struct engine *e);
+
+struct engine *
+engine_create(const struct engine_params *p, const struct engine_net_ops *net,
+	      struct jw_shm *shm, char *err, size_t errlen)
+{
+	struct engine *e;
+	int rc;
+
+	if (p == NULL || net == NULL || shm == NULL || net->server_mac == NULL ||
+	    net->tx_burst == NULL || net->txq_ctx == NULL) {
+		fail(err, errlen, "engine: missing parameters or network hooks");
+		return NULL;
+	}
+	if (p->n_conns == 0 || p->n_conns != shm->n_tx) {
+		fail(err, errlen, "engine: connections must equal the shm's TX ring sets");
+		return NULL;
+	}
+	if (p->n_servers == 0) {
+		fail(err, errlen, "engine: [nats] servers names no server");
+		return NULL;
+	}
+	if (flow_params_check(&p->flow) != 0) {
+		fail(err, errlen, "engine: bad [flow] window or timeout settings");
+		return NULL;
+	}
+	if (p->burst == 0 || p->pool == NULL) {
+		fail(err, errlen, "engine: burst and mbuf pool are required");
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->p = *p;
+	e->net = *net;
+	e->shm = shm;
+	if (getrandom(&e->run_id, sizeof(e->run_id), 0) != sizeof(e->run_id))
+		e->run_id = engine_now_ns() ^ (uint64_t)getpid() << 32;
+	e->ctl_io.tx_burst = io_no_tx;
+	e->ctl_io.now_ns = io_now;
+	e->ctl_io.pool = p->pool;
+	e->ctl_io.tx_cksum_offload = p->tx_cksum_offload;
+	e->stack = tcp_stack_create(&e->ctl_io, &p->tcp, NULL);
+	if (e->stack == NULL) {
+		fail(err, errlen, "engine: bad [tcp] settings or no memory for the TCP stack");
+		engine_free(e);
+		return NULL;
+	}
+	e->conns = aligned_alloc(JW_CACHE_LINE, sizeof(*e->conns) * p->n_conns);
+	if (e->conns == NULL) {
+		engine_free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(e->conns, 0, sizeof(*e->conns) * p->n_conns);
+	for (uint32_t k = 0; k < p->n_conns; k++) {
+		struct engine_conn *c = &e->conns[k];
+		struct session_params sp = p->session;
+
+		c->eng = e;
+		c->index = k;
+		c->tx_io.tx_burst = net->tx_burst;
+		c->tx_io.now_ns = io_now;
+		c->tx_io.ctx = net->txq_ctx(net->ctx, (uint16_t)k);
+		c->tx_io.pool = p->pool;
+		c->tx_io.tx_cksum_offload = p->tx_cksum_offload;
+		rc = flow_init(&c->flow, &p->flow);
+		if (rc != 0) {
+			fail(err, errlen, "engine: cannot set up the pending window");
+			engine_free(e);
+			return NULL;
+		}
+		sp.run_id = e->run_id;
+		sp.conn_index = k;
+		rc = session_init(&c->sess, &sp);
+		if (rc != 0) {
+			fail(err, errlen, rc == -E2BIG ? "engine: [nats] credentials too long" :
+				      "engine: bad [nats] settings (name, token or user/password)");
+			engine_free(e);
+			return NULL;
+		}
+		c->msgid_base.nonce = jw_shm_nonce(shm);
+		c->msgid_base.lcore = k;
+		c->t.resend_buf = malloc(shm->ring_bytes);
+		c->c.deferred = calloc(shm->slots_per_tx, sizeof(*c->c.deferred));
+		if (c->t.resend_buf == NULL || c->c.deferred == NULL) {
+			engine_free(e);
+			errno = ENOMEM;
+			return NULL;
+		}
+		c->t.epoch = UINT32_MAX;
+		c->t.resend_epoch = UINT32_MAX;
+	}
+	return e;
+}
+
+static void
+engine_free(struct engine *e)
+{
+	if (e->conns != NULL) {
+		for (uint32_t k = 0; k < e->p.n_conns; k++) {
+			struct engine_conn *c = &e->conns[k];
+
+			if (c->tcp != NULL)
+				tcp_conn_destroy(c->tcp);
+			if (c->c.old != NULL)
+				tcp_conn_destroy(c->c.old);
+			flow_fini(&c->flow);
+			session_fini(&c->sess);
+			free(c->t.resend_buf);
+			if (c->c.deferred != NULL)
+				for (uint32_t i = 0; i < e->shm->slots_per_tx; i++)
+					free(c->c.deferred[i].q);
+			free(c->c.deferred);
+		}
+		free(e->conns);
+	}
+	if (e->stack != NULL)
+		tcp_stack_destroy(e->stack);
+	free(e);
+}
+
+void
+engine_destroy(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	/* every loop returned: no grace period is pending on our objects any more */
+	rcu_barrier_qsbr();
+	engine_free(e);
+}
+
+void
+engine_stop(struct engine *e)
+{
+	atomic_store(&e->stop, 1);
+}
+
+void
+engine_flow_totals(const struct engine *e, struct flow_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t k = 0; k < e->p.n_conns; k++) {
+		struct flow_counters c;
+
+		flow_counters_read(&e->conns[k].flow, &c);
+		out->tx.sent += c.tx.sent;
+		out->tx.resent += c.tx.resent;
+		out->tx.window_refused += c.tx.window_refused;
+		out->tx.local_failures += c.tx.local_failures;
+		out->tx.outstanding_hwm = JW_MAX(out->tx.outstanding_hwm, c.tx.outstanding_hwm);
+		out->ctl.acked += c.ctl.acked;
+		out->ctl.failed += c.ctl.failed;
+		out->ctl.duplicates += c.ctl.duplicates;
+		out->ctl.maybe_duplicates += c.ctl.maybe_duplicates;
+		out->ctl.late_acks += c.ctl.late_acks;
+		out->ctl.repeat_acks += c.ctl.repeat_acks;
+		out->ctl.bogus_acks += c.ctl.bogus_acks;
+		out->ctl.timeouts += c.ctl.timeouts;
+		out->ctl.resend_requests += c.ctl.resend_requests;
+		out->ctl.timeout_failures += c.ctl.timeout_failures;
+		out->ctl.window_increases += c.ctl.window_increases;
+		out->ctl.window_decreases += c.ctl.window_decreases;
+		out->window = JW_MAX(out->window, c.window);
+		out->outstanding += c.outstanding;
+	}
+}
+
+void
+engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
+{
+	struct tcp_conn *tcp;
+	struct flow_counters fc;
+	struct session_counters sc;
+
+	memset(out, 0, sizeof(*out));
+	out->id = c->index;
+	out->lcore_id = c->lcore_id;
+	snprintf(out->state, sizeof(out->state), "%s", session_state_str(session_state(&c->sess)));
+	if (c->eng->p.n_servers > 0) {
+		uint32_t ip = rte_be_to_cpu_32(c->eng->p.servers[0].ip_be);
+
+		snprintf(out->server, sizeof(out->server), "%u.%u.%u.%u:%u", ip >> 24,
+			 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, c->eng->p.servers[0].port);
+	}
+	rcu_read_lock();
+	tcp = rcu_dereference(((struct engine_conn *)(uintptr_t)c)->tcp);
+	if (tcp != NULL) {
+		struct tcp_stats ts;
+
+		tcp_conn_stats(tcp, &ts);
+		out->snd_una = ts.snd_una;
+		out->snd_nxt = ts.snd_nxt;
+		out->rcv_nxt = ts.rcv_nxt;
+		out->cwnd_bytes = ts.cwnd;
+		out->peer_wnd_bytes = ts.snd_wnd;
+		out->srtt_us = ts.srtt_us;
+		out->rto_us = ts.rto_ms * 1000;
+		out->retransmits = ts.retransmits;
+	}
+	rcu_read_unlock();
+	flow_counters_read(&c->flow, &fc);
+	session_counters_read(&c->sess, &sc);
+	out->js_window = fc.window;
+	out->js_inflight = (uint32_t)fc.outstanding;
+	out->acks = sc.acks;
+	out->reconnects = sc.ready > 0 ? sc.ready - 1 : 0;
+}

@@ -1,0 +1,62 @@
+/* The jetwire engine: TX lcore loops and the control lcore loop over lib/tcp, lib/session,
+ * lib/flow and lib/shm. Types and the threading contract: engine-t.h.
+ *
+ *   app main:   e = engine_create(&params, &net_ops, shm)
+ *               rte_eal_remote_launch(engine_tx_main, &e->conns[k], tx_lcore[k]) for each k
+ *               the app's control loop: engine_ctl_input(e, m) for TCP frames,
+ *               engine_ctl_poll(e, now) every iteration, engine_ctl_shutdown(e) at the end
+ *               engine_stop(e) from the signal path or another thread
+ *               after every loop returned: engine_destroy(e)
+ */
+#ifndef JW_ENGINE_H
+#define JW_ENGINE_H
+
+#include "engine/engine-t.h"
+
+/* Builds the engine: the TCP stack, one window and session per connection, the ack inbox
+ * run id. Checks the parameters (flow_params_check, session_init's checks, at least one
+ * server and connection, n_conns equal to the shm's TX ring sets). Returns NULL with errno
+ * EINVAL (err says why) or ENOMEM. shm stays owned by the caller. */
+struct engine *engine_create(const struct engine_params *p, const struct engine_net_ops *net,
+			     struct jw_shm *shm, char *err, size_t errlen);
+
+/* Frees what engine_create made; every loop must have returned. Publishes without an
+ * outcome stay unreleased in the rings: the next jetwire start sends them again. */
+void engine_destroy(struct engine *e);
+
+/* Asks every loop to return (any thread, async-signal-safe). */
+void engine_stop(struct engine *e);
+
+/* TX lcore loop of one connection (arg: struct engine_conn *). Registers the lcore with
+ * liburcu QSBR and the stats. Returns 0 after engine_stop. */
+int engine_tx_main(void *arg);
+
+/* One TX iteration (tests, custom loops); returns whether it did any work. */
+bool engine_tx_iteration(struct engine_conn *c, uint64_t now_ns);
+
+/* Control lcore: a TCP frame for our address (consumed). */
+void engine_ctl_input(struct engine *e, struct rte_mbuf *m);
+
+/* Control lcore, once per iteration after RX: sessions, reconnects, timeouts, reports,
+ * housekeeping. The first call registers the thread with liburcu QSBR and the stats; each
+ * call announces a quiescent state. Returns how much work it did (0 = idle). */
+unsigned engine_ctl_poll(struct engine *e, uint64_t now_ns);
+
+/* Control lcore, when stopping: resets every connection (records stay in the rings for the
+ * next start) and unregisters the thread. */
+void engine_ctl_shutdown(struct engine *e);
+
+/* Monotonic nanoseconds (the clock both loops use). */
+uint64_t engine_now_ns(void);
+
+/* Builds the producer's delivery report for a final outcome (pure; exposed for tests). */
+void engine_report_of(const struct flow_outcome *o, struct jw_shm_report *r);
+
+/* Snapshot of a connection for the stats socket (any thread). */
+struct jw_stats_conn;
+void engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out);
+
+/* Sum of every connection's window counters (any thread): for tests and the summary. */
+void engine_flow_totals(const struct engine *e, struct flow_counters *out);
+
+#endif /* JW_ENGINE_H */

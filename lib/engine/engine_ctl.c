@@ -1,0 +1,417 @@
+/* The control lcore's engine work, called from the app's control loop (which does RX, ARP
+ * and ICMP): TCP input, the NATS session of each connection, PubAcks into the pending
+ * windows, delivery reports and ring releases, PubAck timeouts, reconnects, shared-memory
+ * housekeeping, tunables. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <urcu-qsbr.h>
+
+#include "engine/engine.h"
+#include "flow/flow.h"
+#include "jetwire.h"
+#include "session/session.h"
+#include "shm/shm.h"
+#include "stats/stats_lcore.h"
+#include "stats/stats_tunables.h"
+#include "tcp/tcp.h"
+
+#define SCAN_PERIOD_NS 1000000ull        /* PubAck timeout scan: every millisecond */
+#define HOUSEKEEPING_NS 100000000ull     /* reclaim, heartbeat, tunables: every 100 ms */
+
+/* The iteration's clock, for callbacks (control lcore only). */
+static __thread uint64_t ctl_now;
+
+/* RCU callbacks may run on liburcu's call_rcu thread; nothing else here is shared. */
+
+/* --- delivery reports ------------------------------------------------------------------- */
+
+static bool
+deferred_push(struct engine_conn *c, struct engine_deferred *d, const struct jw_shm_report *r)
+{
+	uint32_t n = d->tail - d->head;
+
+	if (d->q == NULL) {
+		d->cap = c->flow.size * 2;
+		d->q = malloc(sizeof(*d->q) * d->cap);
+		if (d->q == NULL)
+			return false;
+	}
+	if (n == d->cap)
+		return false;
+	d->q[d->tail % d->cap] = *r;
+	d->tail++;
+	atomic_store_explicit(&d->count, n + 1, memory_order_relaxed);
+	return true;
+}
+
+/* Writes deferred reports while the producer's ring has room; then the release they held. */
+static void
+deferred_flush(struct engine_conn *c, uint32_t idx)
+{
+	struct engine *e = c->eng;
+	struct engine_deferred *d = &c->c.deferred[idx];
+	struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, idx);
+
+	while (d->head != d->tail) {
+		if (jw_shm_report(e->shm, s, &d->q[d->head % d->cap]) == -EAGAIN)
+			break;
+		d->head++;
+	}
+	atomic_store_explicit(&d->count, d->tail - d->head, memory_order_relaxed);
+	if (d->head == d->tail && d->release_end != 0) {
+		jw_shm_release(e->shm, s, d->release_end);
+		d->release_end = 0;
+	}
+}
+
+static void
+flow_report(void *ctx, const struct flow_outcome *o)
+{
+	struct engine_conn *c = ctx;
+	struct engine *e = c->eng;
+	struct engine_deferred *d;
+	struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, o->slot);
+	struct jw_shm_report r;
+
+	if (s == NULL)
+		return;
+	engine_report_of(o, &r);
+	if (r.status == JW_FAILED)
+		jw_stats_count_failed(e->ctl_st, r.reason);
+	else
+		jw_stats_count_acked(e->ctl_st, o->duplicate, o->latency_ns);
+	d = &c->c.deferred[o->slot];
+	if (d->head == d->tail && jw_shm_report(e->shm, s, &r) != -EAGAIN)
+		return;
+	e->cnt.reports_deferred++;
+	if (!deferred_push(c, d, &r))
+		e->cnt.reports_late++; /* cannot happen with T's backpressure; counted */
+}
+
+static void
+flow_release(void *ctx, uint16_t slot, uint64_t ring_end)
+{
+	struct engine_conn *c = ctx;
+	struct engine *e = c->eng;
+	struct engine_deferred *d = &c->c.deferred[slot];
+
+	if (d->head != d->tail) {
+		d->release_end = ring_end; /* after those reports are written */
+		return;
+	}
+	jw_shm_release(e->shm, jw_shm_slot(e->shm, c->index, slot), ring_end);
+}
+
+static const struct flow_ops *
+ops_of(struct engine_conn *c, struct flow_ops *ops)
+{
+	ops->report = flow_report;
+	ops->release = flow_release;
+	ops->ctx = c;
+	return ops;
+}
+
+/* --- session callbacks -------------------------------------------------------------------- */
+
+static void
+sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
+{
+	struct engine_conn *c = ctx;
+	struct flow_ops ops;
+
+	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
+}
+
+static void
+sess_on_ready(void *ctx)
+{
+	struct engine_conn *c = ctx;
+	struct session_counters sc;
+
+	/* T resends every live publish on this connection: their clocks restart now */
+	flow_ctl_rearm(&c->flow, ctl_now);
+	session_counters_read(&c->sess, &sc);
+	if (sc.ready > 1)
+		jw_stats_count_reconnect(c->eng->ctl_st);
+	RTE_LOG(INFO, USER1, "jetwire: connection %u ready (NATS session up)\n", c->index);
+}
+
+static void
+sess_on_max_payload(void *ctx, uint32_t max_payload)
+{
+	struct engine_conn *c = ctx;
+	uint32_t overhead = c->flow.p.dedupe == FLOW_DEDUPE_MSGID ?
+			    (uint32_t)nats_hdr_size(FLOW_MSGID_MAX, 0) : 0;
+
+	jw_shm_set_limits(c->eng->shm, max_payload, overhead);
+}
+
+static void
+sess_on_server_err(void *ctx, const char *text, size_t len, bool fatal)
+{
+	struct engine_conn *c = ctx;
+
+	RTE_LOG(WARNING, USER1, "jetwire: connection %u: server -ERR '%.*s'%s\n", c->index,
+		(int)JW_MIN(len, (size_t)200), text, fatal ? " (closing)" : "");
+}
+
+static const struct session_cb *
+cb_of(struct engine_conn *c, struct session_cb *cb)
+{
+	cb->on_ack = sess_on_ack;
+	cb->on_ready = sess_on_ready;
+	cb->on_max_payload = sess_on_max_payload;
+	cb->on_server_err = sess_on_server_err;
+	cb->ctx = c;
+	return cb;
+}
+
+/* --- TCP callbacks and connection lifetime ------------------------------------------------ */
+
+struct retire {
+	struct rcu_head head;
+	struct engine_conn *c;
+};
+
+static void
+retire_done(struct rcu_head *h)
+{
+	struct retire *r = caa_container_of(h, struct retire, head);
+
+	/* on the call_rcu thread: only flag it, the control lcore destroys (it owns the stack) */
+	atomic_store_explicit(&r->c->c.old_grace_done, 1, memory_order_release);
+	free(r);
+}
+
+/* Unpublishes the connection's TCP object; destroyed after a grace period. */
+static void
+retire_tcp(struct engine_conn *c)
+{
+	struct tcp_conn *tcp = c->tcp;
+	struct retire *r;
+
+	if (tcp == NULL)
+		return;
+	rcu_assign_pointer(c->tcp, NULL);
+	c->c.old = tcp;
+	atomic_store_explicit(&c->c.old_grace_done, 0, memory_order_relaxed);
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		/* no memory for the callback: wait here (rare, and only on a reconnect) */
+		rcu_thread_offline();
+		synchronize_rcu();
+		rcu_thread_online();
+		atomic_store_explicit(&c->c.old_grace_done, 1, memory_order_relaxed);
+		return;
+	}
+	r->c = c;
+	call_rcu(&r->head, retire_done);
+}
+
+static void
+reap_old_tcp(struct engine_conn *c)
+{
+	if (c->c.old != NULL &&
+	    atomic_load_explicit(&c->c.old_grace_done, memory_order_acquire)) {
+		tcp_conn_destroy(c->c.old);
+		c->c.old = NULL;
+	}
+}
+
+static void
+on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len)
+{
+	struct engine_conn *c = owner;
+	struct session_cb cb;
+	int rc;
+
+	if (tcp != c->tcp)
+		return;
+	rc = session_ctl_bytes(&c->sess, (const char *)data, len, ctl_now, cb_of(c, &cb));
+	if (rc < 0) {
+		RTE_LOG(WARNING, USER1, "jetwire: connection %u: closing (%s)\n", c->index,
+			session_close_str(c->sess.x.last_close));
+		tcp_conn_abort(tcp);
+	}
+}
+
+static void
+on_tcp_event(void *owner, struct tcp_conn *tcp, enum tcp_event ev, enum tcp_reason why)
+{
+	struct engine_conn *c = owner;
+
+	if (tcp != c->tcp)
+		return;
+	switch (ev) {
+	case TCP_EV_ESTABLISHED:
+		session_ctl_established(&c->sess, ctl_now);
+		break;
+	case TCP_EV_PEER_CLOSED:
+		session_ctl_close(&c->sess, SESSION_CLOSE_TCP, ctl_now);
+		tcp_conn_abort(tcp);
+		break;
+	case TCP_EV_CLOSED:
+		RTE_LOG(INFO, USER1, "jetwire: connection %u: TCP closed (%s)\n", c->index,
+			tcp_reason_str(why));
+		session_ctl_tcp_closed(&c->sess, ctl_now);
+		c->c.tcp_closed = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+try_connect(struct engine_conn *c, uint64_t now_ns)
+{
+	struct engine *e = c->eng;
+	uint32_t k = c->c.server_next % e->p.n_servers;
+	uint32_t dst = e->p.servers[k].ip_be;
+	struct tcp_owner_ops ops = { on_tcp_data, on_tcp_event, c };
+	struct tcp_endpoint ep;
+	struct tcp_conn *tcp;
+	int rc;
+
+	if (c->tcp != NULL || c->c.old != NULL)
+		return; /* the previous connection is still being retired */
+	memset(&ep, 0, sizeof(ep));
+	if (e->net.server_mac(e->net.ctx, k, &ep.dst_mac) != 0)
+		return; /* ARP in progress: asked again next iteration */
+	ep.src_mac = e->p.src_mac;
+	ep.src_ip = e->p.src_ip_be;
+	ep.dst_ip = dst;
+	ep.dst_port = e->p.servers[k].port;
+	tcp = tcp_conn_create(e->stack, &c->tx_io, &ops);
+	if (tcp == NULL)
+		return;
+	rc = tcp_conn_connect(tcp, &ep);
+	if (rc != 0) {
+		tcp_conn_destroy(tcp);
+		return;
+	}
+	c->c.server_next++;
+	c->c.tcp_closed = false;
+	session_ctl_connecting(&c->sess, now_ns);
+	/* release: T sees an initialised connection */
+	rcu_assign_pointer(c->tcp, tcp);
+}
+
+/* --- the loop ----------------------------------------------------------------------------- */
+
+static void
+apply_tunables(struct engine *e)
+{
+	const struct jw_tunables *t = jw_tunables_current();
+
+	if (t == NULL)
+		return;
+	for (uint32_t k = 0; k < e->p.n_conns; k++) {
+		struct flow *f = &e->conns[k].flow;
+		uint64_t to = (uint64_t)t->ack_timeout_ms * 1000000ull;
+		uint64_t tg = (uint64_t)t->ack_target_us * 1000ull;
+		bool adaptive = t->window_min != t->window_max;
+
+		if (f->p.window_min == t->window_min && f->p.window_max == t->window_max &&
+		    f->p.ack_timeout_ns == to && f->p.ack_target_ns == tg &&
+		    f->p.adaptive == adaptive)
+			continue;
+		(void)flow_ctl_retune(f, t->window_min, JW_MIN(t->window_max, f->size), to, tg);
+	}
+}
+
+static bool
+conn_poll(struct engine_conn *c, uint64_t now_ns)
+{
+	struct flow_ops ops;
+	bool work = false;
+
+	if (c->tcp != NULL)
+		tcp_ctl_poll(c->tcp);
+	if (c->c.tcp_closed) {
+		retire_tcp(c);
+		c->c.tcp_closed = false;
+		work = true;
+	}
+	reap_old_tcp(c);
+	switch (session_ctl_poll(&c->sess, now_ns)) {
+	case SESSION_ACT_CONNECT:
+		try_connect(c, now_ns);
+		work = true;
+		break;
+	case SESSION_ACT_ABORT:
+		if (c->tcp != NULL)
+			tcp_conn_abort(c->tcp);
+		work = true;
+		break;
+	default:
+		break;
+	}
+	if (flow_ctl_poll_local(&c->flow, now_ns, ops_of(c, &ops)) > 0)
+		work = true;
+	if (now_ns >= c->c.next_scan_ns) {
+		c->c.next_scan_ns = now_ns + SCAN_PERIOD_NS;
+		if (flow_ctl_scan_timeouts(&c->flow, now_ns, ops_of(c, &ops)) > 0)
+			work = true;
+	}
+	for (uint32_t i = 0; i < c->eng->shm->slots_per_tx; i++)
+		if (atomic_load_explicit(&c->c.deferred[i].count, memory_order_relaxed) > 0)
+			deferred_flush(c, i);
+	return work;
+}
+
+void
+engine_ctl_input(struct engine *e, struct rte_mbuf *m)
+{
+	if (e->ctl_registered)
+		ctl_now = e->now_ns;
+	if (tcp_input(e->stack, m) == 0)
+		e->cnt.rx_tcp++;
+	else
+		e->cnt.rx_not_ours++;
+}
+
+unsigned
+engine_ctl_poll(struct engine *e, uint64_t now_ns)
+{
+	unsigned work = 0;
+
+	if (!e->ctl_registered) {
+		unsigned lcore = rte_lcore_id();
+
+		e->ctl_st = jw_stats_lcore_register(lcore == LCORE_ID_ANY ? 0 : lcore,
+						    JW_STATS_ROLE_CONTROL);
+		if (e->ctl_st == NULL)
+			return 0;
+		rcu_register_thread();
+		e->ctl_registered = true;
+	}
+	e->now_ns = now_ns;
+	ctl_now = now_ns;
+	for (uint32_t k = 0; k < e->p.n_conns; k++)
+		work += conn_poll(&e->conns[k], now_ns) ? 1 : 0;
+	if (now_ns >= e->next_housekeeping_ns) {
+		e->next_housekeeping_ns = now_ns + HOUSEKEEPING_NS;
+		jw_shm_reclaim(e->shm);
+		jw_shm_heartbeat(e->shm);
+		apply_tunables(e);
+	}
+	rcu_quiescent_state();
+	return work;
+}
+
+void
+engine_ctl_shutdown(struct engine *e)
+{
+	/* leave the server cleanly: reset every connection (records stay in the rings) */
+	for (uint32_t k = 0; k < e->p.n_conns; k++)
+		if (e->conns[k].tcp != NULL)
+			tcp_conn_abort(e->conns[k].tcp);
+	if (e->ctl_registered) {
+		rcu_unregister_thread();
+		e->ctl_registered = false;
+	}
+	atomic_store(&e->ctl_done, 1);
+}
