@@ -38,12 +38,14 @@ bool engine_tx_iteration(struct engine_conn *c, uint64_t now_ns);
 void engine_ctl_input(struct engine *e, struct rte_mbuf *m);
 
 /* Control lcore, once per iteration after RX: sessions, reconnects, timeouts, reports,
- * housekeeping. The first call registers the thread with liburcu QSBR and the stats; each
- * call announces a quiescent state. Returns how much work it did (0 = idle). */
+ * housekeeping. The first call registers the thread with liburcu QSBR and the stats; the
+ * thread is an online reader only inside the call (offline between calls, so the app's
+ * loop may sleep or end freely). Returns how much work it did (0 = idle). */
 unsigned engine_ctl_poll(struct engine *e, uint64_t now_ns);
 
-/* Control lcore, when stopping: resets every connection (records stay in the rings for the
- * next start) and unregisters the thread. */
+/* On the control lcore's thread, after its loop ended: resets every connection (records
+ * stay in the rings for the next start; the TX lcores send the RSTs, so stop them a few
+ * milliseconds later) and unregisters the thread from liburcu. */
 void engine_ctl_shutdown(struct engine *e);
 
 /* Monotonic nanoseconds (the clock both loops use). */

@@ -385,8 +385,10 @@ engine_ctl_poll(struct engine *e, uint64_t now_ns)
 						    JW_STATS_ROLE_CONTROL);
 		if (e->ctl_st == NULL)
 			return 0;
-		rcu_register_thread();
+		rcu_register_thread(); /* online from here */
 		e->ctl_registered = true;
+	} else {
+		rcu_thread_online();
 	}
 	e->now_ns = now_ns;
 	ctl_now = now_ns;
@@ -398,13 +400,17 @@ engine_ctl_poll(struct engine *e, uint64_t now_ns)
 		jw_shm_heartbeat(e->shm);
 		apply_tunables(e);
 	}
-	rcu_quiescent_state();
+	/* Offline between calls: the app's loop sleeps and may end without calling us again,
+	 * and an offline thread never holds up a grace period. */
+	rcu_thread_offline();
 	return work;
 }
 
 void
 engine_ctl_shutdown(struct engine *e)
 {
+	if (e->ctl_registered)
+		rcu_thread_online();
 	/* leave the server cleanly: reset every connection (records stay in the rings) */
 	for (uint32_t k = 0; k < e->p.n_conns; k++)
 		if (e->conns[k].tcp != NULL)
