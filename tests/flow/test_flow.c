@@ -535,6 +535,30 @@ local_failures_are_reported_in_order(void **state)
 	flow_fini(&f);
 }
 
+static void
+retune_moves_bounds_and_mode(void **state)
+{
+	struct flow_params p = fixed_params(64);
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	assert_int_equal(flow_window(&f), 64);
+	assert_int_equal(flow_ctl_retune(&f, 0, 8, MS, MS), -EINVAL);
+	assert_int_equal(flow_ctl_retune(&f, 9, 8, MS, MS), -EINVAL);
+	assert_int_equal(flow_ctl_retune(&f, 8, 65, MS, MS), -EINVAL); /* above the array */
+	assert_int_equal(flow_ctl_retune(&f, 8, 16, 0, MS), -EINVAL);
+	assert_int_equal(flow_window(&f), 64);
+	assert_int_equal(flow_ctl_retune(&f, 8, 16, 5 * MS, MS), 0);
+	assert_true(f.p.adaptive);
+	assert_int_equal(flow_window(&f), 16); /* clamped */
+	assert_int_equal(f.p.ack_timeout_ns, 5 * MS);
+	assert_int_equal(flow_ctl_retune(&f, 4, 4, 5 * MS, MS), 0);
+	assert_false(f.p.adaptive);
+	assert_int_equal(flow_window(&f), 4);
+	flow_fini(&f);
+}
+
 /* A virtual server: serves one publish per `service` ns, in order; the latency of a
  * publish is its queueing plus service. The AIMD must find the W whose latency is near the
  * target, stay in bounds, and never be exceeded. Deterministic: a virtual clock. */
@@ -827,6 +851,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(reconnect_resends_live_and_rearms, setup, teardown),
 		cmocka_unit_test_setup_teardown(fail_all_ends_every_live_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(local_failures_are_reported_in_order, setup, teardown),
+		cmocka_unit_test(retune_moves_bounds_and_mode),
 		cmocka_unit_test_setup_teardown(aimd_converges_on_virtual_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_window_ignores_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_schedule_keeps_promises, setup, teardown),
