@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "ctl.h"
+#include "engine_run.h"
 #include "log.h"
 #include "net/net.h"
 #include "port/port.h"
@@ -101,6 +102,7 @@ main(int argc, char **argv)
 	static struct jw_config cfg;
 	static struct jw_eal_args eal;
 	static struct jw_ctl ctl;
+	static struct jw_engine_run run;
 	const char *overrides[MAX_OVERRIDES];
 	const char *path = NULL;
 	int n_ov = 0, check = 0, dump = 0, o, r;
@@ -199,8 +201,14 @@ main(int argc, char **argv)
 	{
 		const uint8_t *a = (const uint8_t *)&cfg.net.addr.addr_be;
 
-		JW_LOG(INFO, "serving %u.%u.%u.%u/%u; TX lcore(s) idle until the engine runs",
-		       a[0], a[1], a[2], a[3], cfg.net.addr.len);
+		JW_LOG(INFO, "serving %u.%u.%u.%u/%u", a[0], a[1], a[2], a[3], cfg.net.addr.len);
+	}
+	r = jw_engine_start(&run, &cfg, port, &ctl, err, sizeof(err));
+	if (r < 0) {
+		JW_LOG(ERR, "%s", err);
+		jw_port_close(port);
+		rte_eal_cleanup();
+		return 1;
 	}
 
 	if (cfg.cores.control == rte_get_main_lcore()) {
@@ -216,6 +224,7 @@ main(int argc, char **argv)
 			usleep(50 * 1000);
 	}
 	JW_LOG(INFO, "stopping");
+	jw_engine_finish(&run);
 	rte_eal_mp_wait_lcore();
 	log_summary(&ctl, port);
 	jw_port_close(port);

@@ -1,0 +1,254 @@
+/* jetwire's engine wiring: configuration -> shm, stats, engine, TX lcores, control hooks. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "engine/engine.h"
+#include "engine_run.h"
+#include "flow/flow.h"
+#include "log.h"
+#include "port/port.h"
+#include "shm/shm.h"
+#include "stats/stats_config.h"
+#include "stats/stats_lcore.h"
+#include "stats/stats_registry.h"
+#include "stats/stats_shm.h"
+#include "tcp/tcp.h"
+
+#ifndef JETWIRE_VERSION
+#define JETWIRE_VERSION "0.1"
+#endif
+
+#define BACKOFF_MIN_NS    (100ull * 1000000ull)
+#define BACKOFF_MAX_NS    (5000ull * 1000000ull)
+#define MAX_PINGS_OUT     2
+#define ACK_PAYLOAD_CAP   (64u * 1024u)
+#define IDLE_SLEEP_US     20
+
+static int
+net_server_mac(void *ctx, uint32_t server, struct rte_ether_addr *mac)
+{
+	return jw_ctl_server_mac(ctx, server, mac);
+}
+
+static void *
+net_txq_ctx(void *ctx, uint16_t q)
+{
+	struct jw_ctl *ctl = ctx;
+
+	return jw_port_txq_ctx(ctl->port, q);
+}
+
+static void
+hook_tcp_input(void *arg, struct rte_mbuf *m)
+{
+	engine_ctl_input(arg, m);
+}
+
+static unsigned int
+hook_poll(void *arg, uint64_t now_ns)
+{
+	return engine_ctl_poll(arg, now_ns);
+}
+
+static int
+conns_view(void *ctx, struct jw_stats_conn *out, int max)
+{
+	struct engine *e = ctx;
+	int n = 0;
+
+	for (uint32_t k = 0; k < e->p.n_conns && n < max; k++)
+		engine_conn_stats(&e->conns[k], &out[n++]);
+	return n;
+}
+
+static void
+flow_params_of(const struct jw_config *cfg, struct flow_params *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->dedupe = cfg->flow.dedupe == JW_DEDUPE_OFF ? FLOW_DEDUPE_OFF : FLOW_DEDUPE_MSGID;
+	f->adaptive = cfg->flow.window == 0;
+	f->window_fixed = cfg->flow.window;
+	f->window_min = cfg->flow.window_min;
+	f->window_max = cfg->flow.window_max;
+	if (!f->adaptive) {
+		f->window_min = JW_MIN(f->window_min, f->window_fixed);
+		f->window_max = JW_MAX(f->window_max, f->window_fixed);
+	}
+	f->ack_target_ns = (uint64_t)cfg->flow.ack_target_us * 1000ull;
+	f->ack_timeout_ns = (uint64_t)cfg->flow.ack_timeout_ms * 1000000ull;
+	f->max_retries = cfg->flow.max_retries;
+}
+
+static int
+params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->n_conns = cfg->cores.tx.n;
+	p->src_mac = port->mac;
+	p->src_ip_be = cfg->net.addr.addr_be;
+	p->n_servers = JW_MIN(cfg->nats.n_servers, (uint32_t)JW_ARRAY_SIZE(p->servers));
+	for (uint32_t i = 0; i < p->n_servers; i++) {
+		p->servers[i].ip_be = cfg->nats.servers[i].ip_be;
+		p->servers[i].port = cfg->nats.servers[i].port;
+	}
+	flow_params_of(cfg, &p->flow);
+	p->session.name = cfg->nats.name;
+	p->session.token = cfg->nats.token;
+	p->session.user = cfg->nats.user;
+	p->session.pass = cfg->nats.password;
+	p->session.connect_timeout_ns = (uint64_t)cfg->nats.connect_timeout_ms * 1000000ull;
+	p->session.ping_interval_ns = (uint64_t)cfg->nats.ping_interval_s * 1000000000ull;
+	p->session.max_pings_out = MAX_PINGS_OUT;
+	p->session.backoff_min_ns = BACKOFF_MIN_NS;
+	p->session.backoff_max_ns = BACKOFF_MAX_NS;
+	p->session.payload_cap = ACK_PAYLOAD_CAP;
+	p->burst = cfg->flow.burst;
+	tcp_params_default(&p->tcp);
+	p->tcp.mss = (uint16_t)cfg->tcp.mss;
+	p->tcp.rcv_buf = cfg->tcp.rcv_buf;
+	p->tcp.rto_min_ms = cfg->tcp.rto_min_ms;
+	if (p->tcp.rto_init_ms < p->tcp.rto_min_ms)
+		p->tcp.rto_init_ms = p->tcp.rto_min_ms;
+	p->tcp.max_retries = (uint8_t)JW_MIN(cfg->tcp.max_retries, 255u);
+	p->tcp.syn_retries = (uint8_t)JW_MIN(cfg->tcp.syn_retries, 255u);
+	p->pool = port->pool;
+	p->tx_cksum_offload = port->tx_cksum_offload;
+	p->idle_sleep_us = IDLE_SLEEP_US;
+	return 0;
+}
+
+int
+jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_port *port,
+		struct jw_ctl *ctl, char *err, size_t errlen)
+{
+	struct jw_shm_params sp;
+	struct engine_params ep;
+	struct engine_net_ops net = {
+		.server_mac = net_server_mac, .txq_ctx = net_txq_ctx,
+		.tx_burst = jw_port_tx_burst_ctx, .ctx = NULL,
+	};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->ctl = ctl;
+	r->port = port;
+	memset(&sp, 0, sizeof(sp));
+	sp.instance = cfg->shm.instance;
+	sp.n_tx = cfg->cores.tx.n;
+	sp.slots_per_tx = cfg->shm.slots;
+	sp.ring_bytes = cfg->shm.ring_bytes;
+	sp.report_entries = cfg->shm.report_entries;
+	sp.mode = cfg->shm.mode;
+	sp.group = cfg->shm.group[0] ? cfg->shm.group : NULL;
+	r->shm = jw_shm_create(&sp, err, errlen);
+	if (r->shm == NULL)
+		return -errno;
+	params_of(cfg, port, &ep);
+	rc = jw_stats_start(cfg, JETWIRE_VERSION, FLOW_WINDOW_LIMIT, err, errlen);
+	if (rc != 0)
+		goto fail;
+	r->stats_started = 1;
+	net.ctx = ctl; /* the server MACs from the control state, the queues from its port */
+	r->e = engine_create(&ep, &net, r->shm, err, errlen);
+	if (r->e == NULL) {
+		rc = -errno;
+		goto fail;
+	}
+	jw_stats_register_producers(jw_stats_shm_producers, r->shm);
+	jw_stats_register_conns(conns_view, r->e);
+	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
+	jw_ctl_set_poll(ctl, hook_poll, r->e);
+	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
+		unsigned lc = cfg->cores.tx.ids[k];
+
+		r->e->conns[k].lcore_id = lc;
+		rc = rte_eal_remote_launch(engine_tx_main, &r->e->conns[k], lc);
+		if (rc != 0) {
+			snprintf(err, errlen, "[cores] tx: cannot launch TX lcore %u: %s", lc,
+				 strerror(-rc));
+			engine_stop(r->e);
+			for (uint32_t j = 0; j < k; j++)
+				rte_eal_wait_lcore(cfg->cores.tx.ids[j]);
+			goto fail;
+		}
+		r->launched++;
+	}
+	JW_LOG(INFO, "engine: %u connection(s), shm instance %s (%u slots x %u bytes per TX "
+	       "lcore), dedupe %s, window %s", ep.n_conns, cfg->shm.instance, r->shm->slots_per_tx,
+	       r->shm->ring_bytes, ep.flow.dedupe == FLOW_DEDUPE_MSGID ? "msgid" : "off",
+	       ep.flow.adaptive ? "adaptive" : "fixed");
+	return 0;
+fail:
+	jw_ctl_set_tcp_input(ctl, NULL, NULL);
+	jw_ctl_set_poll(ctl, NULL, NULL);
+	if (r->e != NULL)
+		engine_destroy(r->e);
+	r->e = NULL;
+	if (r->stats_started)
+		jw_stats_stop();
+	jw_shm_detach(r->shm);
+	r->shm = NULL;
+	return rc < 0 ? rc : -EINVAL;
+}
+
+static int
+shutdown_on_ctl(void *arg)
+{
+	engine_ctl_shutdown(arg);
+	return 0;
+}
+
+static void
+log_summary(struct engine *e)
+{
+	struct flow_counters fc;
+	struct jw_hist_snap lat;
+
+	engine_flow_totals(e, &fc);
+	JW_LOG(INFO, "engine: sent %lu, resent %lu, acked %lu (%lu duplicate), failed %lu, "
+	       "late acks %lu, timeouts %lu; window now %u, most in flight %lu, refused sends %lu",
+	       (unsigned long)fc.tx.sent, (unsigned long)fc.tx.resent, (unsigned long)fc.ctl.acked,
+	       (unsigned long)fc.ctl.duplicates, (unsigned long)fc.ctl.failed,
+	       (unsigned long)fc.ctl.late_acks, (unsigned long)fc.ctl.timeouts, fc.window,
+	       (unsigned long)fc.tx.outstanding_hwm, (unsigned long)fc.tx.window_refused);
+	if (jw_stats_latency_read(&lat, NULL) > 0 && lat.count > 0)
+		JW_LOG(INFO, "engine: ack latency us: p50 %.1f p99 %.1f max %.1f",
+		       (double)jw_hist_percentile(&lat, 50.0) / 1e3,
+		       (double)jw_hist_percentile(&lat, 99.0) / 1e3, (double)lat.max / 1e3);
+}
+
+void
+jw_engine_finish(struct jw_engine_run *r)
+{
+	unsigned ctl_lcore;
+
+	if (r->e == NULL)
+		return;
+	ctl_lcore = r->cfg->cores.control;
+	if (ctl_lcore == rte_get_main_lcore()) {
+		engine_ctl_shutdown(r->e);
+	} else {
+		rte_eal_wait_lcore(ctl_lcore);
+		if (rte_eal_remote_launch(shutdown_on_ctl, r->e, ctl_lcore) == 0)
+			rte_eal_wait_lcore(ctl_lcore);
+	}
+	usleep(20 * 1000); /* the TX lcores send the resets */
+	engine_stop(r->e);
+	for (uint32_t k = 0; k < r->launched; k++)
+		rte_eal_wait_lcore(r->cfg->cores.tx.ids[k]);
+	log_summary(r->e);
+	jw_stats_register_conns(NULL, NULL);
+	jw_stats_register_producers(NULL, NULL);
+	engine_destroy(r->e);
+	r->e = NULL;
+	if (r->stats_started)
+		jw_stats_stop();
+	jw_shm_detach(r->shm);
+	r->shm = NULL;
+}

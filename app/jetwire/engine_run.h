@@ -1,0 +1,43 @@
+/* jetwire's engine wiring (app/jetwire): from the loaded configuration, the open port and
+ * the control lcore state to running TX lcores and engine hooks on the control loop.
+ *
+ * main():  jw_engine_start(&run, &cfg, port, &ctl, err, n)   after jw_ctl_init, before the
+ *                                                           control loop starts
+ *          ... the control loop runs until the stop flag ...
+ *          jw_engine_finish(&run)                           after the control loop returned
+ *                                                           (from the main lcore)
+ */
+#ifndef JW_APP_ENGINE_RUN_H
+#define JW_APP_ENGINE_RUN_H
+
+#include <stddef.h>
+
+#include "config/config-t.h"
+#include "ctl.h"
+#include "engine/engine-t.h"
+#include "port/port-t.h"
+#include "shm/shm-t.h"
+
+struct jw_engine_run {
+	const struct jw_config *cfg;
+	struct jw_ctl *ctl;
+	struct jw_port *port;
+	struct jw_shm *shm;
+	struct engine *e;
+	int stats_started;
+	unsigned launched;                /* TX lcores running engine_tx_main */
+};
+
+/* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine
+ * ([nats], [flow], [tcp]), registers its hooks on ctl and launches engine_tx_main on every
+ * [cores] tx lcore. Returns 0, or a negative errno with a one-line reason in err (nothing
+ * is left running then). */
+int jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_port *port,
+		    struct jw_ctl *ctl, char *err, size_t errlen);
+
+/* After the control loop returned: resets the connections (on the control lcore's thread),
+ * stops and joins the TX lcores, logs a summary, frees the engine and detaches the shared
+ * memory (unacknowledged records stay in the rings for the next start). */
+void jw_engine_finish(struct jw_engine_run *r);
+
+#endif /* JW_APP_ENGINE_RUN_H */
