@@ -283,7 +283,7 @@ nats_frame_init(struct nats_frame *f, const struct nats_pub *m)
 	f->n_pieces = 0;
 	f->size = c + h + m->payload_len + 2;
 	render_ctl(f->ctl, m, h);
-	add_piece(f, f->ctl, c);
+	add_piece(f, NULL, c); /* NULL: f->ctl, resolved when writing, so f may be copied */
 	if (m->msg_id_len) {
 		add_piece(f, hdr_line, HDR_LINE_LEN);
 		add_piece(f, msgid_name, MSGID_NAME_LEN);
@@ -307,12 +307,13 @@ nats_frame_write(struct nats_frame *f, char *dst, size_t cap)
 
 	while (done < cap && f->piece < f->n_pieces) {
 		const struct nats_piece *pc = &f->pieces[f->piece];
+		const char *src = (pc->p ? pc->p : f->ctl) + f->piece_off;
 		size_t n = JW_MIN(pc->len - f->piece_off, cap - done);
 
 		if (n <= 64)
-			copy_small(dst + done, pc->p + f->piece_off, n);
+			copy_small(dst + done, src, n);
 		else
-			memcpy(dst + done, pc->p + f->piece_off, n);
+			memcpy(dst + done, src, n);
 		done += n;
 		f->piece_off += n;
 		if (f->piece_off == pc->len) {

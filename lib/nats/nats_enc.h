@@ -55,14 +55,15 @@ struct nats_pub {
 
 /* A run of bytes that is part of a frame. */
 struct nats_piece {
-	const char *p;
+	const char *p;	/* NULL: the frame's own ctl[] */
 	size_t len;
 };
 
 #define NATS_FRAME_PIECES 10 /* ctl, 6 header pieces, payload, CRLF: 9 at most */
 
 /* Resumable writer of one publish frame (see nats_frame_init). Holds pointers into the
- * nats_pub's strings and payload, which must stay valid until the frame is done. */
+ * nats_pub's strings and payload, which must stay valid until the frame is done. The struct
+ * itself may be copied or moved between calls (nothing in it points into itself). */
 struct nats_frame {
 	size_t size;			/* total frame bytes */
 	size_t off;			/* bytes written so far */

@@ -225,8 +225,14 @@ split_args(const char *s, size_t n, const char **w, size_t *wl)
 		if (c == MAX_ARGS)
 			return MAX_ARGS + 1;
 		st = i;
-		while (i < n && !is_blank(s[i]))
-			i++;
+		for (;;) {
+			/* one compare per byte for the usual printable words */
+			while (i < n && (unsigned char)s[i] > ' ')
+				i++;
+			if (i == n || is_blank(s[i]))
+				break;
+			i++; /* another control byte: part of the word */
+		}
 		w[c] = s + st;
 		wl[c] = i - st;
 		c++;
@@ -253,7 +259,15 @@ parse_msg_args(struct nats_parser *p, const char *a, size_t n, bool hmsg, struct
 	int64_t total, hdr = 0;
 	int szi;
 
-	memset(m, 0, sizeof(*m));
+	/* each field set explicitly: a memset here compiles to rep stos, slow for 96 bytes */
+	m->reply = NULL;
+	m->reply_len = 0;
+	m->hdr = NULL;
+	m->data = NULL;
+	m->data_len = 0;
+	m->status = 0;
+	m->status_desc = NULL;
+	m->status_desc_len = 0;
 	if (hmsg ? (c != 4 && c != 5) : (c != 3 && c != 4))
 		return -EPROTO;
 	m->subject = w[0];

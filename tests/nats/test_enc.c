@@ -184,6 +184,33 @@ pub_rejects(void **state)
 	assert_true(f.pieces[0].len <= NATS_PUB_CTL_MAX);
 }
 
+/* A frame in progress may be copied (e.g. into a connection's state) and resumed there. */
+static void
+frame_is_copyable(void **state)
+{
+	struct nats_pub m = { .subject = "a.b", .subject_len = 3, .reply = "r", .reply_len = 1,
+			      .msg_id = "id", .msg_id_len = 2, .payload = "xyz", .payload_len = 3 };
+	struct nats_frame *f1 = malloc(sizeof(*f1)), *f2 = malloc(sizeof(*f2));
+	char want[128], got[128];
+	ssize_t size = nats_pub_encode(want, sizeof(want), &m);
+	size_t at;
+
+	(void)state;
+	assert_true(size > 0);
+	assert_non_null(f1);
+	assert_non_null(f2);
+	assert_int_equal(nats_frame_init(f1, &m), 0);
+	at = nats_frame_write(f1, got, 5);
+	*f2 = *f1;
+	memset(f1, 0xAA, sizeof(*f1)); /* the original is gone */
+	free(f1);
+	while (!nats_frame_done(f2))
+		at += nats_frame_write(f2, got + at, 4);
+	assert_int_equal(at, (size_t)size);
+	assert_memory_equal(got, want, (size_t)size);
+	free(f2);
+}
+
 /* For each segment size 1..size+1, writing the frame piecewise gives the fast-path bytes. */
 static void
 check_straddle(const struct nats_pub *m)
@@ -365,6 +392,7 @@ run_enc_tests(void)
 		cmocka_unit_test(hpub_frames),
 		cmocka_unit_test(pub_rejects),
 		cmocka_unit_test(frame_straddles_segments),
+		cmocka_unit_test(frame_is_copyable),
 		cmocka_unit_test(hdr_build_and_compose),
 		cmocka_unit_test(control_ops),
 	};
