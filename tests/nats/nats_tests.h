@@ -7,5 +7,6 @@ int run_enc_tests(void);
 int run_puback_tests(void);
 int run_parser_tests(void);
 int run_cnats_equiv_tests(void);
+int run_live_server_tests(void);
 
 #endif

@@ -17,5 +17,6 @@ main(void)
 	failed += run_puback_tests();
 	failed += run_parser_tests();
 	failed += run_cnats_equiv_tests();
+	failed += run_live_server_tests();
 	return failed ? 1 : 0;
 }
