@@ -266,6 +266,7 @@ struct tcp_conn {
 	uint64_t t_persist_deadline;      /* 0 = not armed */
 	uint64_t t_syn_deadline;
 	uint64_t t_probe_acks_in;
+	uint64_t t_acks_seen;             /* acks_in at the last take_acks */
 	uint32_t t_head, t_nxt, t_tail;   /* queue indices (free-running, masked) */
 	uint32_t t_qmask;
 	struct tcp_seg *t_q;

@@ -450,6 +450,11 @@ take_acks(struct txctx *x)
 	/* Acquire pairs with tcp_ctl_publish_ack's release. */
 	uint64_t as = atomic_load_explicit(&c->ack_state, memory_order_acquire);
 	uint32_t una = (uint32_t)(as >> 32), dup = (uint32_t)as;
+	/* ACKs the control lcore accepted since the last poll (relaxed: a count only). */
+	uint64_t acks = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+	uint64_t n_acks = acks - c->t_acks_seen;
+
+	c->t_acks_seen = acks;
 
 	if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
 		uint32_t acked = una - c->t_snd_una;
@@ -490,7 +495,10 @@ take_acks(struct txctx *x)
 					c->t_cwnd = c->t_mss;
 			}
 		} else if (c->t_cwnd < c->t_ssthresh) {
-			c->t_cwnd += acked; /* slow start, byte counting (RFC 3465) */
+			/* Slow start with byte counting (RFC 3465), at most L = 2 SMSS per ACK:
+			 * the control lcore counts the ACKs (acks_in) that this poll takes in. */
+			uint64_t lim = (n_acks > 0 ? n_acks : 1) * 2u * c->t_mss;
+			c->t_cwnd += (uint32_t)(acked < lim ? acked : lim);
 		} else {
 			c->t_bytes_acked_ca += acked; /* congestion avoidance: +1 MSS per cwnd */
 			if (c->t_bytes_acked_ca >= c->t_cwnd) {
@@ -674,6 +682,7 @@ tx_setup(struct txctx *x)
 	c->t_cwnd = 10u * mss;
 	c->t_ssthresh = UINT32_MAX / 2;
 	c->t_recover = c->iss;
+	c->t_acks_seen = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
 	if (c->t_syn_tries == 0)
 		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
 	else

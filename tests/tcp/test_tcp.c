@@ -328,6 +328,27 @@ initial_window_is_ten_segments_then_ack_clocked(void **state)
 }
 
 static void
+slow_start_caps_stretch_acks(void **state)
+{
+	struct tcp_stats s;
+	const uint32_t mss = 1448;
+
+	(void)state;
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	h_write(10 * mss, false);
+	assert_int_equal(h_poll(), 10);
+	h_drain();
+	/* One ACK covering all ten segments grows cwnd by L = 2 SMSS, not by 10 (RFC 3465). */
+	h_ack(ISS + 1 + 10 * mss, 65535);
+	h_poll();
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.cwnd, 12 * mss);
+	assert_int_equal(s.bytes_acked, 10 * mss);
+	h_close();
+}
+
+static void
 peer_window_limits_sending(void **state)
 {
 	struct pkt d;
@@ -930,6 +951,7 @@ main(void)
 		cmocka_unit_test(rst_to_syn_is_refused),
 		cmocka_unit_test(stale_tuple_ack_in_syn_sent_gets_rst_then_syn_again),
 		cmocka_unit_test(initial_window_is_ten_segments_then_ack_clocked),
+		cmocka_unit_test(slow_start_caps_stretch_acks),
 		cmocka_unit_test(peer_window_limits_sending),
 		cmocka_unit_test(rto_timing_backoff_and_death),
 		cmocka_unit_test(rtt_sample_sets_rto_and_ack_resets_backoff),
