@@ -812,6 +812,14 @@ tcp_tx_poll(struct tcp_conn *c)
 	}
 
 	if (s == TCP_CTL_CLOSED || c->t_stopped) {
+		if (c->t_ready) { /* account for what the last ACKs covered before letting go */
+			uint32_t una = (uint32_t)(atomic_load_explicit(&c->ack_state,
+								       memory_order_acquire) >> 32);
+			if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
+				tcp_stat_add(&c->st_bytes_acked, una - c->t_snd_una);
+				c->t_snd_una = una;
+			}
+		}
 		/* Late ACKs (a retransmitted peer FIN in TIME_WAIT) are still answered. */
 		if (!c->t_stopped && pure_acks > 0 && c->t_ready && room_for(&x, 1))
 			send_ctl(&x, TCP_F_ACK, cur_snd_nxt(c));
