@@ -34,12 +34,16 @@ link_start(struct link *l, uint16_t port_id, struct rte_mempool *pool, uint32_t 
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	rc = rte_eth_dev_configure(port_id, 1, 2, &conf);
+	/* Two RX queues as well: net_af_packet's qpairs sockets share the traffic by a flow
+	 * hash (PACKET_FANOUT), so every RX queue must be polled. */
+	rc = rte_eth_dev_configure(port_id, LINK_RXQ, 2, &conf);
 	if (rc != 0)
 		return rc;
 	(void)rte_eth_dev_set_mtu(port_id, (uint16_t)mtu);
-	rc = rte_eth_rx_queue_setup(port_id, 0, 512, (unsigned)rte_eth_dev_socket_id(port_id),
-				    NULL, pool);
+	rc = 0;
+	for (uint16_t q = 0; rc == 0 && q < LINK_RXQ; q++)
+		rc = rte_eth_rx_queue_setup(port_id, q, 512, (unsigned)rte_eth_dev_socket_id(port_id),
+					    NULL, pool);
 	for (uint16_t q = 0; rc == 0 && q < 2; q++)
 		rc = rte_eth_tx_queue_setup(port_id, q, 512, (unsigned)rte_eth_dev_socket_id(port_id),
 					    NULL);
@@ -150,6 +154,16 @@ icmp_input(struct link *l, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	m->ol_flags = 0;
 	send_ctl(l, m);
 	return true;
+}
+
+uint16_t
+link_rx(struct link *l, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t got = 0;
+
+	for (uint16_t q = 0; q < LINK_RXQ && got < n; q++)
+		got = (uint16_t)(got + rte_eth_rx_burst(l->port_id, q, pkts + got, (uint16_t)(n - got)));
+	return got;
 }
 
 bool

@@ -25,7 +25,11 @@ struct link {
 	uint64_t arp_in, icmp_in, other_in;
 };
 
-/* Starts port_id with 1 RX and 2 TX queues. Returns 0 or a negative errno. */
+#define LINK_RXQ 2
+
+/* Receives from every RX queue (the control lcore). */
+uint16_t link_rx(struct link *l, struct rte_mbuf **pkts, uint16_t n);
+/* Starts port_id with 2 RX and 2 TX queues. Returns 0 or a negative errno. */
 int link_start(struct link *l, uint16_t port_id, struct rte_mempool *pool, uint32_t ip_be,
 	       uint32_t mtu, bool want_cksum_offload);
 void link_stop(struct link *l);

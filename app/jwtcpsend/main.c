@@ -167,7 +167,7 @@ resolve_peer(struct sender *s, uint64_t timeout_ns)
 			link_arp_request(&s->link, s->cfg.dst_ip_be);
 			last = t;
 		}
-		uint16_t n = rte_eth_rx_burst(s->link.port_id, 0, pkts, 32);
+		uint16_t n = link_rx(&s->link, pkts, 32);
 		for (uint16_t i = 0; i < n; i++)
 			link_input(&s->link, pkts[i]);
 		if (n == 0)
@@ -192,13 +192,17 @@ print_stats(const struct sender *s, double secs)
 	printf("state %s reason \"%s\"\n", tcp_state_str(t.state), tcp_reason_str(t.reason));
 	printf("bytes_acked %" PRIu64 " segs_out %" PRIu64 " segs_in %" PRIu64
 	       " retransmits %" PRIu64 " rto_expiries %" PRIu64 " fast_retransmits %" PRIu64
-	       " zero_window_probes %" PRIu64 "\n",
+	       " zero_window_probes %" PRIu64 " zero_windows_in %" PRIu64 "\n",
 	       t.bytes_acked, t.segs_out, t.segs_in, t.retransmits, t.rto_expiries,
-	       t.fast_retransmits, t.zero_window_probes);
+	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in);
 	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " challenge_acks %" PRIu64
 	       " bad_segs_in %" PRIu64 " tx_clones %" PRIu64 " tx_nomem %" PRIu64 "\n",
 	       t.dupacks_in, t.ooo_segs_in, t.challenge_acks, t.bad_segs_in, t.tx_clones,
 	       t.tx_nomem);
+	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 " link_arp_in %" PRIu64
+	       " link_icmp_in %" PRIu64 " link_other_in %" PRIu64 "\n",
+	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed),
+	       s->link.arp_in, s->link.icmp_in, s->link.other_in);
 	printf("mss %u cwnd %u ssthresh %u srtt_us %u rto_ms %u snd_wnd %u\n", t.mss, t.cwnd,
 	       t.ssthresh, t.srtt_us, t.rto_ms, t.snd_wnd);
 	if (t.segs_out > 0)
@@ -290,7 +294,7 @@ main(int argc, char **argv)
 
 	/* The control lcore. */
 	while (!s.ended) {
-		uint16_t n = rte_eth_rx_burst(s.link.port_id, 0, pkts, 32);
+		uint16_t n = link_rx(&s.link, pkts, 32);
 		for (uint16_t i = 0; i < n; i++) {
 			if (link_is_tcp(&s.link, pkts[i]))
 				(void)tcp_input(s.st, pkts[i]);

@@ -147,6 +147,7 @@ struct tcp_stats {
 	uint64_t segs_out, segs_in, retransmits, rto_expiries, fast_retransmits;
 	uint64_t zero_window_probes, dupacks_in, ooo_segs_in, ooo_drops, dup_segs_in;
 	uint64_t challenge_acks, bad_segs_in, tx_clones, tx_nomem;
+	uint64_t zero_windows_in;          /* ACKs from the peer advertising a zero window */
 };
 
 /* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
@@ -224,7 +225,7 @@ struct tcp_conn {
 	struct tcp_ooo *c_ooo;            /* sorted by seq, p.ooo_segs entries */
 	/* control stats (relaxed, single writer) */
 	_Atomic uint64_t st_segs_in, st_bytes_received, st_dupacks_in, st_ooo_segs_in,
-		st_ooo_drops, st_dup_segs_in, st_challenge_acks, st_bad_segs_in;
+		st_ooo_drops, st_dup_segs_in, st_challenge_acks, st_bad_segs_in, st_zero_wnd_in;
 
 	/* ---- written by the TX lcore ---- */
 	jw_cache_aligned _Atomic uint32_t snd_max;

@@ -269,6 +269,8 @@ process_ack(struct tcp_conn *c, struct seg_info *si, uint64_t now)
 	}
 	atomic_store_explicit(&c->acks_in, atomic_load_explicit(&c->acks_in, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
+	if (si->wnd == 0)
+		tcp_stat_add(&c->st_zero_wnd_in, 1);
 	if (SEQ_GT(si->ack, c->c_snd_una)) {
 		c->c_snd_una = si->ack;
 		c->c_dupacks = 0;

@@ -248,14 +248,19 @@ xmit(struct txctx *x, uint32_t idx)
 	struct tcp_conn *c = x->c;
 	struct tcp_seg *s = qseg(c, idx);
 	uint32_t end = s->seq + s->len + s->fin;
-	struct rte_mbuf *m = build_seg(x, s, 0, s->len);
+	/* Bytes the peer already has (a partial send or probe was acked) are not sent again. */
+	uint32_t off = SEQ_GT(c->t_snd_una, s->seq) && SEQ_LT(c->t_snd_una, s->seq + s->len)
+			       ? c->t_snd_una - s->seq : 0;
+	struct rte_mbuf *m = build_seg(x, s, off, s->len - off);
 
 	if (m == NULL)
 		return false;
 	emit(x, m);
-	if (SEQ_LT(s->seq, c->t_snd_max)) {
+	if (SEQ_LT(s->seq + off, c->t_snd_max)) {
 		s->rexmit = 1;
 		tcp_stat_add(&c->st_retransmits, 1);
+		if (SEQ_GT(s->seq + s->len, c->t_snd_max)) /* part of it was never sent */
+			tcp_stat_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
 	} else {
 		tcp_stat_add(&c->st_bytes_sent, s->len);
 		if (!c->t_rtt_timing) { /* Karn: time only first transmissions */
@@ -593,10 +598,14 @@ send_new(struct txctx *x)
 	}
 }
 
-/* Persist timer: data waits, nothing is in flight and the peer's window does not take the
- * next segment. Probe with one byte, backing off like the RTO (RFC 9293 §3.8.6.1). */
+/* The head segment waits, nothing is in flight and the peer's window does not take all of
+ * it (RFC 9293 §3.8.6.1). If part of the window is open and those bytes were never sent,
+ * they go at once as a partial segment (header mbuf + clone of that part: the queued
+ * segment stays whole for later); the receiver's SWS avoidance chose that window. With a
+ * zero window the persist timer probes with one byte, backing off like the RTO; the same
+ * timer resends a lost partial. Probes that get no ACK at all count against max_retries. */
 static void
-persist_timer(struct txctx *x)
+window_limited(struct txctx *x)
 {
 	struct tcp_conn *c = x->c;
 	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
@@ -604,7 +613,7 @@ persist_timer(struct txctx *x)
 	uint64_t acks_in;
 	struct tcp_seg *s;
 	struct rte_mbuf *m;
-	uint32_t off, pseq;
+	uint32_t off, pseq, avail, n;
 
 	if (c->t_nxt == c->t_tail || c->t_nxt != c->t_head) {
 		c->t_persist_deadline = 0;
@@ -615,17 +624,34 @@ persist_timer(struct txctx *x)
 		c->t_persist_deadline = 0;
 		return;
 	}
+	pseq = SEQ_GT(c->t_snd_una, s->seq) ? c->t_snd_una : s->seq;
+	off = pseq - s->seq;
+	if (off >= s->len || !room_for(x, 1))
+		return;
+	avail = SEQ_GT(edge, pseq) ? edge - pseq : 0;
+	acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
 	ival = c->t_rto_ns << c->t_persist_backoff;
 	if (ival > max)
 		ival = max;
-	if (c->t_persist_deadline == 0) {
+	if (avail > 0 && SEQ_GEQ(pseq, c->t_snd_max)) {
+		n = JW_MIN(avail, (uint32_t)s->len - off);
+		m = build_seg(x, s, off, n);
+		if (m == NULL)
+			return;
+		emit(x, m);
+		tcp_stat_add(&c->st_bytes_sent, n);
+		c->t_snd_max = pseq + n;
 		c->t_persist_deadline = x->now + ival;
-		c->t_probe_acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+		c->t_probe_acks_in = acks_in;
 		return;
 	}
-	if (x->now < c->t_persist_deadline || !room_for(x, 1))
+	if (c->t_persist_deadline == 0) {
+		c->t_persist_deadline = x->now + ival;
+		c->t_probe_acks_in = acks_in;
 		return;
-	acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+	}
+	if (x->now < c->t_persist_deadline)
+		return;
 	if (acks_in == c->t_probe_acks_in) {
 		if (++c->t_probes_unanswered > c->p.max_retries) {
 			tx_fail(c, TCP_R_TIMEOUT);
@@ -635,17 +661,17 @@ persist_timer(struct txctx *x)
 		c->t_probes_unanswered = 0;
 	}
 	c->t_probe_acks_in = acks_in;
-	pseq = SEQ_GT(c->t_snd_una, s->seq) ? c->t_snd_una : s->seq;
-	off = pseq - s->seq;
-	if (off >= s->len)
-		return;
-	m = build_seg(x, s, off, 1);
+	n = avail > 0 ? JW_MIN(avail, (uint32_t)s->len - off) : 1;
+	m = build_seg(x, s, off, n);
 	if (m == NULL)
 		return;
 	emit(x, m);
-	tcp_stat_add(&c->st_zwp, 1);
-	if (SEQ_GT(pseq + 1, c->t_snd_max))
-		c->t_snd_max = pseq + 1;
+	if (avail == 0)
+		tcp_stat_add(&c->st_zwp, 1);
+	else
+		tcp_stat_add(&c->st_retransmits, 1);
+	if (SEQ_GT(pseq + n, c->t_snd_max))
+		c->t_snd_max = pseq + n;
 	if (c->t_persist_backoff < 16)
 		c->t_persist_backoff++;
 	ival = c->t_rto_ns << c->t_persist_backoff;
@@ -842,7 +868,7 @@ tcp_tx_poll(struct tcp_conn *c)
 	rto_timer(&x);
 	if (!c->t_stopped) {
 		send_new(&x);
-		persist_timer(&x);
+		window_limited(&x);
 	}
 	/* Acquire-exchange pairs with the control lcore's release store of ack_req. */
 	if (atomic_exchange_explicit(&c->ack_req, 0, memory_order_acquire) && x.n == 0 &&

@@ -5,7 +5,8 @@ Accepts connections one after another on --bind:--port (at most --conns, default
 for each, reads until EOF and appends one line to --out:
     received <N> bytes sha256 <hex> <seconds>
 --rcvbuf sets SO_RCVBUF before listen; --rate (bytes/s) reads slowly, so the receive
-window closes; --reset-after N closes with RST (SO_LINGER 0) after N bytes.
+window closes; --stall-every N --stall-ms M stops reading for M ms after every N bytes (long
+enough, the sender's persist timer probes the zero window); --reset-after N closes with RST (SO_LINGER 0) after N bytes.
 --ready FILE is created once the socket listens. Gives up after --timeout seconds.
 """
 import argparse, hashlib, os, socket, struct, sys, time
@@ -19,6 +20,8 @@ ap.add_argument("--conns", type=int, default=1)
 ap.add_argument("--rcvbuf", type=int, default=0)
 ap.add_argument("--rate", type=float, default=0.0)
 ap.add_argument("--reset-after", type=int, default=0)
+ap.add_argument("--stall-every", type=int, default=0, help="pause reading after every N bytes")
+ap.add_argument("--stall-ms", type=int, default=0)
 ap.add_argument("--timeout", type=float, default=300.0)
 a = ap.parse_args()
 if not (a.bind.startswith("198.18.") or a.bind.startswith("198.19.") or a.bind in ("0.0.0.0", "127.0.0.1")):
@@ -53,6 +56,8 @@ for _ in range(a.conns):
             n += len(b)
             if a.rate:
                 time.sleep(len(b) / a.rate)
+            if a.stall_every and n // a.stall_every != (n - len(b)) // a.stall_every:
+                time.sleep(a.stall_ms / 1000.0)
     except socket.timeout:
         print("sink: timeout", file=sys.stderr)
     dt = time.time() - t0

@@ -527,7 +527,8 @@ zero_window_persist_probes_one_byte(void **state)
 	}
 	tcp_conn_stats(H.c, &s);
 	assert_int_equal(s.zero_window_probes, 3);
-	/* Window opens: the data goes, whole segments from the first unacked byte. */
+	assert_int_equal(s.zero_windows_in, 4);
+	/* Window opens: the data goes, from the first unacked byte. */
 	h_ack(ISS + 1, 100);
 	assert_int_equal(h_poll(), 3);
 	assert_true(h_pop(&d));
@@ -535,6 +536,44 @@ zero_window_persist_probes_one_byte(void **state)
 	assert_int_equal(d.len, 1448);
 	assert_int_equal(d.payload[0], probe_byte); /* the probe carried the stream's first byte */
 	h_drain();
+	h_close();
+}
+
+static void
+small_window_sends_the_part_that_fits(void **state)
+{
+	struct pkt d;
+
+	(void)state;
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	h_ack(ISS + 1, 8); /* 8 << 7 = 1024 bytes: less than one 1448-byte segment */
+	h_write(1448, true);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1);
+	assert_int_equal(d.len, 1024);
+	assert_int_equal(d.nb_segs, 2); /* header + clone of the part: the segment stays whole */
+	assert_int_equal(h_poll(), 0);   /* nothing more until the window moves */
+	h_ack(ISS + 1 + 1024, 8);
+	assert_int_equal(h_poll(), 1);   /* now the rest fits and goes, not the acked part */
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 1024);
+	assert_int_equal(d.len, 1448 - 1024);
+	h_ack(ISS + 1 + 1448, 8);
+	h_poll();
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	/* A lost partial is resent by the persist timer. */
+	h_write(1448, true);
+	h_ack(ISS + 1 + 1448, 4); /* 512 bytes */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.len, 512);
+	h_advance_ms(200);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 1448);
+	assert_int_equal(d.len, 512);
 	h_close();
 }
 
@@ -957,6 +996,7 @@ main(void)
 		cmocka_unit_test(rtt_sample_sets_rto_and_ack_resets_backoff),
 		cmocka_unit_test(fast_retransmit_and_newreno_partial_acks),
 		cmocka_unit_test(zero_window_persist_probes_one_byte),
+		cmocka_unit_test(small_window_sends_the_part_that_fits),
 		cmocka_unit_test(retransmit_never_rewrites_header_the_nic_holds),
 		cmocka_unit_test(checksum_offload_sets_flags_and_pseudo_header),
 		cmocka_unit_test(device_backpressure_keeps_order),
