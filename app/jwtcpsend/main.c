@@ -4,12 +4,16 @@
  *   jwtcpsend -c CONFIG --dst IP:PORT --bytes N [--set section.key=value ...]
  *             [--timeout S] [--quiet]
  *
- * Two lcores as in jetwire (they may share CPUs): the TX lcore writes the pattern straight
- * into segment mbufs and runs tcp_tx_poll; the control (main) lcore receives, answers
- * ARP/ICMP and runs tcp_input/tcp_ctl_poll. Both sleep when idle.
+ * The lcore roles of jetwire, from the same configuration ([cores] control and the first
+ * [cores] tx lcore; they may share CPUs): the TX lcore writes the pattern straight into
+ * segment mbufs and runs tcp_tx_poll on its TX queue; the control lcore polls every RX
+ * queue, answers ARP/ICMP (lib/net) and runs tcp_input/tcp_ctl_poll. Both sleep when idle.
+ * Everything goes through lib/port, so the [fault] stage applies (--set fault.tx_drop=...).
+ * The EAL file prefix is jw-tcpsend-<pid>, so it runs beside a jetwire.
  * The last line is `sent N bytes sha256 <hex>`; exit 0 only when every byte was
  * acknowledged and the close completed (FIN both ways).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -24,35 +28,55 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include "link.h"
+#include "config/config.h"
+#include "net/net.h"
 #include "pattern.h"
-#include "sendcfg.h"
+#include "port/port.h"
 #include "tcp/tcp.h"
 
-#define IDLE_SPINS 32
+#define MAX_OVERRIDES 64
+#define IDLE_SPINS    32
 #define IDLE_SLEEP_NS 20000
+#define ARP_WAIT_NS   3000000000ull
 
-static volatile sig_atomic_t interrupted;
+static atomic_int interrupted;
+
+struct opts {
+	const char *config;
+	const char *overrides[MAX_OVERRIDES];
+	int n_overrides;
+	char dst_str[64];
+	uint32_t dst_ip_be;
+	uint16_t dst_port;
+	uint64_t bytes;
+	uint32_t timeout_s;
+	bool quiet;
+};
 
 struct sender {
-	struct send_cfg cfg;
-	struct link link;
+	struct opts o;
+	struct jw_config cfg;
+	struct jw_port *port;
+	struct jw_net net;
 	struct tcp_stack *st;
 	struct tcp_conn *c;
 	struct tcp_io io_tx, io_ctl;
+	uint16_t txq_data, txq_ctl;
+	unsigned int tx_lcore, ctl_lcore;
 	_Atomic int stop;
 	_Atomic int established;
+	/* control lcore results */
 	enum tcp_reason end_reason;
 	bool ended;
+	int ctl_rc;
+	uint64_t t_start, t_end;
 	/* TX lcore results */
 	uint64_t written;
 	uint64_t tx_cycles, dev_cycles;
-	int close_rc;
 };
 
 static uint64_t
@@ -65,12 +89,13 @@ now_ns(void *ctx)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The TX lcore's device: lib/port's burst (with the fault stage), timed for the report. */
 static uint16_t
 tx_data(void *ctx, struct rte_mbuf **p, uint16_t n)
 {
 	struct sender *s = ctx;
 	uint64_t t0 = rte_rdtsc();
-	uint16_t k = rte_eth_tx_burst(s->link.port_id, s->link.txq_data, p, n);
+	uint16_t k = jw_port_tx_burst(s->port, s->txq_data, p, n);
 
 	s->dev_cycles += rte_rdtsc() - t0;
 	return k;
@@ -81,7 +106,14 @@ tx_ctl(void *ctx, struct rte_mbuf **p, uint16_t n)
 {
 	struct sender *s = ctx;
 
-	return rte_eth_tx_burst(s->link.port_id, s->link.txq_ctl, p, n);
+	return jw_port_tx_burst(s->port, s->txq_ctl, p, n);
+}
+
+static void
+ctl_send(struct sender *s, struct rte_mbuf *m)
+{
+	if (m != NULL && jw_port_tx_burst(s->port, s->txq_ctl, &m, 1) != 1)
+		rte_pktmbuf_free(m);
 }
 
 static void
@@ -99,17 +131,11 @@ on_event(void *owner, struct tcp_conn *c, enum tcp_event ev, enum tcp_reason why
 
 	(void)c;
 	if (ev == TCP_EV_ESTABLISHED) {
-		atomic_store(&s->established, 1);
+		atomic_store_explicit(&s->established, 1, memory_order_release);
 	} else if (ev == TCP_EV_CLOSED) {
 		s->ended = true;
 		s->end_reason = why;
 	}
-}
-
-static void
-on_data(void *owner, struct tcp_conn *c, const uint8_t *d, uint32_t len)
-{
-	(void)owner; (void)c; (void)d; (void)len; /* a sink says nothing; count only */
 }
 
 /* The TX lcore: fill, poll, sleep when there is nothing to do. */
@@ -117,7 +143,7 @@ static int
 tx_main(void *arg)
 {
 	struct sender *s = arg;
-	uint64_t total = s->cfg.bytes;
+	uint64_t total = s->o.bytes;
 	bool closed = false;
 	unsigned int idle = 0;
 
@@ -138,8 +164,8 @@ tx_main(void *arg)
 				s->written += k;
 			}
 			if (s->written == total && !closed) {
-				s->close_rc = tcp_tx_close(s->c);
-				closed = s->close_rc == 0 || s->close_rc == -EPIPE;
+				int rc = tcp_tx_close(s->c);
+				closed = rc == 0 || rc == -EPIPE || rc == -EALREADY;
 			}
 		}
 		n = tcp_tx_poll(s->c);
@@ -147,32 +173,116 @@ tx_main(void *arg)
 			s->tx_cycles += rte_rdtsc() - t0;
 			idle = 0;
 		} else if (++idle >= IDLE_SPINS) {
+			jw_port_tx_flush(s->port, s->txq_data);
 			idle_sleep();
 		}
 	}
 	return 0;
 }
 
-static int
-resolve_peer(struct sender *s, uint64_t timeout_ns)
+/* One control-lcore receive pass: every RX queue, ARP/ICMP to lib/net, TCP to lib/tcp.
+ * Returns the number of frames handled. */
+static unsigned int
+ctl_rx(struct sender *s)
 {
-	uint64_t start = now_ns(NULL), last = 0;
 	struct rte_mbuf *pkts[32];
+	unsigned int total = 0;
 
-	while (!s->link.peer_known) {
-		uint64_t t = now_ns(NULL);
-		if (t - start > timeout_ns || interrupted)
-			return -ETIMEDOUT;
-		if (t - last > 200000000ull) {
-			link_arp_request(&s->link, s->cfg.dst_ip_be);
-			last = t;
+	for (uint16_t q = 0; q < s->port->n_rxq; q++) {
+		uint16_t n = jw_port_rx_burst(s->port, q, pkts, 32);
+		for (uint16_t i = 0; i < n; i++) {
+			switch (jw_net_classify(&s->net, pkts[i], NULL)) {
+			case JW_RX_TCP:
+				(void)tcp_input(s->st, pkts[i]);
+				break;
+			case JW_RX_ARP:
+			case JW_RX_ICMP:
+				ctl_send(s, jw_net_input(&s->net, pkts[i], s->port->pool, now_ns(NULL)));
+				break;
+			default:
+				rte_pktmbuf_free(pkts[i]);
+				break;
+			}
 		}
-		uint16_t n = link_rx(&s->link, pkts, 32);
-		for (uint16_t i = 0; i < n; i++)
-			link_input(&s->link, pkts[i]);
-		if (n == 0)
+		total += n;
+	}
+	return total;
+}
+
+static int
+resolve_peer(struct sender *s, struct rte_ether_addr *mac)
+{
+	uint64_t start = now_ns(NULL);
+	uint32_t hop;
+	int rc = jw_net_next_hop(&s->net, s->o.dst_ip_be, &hop);
+
+	if (rc != 0)
+		return rc;
+	for (;;) {
+		struct rte_mbuf *req = NULL;
+		rc = jw_arp_resolve(&s->net, hop, now_ns(NULL), s->port->pool, mac, &req);
+		ctl_send(s, req);
+		if (rc == 0 || (rc != -EAGAIN && rc != -ENOMEM))
+			return rc;
+		if (now_ns(NULL) - start > ARP_WAIT_NS || atomic_load(&interrupted))
+			return -EHOSTUNREACH;
+		if (ctl_rx(s) == 0)
 			idle_sleep();
 	}
+}
+
+/* The control lcore: connect, then input until the connection ends (or time is up). */
+static int
+ctl_main(void *arg)
+{
+	struct sender *s = arg;
+	struct tcp_endpoint ep;
+	unsigned int idle = 0;
+	uint64_t deadline;
+	int rc;
+
+	memset(&ep, 0, sizeof(ep));
+	rc = resolve_peer(s, &ep.dst_mac);
+	if (rc != 0) {
+		fprintf(stderr, "jwtcpsend: %s: no ARP answer (%s)\n", s->o.dst_str, strerror(-rc));
+		s->ctl_rc = rc;
+		return 0;
+	}
+	ep.src_mac = s->port->mac;
+	ep.src_ip = s->cfg.net.addr.addr_be;
+	ep.dst_ip = s->o.dst_ip_be;
+	ep.dst_port = s->o.dst_port;
+	rc = tcp_conn_connect(s->c, &ep);
+	if (rc != 0) {
+		fprintf(stderr, "jwtcpsend: connect: %s\n", strerror(-rc));
+		s->ctl_rc = rc;
+		return 0;
+	}
+	s->t_start = now_ns(NULL);
+	deadline = s->t_start + (uint64_t)s->o.timeout_s * 1000000000ull;
+	while (!s->ended) {
+		unsigned int n = ctl_rx(s);
+		tcp_ctl_poll(s->c);
+		if (atomic_load(&interrupted) || now_ns(NULL) > deadline) {
+			fprintf(stderr, "jwtcpsend: %s, aborting\n",
+				atomic_load(&interrupted) ? "interrupted" : "timeout");
+			tcp_conn_abort(s->c);
+			break;
+		}
+		if (n > 0) {
+			idle = 0;
+		} else if (++idle >= IDLE_SPINS) {
+			jw_port_tx_flush(s->port, s->txq_ctl);
+			idle_sleep();
+		}
+	}
+	s->t_end = now_ns(NULL);
+	/* Keep answering while the TX lcore sends the last ACK (or RST) and lets go. */
+	for (int i = 0; i < 500 && !atomic_load(&s->c->tx_released); i++) {
+		ctl_rx(s);
+		idle_sleep();
+	}
+	atomic_store(&s->stop, 1);
 	return 0;
 }
 
@@ -180,12 +290,122 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
+}
+
+static int
+parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (end == v || errno != 0 || *v == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': n <<= 10; end++; break;
+	case 'm': case 'M': n <<= 20; end++; break;
+	case 'g': case 'G': n <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dst", required_argument, NULL, 'd' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "set", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_bytes = false;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_s = 600;
+	while ((opt = getopt_long(argc, argv, "c:d:b:s:t:qh", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'd': {
+			char ip[64], *colon;
+			long port;
+			snprintf(o->dst_str, sizeof(o->dst_str), "%s", optarg);
+			snprintf(ip, sizeof(ip), "%s", optarg);
+			colon = strrchr(ip, ':');
+			if (colon == NULL)
+				goto bad_dst;
+			*colon = '\0';
+			port = strtol(colon + 1, NULL, 10);
+			if (inet_pton(AF_INET, ip, &o->dst_ip_be) != 1 || port <= 0 || port > 65535)
+				goto bad_dst;
+			o->dst_port = (uint16_t)port;
+			break;
+		bad_dst:
+			fprintf(stderr, "jwtcpsend: --dst %s: want IPv4:PORT\n", optarg);
+			return -1;
+		}
+		case 'b':
+			if (parse_size(optarg, &o->bytes) != 0) {
+				fprintf(stderr, "jwtcpsend: --bytes %s: not a byte count\n", optarg);
+				return -1;
+			}
+			have_bytes = true;
+			break;
+		case 's':
+			if (o->n_overrides == MAX_OVERRIDES) {
+				fprintf(stderr, "jwtcpsend: more than %d --set\n", MAX_OVERRIDES);
+				return -1;
+			}
+			o->overrides[o->n_overrides++] = optarg;
+			break;
+		case 't':
+			o->timeout_s = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (o->config == NULL || o->dst_port == 0 || !have_bytes || optind != argc)
+		return -1;
+	return 0;
+}
+
+static void
+tcp_params_from_config(const struct jw_config *cfg, struct tcp_params *p)
+{
+	uint32_t mss = cfg->tcp.mss != 0 ? cfg->tcp.mss : cfg->port.mtu - 40;
+
+	tcp_params_default(p);
+	p->mss = (uint16_t)(mss < 536 ? 536 : mss > 9000 ? 9000 : mss);
+	p->rcv_buf = cfg->tcp.rcv_buf < p->mss ? p->mss : cfg->tcp.rcv_buf;
+	p->rto_min_ms = cfg->tcp.rto_min_ms;
+	if (p->rto_init_ms < p->rto_min_ms)
+		p->rto_init_ms = p->rto_min_ms;
+	if (p->rto_max_ms < p->rto_init_ms)
+		p->rto_max_ms = p->rto_init_ms;
+	p->max_retries = (uint8_t)(cfg->tcp.max_retries > 255 ? 255 : cfg->tcp.max_retries);
+	p->syn_retries = (uint8_t)(cfg->tcp.syn_retries > 255 ? 255 : cfg->tcp.syn_retries);
 }
 
 static void
 print_stats(const struct sender *s, double secs)
 {
+	struct jw_fault_counters frx, ftx;
 	struct tcp_stats t;
 
 	tcp_conn_stats(s->c, &t);
@@ -195,14 +415,20 @@ print_stats(const struct sender *s, double secs)
 	       " zero_window_probes %" PRIu64 " zero_windows_in %" PRIu64 "\n",
 	       t.bytes_acked, t.segs_out, t.segs_in, t.retransmits, t.rto_expiries,
 	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in);
-	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " challenge_acks %" PRIu64
-	       " bad_segs_in %" PRIu64 " tx_clones %" PRIu64 " tx_nomem %" PRIu64 "\n",
-	       t.dupacks_in, t.ooo_segs_in, t.challenge_acks, t.bad_segs_in, t.tx_clones,
-	       t.tx_nomem);
-	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 " link_arp_in %" PRIu64
-	       " link_icmp_in %" PRIu64 " link_other_in %" PRIu64 "\n",
-	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed),
-	       s->link.arp_in, s->link.icmp_in, s->link.other_in);
+	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " dup_segs_in %" PRIu64
+	       " challenge_acks %" PRIu64 " bad_segs_in %" PRIu64 " tx_clones %" PRIu64
+	       " tx_nomem %" PRIu64 "\n",
+	       t.dupacks_in, t.ooo_segs_in, t.dup_segs_in, t.challenge_acks, t.bad_segs_in,
+	       t.tx_clones, t.tx_nomem);
+	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 "\n",
+	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed));
+	if (s->port->fault_enabled) {
+		jw_port_fault_totals(s->port, &frx, &ftx);
+		printf("fault rx_drop %" PRIu64 " rx_dup %" PRIu64 " rx_reorder %" PRIu64
+		       " tx_drop %" PRIu64 " tx_dup %" PRIu64 " tx_reorder %" PRIu64 "\n",
+		       frx.dropped, frx.duplicated, frx.reordered, ftx.dropped, ftx.duplicated,
+		       ftx.reordered);
+	}
 	printf("mss %u cwnd %u ssthresh %u srtt_us %u rto_ms %u snd_wnd %u\n", t.mss, t.cwnd,
 	       t.ssthresh, t.srtt_us, t.rto_ms, t.snd_wnd);
 	if (t.segs_out > 0)
@@ -218,18 +444,25 @@ main(int argc, char **argv)
 {
 	static struct sender s;
 	struct tcp_params p;
-	struct tcp_owner_ops ops = { on_data, on_event, &s };
-	struct tcp_endpoint ep;
-	struct rte_mempool *pool;
-	struct rte_mbuf *pkts[32];
-	char *eal_argv[32];
-	int eal_argc, rc, exit_code = 1;
-	unsigned int tx_lcore, idle = 0;
-	uint64_t t_start, t_end, deadline;
+	struct tcp_owner_ops ops = { NULL, on_event, &s };
+	struct jw_eal_args eal;
 	struct tcp_stats st;
 	char hex[65], err[512];
+	int rc, exit_code = 1;
 
-	if (send_cfg_parse(argc, argv, &s.cfg, err, sizeof(err)) != 0) {
+	if (parse_opts(argc, argv, &s.o) != 0) {
+		fprintf(stderr, "usage: jwtcpsend -c CONFIG --dst IP:PORT --bytes N "
+				"[--set section.key=value ...] [--timeout S] [--quiet]\n");
+		return 2;
+	}
+	rc = jw_config_load(s.o.config, s.o.overrides, s.o.n_overrides, &s.cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "jwtcpsend: %s\n", err);
+		return 2;
+	}
+	snprintf(s.cfg.eal.file_prefix, sizeof(s.cfg.eal.file_prefix), "jw-tcpsend-%d",
+		 (int)getpid());
+	if (jw_eal_args_build(&s.cfg, "jwtcpsend", &eal, err, sizeof(err)) != 0) {
 		fprintf(stderr, "jwtcpsend: %s\n", err);
 		return 2;
 	}
@@ -237,107 +470,67 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL);
-	eal_argc = send_cfg_eal_argv(&s.cfg, eal_argv, 32);
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+	if (rte_eal_init(eal.argc, eal.argv) < 0) {
 		fprintf(stderr, "jwtcpsend: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	tx_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-	if (tx_lcore >= RTE_MAX_LCORE) {
-		fprintf(stderr, "jwtcpsend: need two lcores (TX and control)\n");
+	s.ctl_lcore = s.cfg.cores.control;
+	s.tx_lcore = s.cfg.cores.tx.ids[0];
+	s.txq_data = 0;
+	s.txq_ctl = jw_port_ctl_txq(&s.cfg);
+	s.port = jw_port_open(&s.cfg, err, sizeof(err));
+	if (s.port == NULL) {
+		fprintf(stderr, "jwtcpsend: %s\n", err);
 		goto out_eal;
 	}
-	if (rte_eth_dev_count_avail() < 1) {
-		fprintf(stderr, "jwtcpsend: no DPDK port (check port.vdev / port.pci)\n");
-		goto out_eal;
-	}
-	pool = rte_pktmbuf_pool_create("jwtcpsend", s.cfg.mbufs, 256, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (pool == NULL) {
-		fprintf(stderr, "jwtcpsend: mbuf pool: %s\n", rte_strerror(rte_errno));
-		goto out_eal;
-	}
-	rc = link_start(&s.link, 0, pool, s.cfg.local_ip_be, s.cfg.mtu, s.cfg.cksum_offload);
+	rc = jw_net_init(&s.net, &s.port->mac, s.cfg.net.addr.addr_be, s.cfg.net.addr.len,
+			 s.cfg.net.gateway_be);
 	if (rc != 0) {
-		fprintf(stderr, "jwtcpsend: port start: %s\n", strerror(-rc));
-		goto out_eal;
+		fprintf(stderr, "jwtcpsend: net: %s\n", strerror(-rc));
+		goto out_port;
 	}
-	if (resolve_peer(&s, 3000000000ull) != 0) {
-		fprintf(stderr, "jwtcpsend: no ARP answer from %s\n", s.cfg.dst_str);
-		goto out_link;
-	}
-
-	tcp_params_default(&p);
-	send_cfg_tcp_params(&s.cfg, &p);
-	s.io_tx = (struct tcp_io){ tx_data, now_ns, &s, pool, s.link.cksum_offload };
-	s.io_ctl = (struct tcp_io){ tx_ctl, now_ns, &s, pool, s.link.cksum_offload };
+	tcp_params_from_config(&s.cfg, &p);
+	s.io_tx = (struct tcp_io){ tx_data, now_ns, &s, s.port->pool, s.port->tx_cksum_offload };
+	s.io_ctl = (struct tcp_io){ tx_ctl, now_ns, &s, s.port->pool, s.port->tx_cksum_offload };
 	s.st = tcp_stack_create(&s.io_ctl, &p, NULL);
 	s.c = s.st != NULL ? tcp_conn_create(s.st, &s.io_tx, &ops) : NULL;
 	if (s.c == NULL) {
 		fprintf(stderr, "jwtcpsend: tcp: %s\n", strerror(errno));
-		goto out_link;
-	}
-	memset(&ep, 0, sizeof(ep));
-	ep.src_mac = s.link.mac;
-	ep.dst_mac = s.link.peer_mac;
-	ep.src_ip = s.cfg.local_ip_be;
-	ep.dst_ip = s.cfg.dst_ip_be;
-	ep.dst_port = s.cfg.dst_port;
-	rc = tcp_conn_connect(s.c, &ep);
-	if (rc != 0) {
-		fprintf(stderr, "jwtcpsend: connect: %s\n", strerror(-rc));
 		goto out_tcp;
 	}
-	t_start = now_ns(NULL);
-	deadline = t_start + (uint64_t)s.cfg.timeout_s * 1000000000ull;
-	rte_eal_remote_launch(tx_main, &s, tx_lcore);
 
-	/* The control lcore. */
-	while (!s.ended) {
-		uint16_t n = link_rx(&s.link, pkts, 32);
-		for (uint16_t i = 0; i < n; i++) {
-			if (link_is_tcp(&s.link, pkts[i]))
-				(void)tcp_input(s.st, pkts[i]);
-			else
-				link_input(&s.link, pkts[i]);
-		}
-		tcp_ctl_poll(s.c);
-		if (interrupted || now_ns(NULL) > deadline) {
-			fprintf(stderr, "jwtcpsend: %s, aborting\n",
-				interrupted ? "interrupted" : "timeout");
-			tcp_conn_abort(s.c);
-			break;
-		}
-		if (n > 0)
-			idle = 0;
-		else if (++idle >= IDLE_SPINS)
-			idle_sleep();
+	/* TX lcore first (it idles until connect publishes SYN_SENT), then control. */
+	if (rte_eal_remote_launch(tx_main, &s, s.tx_lcore) != 0) {
+		fprintf(stderr, "jwtcpsend: cannot launch the TX lcore %u\n", s.tx_lcore);
+		goto out_tcp;
 	}
-	t_end = now_ns(NULL);
-	/* Let the TX lcore send the last ACK of the peer's FIN (or the RST), then stop it. */
-	for (int i = 0; i < 50 && !atomic_load(&s.c->tx_released); i++)
-		idle_sleep();
-	atomic_store(&s.stop, 1);
-	rte_eal_wait_lcore(tx_lcore);
+	if (s.ctl_lcore == rte_get_main_lcore()) {
+		ctl_main(&s);
+	} else if (rte_eal_remote_launch(ctl_main, &s, s.ctl_lcore) != 0) {
+		fprintf(stderr, "jwtcpsend: cannot launch the control lcore %u\n", s.ctl_lcore);
+		atomic_store(&s.stop, 1);
+	}
+	rte_eal_mp_wait_lcore();
 
 	tcp_conn_stats(s.c, &st);
-	if (!s.cfg.quiet)
-		print_stats(&s, (double)(t_end - t_start) / 1e9);
-	if (s.ended && s.end_reason == TCP_R_NORMAL && s.written == s.cfg.bytes &&
-	    st.bytes_acked == s.cfg.bytes + 1 /* our FIN */) {
-		pattern_sha256(s.cfg.bytes, hex);
-		printf("sent %" PRIu64 " bytes sha256 %s\n", s.cfg.bytes, hex);
+	if (!s.o.quiet && s.ctl_rc == 0)
+		print_stats(&s, (double)(s.t_end - s.t_start) / 1e9);
+	if (s.ended && s.end_reason == TCP_R_NORMAL && s.written == s.o.bytes &&
+	    st.bytes_acked == s.o.bytes + 1 /* + our FIN */) {
+		pattern_sha256(s.o.bytes, hex);
+		printf("sent %" PRIu64 " bytes sha256 %s\n", s.o.bytes, hex);
 		exit_code = 0;
 	} else {
 		printf("failed: %s; %" PRIu64 " of %" PRIu64 " bytes acked\n",
+		       s.ctl_rc != 0 ? "no connection" :
 		       s.ended ? tcp_reason_str(s.end_reason) : "did not finish",
-		       st.bytes_acked > s.cfg.bytes ? s.cfg.bytes : st.bytes_acked, s.cfg.bytes);
+		       st.bytes_acked > s.o.bytes ? s.o.bytes : st.bytes_acked, s.o.bytes);
 	}
 out_tcp:
 	tcp_conn_destroy(s.c);
 	tcp_stack_destroy(s.st);
-out_link:
-	link_stop(&s.link);
+out_port:
+	jw_port_close(s.port);
 out_eal:
 	rte_eal_cleanup();
 	return exit_code;

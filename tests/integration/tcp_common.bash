@@ -3,7 +3,8 @@
 # Everything runs on the reference network: netns jw-srv (198.18.0.1) and jwv0 for DPDK.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TESTNET=${TESTNET:-$ROOT/scripts/testnet.sh}
+TESTNET=$ROOT/scripts/testnet.sh
+CONF=$ROOT/dpdk-config/default.conf
 SENDER=$ROOT/build/jwtcpsend
 SINK=$ROOT/tests/integration/tcp_sink.py
 WORK=$(mktemp -d /tmp/jw-tcp-it.XXXXXX)
@@ -22,15 +23,6 @@ need() {
   [ -x "$SENDER" ] || fail "$SENDER not built (make)"
   [ -x "$TESTNET" ] || fail "$TESTNET missing"
   "$TESTNET" up >/dev/null || fail "testnet up"
-  cat > "$WORK/jw.conf" <<CONF
-[eal]
-memory_mb = 256
-[port]
-vdev = net_af_packet0,iface=jwv0,qpairs=2
-mbufs = 16383
-[net]
-addr = 198.18.0.2/24
-CONF
 }
 
 # start_sink PORT [sink options...]: a kernel TCP sink in jw-srv; waits until it listens.
@@ -47,7 +39,7 @@ start_sink() {
 # run_sender PORT BYTES [jwtcpsend options...]: output in $WORK/send.out, rc in $SEND_RC.
 run_sender() {
   local port=$1 bytes=$2; shift 2
-  timeout 150 "$SENDER" -c "$WORK/jw.conf" --dst "198.18.0.1:$port" --bytes "$bytes" \
+  timeout 150 "$SENDER" -c "$CONF" --dst "198.18.0.1:$port" --bytes "$bytes" \
     --timeout 120 "$@" > "$WORK/send.out" 2> "$WORK/send.err"
   SEND_RC=$?
   grep -v TELEMETRY "$WORK/send.err" | tail -5
