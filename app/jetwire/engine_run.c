@@ -150,7 +150,7 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	if (r->shm == NULL)
 		return -errno;
 	params_of(cfg, port, &ep);
-	rc = jw_stats_start(cfg, JETWIRE_VERSION, FLOW_WINDOW_LIMIT, err, errlen);
+	rc = jw_stats_start(cfg, JETWIRE_VERSION, flow_capacity(&ep.flow), err, errlen);
 	if (rc != 0)
 		goto fail;
 	r->stats_started = 1;

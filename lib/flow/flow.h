@@ -14,6 +14,10 @@
  * ack_timeout_ns 0, an adaptive window with ack_target_ns 0, an unknown dedupe mode. */
 int flow_params_check(const struct flow_params *p);
 
+/* The pending array's size for p: the largest window it can ever hold (runtime tunables
+ * cannot go beyond it). 0 when p is invalid. */
+uint32_t flow_capacity(const struct flow_params *p);
+
 /* Sets up an empty window (allocates the pending array, power of two >= the largest
  * window the settings allow). An adaptive window starts at window_min in slow start.
  * Returns 0, -EINVAL (flow_params_check) or -ENOMEM. */

@@ -43,18 +43,24 @@ pow2_at_least(uint32_t v)
 	return n;
 }
 
+uint32_t
+flow_capacity(const struct flow_params *p)
+{
+	if (flow_params_check(p) != 0)
+		return 0;
+	return pow2_at_least(p->adaptive ? p->window_max : p->window_fixed);
+}
+
 int
 flow_init(struct flow *f, const struct flow_params *p)
 {
 	int rc = flow_params_check(p);
-	uint32_t largest;
 
 	if (rc != 0)
 		return rc;
 	memset(f, 0, sizeof(*f));
 	f->p = *p;
-	largest = p->adaptive ? p->window_max : p->window_fixed;
-	f->size = pow2_at_least(largest);
+	f->size = flow_capacity(p);
 	f->mask = f->size - 1;
 	f->entries = aligned_alloc(JW_CACHE_LINE, sizeof(*f->entries) * f->size);
 	f->rq = calloc(f->size, sizeof(*f->rq));
