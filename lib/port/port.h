@@ -31,7 +31,8 @@
 int jw_eal_args_build(const struct jw_config *c, const char *prog, struct jw_eal_args *out,
 		      char *err, size_t errlen);
 
-/* Free hugepage memory on this host in MiB (all page sizes), from /sys/kernel/mm/hugepages. */
+/* Free hugepage memory on this host in MiB (all page sizes, from /sys/kernel/mm/hugepages);
+ * 0 when no hugetlbfs is mounted (EAL could not use them). */
 uint64_t jw_eal_free_hugepages_mb(void);
 
 /* After rte_eal_init(): find the port named by [port] vdev/pci, create the mbuf pool,

@@ -42,14 +42,33 @@ read_u64(const char *path)
 	return v;
 }
 
+/* EAL needs a mounted hugetlbfs to use hugepages. */
+static int
+hugetlbfs_mounted(void)
+{
+	FILE *f = fopen("/proc/mounts", "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " hugetlbfs ") != NULL;
+	fclose(f);
+	return found;
+}
+
 uint64_t
 jw_eal_free_hugepages_mb(void)
 {
 	const char *root = "/sys/kernel/mm/hugepages";
-	DIR *d = opendir(root);
+	DIR *d;
 	struct dirent *e;
 	uint64_t mb = 0;
 
+	if (!hugetlbfs_mounted())
+		return 0;
+	d = opendir(root);
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
