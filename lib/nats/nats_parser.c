@@ -496,7 +496,8 @@ nats_parser_next(struct nats_parser *p, const char *in, size_t len, size_t *used
 				*used = i + p->need + 2;
 				return 1;
 			}
-			keep_line(p, &ev->msg, line, (size_t)(nl - line) + 1);
+			keep_line(p, &ev->msg, line,
+				  p->line_in_input ? (size_t)(nl - line) + 1 : p->line_len);
 			break;
 		}
 		case NATS_PARSER_PAYLOAD: {
