@@ -33,6 +33,8 @@ log_add(struct log *l, const char *p, size_t n)
 	l->s[l->len] = '\0';
 }
 
+static void log_fmt(struct log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 log_fmt(struct log *l, const char *fmt, ...)
 {
