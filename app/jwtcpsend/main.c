@@ -412,9 +412,9 @@ print_stats(const struct sender *s, double secs)
 	printf("state %s reason \"%s\"\n", tcp_state_str(t.state), tcp_reason_str(t.reason));
 	printf("bytes_acked %" PRIu64 " segs_out %" PRIu64 " segs_in %" PRIu64
 	       " retransmits %" PRIu64 " rto_expiries %" PRIu64 " fast_retransmits %" PRIu64
-	       " zero_window_probes %" PRIu64 " zero_windows_in %" PRIu64 "\n",
+	       " zero_window_probes %" PRIu64 " zero_windows_in %" PRIu64 " loss_probes %" PRIu64 "\n",
 	       t.bytes_acked, t.segs_out, t.segs_in, t.retransmits, t.rto_expiries,
-	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in);
+	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in, t.loss_probes);
 	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " dup_segs_in %" PRIu64
 	       " challenge_acks %" PRIu64 " bad_segs_in %" PRIu64 " tx_clones %" PRIu64
 	       " tx_nomem %" PRIu64 "\n",

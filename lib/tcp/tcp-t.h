@@ -148,6 +148,7 @@ struct tcp_stats {
 	uint64_t zero_window_probes, dupacks_in, ooo_segs_in, ooo_drops, dup_segs_in;
 	uint64_t challenge_acks, bad_segs_in, tx_clones, tx_nomem;
 	uint64_t zero_windows_in;          /* ACKs from the peer advertising a zero window */
+	uint64_t loss_probes;              /* early head retransmissions (PTO, see tcp_output.c) */
 };
 
 /* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
@@ -237,7 +238,8 @@ struct tcp_conn {
 	/* TX stats (relaxed, single writer) */
 	_Atomic uint32_t st_cwnd, st_ssthresh, st_srtt_us, st_rttvar_us, st_rto_ms, st_mss;
 	_Atomic uint64_t st_segs_out, st_bytes_sent, st_bytes_acked, st_retransmits,
-		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem;
+		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem,
+		st_loss_probes;
 
 	/* TX-private */
 	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */
@@ -259,6 +261,10 @@ struct tcp_conn {
 	uint32_t t_next_seq;              /* sequence of the next byte appended */
 	uint32_t t_snd_max;
 	uint32_t t_cwnd, t_ssthresh, t_bytes_acked_ca, t_recover;
+	uint32_t t_lt_extra;              /* limited transmit allowance (RFC 3042) */
+	uint32_t t_probe_una;             /* snd_una when the last loss probe went */
+	bool t_probed;                    /* a loss probe went at t_probe_una */
+	uint64_t t_progress_ns;           /* last new data sent or snd_una advanced */
 	uint32_t t_rtt_seq;
 	uint64_t t_rtt_start_ns;
 	int64_t t_srtt_ns, t_rttvar_ns;   /* srtt 0 = no sample yet */

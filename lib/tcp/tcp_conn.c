@@ -265,6 +265,7 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 	o->tx_clones = LD(st_tx_clones);
 	o->tx_nomem = LD(st_tx_nomem);
 	o->zero_windows_in = LD(st_zero_wnd_in);
+	o->loss_probes = LD(st_loss_probes);
 }
 
 const char *

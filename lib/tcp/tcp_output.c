@@ -263,6 +263,7 @@ xmit(struct txctx *x, uint32_t idx)
 			tcp_stat_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
 	} else {
 		tcp_stat_add(&c->st_bytes_sent, s->len);
+		c->t_progress_ns = x->now;
 		if (!c->t_rtt_timing) { /* Karn: time only first transmissions */
 			c->t_rtt_timing = true;
 			c->t_rtt_seq = s->seq;
@@ -512,6 +513,8 @@ take_acks(struct txctx *x)
 			}
 		}
 		c->t_dup_seen = 0;
+		c->t_lt_extra = 0;
+		c->t_progress_ns = x->now;
 		c->t_rto_deadline = c->t_nxt != c->t_head ? x->now + c->t_rto_ns : 0;
 		publish_cc(c);
 	}
@@ -522,21 +525,68 @@ take_acks(struct txctx *x)
 		if (c->t_nxt == c->t_head)
 			return; /* nothing outstanding: not a loss signal */
 		if (!c->t_in_recovery) {
-			if (dup >= 3 && SEQ_GT(c->t_snd_una, c->t_recover)) {
+			uint32_t in_flight = c->t_nxt - c->t_head, thresh = 3;
+			/* Early retransmit (RFC 5827): too few segments in flight to ever see
+			 * three dupacks, and nothing new to send: lower the threshold. */
+			if (in_flight < 4 && c->t_nxt == c->t_tail)
+				thresh = in_flight > 1 ? in_flight - 1 : 1;
+			if (dup >= thresh && SEQ_GT(c->t_snd_una, c->t_recover)) {
 				/* Fast retransmit (RFC 5681 3.2, RFC 6582 3.2.2). */
 				c->t_ssthresh = half_flight(c);
 				c->t_recover = c->t_snd_max;
-				c->t_cwnd = c->t_ssthresh + 3u * c->t_mss + (dup - 3) * c->t_mss;
+				c->t_cwnd = c->t_ssthresh + dup * c->t_mss;
+				c->t_lt_extra = 0;
 				c->t_in_recovery = true;
 				c->t_rtt_timing = false;
 				if (room_for(x, 1) && xmit(x, c->t_head))
 					tcp_stat_add(&c->st_fast_retransmits, 1);
+			} else if (dup <= 2) {
+				/* Limited transmit (RFC 3042): each of the first two dupacks lets
+				 * one new segment out, so a small window still gets its dupacks. */
+				c->t_lt_extra = dup * c->t_mss;
 			}
 		} else {
 			c->t_cwnd += n * c->t_mss; /* inflation per further dupack */
 		}
 		publish_cc(c);
 	}
+}
+
+/* Loss probe (after RFC 8985 §7, adapted to a sender without SACK): when nothing has
+ * moved for PTO = max(2 SRTT, 10 ms) while two or more segments are in flight, retransmit
+ * the first unacknowledged segment once per snd_una. Without SACK the cumulative ACK is
+ * exactly the first byte the receiver lacks, so this repairs a lost tail or a lost
+ * retransmission without waiting for the RTO (200 ms floor) and without collapsing cwnd
+ * to one segment; it enters NewReno recovery (halving) like a fast retransmit. With one
+ * segment in flight the peer may be delaying its ACK (up to 200 ms), so the RTO handles it.
+ */
+static void
+loss_probe(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t pto;
+
+	if (c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
+	    (c->t_probed && c->t_probe_una == c->t_snd_una) || !room_for(x, 1))
+		return;
+	pto = 2 * (uint64_t)c->t_srtt_ns;
+	if (pto < 10 * NS_PER_MS)
+		pto = 10 * NS_PER_MS;
+	if (x->now < c->t_progress_ns + pto ||
+	    (c->t_rto_deadline != 0 && c->t_progress_ns + pto >= c->t_rto_deadline))
+		return;
+	if (!c->t_in_recovery) {
+		c->t_ssthresh = half_flight(c);
+		c->t_cwnd = c->t_ssthresh;
+		c->t_recover = c->t_snd_max;
+		c->t_in_recovery = true;
+		publish_cc(c);
+	}
+	c->t_rtt_timing = false;
+	c->t_probed = true;
+	c->t_probe_una = c->t_snd_una;
+	if (xmit(x, c->t_head))
+		tcp_stat_add(&c->st_loss_probes, 1);
 }
 
 /* RTO expiry (RFC 6298 §5.4-5.6, RFC 5681 eq. 4): back off and go back to the first
@@ -588,7 +638,7 @@ send_new(struct txctx *x)
 		if (s->len > 0) {
 			if (SEQ_GT(end, edge))
 				break;
-			if (SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd)
+			if (SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd + c->t_lt_extra)
 				break;
 		}
 		if (!xmit(x, c->t_nxt))
@@ -865,6 +915,7 @@ tcp_tx_poll(struct tcp_conn *c)
 	if (!c->t_ready)
 		tx_setup(&x);
 	take_acks(&x);
+	loss_probe(&x);
 	rto_timer(&x);
 	if (!c->t_stopped) {
 		send_new(&x);

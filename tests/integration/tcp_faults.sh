@@ -3,7 +3,7 @@
 # the stream still arrives intact and the close completes.
 source "$(dirname "$0")/tcp_common.bash"
 need
-BYTES=$((96 * 1024 * 1024))
+BYTES=$((256 * 1024 * 1024))
 start_sink 5102
 run_sender 5102 $BYTES \
   --set fault.tx_drop=0.02 --set fault.rx_drop=0.02 --set fault.tx_dup=0.02 \

@@ -496,6 +496,85 @@ fast_retransmit_and_newreno_partial_acks(void **state)
 }
 
 static void
+limited_transmit_and_early_retransmit(void **state)
+{
+	struct pkt d;
+	struct tcp_stats s;
+	const uint32_t mss = 1448;
+
+	(void)state;
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	h_write(12 * mss, false);
+	assert_int_equal(h_poll(), 10);
+	h_drain();
+	/* RFC 3042: the first and second dupack each release one new segment. */
+	h_ack(ISS + 1, 65535);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 10 * mss);
+	h_ack(ISS + 1, 65535);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 11 * mss);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.fast_retransmits, 0);
+	assert_int_equal(s.cwnd, 10 * mss); /* the window itself did not grow */
+	h_close();
+
+	/* RFC 5827: two segments in flight, nothing else to send: one dupack is enough. */
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	h_write(2 * mss, false);
+	assert_int_equal(h_poll(), 2);
+	h_drain();
+	h_ack(ISS + 1, 65535);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.fast_retransmits, 1);
+	h_close();
+}
+
+static void
+loss_probe_repairs_a_lost_tail_before_the_rto(void **state)
+{
+	struct pkt d;
+	struct tcp_stats s;
+	const uint32_t mss = 1448;
+
+	(void)state;
+	h_open(NULL, ISS);
+	h_establish(true, PISN); /* srtt 100 µs: PTO is the 10 ms floor */
+	h_write(5 * mss, false);
+	assert_int_equal(h_poll(), 5);
+	h_drain();
+	h_ack(ISS + 1 + 3 * mss, 65535); /* the last two segments are lost */
+	h_poll();
+	h_advance_ms(9);
+	assert_int_equal(h_poll(), 0);
+	h_advance_ms(1);
+	assert_int_equal(h_poll(), 1);   /* probe: the first unacked segment */
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 3 * mss);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.loss_probes, 1);
+	assert_int_equal(s.rto_expiries, 0);
+	assert_int_equal(s.ssthresh, 2 * mss); /* recovery entered: half the flight, >= 2 MSS */
+	h_advance_ms(50);
+	assert_int_equal(h_poll(), 0);   /* one probe per snd_una */
+	h_ack(ISS + 1 + 4 * mss, 65535); /* partial ACK: NewReno resends the next hole */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 4 * mss);
+	h_ack(ISS + 1 + 5 * mss, 65535);
+	h_poll();
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	h_close();
+}
+
+static void
 zero_window_persist_probes_one_byte(void **state)
 {
 	struct pkt d;
@@ -995,6 +1074,8 @@ main(void)
 		cmocka_unit_test(rto_timing_backoff_and_death),
 		cmocka_unit_test(rtt_sample_sets_rto_and_ack_resets_backoff),
 		cmocka_unit_test(fast_retransmit_and_newreno_partial_acks),
+		cmocka_unit_test(limited_transmit_and_early_retransmit),
+		cmocka_unit_test(loss_probe_repairs_a_lost_tail_before_the_rto),
 		cmocka_unit_test(zero_window_persist_probes_one_byte),
 		cmocka_unit_test(small_window_sends_the_part_that_fits),
 		cmocka_unit_test(retransmit_never_rewrites_header_the_nic_holds),
