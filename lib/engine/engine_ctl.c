@@ -365,8 +365,9 @@ conn_poll(struct engine_conn *c, uint64_t now_ns)
 void
 engine_ctl_input(struct engine *e, struct rte_mbuf *m)
 {
-	if (e->ctl_registered)
-		ctl_now = e->now_ns;
+	/* A fresh clock per frame: the app's loop may have slept since the last poll, and a
+	 * stale one would make acks look faster than they are (the AIMD's signal). */
+	ctl_now = engine_now_ns();
 	if (tcp_input(e->stack, m) == 0)
 		e->cnt.rx_tcp++;
 	else

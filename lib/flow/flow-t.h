@@ -220,9 +220,10 @@ struct flow {
 		_Atomic uint64_t lq_tail;
 		_Atomic uint64_t latency_ewma_ns;
 		/* AIMD state (C private) */
-		uint32_t window_frac;       /* additive-increase accumulator, in 1/W units */
 		bool slow_start;
-		uint64_t decrease_marker;   /* no decrease before an ack of seq >= this */
+		uint64_t round_end;         /* the round ends with an ack of seq >= this */
+		uint64_t round_min_ns;      /* smallest clean ack latency of the round */
+		uint64_t round_max_out;     /* most publishes outstanding at an ack of the round */
 	} ctl jw_cache_aligned;
 
 	/* C-written counters (relaxed: single writer, readers take snapshots) */

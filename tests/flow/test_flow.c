@@ -613,6 +613,40 @@ aimd_converges_on_virtual_server(void **state)
 	flow_fini(&f);
 }
 
+/* A window the producers do not fill does not grow (RFC 7661's idea): one publish at a
+ * time, acked fast, thousands of times. */
+static void
+aimd_does_not_grow_unused_window(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 8,
+		.window_max = 4096, .ack_target_ns = 1 * MS, .ack_timeout_ns = 1000 * MS,
+		.max_retries = 1,
+	};
+	struct flow f;
+
+	(void)state;
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 5000; i++) {
+		send_rec(&f, 0, i * 10, i, i * 100 * US);
+		assert_int_equal(flow_ctl_ack(&f, i, &ok_ack, i * 100 * US + 10 * US, &ops), 0);
+		memset(k, 0, sizeof(*k));
+	}
+	assert_int_equal(flow_window(&f), 8);
+	/* now the producers keep it full: it grows */
+	for (uint64_t i = 5000; i < 5000 + 8 * 50; i += 8) {
+		for (uint64_t j = 0; j < 8; j++)
+			send_rec(&f, 0, (i + j) * 10, i + j, i * 100 * US);
+		for (uint64_t j = 0; j < 8; j++)
+			assert_int_equal(flow_ctl_ack(&f, i + j, &ok_ack, i * 100 * US + 10 * US,
+						      &ops), 0);
+		memset(k, 0, sizeof(*k));
+	}
+	assert_true(flow_window(&f) > 8);
+	flow_fini(&f);
+}
+
 /* A fixed window never moves, whatever the latency. */
 static void
 fixed_window_ignores_latency(void **state)
@@ -853,6 +887,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(local_failures_are_reported_in_order, setup, teardown),
 		cmocka_unit_test(retune_moves_bounds_and_mode),
 		cmocka_unit_test_setup_teardown(aimd_converges_on_virtual_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(aimd_does_not_grow_unused_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_window_ignores_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_schedule_keeps_promises, setup, teardown),
 		cmocka_unit_test(tx_and_control_threads_concurrently),

@@ -26,6 +26,7 @@ engine_cleanup() {
     kill -KILL "$JW_PID" 2>/dev/null || true
   fi
   for s in "${JW_STREAMS[@]}"; do jwjs rm "$s" >/dev/null 2>&1 || true; done
+  [ -n "${JW_INSTANCE:-}" ] && rm -f "/dev/shm/jetwire.$JW_INSTANCE"
   "$JW_ROOT/scripts/testnet.sh" down >/dev/null 2>&1 || true
   rm -rf "$JW_TMP"
 }
