@@ -278,7 +278,7 @@ ctl_main(void *arg)
 	}
 	s->t_end = now_ns(NULL);
 	/* Keep answering while the TX lcore sends the last ACK (or RST) and lets go. */
-	for (int i = 0; i < 500 && !atomic_load(&s->c->tx_released); i++) {
+	for (int i = 0; i < 500 && !tcp_conn_tx_released(s->c); i++) {
 		ctl_rx(s);
 		idle_sleep();
 	}

@@ -9,7 +9,8 @@
  *  | control lcore   | tcp_conn_connect, tcp_input, tcp_ctl_poll, tcp_conn_abort          |
  *  | TX lcore        | tcp_tx_buf, tcp_tx_commit, tcp_tx_push, tcp_tx_close, tcp_tx_poll, |
  *  |                 | tcp_tx_unacked                                                     |
- *  | any thread      | tcp_conn_state, tcp_conn_stats, tcp_reason_str, tcp_state_str      |
+ *  | any thread      | tcp_conn_state, tcp_conn_stats, tcp_conn_tx_released,             |
+ *  |                 | tcp_reason_str, tcp_state_str                                      |
  *
  * Life of a connection: the control lcore calls tcp_conn_connect(); the TX lcore's
  * tcp_tx_poll() sends the SYN; tcp_input() on the control lcore takes the SYN-ACK and
@@ -83,6 +84,16 @@ int tcp_tx_close(struct tcp_conn *c);
 uint16_t tcp_tx_poll(struct tcp_conn *c);
 /* TX lcore. Bytes written but not yet acknowledged (queued, in flight and being filled). */
 uint64_t tcp_tx_unacked(const struct tcp_conn *c);
+
+/* Any thread. True once the TX lcore has seen the connection closed, freed its queue and
+ * drained control's commands: after TCP_EV_CLOSED and this, tcp_conn_destroy is safe once
+ * the TX lcore stops calling tcp_tx_poll on it. */
+static inline bool
+tcp_conn_tx_released(const struct tcp_conn *c)
+{
+	/* Acquire pairs with the TX lcore's release store in tcp_tx_poll. */
+	return atomic_load_explicit(&c->tx_released, memory_order_acquire) != 0;
+}
 
 /* Any thread. The RFC 9293 state, derived from both sides' published fields. */
 enum tcp_state tcp_conn_state(const struct tcp_conn *c);

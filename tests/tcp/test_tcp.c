@@ -266,7 +266,7 @@ rst_to_syn_is_refused(void **state)
 	assert_int_equal(tcp_conn_state(H.c), TCP_CLOSED);
 	h_poll();
 	assert_int_equal(h_pending(), 0);
-	assert_true(atomic_load(&H.c->tx_released));
+	assert_true(tcp_conn_tx_released(H.c));
 	h_close();
 }
 
