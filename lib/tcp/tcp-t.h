@@ -84,7 +84,9 @@ enum tcp_reason {
 };
 
 /* Called on the control lcore only. on_data gets the peer's bytes in order, each byte once;
- * the callee consumes them before returning (the window stays rcv_buf). */
+ * the callee consumes them before returning (the window stays rcv_buf). Both callbacks may
+ * call tcp_conn_abort() (no more data is delivered after it) but must not destroy the
+ * connection. */
 struct tcp_owner_ops {
 	void (*on_data)(void *owner, struct tcp_conn *c, const uint8_t *data, uint32_t len);
 	void (*on_event)(void *owner, struct tcp_conn *c, enum tcp_event ev, enum tcp_reason why);

@@ -64,7 +64,8 @@ static void
 deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	tcp_stat_add(&c->st_bytes_received, len);
-	while (m != NULL && len > 0) {
+	/* The owner may abort from on_data: deliver nothing after that. */
+	while (m != NULL && len > 0 && !c->c_reported_closed) {
 		if (off >= m->data_len) {
 			off -= m->data_len;
 			m = m->next;
@@ -137,6 +138,8 @@ ooo_drain(struct tcp_conn *c)
 		if (SEQ_GT(end, c->c_rcv_nxt)) {
 			uint32_t skip = c->c_rcv_nxt - o.seq;
 			deliver(c, o.m, o.off + skip, o.len - skip);
+			if (c->c_reported_closed)
+				return false; /* aborted from on_data: the queue (o.m too) is freed */
 			c->c_rcv_nxt = end;
 		}
 		if (o.fin && end == c->c_rcv_nxt && !fin) {
@@ -373,6 +376,8 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 
 		if (len > 0) {
 			deliver(c, m, off, len);
+			if (c->c_reported_closed)
+				return; /* the owner aborted from on_data */
 			c->c_rcv_nxt += len;
 		}
 		if (fin) {
@@ -382,6 +387,8 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 		} else if (had_ooo) {
 			fin_now = ooo_drain(c);
 		}
+		if (c->c_reported_closed)
+			return;
 		publish_rcv(c);
 		if (had_ooo || fin_now)
 			(void)tcp_cmd_push(c, TCP_CMD_ACK, 0); /* filled a hole / FIN: ACK at once */

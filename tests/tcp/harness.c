@@ -122,6 +122,8 @@ on_data(void *o, struct tcp_conn *c, const uint8_t *d, uint32_t len)
 	assert_true(H.log.data_len + len <= sizeof(H.log.data));
 	memcpy(H.log.data + H.log.data_len, d, len);
 	H.log.data_len += len;
+	if (H.abort_after != 0 && H.log.data_len >= H.abort_after)
+		assert_int_equal(tcp_conn_abort(c), 0);
 }
 
 static void
@@ -155,6 +157,7 @@ h_open(const struct tcp_params *p, uint32_t iss)
 	H.n_held = 0;
 	H.hold = false;
 	H.accept = 0;
+	H.abort_after = 0;
 	memset(&H.log, 0, sizeof(H.log));
 	H.now = 1000000000ull;
 	H.io = (struct tcp_io){ fake_tx, fake_now, NULL, test_pool, false };

@@ -54,6 +54,7 @@ struct harness {
 	struct owner_log log;
 	uint32_t peer_seq;         /* peer's next sequence number */
 	uint32_t peer_isn;
+	uint32_t abort_after;       /* on_data aborts once this many bytes arrived (0 = never) */
 };
 
 extern struct harness H;

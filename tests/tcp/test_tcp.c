@@ -874,6 +874,32 @@ ooo_queue_is_bounded(void **state)
 	h_close();
 }
 
+static void
+owner_abort_from_on_data_is_safe(void **state)
+{
+	uint8_t data[1000];
+	struct pkt d;
+
+	(void)state;
+	memset(data, 0x5a, sizeof(data));
+	h_open(NULL, ISS);
+	h_establish(false, PISN);
+	/* Three segments wait out of order; the hole is filled; the owner aborts on the
+	 * first bytes of the drain: nothing more is delivered and nothing is freed twice. */
+	for (uint32_t i = 1; i <= 3; i++)
+		h_inject(0x18, PISN + 1 + i * 1000, ISS + 1, 65535, NULL, 0, data, 1000);
+	H.abort_after = 1500;
+	h_inject(0x18, PISN + 1, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(H.log.data_len, 2000);
+	assert_int_equal(H.log.n_events, 2);
+	assert_int_equal(H.log.why[1], TCP_R_ABORTED);
+	h_drain();
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_true(d.flags & 0x04);
+	h_close(); /* asserts every mbuf went back to the pool */
+}
+
 /* ---------- closing ---------- */
 
 static void
@@ -1086,6 +1112,7 @@ main(void)
 		cmocka_unit_test(ack_of_unsent_data_is_dropped_and_answered),
 		cmocka_unit_test(receive_in_order_ooo_and_duplicates),
 		cmocka_unit_test(ooo_queue_is_bounded),
+		cmocka_unit_test(owner_abort_from_on_data_is_safe),
 		cmocka_unit_test(active_close_fin_both_ways),
 		cmocka_unit_test(passive_close_and_fin_retransmission),
 		cmocka_unit_test(fin_wait2_times_out),
