@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# `make bench`: every jetwire benchmark in one go, a header per benchmark, then a summary
+# table of the headline numbers with the issue targets (met / NOT met).
+#
+#   codec     build/bench/bench_codec      encoding ns/frame vs memcpy, PubAck parsing
+#   producer  build/bench/bench_producer   jw_publish vs rd_kafka_producev vs js_PublishAsync
+#                                          (its own nats-server on 127.0.0.1)
+#   stats     build/bench/bench_stats      what counting costs the data path
+#   tcp       bench/tcp/run.sh             bench_tcp cycles/segment; jwtcpsend vs a kernel
+#                                          sender to the same sink (reference network)
+#   engine    bench/engine/run.sh          jetwire vs cnats js_PublishAsync through the same
+#                                          nats-server and stream (reference network)
+#
+# Results: build/bench-results/<UTC time>/ (one .txt per benchmark, summary.txt,
+# summary.json, engine table and PNG) and build/bench-results/latest -> that directory.
+# The reference network is a shared resource: the tcp and engine parts run under
+# `flock /run/jw-testnet.lock` and take the network down afterwards; nothing else does.
+# Each benchmark has a time limit (BENCH_TIMEOUT_<NAME> seconds); on a time-out its process
+# group is killed and the common cleanup below removes what it may have left (the
+# network namespaces, /dev/shm/jetwire.jw-bench-<pid>*, DPDK runtime dirs of this run).
+# Knobs: BENCH_ONLY="codec engine" (a subset), BENCH_ENGINE_SUSTAINED (messages of the
+# sustained engine scenario, see bench/engine/run.sh), BENCH_TCP_BYTES (bench/tcp/run.sh).
+# Numbers only: a benchmark never fails the run for a missed target; the exit status is
+# non-zero only when a benchmark could not run to its end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces, AF_PACKET)" >&2; exit 1; }
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=$ROOT/build/bench-results/$STAMP
+mkdir -p "$OUT"
+ln -sfn "$STAMP" "$ROOT/build/bench-results/latest"
+HEAD=$OUT/headlines.tsv          # bench \t metric \t value \t unit \t target \t verdict
+: > "$HEAD"
+STATUS=$OUT/status.tsv           # bench \t rc \t seconds
+: > "$STATUS"
+export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
+export JW_BENCH_OUT=$OUT
+
+ONLY=${BENCH_ONLY:-codec producer stats tcp engine}
+wanted() { [[ " $ONLY " == *" $1 "* ]]; }
+
+cleanup() {
+  # Processes: each benchmark script stops what it started (by pid) in its own trap, and
+  # `timeout` kills a benchmark's whole process group. Left here: files named by the run id.
+  rm -f /dev/shm/jetwire."$JW_BENCH_RUN_ID"* 2>/dev/null
+  rm -rf /var/run/dpdk/"$JW_BENCH_RUN_ID"* 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# headline BENCH METRIC VALUE UNIT [TARGET VERDICT]
+headline() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3:-?}" "$4" "${5:-}" "${6:-}" >> "$HEAD"; }
+# verdict VALUE OP LIMIT -> "met" / "NOT met" / "?" (OP: lt le gt ge)
+verdict() {
+  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+    if (v == "" || v == "?" || l == "" || l == "?") { print "?"; exit }
+    ok = (op == "lt" && v+0 < l+0) || (op == "le" && v+0 <= l+0) ||
+         (op == "gt" && v+0 > l+0) || (op == "ge" && v+0 >= l+0)
+    print ok ? "met" : "NOT met" }'
+}
+
+# run_bench NAME TIMEOUT_S CMD...: header, output to the terminal and NAME.txt, status
+run_bench() {
+  local name=$1 tmo=$2 t0 rc
+  shift 2
+  local var="BENCH_TIMEOUT_${name^^}"
+  tmo=${!var:-$tmo}
+  echo
+  echo "================================================================================"
+  local label="$*"
+  [ "$1" = flock ] && label="${*: -1} (holding /run/jw-testnet.lock)"
+  echo "== $name   $label   limit ${tmo}s"
+  echo "================================================================================"
+  t0=$(date +%s)
+  timeout -k 10 "$tmo" "$@" 2>&1 | tee "$OUT/$name.txt"
+  rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "bench: $name timed out after ${tmo}s"
+    [ "$1" = flock ] && net_down_after_timeout
+  fi
+  [ "$rc" -ne 0 ] && echo "bench: $name ended with status $rc"
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$(( $(date +%s) - t0 ))" >> "$STATUS"
+  cleanup
+  return 0
+}
+
+# A part that uses the reference network: under the lock, network down afterwards (also
+# after a time-out, which kills the locked shell before it could).
+LOCKED=(flock /run/jw-testnet.lock env JW_TESTNET_LOCKED=1 bash -c '
+  "$@"; rc=$?
+  scripts/testnet.sh down >/dev/null 2>&1
+  ip netns del jw-cli 2>/dev/null
+  exit $rc' locked)
+net_down_after_timeout() {
+  flock /run/jw-testnet.lock bash -c 'scripts/testnet.sh down >/dev/null 2>&1; ip netns del jw-cli 2>/dev/null; true'
+}
+
+echo "bench: $(date -u '+%F %T') UTC, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), results in $OUT"
+echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+{
+  echo "date_utc $(date -u '+%F %T')"
+  echo "cpus $(nproc)"
+  echo "cpu_model $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "kernel $(uname -r)"
+  echo "git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "loadavg_before $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.txt"
+
+# ---------------------------------------------------------------------------------------
+if wanted codec; then
+  run_bench codec 120 build/bench/bench_codec
+  f=$OUT/codec.txt
+  v=$(awk '$1 == 128 && $2 == "HPUB+msgid" {print $5}' "$f")
+  headline codec "encode 128 B HPUB+msgid (fast path)" "$v" "ns/frame" "< 25" "$(verdict "$v" lt 25)"
+  v=$(awk '$1 == 128 && $2 == "PUB" {print $5}' "$f")
+  headline codec "encode 128 B PUB (fast path)" "$v" "ns/frame" "< 25" "$(verdict "$v" lt 25)"
+  v=$(awk '$1 == 1024 && $2 == "PUB" {sub("x","",$(NF-1)); print $(NF-1)}' "$f")
+  headline codec "encode 1 KiB PUB / memcpy" "$v" "x" "<= 2" "$(verdict "$v" le 2)"
+  v=$(awk '$1 == 1024 && $2 == "HPUB+msgid" {sub("x","",$(NF-1)); print $(NF-1)}' "$f")
+  headline codec "encode 1 KiB HPUB+msgid / memcpy" "$v" "x" "<= 2" "$(verdict "$v" le 2)"
+  v=$(awk '/^nats_puback_parse \(JSON only\)/ {print $NF}' "$f")
+  headline codec "PubAck parse (JSON)" "$v" "M acks/s" "> 20" "$(verdict "$v" gt 20)"
+  v=$(awk '/^nats_parser_next \+ nats_puback_parse/ {print $NF}' "$f")
+  headline codec "PubAck parse (stream + JSON)" "$v" "M acks/s" "> 20" "$(verdict "$v" gt 20)"
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted producer; then
+  run_bench producer 240 build/bench/bench_producer
+  f=$OUT/producer.txt
+  row() { awk -v r="$1" -v c="$2" 'index($0, r) == 1 { n = split(substr($0, length(r) + 1), a, " "); print a[c] }' "$f"; }
+  jw99=$(row "p99 ns" 1); rk99=$(row "p99 ns" 2); cn99=$(row "p99 ns" 3)
+  jwmax=$(row "max ns" 1); cnmax=$(row "max ns" 3)
+  cps=$(row "calls/s cpu" 1)
+  headline producer "jw_publish p99" "$jw99" "ns" "< 200" "$(verdict "$jw99" lt 200)"
+  lim=$(awk -v a="$rk99" 'BEGIN { if (a == "") print "?"; else print a / 10 }')
+  headline producer "jw_publish p99 vs rd_kafka_producev p99 ($rk99 ns)" "$jw99" "ns" "<= $lim" "$(verdict "$jw99" le "$lim")"
+  lim=$(awk -v a="$cnmax" 'BEGIN { if (a == "") print "?"; else print a / 100 }')
+  headline producer "jw_publish max vs js_PublishAsync max ($cnmax ns)" "$jwmax" "ns" "< $lim" "$(verdict "$jwmax" lt "$lim")"
+  v=$(awk -v c="$cps" 'BEGIN { if (c == "") print "?"; else printf "%.1f", c / 1e6 }')
+  headline producer "jw_publish calls/s (one producer, per CPU s)" "$v" "M/s" "> 20" "$(verdict "$v" gt 20)"
+  headline producer "js_PublishAsync p99 (MaxPending 50,000)" "$cn99" "ns" "" ""
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted stats; then
+  run_bench stats 120 build/bench/bench_stats
+  f=$OUT/stats.txt
+  v=$(awk '$1 == "stats" {sub("^[+]", "", $4); print $4}' "$f")
+  headline stats "counting cost per TX/ack step (9 updates) vs plain" "$v" "ns" "" ""
+  v=$(awk '$1 == "stats+tel" {sub("^[+]", "", $4); print $4}' "$f")
+  headline stats "same with a telemetry reader at 100 Hz" "$v" "ns" "" ""
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted tcp; then
+  run_bench tcp 300 "${LOCKED[@]}" bench/tcp/run.sh
+  f=$OUT/tcp.txt
+  v=$(awk '/^tcp: tx_cycles_per_segment/ {print $3}' "$f")
+  headline tcp "bench_tcp TX cycles/segment (null device)" "$v" "cycles" "" ""
+  read -r r1 r2 < <(sed -n 's/^tcp: ratio jwtcpsend\/kernel \([0-9.]*\) (offloads off), \([0-9.]*\).*/\1 \2/p' "$f")
+  v=$(sed -n 's/^tcp: jwtcpsend \([0-9.]*\) Mbit.*/\1/p' "$f")
+  headline tcp "jwtcpsend bulk throughput" "$v" "Mbit/s" "" ""
+  headline tcp "jwtcpsend / kernel sender (offloads off)" "${r1:-?}" "x" "" ""
+  headline tcp "jwtcpsend / kernel sender (default offloads)" "${r2:-?}" "x" "" ""
+  v=$(sed -n 's/^tcp: TX lcore cycles per segment[^:]*: \([0-9.]*\) \([0-9.]*\)/\2/p' "$f")
+  headline tcp "jwtcpsend TX lcore cycles/segment (TCP only)" "$v" "cycles" "" ""
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted engine; then
+  if [ -x bench/engine/run.sh ]; then
+    run_bench engine 900 "${LOCKED[@]}" bench/engine/run.sh
+    # bench/engine/run.sh appends its own headlines (it knows its table).
+    [ -f "$OUT/engine-headlines.tsv" ] && cat "$OUT/engine-headlines.tsv" >> "$HEAD"
+  else
+    echo "bench: bench/engine/run.sh not present: engine benchmark skipped"
+    printf 'engine\tmissing\t0\n' >> "$STATUS"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "loadavg_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+{
+  echo
+  echo "================================================================================"
+  echo "== summary ($(nproc) CPUs shared with whatever else runs; see machine.txt)"
+  echo "================================================================================"
+  awk -F'\t' '{ printf "%-9s %-54s %12s %-9s %-12s %s\n", $1, $2, $3, $4, $5, $6 }' "$HEAD"
+  echo
+  awk -F'\t' '{ printf "ran %-9s status %-4s %5s s\n", $1, $2, $3 }' "$STATUS"
+} | tee "$OUT/summary.txt"
+
+{
+  printf '{"machine":'
+  jq -R -s 'split("\n") | map(select(length > 0) | capture("^(?<k>[^ ]+) (?<v>.*)$")) | map({(.k): .v}) | add' "$OUT/machine.txt"
+  printf ',"headlines":'
+  jq -R -s 'split("\n") | map(select(length > 0) | split("\t")
+    | {bench: .[0], metric: .[1], value: (.[2] | tonumber? // .), unit: .[3],
+       target: .[4], verdict: .[5]})' "$HEAD"
+  printf ',"runs":'
+  jq -R -s 'split("\n") | map(select(length > 0) | split("\t")
+    | {bench: .[0], status: (.[1] | tonumber? // .), seconds: (.[2] | tonumber)})' "$STATUS"
+  if [ -f "$OUT/engine.json" ]; then printf ',"engine":'; cat "$OUT/engine.json"; fi
+  printf '}\n'
+} | jq . > "$OUT/summary.json" || echo "bench: summary.json could not be written"
+echo "bench: results in $OUT (summary.txt, summary.json)"
+
+awk -F'\t' '$2 != 0 { bad = 1 } END { exit bad }' "$STATUS"
