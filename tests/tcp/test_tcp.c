@@ -1081,6 +1081,78 @@ malformed_frames_counted_not_crashing(void **state)
 	h_close();
 }
 
+static uint32_t
+xorshift(uint32_t *st)
+{
+	uint32_t x = *st;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *st = x;
+}
+
+/* Hostile peer: 20,000 segments with random flags, sequence numbers near and far from the
+ * window, random ACKs, windows, option bytes (malformed lengths included) and payloads,
+ * interleaved with TX polls and time steps. Nothing may crash, leak (h_close checks the
+ * pool) or deliver bytes out of order. */
+static void
+random_segments_never_crash(void **state)
+{
+	uint8_t opts[40], payload[1400];
+	uint32_t rng = 12345;
+
+	(void)state;
+	for (int round = 0; round < 4; round++) {
+		uint32_t delivered_before;
+		h_open(NULL, ISS + (uint32_t)round * 0x40000000u);
+		h_establish(round & 1, PISN);
+		h_write(20 * 1448, false);
+		uint32_t trimmed = 0; /* bytes dropped from the front of the log */
+		for (int i = 0; i < 5000; i++) {
+			uint32_t r = xorshift(&rng), seq;
+			/* mostly ACK(+PSH) segments; one in 64 with random flags (SYN/RST/FIN...) */
+			uint8_t flags = (r >> 20) % 64 == 0 ? (uint8_t)(xorshift(&rng) & 0x3f)
+							    : (uint8_t)(0x10 | (xorshift(&rng) & 0x08));
+			if ((flags & 0x04) && (r >> 26) % 16 != 0)
+				flags &= (uint8_t)~0x04; /* RSTs rarer still: let the connection live */
+			uint8_t optlen = (uint8_t)((r & 7) * 4 > 40 ? 40 : (r & 7) * 4);
+			uint32_t len = (r >> 8) % 5 == 0 ? xorshift(&rng) % 1400 : 0;
+			for (int k = 0; k < optlen; k++)
+				opts[k] = (uint8_t)xorshift(&rng);
+			switch ((r >> 3) & 3) {
+			case 0: seq = H.peer_seq; break;                          /* in order */
+			case 1: seq = xorshift(&rng); break;                      /* anywhere */
+			default: seq = H.peer_seq + (xorshift(&rng) % 6000) - 1000; /* near */
+			}
+			for (uint32_t k = 0; k < len; k++)
+				payload[k] = (uint8_t)(seq + k); /* each byte names its sequence number */
+			delivered_before = H.log.data_len;
+			h_inject(flags, seq, H.c->iss + (xorshift(&rng) % 40000), (uint16_t)xorshift(&rng),
+				 opts, optlen, payload, len);
+			for (uint32_t k = delivered_before; k < H.log.data_len; k++)
+				assert_int_equal(H.log.data[k], (uint8_t)(PISN + 1 + trimmed + k));
+			if (H.log.data_len > sizeof(H.log.data) - 4096) {
+				trimmed += H.log.data_len; /* keep the log bounded */
+				H.log.data_len = 0;
+			}
+			H.peer_seq = PISN + 1 + trimmed + H.log.data_len;
+			if ((r & 3) == 0)
+				h_poll();
+			h_drain();
+			H.now += (xorshift(&rng) % 50) * 1000000ull;
+			tcp_ctl_poll(H.c);
+		}
+		{
+			struct tcp_stats st;
+			tcp_conn_stats(H.c, &st);
+			print_message("round %d: %s (%s) after %u bytes in, segs_in %lu\n", round,
+				      tcp_state_str(st.state), tcp_reason_str(st.reason),
+				      trimmed + H.log.data_len, (unsigned long)st.segs_in);
+		}
+		h_close();
+	}
+}
+
 int
 main(void)
 {
@@ -1119,6 +1191,7 @@ main(void)
 		cmocka_unit_test(abort_sends_rst_and_reports),
 		cmocka_unit_test(transfer_across_sequence_wrap),
 		cmocka_unit_test(malformed_frames_counted_not_crashing),
+		cmocka_unit_test(random_segments_never_crash),
 	};
 	int rc;
 
