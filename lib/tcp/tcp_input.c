@@ -313,6 +313,16 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 	bool acceptable, fin = (si->flags & TCP_F_FIN) != 0;
 	uint32_t seq = si->seq, off = si->off, len = si->len;
 
+	/* 0. PAWS (RFC 7323 §5.3 R1): a timestamp older than the last one in order marks an
+	 * old duplicate (e.g. from before a sequence wrap): ACK and drop. Like Linux
+	 * (tcp_disordered_ack), segments without data or FIN are spared: a reordered pure
+	 * ACK is harmless and may carry a dupack or a window update. */
+	if (c->ts_ok && si->has_ts && seg_len > 0 && !(si->flags & TCP_F_RST) &&
+	    SEQ_LT(si->tsval, atomic_load_explicit(&c->ts_recent, memory_order_relaxed))) {
+		tcp_stat_add(&c->st_bad_segs_in, 1);
+		(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
+		return;
+	}
 	/* 1. Sequence acceptability (RFC 9293 3.10.7.4, RCV.WND > 0). */
 	if (seg_len == 0)
 		acceptable = SEQ_IN(seq, rn, rn + wnd);

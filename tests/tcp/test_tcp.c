@@ -900,6 +900,34 @@ owner_abort_from_on_data_is_safe(void **state)
 	h_close(); /* asserts every mbuf went back to the pool */
 }
 
+static void
+paws_drops_old_timestamps(void **state)
+{
+	uint8_t o[12], n, data[100];
+	struct pkt d;
+
+	(void)state;
+	memset(data, 7, sizeof(data));
+	h_open(NULL, ISS);
+	h_establish(true, PISN); /* peer TSvals 5000 (SYN-ACK), 6000 (window update) */
+	h_poll();
+	h_drain();
+	n = h_synack_opts(o, 0, -1, true, 5999, 0);
+	h_inject(0x18, PISN + 1, ISS + 1, 65535, o, n, data, 100); /* old TSval: dropped */
+	assert_int_equal(H.log.data_len, 0);
+	assert_int_equal(h_poll(), 1); /* but answered with an ACK */
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, PISN + 1);
+	assert_int_equal(d.tsecr, 6000);
+	n = h_synack_opts(o, 0, -1, true, 6001, 0);
+	h_inject(0x18, PISN + 1, ISS + 1, 65535, o, n, data, 100);
+	assert_int_equal(H.log.data_len, 100);
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_int_equal(d.tsecr, 6001);
+	h_close();
+}
+
 /* ---------- closing ---------- */
 
 static void
@@ -1185,6 +1213,7 @@ main(void)
 		cmocka_unit_test(receive_in_order_ooo_and_duplicates),
 		cmocka_unit_test(ooo_queue_is_bounded),
 		cmocka_unit_test(owner_abort_from_on_data_is_safe),
+		cmocka_unit_test(paws_drops_old_timestamps),
 		cmocka_unit_test(active_close_fin_both_ways),
 		cmocka_unit_test(passive_close_and_fin_retransmission),
 		cmocka_unit_test(fin_wait2_times_out),
