@@ -10,12 +10,15 @@
 #include <urcu-qsbr.h>
 
 #include "engine/engine.h"
+#include "engine/engine_log.h"
 #include "flow/flow.h"
 #include "jetwire.h"
 #include "session/session.h"
 #include "shm/shm.h"
 #include "stats/stats-t.h"
 #include "tcp/tcp.h"
+
+RTE_LOG_REGISTER(engine_logtype, jetwire.engine, INFO);
 
 uint64_t
 engine_now_ns(void)

@@ -10,6 +10,7 @@
 #include <urcu-qsbr.h>
 
 #include "engine/engine.h"
+#include "engine/engine_log.h"
 #include "flow/flow.h"
 #include "jetwire.h"
 #include "session/session.h"
@@ -136,7 +137,7 @@ sess_on_ready(void *ctx)
 	session_counters_read(&c->sess, &sc);
 	if (sc.ready > 1)
 		jw_stats_count_reconnect(c->eng->ctl_st);
-	RTE_LOG(INFO, USER1, "jetwire: connection %u ready (NATS session up)\n", c->index);
+	ENGINE_LOG(INFO, "connection %u ready (NATS session up)", c->index);
 }
 
 static void
@@ -154,7 +155,7 @@ sess_on_server_err(void *ctx, const char *text, size_t len, bool fatal)
 {
 	struct engine_conn *c = ctx;
 
-	RTE_LOG(WARNING, USER1, "jetwire: connection %u: server -ERR '%.*s'%s\n", c->index,
+	ENGINE_LOG(WARNING, "connection %u: server -ERR '%.*s'%s", c->index,
 		(int)JW_MIN(len, (size_t)200), text, fatal ? " (closing)" : "");
 }
 
@@ -232,7 +233,7 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 		return;
 	rc = session_ctl_bytes(&c->sess, (const char *)data, len, ctl_now, cb_of(c, &cb));
 	if (rc < 0) {
-		RTE_LOG(WARNING, USER1, "jetwire: connection %u: closing (%s)\n", c->index,
+		ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
 			session_close_str(c->sess.x.last_close));
 		tcp_conn_abort(tcp);
 	}
@@ -254,7 +255,7 @@ on_tcp_event(void *owner, struct tcp_conn *tcp, enum tcp_event ev, enum tcp_reas
 		tcp_conn_abort(tcp);
 		break;
 	case TCP_EV_CLOSED:
-		RTE_LOG(INFO, USER1, "jetwire: connection %u: TCP closed (%s)\n", c->index,
+		ENGINE_LOG(INFO, "connection %u: TCP closed (%s)", c->index,
 			tcp_reason_str(why));
 		session_ctl_tcp_closed(&c->sess, ctl_now);
 		c->c.tcp_closed = true;
