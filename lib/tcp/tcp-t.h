@@ -267,6 +267,7 @@ struct tcp_conn {
 	uint32_t t_probe_una;             /* snd_una when the last loss probe went */
 	bool t_probed;                    /* a loss probe went at t_probe_una */
 	uint64_t t_progress_ns;           /* last new data sent or snd_una advanced */
+	uint64_t t_rto_acks_in;           /* acks_in at the last RTO expiry */
 	uint32_t t_rtt_seq;
 	uint64_t t_rtt_start_ns;
 	int64_t t_srtt_ns, t_rttvar_ns;   /* srtt 0 = no sample yet */

@@ -569,6 +569,9 @@ loss_probe(struct txctx *x)
 	if (c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
 	    (c->t_probed && c->t_probe_una == c->t_snd_una) || !room_for(x, 1))
 		return;
+	/* A closed window explains the silence: the RTO (as window probe) handles it. */
+	if (SEQ_LEQ(atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire), c->t_snd_una))
+		return;
 	pto = 2 * (uint64_t)c->t_srtt_ns;
 	if (pto < 10 * NS_PER_MS)
 		pto = 10 * NS_PER_MS;
@@ -595,7 +598,8 @@ static void
 rto_timer(struct txctx *x)
 {
 	struct tcp_conn *c = x->c;
-	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS;
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS, acks_in;
+	bool zero_wnd;
 
 	if (c->t_rto_deadline == 0 || x->now < c->t_rto_deadline)
 		return;
@@ -603,13 +607,22 @@ rto_timer(struct txctx *x)
 		c->t_rto_deadline = 0;
 		return;
 	}
-	if (c->t_retries >= c->p.max_retries) {
-		tx_fail(c, TCP_R_TIMEOUT);
-		return;
+	/* The peer closed its window on data in flight and keeps answering: our
+	 * retransmissions are window probes, and a live peer that is slow to read is not a
+	 * dead path (as Linux's tcp_retransmit_timer). Only silence counts toward the limit. */
+	acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
+	zero_wnd = SEQ_LEQ(atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire),
+			   c->t_snd_una);
+	if (!(zero_wnd && acks_in != c->t_rto_acks_in)) {
+		if (c->t_retries >= c->p.max_retries) {
+			tx_fail(c, TCP_R_TIMEOUT);
+			return;
+		}
+		c->t_retries++;
 	}
-	c->t_retries++;
+	c->t_rto_acks_in = acks_in;
 	tcp_stat_add(&c->st_rto_expiries, 1);
-	if (c->t_retries == 1)
+	if (c->t_retries <= 1)
 		c->t_ssthresh = half_flight(c);
 	c->t_cwnd = c->t_mss;
 	c->t_bytes_acked_ca = 0;

@@ -575,6 +575,55 @@ loss_probe_repairs_a_lost_tail_before_the_rto(void **state)
 }
 
 static void
+window_closed_on_data_in_flight_never_times_out(void **state)
+{
+	struct tcp_params p;
+	struct tcp_stats s;
+	struct pkt d;
+
+	(void)state;
+	tcp_params_default(&p);
+	p.max_retries = 3;
+	h_open(&p, ISS);
+	h_establish(true, PISN);
+	h_write(4 * 1448, false);
+	assert_int_equal(h_poll(), 4);
+	h_drain();
+	/* The peer acks one segment and closes its window on the other three (it keeps
+	 * them, unacked). Silence for 10 ms is not a loss here: no loss probe. */
+	h_ack(ISS + 1 + 1448, 0);
+	h_poll();
+	h_advance_ms(50);
+	assert_int_equal(h_poll(), 0);
+	/* The RTO takes the unacked data back (go-back-N) but the window admits none of it:
+	 * from then on the persist timer probes with one byte; each probe is answered
+	 * (window still 0), so the connection lives far beyond max_retries = 3. */
+	h_advance_ms(200);
+	assert_int_equal(h_poll(), 0);
+	for (int i = 0; i < 8; i++) {
+		h_advance_ms(60000);
+		assert_int_equal(h_poll(), 1);
+		assert_true(h_pop(&d));
+		assert_int_equal(d.seq, ISS + 1 + 1448);
+		assert_int_equal(d.len, 1);
+		h_ack(ISS + 1 + 1448, 0);
+		tcp_ctl_poll(H.c);
+	}
+	assert_int_equal(H.log.n_events, 1);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.loss_probes, 0);
+	/* A silent peer, on the other hand, is declared dead after max_retries. */
+	for (int i = 0; i < 5; i++) {
+		h_advance_ms(60000);
+		h_poll();
+	}
+	tcp_ctl_poll(H.c);
+	assert_int_equal(H.log.n_events, 2);
+	assert_int_equal(H.log.why[1], TCP_R_TIMEOUT);
+	h_close();
+}
+
+static void
 zero_window_persist_probes_one_byte(void **state)
 {
 	struct pkt d;
@@ -1202,6 +1251,7 @@ main(void)
 		cmocka_unit_test(fast_retransmit_and_newreno_partial_acks),
 		cmocka_unit_test(limited_transmit_and_early_retransmit),
 		cmocka_unit_test(loss_probe_repairs_a_lost_tail_before_the_rto),
+		cmocka_unit_test(window_closed_on_data_in_flight_never_times_out),
 		cmocka_unit_test(zero_window_persist_probes_one_byte),
 		cmocka_unit_test(small_window_sends_the_part_that_fits),
 		cmocka_unit_test(retransmit_never_rewrites_header_the_nic_holds),
