@@ -286,11 +286,13 @@ try_connect(struct engine_conn *c, uint64_t now_ns)
 	ep.dst_ip = dst;
 	ep.dst_port = e->p.servers[k].port;
 	tcp = tcp_conn_create(e->stack, &c->tx_io, &ops);
-	if (tcp == NULL)
-		return;
-	rc = tcp_conn_connect(tcp, &ep);
+	rc = tcp == NULL ? -ENOMEM : tcp_conn_connect(tcp, &ep);
 	if (rc != 0) {
+		/* no port or memory now: count it as a failed attempt, so the backoff applies */
+		ENGINE_LOG(WARNING, "connection %u: cannot start TCP: %s", c->index, strerror(-rc));
 		tcp_conn_destroy(tcp);
+		session_ctl_connecting(&c->sess, now_ns);
+		session_ctl_tcp_closed(&c->sess, now_ns);
 		return;
 	}
 	c->c.server_next++;
