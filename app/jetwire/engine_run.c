@@ -217,6 +217,11 @@ log_summary(struct engine *e)
 	       (unsigned long)fc.ctl.duplicates, (unsigned long)fc.ctl.failed,
 	       (unsigned long)fc.ctl.late_acks, (unsigned long)fc.ctl.timeouts, fc.window,
 	       (unsigned long)fc.tx.outstanding_hwm, (unsigned long)fc.tx.window_refused);
+	JW_LOG(INFO, "engine: reports deferred %lu (report ring full), lost %lu; resends dropped "
+	       "as torn %lu; TCP frames %lu, not ours %lu",
+	       (unsigned long)e->cnt.reports_deferred, (unsigned long)e->cnt.reports_late,
+	       (unsigned long)e->cnt.resend_torn, (unsigned long)e->cnt.rx_tcp,
+	       (unsigned long)e->cnt.rx_not_ours);
 	if (jw_stats_latency_read(&lat, NULL) > 0 && lat.count > 0)
 		JW_LOG(INFO, "engine: ack latency us: p50 %.1f p99 %.1f max %.1f",
 		       (double)jw_hist_percentile(&lat, 50.0) / 1e3,
