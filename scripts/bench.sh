@@ -18,8 +18,8 @@
 # Each benchmark has a time limit (BENCH_TIMEOUT_<NAME> seconds); on a time-out its process
 # group is killed and the common cleanup below removes what it may have left (the
 # network namespaces, /dev/shm/jetwire.jw-bench-<pid>*, DPDK runtime dirs of this run).
-# Knobs: BENCH_ONLY="codec engine" (a subset), BENCH_ENGINE_SUSTAINED (messages of the
-# sustained engine scenario, see bench/engine/run.sh), BENCH_TCP_BYTES (bench/tcp/run.sh).
+# Knobs: BENCH_ONLY="codec engine" (a subset), BENCH_ENGINE_* and BENCH_*_CPU (sizes, repeats
+# and CPU placement of the engine benchmark: bench/engine/run.sh), BENCH_TCP_BYTES (bench/tcp/run.sh).
 # Numbers only: a benchmark never fails the run for a missed target; the exit status is
 # non-zero only when a benchmark could not run to its end.
 set -uo pipefail
@@ -189,7 +189,7 @@ echo "loadavg_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
   echo "================================================================================"
   echo "== summary ($(nproc) CPUs shared with whatever else runs; see machine.txt)"
   echo "================================================================================"
-  awk -F'\t' '{ printf "%-9s %-54s %12s %-9s %-12s %s\n", $1, $2, $3, $4, $5, $6 }' "$HEAD"
+  awk -F'\t' '{ printf "%-9s %-66s %12s %-9s %-13s %s\n", $1, $2, $3, $4, $5, $6 }' "$HEAD"
   echo
   awk -F'\t' '{ printf "ran %-9s status %-4s %5s s\n", $1, $2, $3 }' "$STATUS"
 } | tee "$OUT/summary.txt"

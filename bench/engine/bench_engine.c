@@ -11,7 +11,10 @@
  *       jsOptions.PublishAsync.AckHandler (cnats's thread); js_PublishAsyncComplete at the end.
  *   common: -s SUBJECT (message i goes to SUBJECT.<i mod K>), --subjects K, -n COUNT,
  *           -z SIZE (payload starts with the decimal i and a space), --timeout SEC, --tag T
- *           (cnats --msgid: message i's Nats-Msg-Id is "T-i"; give each run its own T).
+ *           (cnats --msgid: message i's Nats-Msg-Id is "T-i"; give each run its own T),
+ *           --rate R (paced: message i is due at i/R s after the first; the client sleeps
+ *           until a batch of PACE_BATCH messages is due, then publishes it, so that pacing
+ *           neither spins on the CPU the client side shares nor changes the per-call work).
  *
  * Measured (lfence+rdtsc around every call, log-linear histogram under 1.6 % error):
  *   call latency   of every accepted call; for cnats --msgid the call is create + header +
@@ -43,10 +46,11 @@
 
 #define DRAIN_EVERY 32u
 #define REPORT_BATCH 256
+#define PACE_BATCH 16u
 
 struct opts {
 	const char *client, *instance, *url, *subject, *tag;
-	uint64_t count, subjects, size, max_pending;
+	uint64_t count, subjects, size, max_pending, rate;
 	int msgid;
 	double timeout_s;
 };
@@ -88,7 +92,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: bench_engine --client jetwire|cnats -s SUBJECT [-n COUNT] [--subjects K]\n"
 		"                    [-z SIZE] [-i INSTANCE] [--url URL] [--max-pending N] [--msgid]\n"
-		"                    [--timeout SEC] [--tag TEXT]\n");
+		"                    [--timeout SEC] [--tag TEXT] [--rate MSGS_PER_S]\n");
 	exit(2);
 }
 
@@ -118,6 +122,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "msgid", no_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tag", required_argument, NULL, 'g' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -139,6 +144,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'd': o->msgid = 1; break;
 		case 't': o->timeout_s = strtod(optarg, NULL); break;
 		case 'g': o->tag = optarg; break;
+		case 'r': o->rate = num_arg(optarg, "--rate"); break;
 		case 's': o->subject = optarg; break;
 		case 'n': o->count = num_arg(optarg, "-n"); break;
 		case 'z': o->size = num_arg(optarg, "-z"); break;
@@ -170,6 +176,28 @@ note_error(struct run *r, const char *what, const char *detail)
 {
 	if (r->first_error[0] == '\0')
 		snprintf(r->first_error, sizeof(r->first_error), "%s: %s", what, detail);
+}
+
+/* With --rate: before message i (at the start of each batch), waits until the batch is due.
+ * idle() runs while waiting (jetwire drains reports; cnats has nothing to do). */
+static void
+pace(const struct run *r, uint64_t i, void (*idle)(void *), void *arg)
+{
+	uint64_t due;
+
+	if (r->o.rate == 0 || i % PACE_BATCH != 0)
+		return;
+	due = r->t_first + (uint64_t)((double)i * 1e9 / (double)r->o.rate / ns_tick);
+	for (;;) {
+		uint64_t now = jw_lhist_ticks();
+
+		if (now >= due)
+			return;
+		if (idle)
+			idle(arg);
+		uint64_t left_us = ticks_to_ns(due - now) / 1000;
+		sleep_us(left_us > 200 ? 200 : (left_us > 60 ? (unsigned)left_us - 50 : 5));
+	}
 }
 
 /* ---- jetwire ------------------------------------------------------------------------- */
@@ -209,9 +237,23 @@ jw_drain(jw_producer *p, struct run *r)
 	return got;
 }
 
+struct jw_idle {
+	jw_producer *p;
+	struct run *r;
+};
+
+static void
+jw_idle_drain(void *arg)
+{
+	struct jw_idle *a = arg;
+
+	jw_drain(a->p, a->r);
+}
+
 static int
 run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 {
+	struct jw_idle idle;
 	const struct opts *o = &r->o;
 	struct jw_open_opts oo = { .instance = o->instance, .tx_lcore = -1 };
 	jw_producer *p = NULL;
@@ -224,10 +266,15 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 			o->instance ? o->instance : "default", jw_strerror(rc));
 		return 2;
 	}
+	idle.p = p;
+	idle.r = r;
 	r->t_first = jw_lhist_ticks();
 	for (uint64_t i = 0; i < o->count; i++) {
-		size_t len = make_msg(o, i, subj, subj_len, payload);
+		size_t len;
 		unsigned spins = 0;
+
+		pace(r, i, jw_idle_drain, &idle);
+		len = make_msg(o, i, subj, subj_len, payload);
 
 		for (;;) {
 			uint64_t seq = 0, t0 = jw_lhist_ticks();
@@ -329,8 +376,10 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 	}
 	r->t_first = jw_lhist_ticks();
 	for (uint64_t i = 0; i < o->count; i++) {
-		size_t len = make_msg(o, i, subj, subj_len, payload);
+		size_t len;
 
+		pace(r, i, NULL, NULL);
+		len = make_msg(o, i, subj, subj_len, payload);
 		if (o->msgid &&
 		    (size_t)snprintf(id, sizeof(id), "%s-%" PRIu64, o->tag, i) >= sizeof(id)) {
 			fprintf(stderr, "bench_engine: --tag too long for a Nats-Msg-Id\n");
@@ -414,7 +463,7 @@ print_json(struct run *r, int rc)
 			if (CPU_ISSET(c, &set))
 				n += (size_t)snprintf(cpus + n, sizeof(cpus) - n, "%s%d", n ? "," : "", c);
 	}
-	printf("{\"client\":\"%s\",\"tag\":\"%s\",\"msgid\":%s,\"max_pending\":%" PRIu64
+	printf("{\"client\":\"%s\",\"tag\":\"%s\",\"msgid\":%s,\"rate\":%" PRIu64 ",\"max_pending\":%" PRIu64
 	       ",\"count\":%" PRIu64 ",\"subjects\":%" PRIu64 ",\"size\":%" PRIu64
 	       ",\"cpus\":\"%s\",\"published\":%" PRIu64 ",\"refused\":%" PRIu64
 	       ",\"refused_max_ns\":%" PRIu64 ",\"call_ns\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
@@ -423,7 +472,7 @@ print_json(struct run *r, int rc)
 	       ",\"duplicates\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"acked_rate\":%.1f"
 	       ",\"ack_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"bad_index\":%" PRIu64
 	       ",\"error\":\"%s\",\"status\":%d}\n",
-	       o->client, o->tag, o->msgid ? "true" : "false",
+	       o->client, o->tag, o->msgid ? "true" : "false", o->rate,
 	       strcmp(o->client, "cnats") == 0 ? o->max_pending : 0, o->count, o->subjects,
 	       o->size, cpus, r->published, r->refused, r->refused_max_ns,
 	       jw_lhist_quantile(&r->call, 0.5), jw_lhist_quantile(&r->call, 0.99),

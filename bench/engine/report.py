@@ -43,15 +43,26 @@ def ratio(a, b):
 def fr(x, digits=3):
     return "-" if x is None else ("%.*f" % (digits, x))
 
-groups = {}
+# Repeated runs of the same row: keep the one with the median acked rate (lower median for
+# an even count); remember the spread.
+runs = {}
 for r in rows:
-    key = (r.get("storage"), r.get("scenario"), r.get("dedupe"))
-    groups.setdefault(key, []).append(r)
+    k = (r.get("storage"), r.get("scenario"), r.get("dedupe"), r.get("label"))
+    runs.setdefault(k, []).append(r)
+groups = {}
+for k, rs in runs.items():
+    rs = sorted(rs, key=lambda x: x.get("acked_rate") or 0)
+    m = dict(rs[(len(rs) - 1) // 2])
+    m["runs"] = len(rs)
+    m["rate_min"] = rs[0].get("acked_rate") or 0
+    m["rate_max"] = rs[-1].get("acked_rate") or 0
+    groups.setdefault(k[:3], []).append(m)
 
 lines = []
-hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %8s %8s %9s %6s %8s %8s %15s %8s"
+hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %8s %8s %9s %15s %6s %8s %8s %15s %8s"
        % ("store", "scenario", "dedup", "client", "call p50", "p99", "p99.9", "max", "refused",
-          "submit", "acked", "acked/s", "/ceil", "ack p50", "ack p99", "eng ack p50/p99", "stored"))
+          "submit", "acked", "acked/s", "(runs: range)", "/ceil", "ack p50", "ack p99",
+          "eng ack p50/p99", "stored"))
 lines.append(hdr)
 lines.append("-" * len(hdr))
 group_out = []
@@ -65,12 +76,13 @@ for key in groups:
         engs = "-" if not eng else "%s/%s" % (fmt_us(eng.get("p50")), fmt_us(eng.get("p99")))
         stored = x.get("stored")
         ok = "" if stored == x.get("count") and not x.get("duplicates") else "!"
-        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %7.3fs %7.3fs %9.0f %6.3f %8s %8s %15s %7s%s"
+        rng = "(%d: %.0fk-%.0fk)" % (x["runs"], x["rate_min"] / 1e3, x["rate_max"] / 1e3)
+        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %7.3fs %7.3fs %9.0f %15s %6.3f %8s %8s %15s %7s%s"
                      % (key[0], key[1], key[2], x.get("label", "?"),
                         fmt_ns(get(x, "call_ns", "p50")), fmt_ns(get(x, "call_ns", "p99")),
                         fmt_ns(get(x, "call_ns", "p999")), fmt_ns(get(x, "call_ns", "max")),
                         x.get("refused", "-"), x.get("submit_s") or 0, x.get("all_acked_s") or 0,
-                        x.get("acked_rate") or 0,
+                        x.get("acked_rate") or 0, rng,
                         (x.get("acked_rate") or 0) / ceiling if ceiling else 0,
                         fmt_us(get(x, "ack_us", "p50")), fmt_us(get(x, "ack_us", "p99")), engs,
                         stored if stored is not None else "?", ok))
@@ -91,6 +103,7 @@ for key in groups:
                                   and not jw.get("duplicates"))
     group_out.append(gi)
 lines.append("")
+lines.append("each row: the run with the median acked rate of its repeats (range: slowest-fastest run).")
 lines.append("call = one publish call of the producer thread (accepted calls; 'refused' = calls that "
              "did not queue: jetwire ring full / cnats stall wait ran out);")
 lines.append("submit = first call to last accepted call; acked = first call to last ack seen by the "
@@ -129,15 +142,17 @@ def judge(name, field_list, op, limit, groups_sel):
             "met": met, "of": len(vals), "verdict": "met" if met == len(vals) else "NOT met"}
 
 jw_groups = [g for g in group_out if "jetwire_rate" in g]
-sustained = [g for g in jw_groups if g["scenario"] == "sustained"]
+paced = [g for g in jw_groups if g["scenario"] == "paced"]
+unpaced = [g for g in jw_groups if g["scenario"] != "paced"]
 targets = [t for t in (
     judge("call p99 <= cnats p99 / 10", ["p99_vs_cnats50000", "p99_vs_cnats4000"], "le", 0.1, jw_groups),
     judge("call max <= cnats max / 100", ["max_vs_cnats50000", "max_vs_cnats4000"], "le", 0.01, jw_groups),
-    judge("acked/s >= 95% of the server's ceiling", ["rate_vs_ceiling"], "ge", 0.95, jw_groups),
-    judge("sustained ack p99 < cnats ack p99", ["ackp99_vs_cnats50000", "ackp99_vs_cnats4000"], "le", 0.999999, sustained),
+    judge("acked/s >= 95% of the server's ceiling", ["rate_vs_ceiling"], "ge", 0.95, unpaced),
+    judge("ack p99 < cnats ack p99 at the same rate (paced)", ["ackp99_vs_cnats50000", "ackp99_vs_cnats4000"], "le", 0.999999, paced),
 ) if t]
 lines.append("")
-lines.append("targets (issue 7), worst group shown:")
+lines.append("targets (issue 7), worst group shown (acked/s judged in burst and sustained; "
+             "ack p99 at the same throughput judged in the paced groups):")
 for t in targets:
     lines.append("  %-42s worst %.4f (%s), limit %s %g: %s in %d of %d comparisons"
                  % (t["target"], t["worst"], t["where"], "<=" if t["op"] == "le" else ">=",
@@ -156,8 +171,8 @@ json.dump({"rows": rows, "groups": group_out, "targets": targets},
 
 with open(os.path.join(out, "engine-headlines.tsv"), "w") as h:
     for t in targets:
-        h.write("engine\t%s (worst: %s)\t%.4g\tx\t%s %g\t%s %d/%d\n" % (
-            t["target"], t["where"], t["worst"], "<=" if t["op"] == "le" else ">=", t["limit"],
+        h.write("engine\t%s\t%.4g\tx\t%s %g\t%s %d/%d\n" % (
+            t["target"] + " (worst)", t["worst"], "<=" if t["op"] == "le" else ">=", t["limit"],
             t["verdict"], t["met"], t["of"]))
     for gi in jw_groups:
         if gi["scenario"] != "sustained":

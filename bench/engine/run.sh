@@ -2,33 +2,43 @@
 # Engine benchmark (make bench; issue 7): jetwire against cnats js_PublishAsync, side by side
 # in one run, through the same nats-server (reference network) and the same stream.
 #
-# Rows, for each storage (memory, file) and scenario (burst: 5 subjects x 10,000 messages;
-# sustained: BENCH_ENGINE_SUSTAINED messages over 5 subjects, default 1,000,000), 128-byte
-# payloads, like with like:
-#   dedupe off:    cnats js_PublishAsync MaxPending 50,000 | MaxPending 4,000 | jetwire dedupe=off
-#   dedupe msgid:  cnats with a Nats-Msg-Id header per message (natsMsg + natsMsgHeader_Set +
-#                  js_PublishMsgAsync), MaxPending 50,000 | 4,000 | jetwire dedupe=msgid
-# Every row is one build/bench/bench_engine process (the same measuring code for both
-# clients: see bench/engine/bench_engine.c for the definitions) on a freshly (re)created
-# stream JWBENCH (so no row sees another's messages or Msg-Ids); jetwire is started fresh for
-# each of its rows (its own file prefix and shm instance) and stopped after it, which also
-# yields its engine-side ack latency (frame sent -> PubAck) from its exit summary.
-# After each row JetStream's stream info must hold exactly the row's message count.
+# Groups: storage (memory, file) x scenario x dedupe, 128-byte payloads over 5 subjects.
+#   scenarios  burst      5 subjects x 10,000 messages, as fast as the client goes
+#              sustained  BENCH_ENGINE_SUSTAINED messages (default 1,000,000), as fast as
+#                         the client goes
+#              paced      BENCH_ENGINE_PACED_COUNT messages (default 150,000) at
+#                         BENCH_ENGINE_PACED_RATE msgs/s (default 50,000, below every
+#                         client's ceiling here): ack latency at the same throughput
+#   dedupe, like with like, three rows each:
+#              off    cnats js_PublishAsync MaxPending 50,000 | MaxPending 4,000 | jetwire dedupe=off
+#              msgid  cnats with a Nats-Msg-Id header per message (natsMsg_Create +
+#                     natsMsgHeader_Set + js_PublishMsgAsync), MaxPending 50,000 | 4,000 |
+#                     jetwire dedupe=msgid
+# The whole matrix runs BENCH_ENGINE_REPEATS times (default 3), interleaved, and the table
+# shows per row the run with the median acked rate (the machine is shared: single runs vary).
+# Every run is one build/bench/bench_engine process (the same measuring code for both
+# clients; definitions in bench/engine/bench_engine.c) on a freshly (re)created stream
+# JWBENCH (no run sees another's messages or Msg-Ids). jetwire is started fresh for each of
+# its runs (own file prefix and shm instance) and stopped after it, which also yields its
+# engine-side ack latency (frame sent -> PubAck) from its exit summary. After each run
+# JetStream's stream info must hold exactly the run's message count.
 #
-# CPU placement, the same for every row: nats-server (all threads, taskset -a) on
-# BENCH_ENGINE_SERVER_CPUS (default 0); the client side on BENCH_ENGINE_CLIENT_CPUS
-# (default 1): the cnats publisher process, or jetwire (all lcores: eal.lcores=(0-2)@CPUS)
-# plus the bench_engine producer process.
-# cnats runs inside netns jw-srv against nats://198.18.0.1:4222; jetwire is 198.18.0.2 on
-# jwv0 (DPDK net_af_packet). Nothing leaves 198.18.0.0/24.
+# CPU placement, the same for every run: nats-server (all threads, taskset -a) on
+# BENCH_SERVER_CPU (default 1); the client side on BENCH_CLIENT_CPU (default 0): the cnats
+# publisher process, or jetwire (all lcores: eal.lcores=(0-2)@CPU) plus the bench_engine
+# producer process. cnats runs inside netns jw-srv against nats://198.18.0.1:4222 (kernel
+# loopback path); jetwire is 198.18.0.2 on jwv0 (DPDK net_af_packet, veth). Nothing leaves
+# 198.18.0.0/24.
 #
-# Output (JW_BENCH_OUT, default build/bench-results/engine-<time>): engine-rows.jsonl (one
-# object per row), engine-table.txt (the table and the targets), engine.json, engine.png (gnuplot),
-# engine-headlines.tsv (for scripts/bench.sh's summary).
+# Output (in JW_BENCH_OUT, default build/bench-results/engine-<time>): engine-rows.jsonl (one
+# object per run), engine-table.txt (the table and the targets), engine.json, engine.png
+# (gnuplot), engine-headlines.tsv (for scripts/bench.sh's summary).
 # Root. Takes /run/jw-testnet.lock itself unless JW_TESTNET_LOCKED=1 (the caller holds it);
-# brings the reference network up and leaves it up (scripts/bench.sh takes it down).
-# Knobs: BENCH_ENGINE_SUSTAINED, BENCH_ENGINE_STORAGE ("memory file"),
-# BENCH_ENGINE_SCENARIOS ("burst sustained"), BENCH_ENGINE_SERVER_CPUS, BENCH_ENGINE_CLIENT_CPUS.
+# brings the reference network up and takes it down at the end.
+# Knobs: BENCH_ENGINE_SUSTAINED, BENCH_ENGINE_PACED_COUNT, BENCH_ENGINE_PACED_RATE,
+# BENCH_ENGINE_REPEATS, BENCH_ENGINE_STORAGE ("memory file"), BENCH_ENGINE_SCENARIOS
+# ("burst sustained paced"), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_ENGINE_JETWIRE_SET
+# (extra "section.key=value ..." overrides for jetwire, e.g. "flow.window=4096").
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -41,10 +51,13 @@ for b in build/jetwire build/jwjs build/bench/bench_engine; do
 done
 
 SUSTAINED=${BENCH_ENGINE_SUSTAINED:-1000000}
+PACED=${BENCH_ENGINE_PACED_COUNT:-150000}
+PACED_RATE=${BENCH_ENGINE_PACED_RATE:-50000}
+REPEATS=${BENCH_ENGINE_REPEATS:-3}
 STORAGES=${BENCH_ENGINE_STORAGE:-memory file}
-SCENARIOS=${BENCH_ENGINE_SCENARIOS:-burst sustained}
-SRV_CPUS=${BENCH_ENGINE_SERVER_CPUS:-0}
-CLI_CPUS=${BENCH_ENGINE_CLIENT_CPUS:-1}
+SCENARIOS=${BENCH_ENGINE_SCENARIOS:-burst sustained paced}
+SRV_CPUS=${BENCH_SERVER_CPU:-1}
+CLI_CPUS=${BENCH_CLIENT_CPU:-0}
 SUBJECTS=5
 BURST=$((SUBJECTS * 10000))
 SIZE=128
@@ -74,6 +87,7 @@ stop_jetwire() {
 cleanup() {
   stop_jetwire
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
+  scripts/testnet.sh down >/dev/null 2>&1
   rm -f "/dev/shm/jetwire.$RUNID"
   rm -rf /var/run/dpdk/"$RUNID"-*
   rm -rf "$WORK"
@@ -91,7 +105,7 @@ start_jetwire() {
   rm -f "/dev/shm/jetwire.$RUNID"
   taskset -c "$CLI_CPUS" build/jetwire -c "$CONF" \
     --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
-    --set "flow.dedupe=$1" --set "eal.lcores=(0-2)@($CLI_CPUS)" > "$log" 2>&1 &
+    --set "flow.dedupe=$1" --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" > "$log" 2>&1 &
   JW_PID=$!
   for _ in $(seq 300); do
     grep -q "ready (NATS session up)" "$log" && return 0
@@ -104,17 +118,25 @@ start_jetwire() {
   return 1
 }
 
-# row STORAGE SCENARIO DEDUPE CLIENT [MAXPENDING]
+JW_SETS=()
+for kv in ${BENCH_ENGINE_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
+
+# row REP STORAGE SCENARIO DEDUPE CLIENT [MAXPENDING]
 row() {
-  local storage=$1 scen=$2 dedupe=$3 client=$4 mp=${5:-0} n label file_flag=() rc eng=""
+  local rep=$1 storage=$2 scen=$3 dedupe=$4 client=$5 mp=${6:-0} n label file_flag=() rc eng=""
+  local pace=()
   ROWNO=$((ROWNO + 1))
-  if [ "$scen" = burst ]; then n=$BURST; else n=$SUSTAINED; fi
+  case $scen in
+    burst) n=$BURST ;;
+    sustained) n=$SUSTAINED ;;
+    paced) n=$PACED; pace=(--rate "$PACED_RATE") ;;
+  esac
   [ "$storage" = file ] && file_flag=(--file)
   if [ "$client" = cnats ]; then label="cnats MaxPending $mp"; else label="jetwire"; fi
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" "${file_flag[@]}" >/dev/null || {
     say "cannot create stream $STREAM"; return 1; }
   local args=(-s "$SUBJ.$scen" -n "$n" --subjects "$SUBJECTS" -z "$SIZE" --timeout 120
-              --tag "$$-$ROWNO")
+              --tag "$$-$ROWNO" "${pace[@]}")
   if [ "$client" = cnats ]; then
     [ "$dedupe" = msgid ] && args+=(--msgid)
     ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
@@ -130,7 +152,7 @@ row() {
     eng=$(sed -n 's/.*engine: ack latency us: p50 \([0-9.]*\) p99 \([0-9.]*\) max \([0-9.]*\).*/{"p50":\1,"p99":\2,"max":\3}/p' "$WORK/jetwire.log" | tail -1)
     grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /'
   fi
-  sed 's/^/    | /' "$WORK/row.err"
+  sed "s/^/    | $label: /" "$WORK/row.err"
   local stored
   stored=$(ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null | sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p')
   if [ ! -s "$WORK/row.json" ]; then
@@ -139,9 +161,9 @@ row() {
   fi
   jq -c --arg st "$storage" --arg sc "$scen" --arg dd "$dedupe" --arg lb "$label" \
      --argjson stored "${stored:-null}" --argjson eng "${eng:-null}" \
-     --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" \
+     --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" \
      '. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
-           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli}' \
+           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$n" ] || say "row $storage/$scen/$dedupe/$label: stream holds ${stored:-?} messages, expected $n"
 }
@@ -150,19 +172,19 @@ scripts/testnet.sh up 2>&1 | sed 's/^/engine: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "nats-server $(nats-server --version 2>/dev/null | head -1) pid $srv_pid on CPUs $(taskset -p -c "$srv_pid" | sed 's/.*: //'); client side on CPUs $CLI_CPUS"
-say "burst $BURST messages ($SUBJECTS subjects x 10,000), sustained $SUSTAINED messages over $SUBJECTS subjects, $SIZE-byte payloads; stream $STREAM recreated per row"
+say "burst $BURST messages ($SUBJECTS subjects x 10,000), sustained $SUSTAINED, paced $PACED at $PACED_RATE msgs/s; $SUBJECTS subjects, $SIZE-byte payloads; stream $STREAM recreated per run; $REPEATS repeats"
 
 t_start=$(date +%s)
-for storage in $STORAGES; do
-  for scen in $SCENARIOS; do
-    for dedupe in off msgid; do
-      say "-- $storage storage, $scen, dedupe $dedupe"
-      for mp in 50000 4000; do
-        say "   cnats MaxPending $mp"
-        row "$storage" "$scen" "$dedupe" cnats "$mp"
+for rep in $(seq "$REPEATS"); do
+  for storage in $STORAGES; do
+    for scen in $SCENARIOS; do
+      for dedupe in off msgid; do
+        say "-- repeat $rep/$REPEATS: $storage storage, $scen, dedupe $dedupe"
+        for mp in 50000 4000; do
+          row "$rep" "$storage" "$scen" "$dedupe" cnats "$mp"
+        done
+        row "$rep" "$storage" "$scen" "$dedupe" jetwire
       done
-      say "   jetwire dedupe=$dedupe"
-      row "$storage" "$scen" "$dedupe" jetwire
     done
   done
 done
