@@ -47,5 +47,6 @@ jw_cleanup() {
   local p
   for p in "${JW_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -rf /var/run/dpdk/jw-foundation-$$-*   # EAL leaves its runtime dir behind
   [ "$JW_NET_WAS_UP" -eq 1 ] || "$JW_ROOT/scripts/testnet.sh" down >/dev/null 2>&1 || true
 }
