@@ -59,9 +59,9 @@ for k, rs in runs.items():
     groups.setdefault(k[:3], []).append(m)
 
 lines = []
-hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %8s %8s %9s %15s %6s %8s %8s %15s %8s"
+hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %8s %8s %9s %15s %6s %8s %8s %15s %8s"
        % ("store", "scenario", "dedup", "client", "call p50", "p99", "p99.9", "max", "refused",
-          "submit", "acked", "acked/s", "(runs: range)", "/ceil", "ack p50", "ack p99",
+          "faults", "submit", "acked", "acked/s", "(runs: range)", "/ceil", "ack p50", "ack p99",
           "eng ack p50/p99", "stored"))
 lines.append(hdr)
 lines.append("-" * len(hdr))
@@ -77,11 +77,11 @@ for key in groups:
         stored = x.get("stored")
         ok = "" if stored == x.get("count") and not x.get("duplicates") else "!"
         rng = "(%d: %.0fk-%.0fk)" % (x["runs"], x["rate_min"] / 1e3, x["rate_max"] / 1e3)
-        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %7.3fs %7.3fs %9.0f %15s %6.3f %8s %8s %15s %7s%s"
+        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %7.3fs %7.3fs %9.0f %15s %6.3f %8s %8s %15s %7s%s"
                      % (key[0], key[1], key[2], x.get("label", "?"),
                         fmt_ns(get(x, "call_ns", "p50")), fmt_ns(get(x, "call_ns", "p99")),
                         fmt_ns(get(x, "call_ns", "p999")), fmt_ns(get(x, "call_ns", "max")),
-                        x.get("refused", "-"), x.get("submit_s") or 0, x.get("all_acked_s") or 0,
+                        x.get("refused", "-"), x.get("minor_faults", "-"), x.get("submit_s") or 0, x.get("all_acked_s") or 0,
                         x.get("acked_rate") or 0, rng,
                         (x.get("acked_rate") or 0) / ceiling if ceiling else 0,
                         fmt_us(get(x, "ack_us", "p50")), fmt_us(get(x, "ack_us", "p99")), engs,
@@ -106,6 +106,8 @@ lines.append("")
 lines.append("each row: the run with the median acked rate of its repeats (range: slowest-fastest run).")
 lines.append("call = one publish call of the producer thread (accepted calls; 'refused' = calls that "
              "did not queue: jetwire ring full / cnats stall wait ran out);")
+lines.append("faults = minor page faults of the client process while submitting (a first touch costs "
+             "the call it lands in about a microsecond);")
 lines.append("submit = first call to last accepted call; acked = first call to last ack seen by the "
              "client; /ceil = acked/s over the group's best;")
 lines.append("ack = call return to the client seeing the outcome; eng ack = jetwire's own frame-sent "
