@@ -15,13 +15,15 @@
  *  | ctl_state                | ctl  | tx, any  | store-release / load-acquire: publishes peer |
  *  |                          |      |          | options, irs, rcv_nxt written before it      |
  *  | peer_mss, snd_wscale,    | ctl  | tx       | plain; written before ctl_state=ESTABLISHED  |
- *  | ts_ok, ws_ok, irs        |      |          | (release), read after acquire                |
+ *  | rcv_wscale, ts_ok, irs   |      |          | (release), read after acquire                |
  *  | ack_state (una<<32|dup)  | ctl  | tx       | release/acquire; dup = consecutive dupacks   |
  *  | snd_wnd_edge             | ctl  | tx       | release/acquire (peer's right window edge)   |
- *  | acks_in                  | ctl  | tx       | relaxed (liveness for persist probes)        |
+ *  | acks_in                  | ctl  | tx       | relaxed: a count of accepted ACKs (slow-start |
+ *  |                          |      |          | ACK counting, liveness of probes and RTOs)   |
  *  | rcv_nxt, ts_recent       | ctl  | tx       | release/acquire (go into every header)       |
  *  | ack_req                  | ctl  | tx (xchg)| ctl stores 1 (release), tx exchanges to 0    |
- *  | peer_fin, fin_acked      | ctl  | tx, any  | release/acquire                              |
+ *  | peer_fin, fin_acked,     | ctl  | any      | release/acquire (tcp_conn_state)             |
+ *  | reason                   |      |          |                                              |
  *  | cmd ring                 | ctl  | tx       | rte_ring SP/SC (its own acquire/release)     |
  *  | snd_max, snd_nxt         | tx   | ctl      | release/acquire: ctl validates ACKs against  |
  *  |                          |      |          | snd_max (RFC 5961 §5.2)                      |
@@ -32,7 +34,10 @@
  *  | stats ctl (segs_in...)   | ctl  | any      | relaxed, single writer                       |
  *
  * Everything else in struct tcp_conn is private to one side, grouped by side on separate
- * cache lines. Unit tests drive both sides from one thread, which is also allowed.
+ * cache lines (c_* control, t_* TX). Exception: tcp_conn_connect() (control) initialises
+ * the TX side's t_* fields before its store-release of ctl_state = SYN_SENT; the TX lcore
+ * touches nothing until it load-acquires a state other than IDLE. Unit tests drive both
+ * sides from one thread, which is also allowed.
  */
 #ifndef JW_TCP_T_H
 #define JW_TCP_T_H
