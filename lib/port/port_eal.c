@@ -104,6 +104,9 @@ jw_eal_args_build(const struct jw_config *c, const char *prog, struct jw_eal_arg
 	if (a->no_huge)
 		r |= add(a, "--no-huge");
 	r |= add(a, "--log-level=%u", c->eal.log_level);
+	/* [stats] enabled = no means no stats socket at all, not just no /jetwire/ commands. */
+	if (!c->stats.enabled)
+		r |= add(a, "--no-telemetry");
 	if (c->port.vdev[0]) {
 		r |= add(a, "--vdev=%s", c->port.vdev);
 		r |= add(a, "--no-pci");

@@ -132,6 +132,11 @@ eal_args_from_config(void **state)
 	assert_true(has_arg(&a, "-a"));
 	assert_true(has_arg(&a, "0000:3b:00.0"));
 	assert_false(has_arg(&a, "--no-pci"));
+	assert_false(has_arg(&a, "--no-telemetry"));
+
+	set(&c, "stats", "enabled", "no");
+	assert_int_equal(jw_eal_args_build(&c, "prog", &a, err, sizeof(err)), 0);
+	assert_true(has_arg(&a, "--no-telemetry"));
 }
 
 static void
