@@ -50,6 +50,16 @@ for it in tests/integration/*.sh; do
   count "$name" $rc
 done
 
+# EAL leaves a runtime directory per file prefix; the tests name theirs <kind>-<pid>.
+# Remove those whose process is gone, so repeated runs leave nothing behind.
+for d in /var/run/dpdk/jwtest-* /var/run/dpdk/jw-engine-* /var/run/dpdk/jw-tcpsend-* \
+         /var/run/dpdk/jw-bench-*; do
+  [ -d "$d" ] || continue
+  pid=${d##*-}
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+done
+
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
