@@ -14,6 +14,11 @@
 #              msgid  cnats with a Nats-Msg-Id header per message (natsMsg_Create +
 #                     natsMsgHeader_Set + js_PublishMsgAsync), MaxPending 50,000 | 4,000 |
 #                     jetwire dedupe=msgid
+#   plus, in the scenarios of BENCH_ENGINE_VETH_SCENARIOS (default "sustained"; "" = none),
+#   a fourth row "cnats 50000 over veth": the same cnats client from netns jw-bcli through a
+#   veth pair with jetwire's link properties (1500-byte frames, no TSO/GSO/GRO/checksum
+#   offload), to show what the path (loopback with 64 KiB segments vs 1500-byte frames)
+#   costs the server; the ratios to cnats use the loopback rows.
 # The whole matrix runs BENCH_ENGINE_REPEATS times (default 3), interleaved, and the table
 # shows per row the run with the median acked rate (the machine is shared: single runs vary).
 # Every run is one build/bench/bench_engine process (the same measuring code for both
@@ -28,7 +33,7 @@
 # publisher process, or jetwire (all lcores: eal.lcores=(0-2)@CPU) plus the bench_engine
 # producer process. cnats runs inside netns jw-srv against nats://198.18.0.1:4222 (kernel
 # loopback path); jetwire is 198.18.0.2 on jwv0 (DPDK net_af_packet, veth). Nothing leaves
-# 198.18.0.0/24.
+# 198.18.0.0/16 (the "over veth" path uses 198.18.2.0/24).
 #
 # Output (in JW_BENCH_OUT, default build/bench-results/engine-<time>): engine-rows.jsonl (one
 # object per run), engine-table.txt (the table and the targets), engine.json, engine.png
@@ -37,7 +42,7 @@
 # brings the reference network up and takes it down at the end.
 # Knobs: BENCH_ENGINE_SUSTAINED, BENCH_ENGINE_PACED_COUNT, BENCH_ENGINE_PACED_RATE,
 # BENCH_ENGINE_REPEATS, BENCH_ENGINE_STORAGE ("memory file"), BENCH_ENGINE_SCENARIOS
-# ("burst sustained paced"), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_ENGINE_JETWIRE_SET
+# ("burst sustained paced"), BENCH_ENGINE_VETH_SCENARIOS, BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_ENGINE_JETWIRE_SET
 # (extra "section.key=value ..." overrides for jetwire, e.g. "flow.window=4096").
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,6 +59,7 @@ SUSTAINED=${BENCH_ENGINE_SUSTAINED:-1000000}
 PACED=${BENCH_ENGINE_PACED_COUNT:-150000}
 PACED_RATE=${BENCH_ENGINE_PACED_RATE:-50000}
 REPEATS=${BENCH_ENGINE_REPEATS:-3}
+VETH_SCENARIOS=${BENCH_ENGINE_VETH_SCENARIOS-sustained}
 STORAGES=${BENCH_ENGINE_STORAGE:-memory file}
 SCENARIOS=${BENCH_ENGINE_SCENARIOS:-burst sustained paced}
 SRV_CPUS=${BENCH_SERVER_CPU:-1}
@@ -84,7 +90,33 @@ stop_jetwire() {
   wait "$JW_PID" 2>/dev/null
   JW_PID=
 }
+# A second client path for cnats, like jetwire's: netns jw-bcli, veth jwb0 (198.18.2.2) <->
+# jwb1 (198.18.2.1, in jw-srv), 1500-byte frames, checksum offload, TSO/GSO/GRO off on both
+# ends as on jwv0/jwv1; the server's 198.18.0.1 is reached through jwb1 (a local address of
+# jw-srv: no forwarding involved).
+VNS=jw-bcli
+veth_up() {
+  veth_down
+  ip netns add "$VNS" || return 1
+  ip link add jwb0 netns "$VNS" type veth peer name jwb1 netns jw-srv || return 1
+  ip netns exec "$VNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip netns exec "$VNS" ip link set lo up
+  ip netns exec "$VNS" ip addr add 198.18.2.2/24 dev jwb0
+  ip netns exec jw-srv ip addr add 198.18.2.1/24 dev jwb1
+  ip netns exec "$VNS" ethtool -K jwb0 rx off tx off tso off gso off gro off >/dev/null 2>&1
+  ip netns exec jw-srv ethtool -K jwb1 rx off tx off tso off gso off gro off >/dev/null 2>&1
+  ip netns exec "$VNS" ip link set jwb0 up
+  ip netns exec jw-srv ip link set jwb1 up
+  ip netns exec "$VNS" ip route add 198.18.0.1/32 via 198.18.2.1 dev jwb0
+}
+veth_down() {
+  ip netns del "$VNS" 2>/dev/null
+  ip netns exec jw-srv ip link del jwb1 2>/dev/null
+  return 0
+}
+
 cleanup() {
+  veth_down
   stop_jetwire
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   scripts/testnet.sh down >/dev/null 2>&1
@@ -132,14 +164,19 @@ row() {
     paced) n=$PACED; pace=(--rate "$PACED_RATE") ;;
   esac
   [ "$storage" = file ] && file_flag=(--file)
-  if [ "$client" = cnats ]; then label="cnats MaxPending $mp"; else label="jetwire"; fi
+  local net=loopback ns=jw-srv
+  case $client in
+    cnats) label="cnats MaxPending $mp" ;;
+    cnats-veth) label="cnats $mp over veth"; net=veth; ns=$VNS ;;
+    jetwire) label="jetwire"; net=veth ;;
+  esac
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" "${file_flag[@]}" >/dev/null || {
     say "cannot create stream $STREAM"; return 1; }
   local args=(-s "$SUBJ.$scen" -n "$n" --subjects "$SUBJECTS" -z "$SIZE" --timeout 120
               --tag "$$-$ROWNO" "${pace[@]}")
-  if [ "$client" = cnats ]; then
+  if [ "$client" != jetwire ]; then
     [ "$dedupe" = msgid ] && args+=(--msgid)
-    ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
+    ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
       --url nats://198.18.0.1:4222 --max-pending "$mp" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
@@ -161,15 +198,19 @@ row() {
   fi
   jq -c --arg st "$storage" --arg sc "$scen" --arg dd "$dedupe" --arg lb "$label" \
      --argjson stored "${stored:-null}" --argjson eng "${eng:-null}" \
-     --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" \
+     --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" --arg net "$net" \
      '. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
-           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep}' \
+           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep, net: $net}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$n" ] || say "row $storage/$scen/$dedupe/$label: stream holds ${stored:-?} messages, expected $n"
 }
 
 scripts/testnet.sh up 2>&1 | sed 's/^/engine: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
+VETH_OK=0
+if [ -n "$VETH_SCENARIOS" ]; then
+  if veth_up; then VETH_OK=1; else say "second veth path could not be set up: no 'over veth' rows"; veth_down; fi
+fi
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "nats-server $(nats-server --version 2>/dev/null | head -1) pid $srv_pid on CPUs $(taskset -p -c "$srv_pid" | sed 's/.*: //'); client side on CPUs $CLI_CPUS"
 say "burst $BURST messages ($SUBJECTS subjects x 10,000), sustained $SUSTAINED, paced $PACED at $PACED_RATE msgs/s; $SUBJECTS subjects, $SIZE-byte payloads; stream $STREAM recreated per run; $REPEATS repeats"
@@ -184,6 +225,9 @@ for rep in $(seq "$REPEATS"); do
           row "$rep" "$storage" "$scen" "$dedupe" cnats "$mp"
         done
         row "$rep" "$storage" "$scen" "$dedupe" jetwire
+        if [ "$VETH_OK" = 1 ] && [[ " $VETH_SCENARIOS " == *" $scen "* ]]; then
+          row "$rep" "$storage" "$scen" "$dedupe" cnats-veth 50000
+        fi
       done
     done
   done
