@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_err.h"
 #include "shm/shm.h"
 
 _Static_assert(sizeof(struct jw_shm_hdr) <= JW_SHM_HDR_BYTES, "header fits its page");
@@ -136,18 +137,6 @@ hdr_validate(struct jw_shm *shm, const struct jw_shm_hdr *h, uint64_t file_size)
 	return 0;
 }
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 pid_alive(int32_t pid)
 {
@@ -232,7 +221,7 @@ apply_owner(int fd, const struct jw_shm_params *p, char *err, size_t errlen)
 
 	if (fchmod(fd, mode & 07777) != 0) {
 		int e = errno;
-		errf(err, errlen, "fchmod %o: %s", mode, strerror(e));
+		jw_errf(err, errlen, "fchmod %o: %s", mode, strerror(e));
 		return -e;
 	}
 	if (p->group != NULL && p->group[0] != '\0') {
@@ -245,14 +234,14 @@ apply_owner(int fd, const struct jw_shm_params *p, char *err, size_t errlen)
 		} else {
 			struct group *gr = getgrnam(p->group);
 			if (gr == NULL) {
-				errf(err, errlen, "shm group '%s' does not exist", p->group);
+				jw_errf(err, errlen, "shm group '%s' does not exist", p->group);
 				return -EINVAL;
 			}
 			gid = gr->gr_gid;
 		}
 		if (fchown(fd, (uid_t)-1, gid) != 0) {
 			int e = errno;
-			errf(err, errlen, "chgrp %s: %s", p->group, strerror(e));
+			jw_errf(err, errlen, "chgrp %s: %s", p->group, strerror(e));
 			return -e;
 		}
 	}
@@ -319,13 +308,13 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 	instance = p->instance ? p->instance : "default";
 	shm = calloc(1, sizeof(*shm));
 	if (shm == NULL) {
-		errf(err, errlen, "out of memory");
+		jw_errf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	shm->creator = 1;
 	if (jw_shm_name(instance, shm->name, sizeof(shm->name)) != 0) {
-		errf(err, errlen, "bad instance name '%s' (1..%d of [A-Za-z0-9_.-])", instance,
+		jw_errf(err, errlen, "bad instance name '%s' (1..%d of [A-Za-z0-9_.-])", instance,
 		     JW_SHM_INSTANCE_MAX - 1);
 		rc = -EINVAL;
 		goto fail;
@@ -334,7 +323,7 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 		       p->slots_per_tx ? p->slots_per_tx : JW_SHM_DEF_SLOTS_PER_TX,
 		       p->ring_bytes ? p->ring_bytes : JW_SHM_DEF_RING_BYTES,
 		       p->report_entries ? p->report_entries : JW_SHM_DEF_REPORTS) != 0) {
-		errf(err, errlen, "bad shm layout: tx 1..%d, slots 1..%d, ring_bytes and "
+		jw_errf(err, errlen, "bad shm layout: tx 1..%d, slots 1..%d, ring_bytes and "
 		     "report_entries powers of two in range, total under 64 GiB",
 		     JW_SHM_MAX_TX, JW_SHM_MAX_SLOTS_PER_TX);
 		rc = -EINVAL;
@@ -349,13 +338,13 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 		}
 		if (errno != EEXIST) {
 			rc = -errno;
-			errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
+			jw_errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
 			goto fail;
 		}
 		fd = shm_open(shm->name, O_RDWR, 0);
 		if (fd < 0) {
 			rc = -errno;
-			errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
+			jw_errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
 			goto fail;
 		}
 		if (fstat(fd, &st) != 0) {
@@ -381,13 +370,13 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 					    other != getpid() && pid_alive(other)) {
 						munmap(m, JW_SHM_HDR_BYTES);
 						close(fd);
-						errf(err, errlen, "instance '%s' is served by running jetwire pid %d",
+						jw_errf(err, errlen, "instance '%s' is served by running jetwire pid %d",
 						     instance, (int)other);
 						rc = -EBUSY;
 						goto fail;
 					}
 				} else if (probe.n_tx != 0) {
-					errf(err, errlen, "n_tx %u slots_per_tx %u ring_bytes %u report_entries %u",
+					jw_errf(err, errlen, "n_tx %u slots_per_tx %u ring_bytes %u report_entries %u",
 					     probe.n_tx, probe.slots_per_tx, probe.ring_bytes, probe.report_entries);
 				}
 				munmap(m, JW_SHM_HDR_BYTES);
@@ -415,11 +404,11 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 			close(fd);
 			if (pending != 0) {
 				if (pending < 0)
-					errf(err, errlen, "%s exists with an unknown layout or version; "
+					jw_errf(err, errlen, "%s exists with an unknown layout or version; "
 					     "remove it (rm /dev/shm%s) if no jetwire uses it",
 					     shm->name, shm->name);
 				else
-					errf(err, errlen, "%s holds %lld producer ring(s) with unreleased "
+					jw_errf(err, errlen, "%s holds %lld producer ring(s) with unreleased "
 					     "records in another layout (%s; wanted n_tx %u slots_per_tx %u "
 					     "ring_bytes %u report_entries %u): start with the old [shm] "
 					     "settings to deliver them, or remove it (rm /dev/shm%s) to "
@@ -430,26 +419,26 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 			}
 			if (shm_unlink(shm->name) != 0 && errno != ENOENT) {
 				rc = -errno;
-				errf(err, errlen, "shm_unlink %s: %s", shm->name, strerror(errno));
+				jw_errf(err, errlen, "shm_unlink %s: %s", shm->name, strerror(errno));
 				goto fail;
 			}
 		}
 	}
 	if (!created) {
 		rc = -EEXIST;
-		errf(err, errlen, "%s keeps reappearing", shm->name);
+		jw_errf(err, errlen, "%s keeps reappearing", shm->name);
 		goto fail;
 	}
 	rc = apply_owner(fd, p, err, errlen);
 	if (rc == 0 && ftruncate(fd, (off_t)shm->size) != 0) {
 		rc = -errno;
-		errf(err, errlen, "ftruncate %s to %llu bytes: %s", shm->name,
+		jw_errf(err, errlen, "ftruncate %s to %llu bytes: %s", shm->name,
 		     (unsigned long long)shm->size, strerror(errno));
 	}
 	if (rc == 0) {
 		rc = map_fd(shm, fd);
 		if (rc != 0)
-			errf(err, errlen, "mmap %s: %s", shm->name, strerror(-rc));
+			jw_errf(err, errlen, "mmap %s: %s", shm->name, strerror(-rc));
 	}
 	close(fd);
 	if (rc != 0) {

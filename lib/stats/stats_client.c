@@ -9,26 +9,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/jw_err.h"
 #include "stats/stats_client.h"
 
 #define GREETING_MAX  4096
 #define REQUEST_MAX   1000
 #define OUTPUT_MAX    (1u << 20) /* refuse a server asking for more than 1 MiB replies */
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 jw_stats_socket_path(const char *instance, const char *prefix, char *out, size_t len)
@@ -70,28 +56,28 @@ jw_stats_client_open(struct jw_stats_client *c, const char *path, int timeout_ms
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		set_err(err, errlen, "socket path too long: %s", path);
+		jw_errf(err, errlen, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		int e = errno;
-		set_err(err, errlen, "socket: %s", strerror(e));
+		jw_errf(err, errlen, "socket: %s", strerror(e));
 		return -e;
 	}
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		int e = errno;
-		set_err(err, errlen, "connect %s: %s", path, strerror(e));
+		jw_errf(err, errlen, "connect %s: %s", path, strerror(e));
 		jw_stats_client_close(c);
 		return -e;
 	}
 	n = recv(c->fd, greet, GREETING_MAX, 0);
 	if (n <= 0) {
 		int e = n == 0 ? ECONNRESET : errno;
-		set_err(err, errlen, "no greeting from %s: %s (too many clients?)", path,
+		jw_errf(err, errlen, "no greeting from %s: %s (too many clients?)", path,
 			n == 0 ? "connection closed" : strerror(e));
 		jw_stats_client_close(c);
 		return -e;
@@ -106,7 +92,7 @@ jw_stats_client_open(struct jw_stats_client *c, const char *path, int timeout_ms
 	c->server_pid = (int)jw_json_u64(jw_json_get(g, "pid"), 0);
 	jw_json_free(g);
 	if (max_out < 64 || max_out > OUTPUT_MAX) {
-		set_err(err, errlen, "server announces max_output_len %llu", (unsigned long long)max_out);
+		jw_errf(err, errlen, "server announces max_output_len %llu", (unsigned long long)max_out);
 		jw_stats_client_close(c);
 		return -EPROTO;
 	}
@@ -144,16 +130,16 @@ jw_stats_client_query(struct jw_stats_client *c, const char *request, struct jw_
 	*root = NULL;
 	*value = NULL;
 	if (strlen(request) > REQUEST_MAX) {
-		set_err(err, errlen, "request longer than %d bytes", REQUEST_MAX);
+		jw_errf(err, errlen, "request longer than %d bytes", REQUEST_MAX);
 		return -E2BIG;
 	}
 	n = jw_stats_client_raw(c, request, strlen(request), c->buf, c->max_output_len);
 	if (n < 0) {
-		set_err(err, errlen, "%s: %s", request, strerror((int)-n));
+		jw_errf(err, errlen, "%s: %s", request, strerror((int)-n));
 		return (int)n;
 	}
 	if (n == 0) {
-		set_err(err, errlen, "%s: connection closed by jetwire", request);
+		jw_errf(err, errlen, "%s: connection closed by jetwire", request);
 		return -ECONNRESET;
 	}
 	c->buf[n] = '\0';
@@ -168,7 +154,7 @@ jw_stats_client_query(struct jw_stats_client *c, const char *request, struct jw_
 		*value = (*root)->child;
 		return 0;
 	}
-	set_err(err, errlen, "unexpected reply to %.*s", (int)(cmdlen < 60 ? cmdlen : 60), request);
+	jw_errf(err, errlen, "unexpected reply to %.*s", (int)(cmdlen < 60 ? cmdlen : 60), request);
 	jw_json_free(*root);
 	*root = NULL;
 	return -EPROTO;

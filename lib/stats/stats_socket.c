@@ -11,22 +11,8 @@
 #include <rte_eal.h>
 #include <rte_log.h>
 
+#include "common/jw_err.h"
 #include "stats/stats_telemetry.h"
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Group name or decimal number to gid. 0 or -ENOENT. */
 static int
@@ -60,15 +46,15 @@ jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t er
 	mode_t dir_mode;
 
 	if (mode > 0777) {
-		set_err(err, errlen, "socket mode %o is not within 0..0777", mode);
+		jw_errf(err, errlen, "socket mode %o is not within 0..0777", mode);
 		return -EINVAL;
 	}
 	if (group != NULL && group[0] != '\0' && lookup_group(group, &gid) != 0) {
-		set_err(err, errlen, "no such group '%.64s'", group);
+		jw_errf(err, errlen, "no such group '%.64s'", group);
 		return -ENOENT;
 	}
 	if (dir == NULL || dir[0] == '\0') {
-		set_err(err, errlen, "EAL runtime directory unknown (call after rte_eal_init)");
+		jw_errf(err, errlen, "EAL runtime directory unknown (call after rte_eal_init)");
 		return -ENOENT;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -78,24 +64,24 @@ jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t er
 		found++;
 		if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) {
 			int e = errno;
-			set_err(err, errlen, "chown %s: %s", path, strerror(e));
+			jw_errf(err, errlen, "chown %s: %s", path, strerror(e));
 			return -e;
 		}
 		if (chmod(path, (mode_t)mode) != 0) {
 			int e = errno;
-			set_err(err, errlen, "chmod %s: %s", path, strerror(e));
+			jw_errf(err, errlen, "chmod %s: %s", path, strerror(e));
 			return -e;
 		}
 	}
 	if (found == 0) {
-		set_err(err, errlen, "no telemetry socket in %s (EAL ran with --no-telemetry?)",
+		jw_errf(err, errlen, "no telemetry socket in %s (EAL ran with --no-telemetry?)",
 			dir);
 		return -ENOENT;
 	}
 	/* The runtime directory is 0700: grant search (not listing) to whom the socket is for. */
 	if (stat(dir, &st) != 0) {
 		int e = errno;
-		set_err(err, errlen, "stat %s: %s", dir, strerror(e));
+		jw_errf(err, errlen, "stat %s: %s", dir, strerror(e));
 		return -e;
 	}
 	dir_mode = st.st_mode & 07777;
@@ -105,12 +91,12 @@ jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t er
 		dir_mode |= S_IXOTH;
 	if (gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) != 0) {
 		int e = errno;
-		set_err(err, errlen, "chown %s: %s", dir, strerror(e));
+		jw_errf(err, errlen, "chown %s: %s", dir, strerror(e));
 		return -e;
 	}
 	if (chmod(dir, dir_mode) != 0) {
 		int e = errno;
-		set_err(err, errlen, "chmod %s: %s", dir, strerror(e));
+		jw_errf(err, errlen, "chmod %s: %s", dir, strerror(e));
 		return -e;
 	}
 	/* EAL creates the parent (/var/run/dpdk) 0700 too. It is shared by every DPDK process,
@@ -126,7 +112,7 @@ jw_stats_socket_set_perms(unsigned mode, const char *group, char *err, size_t er
 			if (stat(parent, &st) == 0 && !(st.st_mode & S_IXOTH) &&
 			    chmod(parent, (st.st_mode & 07777) | S_IXOTH) != 0) {
 				int e = errno;
-				set_err(err, errlen, "chmod %s: %s", parent, strerror(e));
+				jw_errf(err, errlen, "chmod %s: %s", parent, strerror(e));
 				return -e;
 			}
 		}

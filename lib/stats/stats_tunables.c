@@ -8,6 +8,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "common/jw_err.h"
 #include "common/jw_common.h"
 #include "stats/stats_tunables.h"
 
@@ -17,21 +18,6 @@ static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t window_cap;
 static uint64_t n_applied, n_rejected;
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 jw_tunables_init(const struct jw_tunables *initial, uint32_t cap, char *err, size_t errlen)
 {
@@ -39,7 +25,7 @@ jw_tunables_init(const struct jw_tunables *initial, uint32_t cap, char *err, siz
 	int rc;
 
 	if (cap == 0) {
-		set_err(err, errlen, "window capacity must be at least 1");
+		jw_errf(err, errlen, "window capacity must be at least 1");
 		return -EINVAL;
 	}
 	rc = jw_tunables_validate(initial, cap, err, errlen);
@@ -54,7 +40,7 @@ jw_tunables_init(const struct jw_tunables *initial, uint32_t cap, char *err, siz
 	if (jw_tunables_rcu_ptr != NULL) {
 		pthread_mutex_unlock(&update_lock);
 		free(t);
-		set_err(err, errlen, "tunables already initialised");
+		jw_errf(err, errlen, "tunables already initialised");
 		return -EALREADY;
 	}
 	window_cap = cap;
@@ -78,7 +64,7 @@ jw_tunables_update(const char *params, struct jw_tunables *applied, char *err, s
 	if (old == NULL) {
 		pthread_mutex_unlock(&update_lock);
 		free(nt);
-		set_err(err, errlen, "tunables not initialised");
+		jw_errf(err, errlen, "tunables not initialised");
 		return -ENOENT;
 	}
 	*nt = *old;

@@ -5,52 +5,38 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/jw_err.h"
 #include "common/jw_common.h"
 #include "stats/stats_tunables.h"
 
 #define PARAMS_MAX 256
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 jw_tunables_validate(const struct jw_tunables *t, uint32_t cap, char *err, size_t errlen)
 {
 	if (t->window_min < 1) {
-		set_err(err, errlen, "window_min must be at least 1");
+		jw_errf(err, errlen, "window_min must be at least 1");
 		return -EINVAL;
 	}
 	if (t->window_max < t->window_min) {
-		set_err(err, errlen, "window_max (%u) is below window_min (%u)", t->window_max,
+		jw_errf(err, errlen, "window_max (%u) is below window_min (%u)", t->window_max,
 			t->window_min);
 		return -EINVAL;
 	}
 	if (t->window_max > cap) {
-		set_err(err, errlen, "window_max (%u) exceeds the window capacity (%u)",
+		jw_errf(err, errlen, "window_max (%u) exceeds the window capacity (%u)",
 			t->window_max, cap);
 		return -EINVAL;
 	}
 	if (t->ack_timeout_ms < JW_TUNABLES_ACK_TIMEOUT_MIN_MS ||
 	    t->ack_timeout_ms > JW_TUNABLES_ACK_TIMEOUT_MAX_MS) {
-		set_err(err, errlen, "ack_timeout_ms (%u) must be %u..%u", t->ack_timeout_ms,
+		jw_errf(err, errlen, "ack_timeout_ms (%u) must be %u..%u", t->ack_timeout_ms,
 			JW_TUNABLES_ACK_TIMEOUT_MIN_MS, JW_TUNABLES_ACK_TIMEOUT_MAX_MS);
 		return -EINVAL;
 	}
 	if (t->ack_target_us < JW_TUNABLES_ACK_TARGET_MIN_US ||
 	    t->ack_target_us > JW_TUNABLES_ACK_TARGET_MAX_US) {
-		set_err(err, errlen, "ack_target_us (%u) must be %u..%u", t->ack_target_us,
+		jw_errf(err, errlen, "ack_target_us (%u) must be %u..%u", t->ack_target_us,
 			JW_TUNABLES_ACK_TARGET_MIN_US, JW_TUNABLES_ACK_TARGET_MAX_US);
 		return -EINVAL;
 	}
@@ -103,13 +89,13 @@ jw_tunables_parse(const char *params, struct jw_tunables *t, char *err, size_t e
 	char echo[32];
 
 	if (params == NULL || params[0] == '\0') {
-		set_err(err, errlen,
+		jw_errf(err, errlen,
 			"no tunables given; use key=value[,key=value] with keys window_min, "
 			"window_max, ack_timeout_ms, ack_target_us");
 		return -EINVAL;
 	}
 	if (strnlen(params, PARAMS_MAX + 1) > PARAMS_MAX) {
-		set_err(err, errlen, "parameters longer than %d bytes", PARAMS_MAX);
+		jw_errf(err, errlen, "parameters longer than %d bytes", PARAMS_MAX);
 		return -EINVAL;
 	}
 	p = params;
@@ -130,7 +116,7 @@ jw_tunables_parse(const char *params, struct jw_tunables *t, char *err, size_t e
 		eq = memchr(tok, '=', (size_t)(tok_end - tok));
 		if (eq == NULL) {
 			safe_echo(tok, (size_t)(tok_end - tok), echo, sizeof(echo));
-			set_err(err, errlen, "expected key=value, got '%s'", echo);
+			jw_errf(err, errlen, "expected key=value, got '%s'", echo);
 			return -EINVAL;
 		}
 		for (k = 0; k < JW_ARRAY_SIZE(keys); k++)
@@ -139,19 +125,19 @@ jw_tunables_parse(const char *params, struct jw_tunables *t, char *err, size_t e
 				break;
 		if (k == JW_ARRAY_SIZE(keys)) {
 			safe_echo(tok, (size_t)(eq - tok), echo, sizeof(echo));
-			set_err(err, errlen,
+			jw_errf(err, errlen,
 				"unknown tunable '%s' (known: window_min, window_max, "
 				"ack_timeout_ms, ack_target_us)", echo);
 			return -EINVAL;
 		}
 		if (seen & (1u << k)) {
-			set_err(err, errlen, "tunable %s given twice", keys[k]);
+			jw_errf(err, errlen, "tunable %s given twice", keys[k]);
 			return -EINVAL;
 		}
 		seen |= 1u << k;
 		if (parse_u32(eq + 1, (size_t)(tok_end - eq - 1), &v) != 0) {
 			safe_echo(eq + 1, (size_t)(tok_end - eq - 1), echo, sizeof(echo));
-			set_err(err, errlen, "%s: '%s' is not a decimal number 0..4294967295",
+			jw_errf(err, errlen, "%s: '%s' is not a decimal number 0..4294967295",
 				keys[k], echo);
 			return -EINVAL;
 		}
@@ -161,7 +147,7 @@ jw_tunables_parse(const char *params, struct jw_tunables *t, char *err, size_t e
 		n_pairs++;
 	}
 	if (n_pairs == 0) {
-		set_err(err, errlen, "no tunables given");
+		jw_errf(err, errlen, "no tunables given");
 		return -EINVAL;
 	}
 	*t = nt;
