@@ -417,9 +417,9 @@ print_stats(const struct sender *s, double secs)
 	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in, t.loss_probes);
 	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " dup_segs_in %" PRIu64
 	       " challenge_acks %" PRIu64 " bad_segs_in %" PRIu64 " tx_clones %" PRIu64
-	       " tx_nomem %" PRIu64 "\n",
+	       " tx_copies %" PRIu64 " tx_nomem %" PRIu64 "\n",
 	       t.dupacks_in, t.ooo_segs_in, t.dup_segs_in, t.challenge_acks, t.bad_segs_in,
-	       t.tx_clones, t.tx_nomem);
+	       t.tx_clones, t.tx_copies, t.tx_nomem);
 	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 "\n",
 	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed));
 	if (s->port->fault_enabled) {
@@ -490,8 +490,10 @@ main(int argc, char **argv)
 		goto out_port;
 	}
 	tcp_params_from_config(&s.cfg, &p);
-	s.io_tx = (struct tcp_io){ tx_data, now_ns, &s, s.port->pool, s.port->tx_cksum_offload };
-	s.io_ctl = (struct tcp_io){ tx_ctl, now_ns, &s, s.port->pool, s.port->tx_cksum_offload };
+	s.io_tx = (struct tcp_io){ tx_data, now_ns, &s, s.port->pool, s.port->tx_cksum_offload,
+				   !s.port->tx_multi_seg };
+	s.io_ctl = (struct tcp_io){ tx_ctl, now_ns, &s, s.port->pool, s.port->tx_cksum_offload,
+				    !s.port->tx_multi_seg };
 	s.st = tcp_stack_create(&s.io_ctl, &p, NULL);
 	s.c = s.st != NULL ? tcp_conn_create(s.st, &s.io_tx, &ops) : NULL;
 	if (s.c == NULL) {

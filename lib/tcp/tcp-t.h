@@ -68,6 +68,10 @@ struct tcp_io {
 	struct rte_mempool *pool;
 	/* The port computes IPv4 and TCP checksums (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM|TCP_CKSUM). */
 	bool tx_cksum_offload;
+	/* The port cannot send chained mbufs (no RTE_ETH_TX_OFFLOAD_MULTI_SEGS): a segment that
+	 * cannot be rewritten in place is copied into one fresh mbuf instead of chaining a
+	 * header to a clone. false (the default) = chaining allowed. */
+	bool tx_no_chain;
 };
 
 enum tcp_event {
@@ -156,6 +160,7 @@ struct tcp_stats {
 	uint64_t challenge_acks, bad_segs_in, tx_clones, tx_nomem;
 	uint64_t zero_windows_in;          /* ACKs from the peer advertising a zero window */
 	uint64_t loss_probes;              /* early head retransmissions (PTO, see tcp_output.c) */
+	uint64_t tx_copies;                /* segments copied because the port cannot chain */
 };
 
 /* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
@@ -246,7 +251,7 @@ struct tcp_conn {
 	_Atomic uint32_t st_cwnd, st_ssthresh, st_srtt_us, st_rttvar_us, st_rto_ms, st_mss;
 	_Atomic uint64_t st_segs_out, st_bytes_sent, st_bytes_acked, st_retransmits,
 		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem,
-		st_loss_probes;
+		st_loss_probes, st_tx_copies;
 
 	/* TX-private */
 	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */

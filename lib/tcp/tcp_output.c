@@ -213,6 +213,21 @@ build_seg(struct txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len)
 		rte_mbuf_refcnt_update(m, 1);
 		return m;
 	}
+	if (c->io->tx_no_chain) {
+		/* One fresh mbuf with headers and a copy of the payload bytes. */
+		uint32_t hdr_in_m = m->data_len - s->len;
+		h = alloc_hdr(c, (uint16_t)(c->t_hdr_len + len));
+		if (h == NULL)
+			return NULL;
+		memcpy(rte_pktmbuf_mtod(h, uint8_t *), c->t_tmpl, c->t_hdr_len);
+		if (len > 0)
+			memcpy(rte_pktmbuf_mtod_offset(h, uint8_t *, c->t_hdr_len),
+			       rte_pktmbuf_mtod_offset(m, uint8_t *, hdr_in_m + off), len);
+		tcp_stat_add(&c->st_tx_copies, 1);
+		tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
+		tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
+		return h;
+	}
 	/* The device may still own m's header (or only part of the payload goes): fresh
 	 * header mbuf + indirect clone of the payload bytes. */
 	h = alloc_hdr(c, c->t_hdr_len);

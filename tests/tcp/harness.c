@@ -160,7 +160,7 @@ h_open(const struct tcp_params *p, uint32_t iss)
 	H.abort_after = 0;
 	memset(&H.log, 0, sizeof(H.log));
 	H.now = 1000000000ull;
-	H.io = (struct tcp_io){ fake_tx, fake_now, NULL, test_pool, false };
+	H.io = (struct tcp_io){ fake_tx, fake_now, NULL, test_pool, false, false };
 	if (p != NULL)
 		H.p = *p;
 	else

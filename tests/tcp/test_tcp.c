@@ -741,6 +741,26 @@ retransmit_never_rewrites_header_the_nic_holds(void **state)
 	assert_int_equal(d2.nb_segs, 1);
 	assert_memory_equal(d2.payload, d1.payload, 1448);
 	h_close();
+
+	/* A port that cannot send chains gets a copy in one mbuf instead. */
+	h_open(NULL, ISS);
+	H.io.tx_no_chain = true;
+	h_establish(true, PISN);
+	H.hold = true;
+	h_write(1448, false);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d1));
+	h_advance_ms(200);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d2));
+	assert_int_equal(d2.nb_segs, 1);
+	assert_int_equal(d2.seq, d1.seq);
+	assert_int_equal(d2.len, 1448);
+	assert_memory_equal(d2.payload, d1.payload, 1448);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.tx_copies, 1);
+	assert_int_equal(s.tx_clones, 0);
+	h_close();
 }
 
 static void
