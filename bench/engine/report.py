@@ -163,7 +163,7 @@ lines.append("")
 lines.append("targets (issue 7), worst group shown (acked/s judged in burst and sustained; "
              "ack p99 at the same throughput judged in the paced groups):")
 for t in targets:
-    lines.append("  %-42s worst %.4f (%s), limit %s %g: %s in %d of %d comparisons"
+    lines.append("  %-42s worst %.4f (%s), limit %s %g: %s (met in %d of %d comparisons)"
                  % (t["target"], t["worst"], t["where"], "<=" if t["op"] == "le" else ">=",
                     t["limit"], t["verdict"], t["met"], t["of"]))
 incomplete = [r for r in rows
@@ -180,7 +180,7 @@ json.dump({"rows": rows, "groups": group_out, "targets": targets},
 
 with open(os.path.join(out, "engine-headlines.tsv"), "w") as h:
     for t in targets:
-        h.write("engine\t%s\t%.4g\tx\t%s %g\t%s %d/%d\n" % (
+        h.write("engine\t%s\t%.4g\tx\t%s %g\t%s (met %d/%d)\n" % (
             t["target"] + " (worst)", t["worst"], "<=" if t["op"] == "le" else ">=", t["limit"],
             t["verdict"], t["met"], t["of"]))
     for gi in jw_groups:
