@@ -50,6 +50,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# DPDK leaves its runtime directory (/var/run/dpdk/<file prefix>) behind. Removes those
+# that appeared during a benchmark, carry a prefix our benchmarks use (bench_tcp:
+# jw-bench-tcp-<pid>, jwtcpsend: jw-tcpsend-<pid>, this run: $JW_BENCH_RUN_ID*) and whose
+# process is gone. $1: the listing taken before the benchmark.
+remove_new_eal_dirs() {
+  local d pid
+  for d in $(comm -13 <(echo "$1" | sort) <(ls /var/run/dpdk 2>/dev/null | sort)); do
+    case $d in
+      jw-bench-tcp-*|jw-tcpsend-*) pid=${d##*-} ;;
+      "$JW_BENCH_RUN_ID"*) pid= ;;
+      *) continue ;;
+    esac
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+    rm -rf "/var/run/dpdk/$d"
+  done
+}
+
 # headline BENCH METRIC VALUE UNIT [TARGET VERDICT]
 headline() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3:-?}" "$4" "${5:-}" "${6:-}" >> "$HEAD"; }
 # verdict VALUE OP LIMIT -> "met" / "NOT met" / "?" (OP: lt le gt ge)
@@ -74,8 +91,11 @@ run_bench() {
   echo "== $name   $label   limit ${tmo}s"
   echo "================================================================================"
   t0=$(date +%s)
+  local before
+  before=$(ls /var/run/dpdk 2>/dev/null)
   timeout -k 10 "$tmo" "$@" 2>&1 | tee "$OUT/$name.txt"
   rc=${PIPESTATUS[0]}
+  remove_new_eal_dirs "$before"
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     echo "bench: $name timed out after ${tmo}s"
     [ "$1" = flock ] && net_down_after_timeout
