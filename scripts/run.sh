@@ -23,8 +23,8 @@ STREAM=JWRUN
 SUBJECT=jw.run
 SUBJECTS=5
 
-exec 9>/run/jw-testnet.lock
-flock 9
+source scripts/testnet-lock.bash
+jw_testnet_lock   # unless the caller already holds it (flock /run/jw-testnet.lock make run)
 tmp=$(mktemp -d /tmp/jw-run.XXXXXX)
 log=$tmp/jetwire.log
 pid=

@@ -38,7 +38,8 @@
 # Output (in JW_BENCH_OUT, default build/bench-results/engine-<time>): engine-rows.jsonl (one
 # object per run), engine-table.txt (the table and the targets), engine.json, engine.png
 # (gnuplot), engine-headlines.tsv (for scripts/bench.sh's summary).
-# Root. Takes /run/jw-testnet.lock itself unless JW_TESTNET_LOCKED=1 (the caller holds it);
+# Root. Takes /run/jw-testnet.lock itself unless the caller holds it (JW_TESTNET_LOCKED=1, or
+# an ancestor's `flock /run/jw-testnet.lock ...`: scripts/testnet-lock.bash);
 # brings the reference network up and takes it down at the end.
 # Knobs: BENCH_ENGINE_SUSTAINED, BENCH_ENGINE_PACED_COUNT, BENCH_ENGINE_PACED_RATE,
 # BENCH_ENGINE_REPEATS, BENCH_ENGINE_STORAGE ("memory file"), BENCH_ENGINE_SCENARIOS
@@ -48,9 +49,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "engine: needs root" >&2; exit 1; }
-if [ "${JW_TESTNET_LOCKED:-0}" != 1 ]; then
-  JW_TESTNET_LOCKED=1 exec flock /run/jw-testnet.lock "$0" "$@"
-fi
+source "$ROOT/scripts/testnet-lock.bash"
+jw_testnet_lock   # unless the caller holds it (JW_TESTNET_LOCKED=1, or an ancestor's flock)
 for b in build/jetwire build/jwjs build/bench/bench_engine; do
   [ -x "$b" ] || { echo "engine: $b missing: make all benches" >&2; exit 1; }
 done
