@@ -162,7 +162,8 @@ struct flow_ops {
 struct flow_tx_counters {
 	uint64_t sent;              /* publishes sent for the first time */
 	uint64_t resent;            /* resends transmitted (timeouts and reconnects) */
-	uint64_t window_refused;    /* flow_tx_begin without credit: must stay 0 */
+	uint64_t window_refused;    /* begins refused for lack of credit (W shrank after
+	                             * flow_tx_credit): the window held; 0 for a fixed W */
 	uint64_t local_failures;    /* records failed by T without sending */
 	uint64_t outstanding_hwm;   /* most unacknowledged publishes ever after a send */
 };
