@@ -14,7 +14,8 @@
 # Results: build/bench-results/<UTC time>/ (one .txt per benchmark, summary.txt,
 # summary.json, engine table and PNG) and build/bench-results/latest -> that directory.
 # The reference network is a shared resource: the tcp and engine parts run under
-# `flock /run/jw-testnet.lock` and take the network down afterwards; nothing else does.
+# `flock /run/jw-testnet.lock` (waiting at most BENCH_LOCK_WAIT s; JW_TESTNET_LOCKED=1 when
+# the caller already holds it) and take the network down afterwards; nothing else does.
 # Each benchmark has a time limit (BENCH_TIMEOUT_<NAME> seconds); on a time-out its process
 # group is killed and the common cleanup below removes what it may have left (the
 # network namespaces, /dev/shm/jetwire.jw-bench-<pid>*, DPDK runtime dirs of this run).
@@ -78,43 +79,53 @@ verdict() {
     print ok ? "met" : "NOT met" }'
 }
 
-# run_bench NAME TIMEOUT_S CMD...: header, output to the terminal and NAME.txt, status
+# run_bench NAME TIMEOUT_S local|net CMD...: header, output to the terminal and NAME.txt,
+# status. "net": CMD uses the reference network: it runs holding /run/jw-testnet.lock
+# (waiting at most BENCH_LOCK_WAIT seconds for it, default 900; not taken again when the
+# caller says it holds it: JW_TESTNET_LOCKED=1), the time limit starts once the lock is
+# held, and the network is taken down afterwards (also after a time-out).
+LOCK_WAIT=${BENCH_LOCK_WAIT:-900}
+LOCK_BUSY=75
 run_bench() {
-  local name=$1 tmo=$2 t0 rc
-  shift 2
+  local name=$1 tmo=$2 mode=$3 t0 rc before
+  shift 3
   local var="BENCH_TIMEOUT_${name^^}"
   tmo=${!var:-$tmo}
   echo
   echo "================================================================================"
-  local label="$*"
-  [ "$1" = flock ] && label="${*: -1} (holding /run/jw-testnet.lock)"
-  echo "== $name   $label   limit ${tmo}s"
+  echo "== $name   $*$([ "$mode" = net ] && echo " (holding /run/jw-testnet.lock)")   limit ${tmo}s"
   echo "================================================================================"
   t0=$(date +%s)
-  local before
   before=$(ls /var/run/dpdk 2>/dev/null)
-  timeout -k 10 "$tmo" "$@" 2>&1 | tee "$OUT/$name.txt"
-  rc=${PIPESTATUS[0]}
+  if [ "$mode" = net ]; then
+    with_lock timeout -k 10 "$tmo" env JW_TESTNET_LOCKED=1 "$@" 2>&1 | tee "$OUT/$name.txt"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" -eq "$LOCK_BUSY" ]; then
+      echo "bench: $name: /run/jw-testnet.lock still taken after ${LOCK_WAIT}s: not run"
+    else
+      with_lock bash -c 'scripts/testnet.sh down >/dev/null 2>&1; ip netns del jw-cli 2>/dev/null; true'
+    fi
+  else
+    timeout -k 10 "$tmo" "$@" 2>&1 | tee "$OUT/$name.txt"
+    rc=${PIPESTATUS[0]}
+  fi
   remove_new_eal_dirs "$before"
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     echo "bench: $name timed out after ${tmo}s"
-    [ "$1" = flock ] && net_down_after_timeout
   fi
   [ "$rc" -ne 0 ] && echo "bench: $name ended with status $rc"
   printf '%s\t%s\t%s\n' "$name" "$rc" "$(( $(date +%s) - t0 ))" >> "$STATUS"
   cleanup
   return 0
 }
-
-# A part that uses the reference network: under the lock, network down afterwards (also
-# after a time-out, which kills the locked shell before it could).
-LOCKED=(flock /run/jw-testnet.lock env JW_TESTNET_LOCKED=1 bash -c '
-  "$@"; rc=$?
-  scripts/testnet.sh down >/dev/null 2>&1
-  ip netns del jw-cli 2>/dev/null
-  exit $rc' locked)
-net_down_after_timeout() {
-  flock /run/jw-testnet.lock bash -c 'scripts/testnet.sh down >/dev/null 2>&1; ip netns del jw-cli 2>/dev/null; true'
+# with_lock CMD...: CMD holding the reference network's lock (exit LOCK_BUSY if it stays
+# taken for LOCK_WAIT seconds), or directly when the caller holds it.
+with_lock() {
+  if [ "${JW_TESTNET_LOCKED:-0}" = 1 ]; then
+    "$@"
+  else
+    flock -E "$LOCK_BUSY" -w "$LOCK_WAIT" /run/jw-testnet.lock "$@"
+  fi
 }
 
 echo "bench: $(date -u '+%F %T') UTC, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), results in $OUT"
@@ -130,7 +141,7 @@ echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------------------------------
 if wanted codec; then
-  run_bench codec 120 build/bench/bench_codec
+  run_bench codec 120 local build/bench/bench_codec
   f=$OUT/codec.txt
   v=$(awk '$1 == 128 && $2 == "HPUB+msgid" {print $5}' "$f")
   headline codec "encode 128 B HPUB+msgid (fast path)" "$v" "ns/frame" "< 25" "$(verdict "$v" lt 25)"
@@ -148,7 +159,7 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted producer; then
-  run_bench producer 240 build/bench/bench_producer
+  run_bench producer 240 local build/bench/bench_producer
   f=$OUT/producer.txt
   row() { awk -v r="$1" -v c="$2" 'index($0, r) == 1 { n = split(substr($0, length(r) + 1), a, " "); print a[c] }' "$f"; }
   jw99=$(row "p99 ns" 1); rk99=$(row "p99 ns" 2); cn99=$(row "p99 ns" 3)
@@ -166,7 +177,7 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted stats; then
-  run_bench stats 120 build/bench/bench_stats
+  run_bench stats 120 local build/bench/bench_stats
   f=$OUT/stats.txt
   v=$(awk '$1 == "stats" {sub("^[+]", "", $4); print $4}' "$f")
   headline stats "counting cost per TX/ack step (9 updates) vs plain" "$v" "ns" "" ""
@@ -176,7 +187,7 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted tcp; then
-  run_bench tcp 300 "${LOCKED[@]}" bench/tcp/run.sh
+  run_bench tcp 300 net bench/tcp/run.sh
   f=$OUT/tcp.txt
   v=$(awk '/^tcp: tx_cycles_per_segment/ {print $3}' "$f")
   headline tcp "bench_tcp TX cycles/segment (null device)" "$v" "cycles" "" ""
@@ -192,7 +203,7 @@ fi
 # ---------------------------------------------------------------------------------------
 if wanted engine; then
   if [ -x bench/engine/run.sh ]; then
-    run_bench engine 900 "${LOCKED[@]}" bench/engine/run.sh
+    run_bench engine 900 net bench/engine/run.sh
     # bench/engine/run.sh appends its own headlines (it knows its table).
     [ -f "$OUT/engine-headlines.tsv" ] && cat "$OUT/engine-headlines.tsv" >> "$HEAD"
   else
