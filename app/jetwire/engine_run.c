@@ -118,6 +118,8 @@ params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_param
 	p->tcp.syn_retries = (uint8_t)JW_MIN(cfg->tcp.syn_retries, 255u);
 	p->pool = port->pool;
 	p->tx_cksum_offload = port->tx_cksum_offload;
+	p->tx_tso_max = jw_port_tso_max(port);
+	p->tx_seg_max = port->tx_seg_max;
 	p->idle_sleep_us = IDLE_SLEEP_US;
 	return 0;
 }

@@ -491,9 +491,10 @@ main(int argc, char **argv)
 	}
 	tcp_params_from_config(&s.cfg, &p);
 	s.io_tx = (struct tcp_io){ tx_data, now_ns, &s, s.port->pool, s.port->tx_cksum_offload,
-				   !s.port->tx_multi_seg };
+				   !s.port->tx_multi_seg, jw_port_tso_max(s.port),
+				   s.port->tx_seg_max };
 	s.io_ctl = (struct tcp_io){ tx_ctl, now_ns, &s, s.port->pool, s.port->tx_cksum_offload,
-				    !s.port->tx_multi_seg };
+				    !s.port->tx_multi_seg, 0, 0 };
 	s.st = tcp_stack_create(&s.io_ctl, &p, NULL);
 	s.c = s.st != NULL ? tcp_conn_create(s.st, &s.io_tx, &ops) : NULL;
 	if (s.c == NULL) {

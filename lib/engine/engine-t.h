@@ -70,6 +70,8 @@ struct engine_params {
 	struct tcp_params tcp;
 	struct rte_mempool *pool;
 	bool tx_cksum_offload;
+	uint32_t tx_tso_max;              /* struct tcp_io tso_max (0 = no TSO) */
+	uint16_t tx_seg_max;              /* struct tcp_io tso_segs_max */
 	uint32_t idle_sleep_us;           /* sleep of an idle loop iteration */
 };
 

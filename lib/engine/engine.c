@@ -139,6 +139,8 @@ engine_create(const struct engine_params *p, const struct engine_net_ops *net,
 		c->tx_io.ctx = net->txq_ctx(net->ctx, (uint16_t)k);
 		c->tx_io.pool = p->pool;
 		c->tx_io.tx_cksum_offload = p->tx_cksum_offload;
+		c->tx_io.tso_max = p->tx_tso_max;
+		c->tx_io.tso_segs_max = p->tx_seg_max;
 		rc = flow_init(&c->flow, &p->flow);
 		if (rc != 0) {
 			fail(err, errlen, "engine: cannot set up the pending window");

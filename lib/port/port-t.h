@@ -46,6 +46,7 @@ struct jw_port {
 	bool tx_cksum_offload;         /* IPv4 + TCP checksums computed by the device */
 	bool tx_tso;                   /* TCP segmentation offload enabled */
 	bool tx_multi_seg;             /* chained mbufs accepted on TX */
+	uint16_t tx_seg_max;           /* most mbufs in one TX packet (tx_desc_lim.nb_seg_max) */
 	bool rx_cksum_offload;         /* RX marks good/bad IPv4/TCP checksums in ol_flags */
 	bool fault_enabled;            /* some [fault] probability is > 0 */
 	uint64_t tx_offloads;          /* RTE_ETH_TX_OFFLOAD_* enabled on every TX queue */

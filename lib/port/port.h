@@ -54,6 +54,15 @@ jw_port_ctl_txq(const struct jw_config *c)
 	return (uint16_t)c->cores.tx.n;
 }
 
+/* Payload bytes one TCP packet may carry for the device to segment (struct tcp_io's
+ * tso_max): 65535 (lib/tcp caps it to the IPv4 length field) when TSO is enabled and the
+ * device takes chained mbufs, else 0 = no TSO. */
+static inline uint32_t
+jw_port_tso_max(const struct jw_port *p)
+{
+	return p->tx_tso && p->tx_multi_seg ? 65535u : 0u;
+}
+
 /* The fault paths of the wrappers below (out of line: they are the rare case). */
 uint16_t jw_port_rx_faulty(struct jw_port_queue *rq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t jw_port_tx_faulty(struct jw_port_queue *tq, struct rte_mbuf **pkts, uint16_t n);

@@ -198,6 +198,7 @@ jw_port_open(const struct jw_config *c, char *err, size_t errlen)
 	p->tx_cksum_offload = csum > 0;
 	p->tx_tso = tso > 0;
 	p->tx_multi_seg = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	p->tx_seg_max = p->tx_multi_seg ? info.tx_desc_lim.nb_seg_max : 1;
 	p->rx_cksum_offload = (conf.rxmode.offloads & RX_CKSUM) == RX_CKSUM;
 
 	r = rte_eth_dev_start(pid);

@@ -72,6 +72,15 @@ struct tcp_io {
 	 * cannot be rewritten in place is copied into one fresh mbuf instead of chaining a
 	 * header to a clone. false (the default) = chaining allowed. */
 	bool tx_no_chain;
+	/* TCP segmentation offload (RTE_ETH_TX_OFFLOAD_TCP_TSO enabled on the queue): the
+	 * device splits one packet of up to tso_max payload bytes into MSS-sized segments.
+	 * 0 (the default) = no TSO: every packet is one segment. Used only together with
+	 * tx_cksum_offload and chaining (!tx_no_chain); capped at what a 16-bit IPv4 total
+	 * length holds (65535 - IPv4 - TCP headers). */
+	uint32_t tso_max;
+	/* Most mbufs one TSO packet may chain (header mbuf included), e.g. the device's
+	 * tx_desc_lim.nb_seg_max; 0 = no limit beyond tso_max. */
+	uint16_t tso_segs_max;
 };
 
 enum tcp_event {
@@ -161,6 +170,8 @@ struct tcp_stats {
 	uint64_t zero_windows_in;          /* ACKs from the peer advertising a zero window */
 	uint64_t loss_probes;              /* early head retransmissions (PTO, see tcp_output.c) */
 	uint64_t tx_copies;                /* segments copied because the port cannot chain */
+	uint64_t tso_pkts;                 /* packets the device split (TSO), counted once each;
+					    * their wire segments are in segs_out */
 };
 
 /* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
@@ -251,7 +262,7 @@ struct tcp_conn {
 	_Atomic uint32_t st_cwnd, st_ssthresh, st_srtt_us, st_rttvar_us, st_rto_ms, st_mss;
 	_Atomic uint64_t st_segs_out, st_bytes_sent, st_bytes_acked, st_retransmits,
 		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem,
-		st_loss_probes, st_tx_copies;
+		st_loss_probes, st_tx_copies, st_tso_pkts;
 
 	/* TX-private */
 	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */
@@ -268,6 +279,8 @@ struct tcp_conn {
 	uint16_t t_hdr_len;               /* Ethernet + IPv4 + TCP with options (data segments) */
 	uint16_t t_tcp_hdr_len;
 	uint16_t t_mss;                   /* payload bytes per segment */
+	uint16_t t_tso_segs;              /* most queued segments per TSO packet (0 = no TSO) */
+	uint32_t t_tso_max;               /* most payload bytes per TSO packet (0 = no TSO) */
 	uint32_t t_snd_una;
 	uint32_t t_dup_seen;
 	uint32_t t_next_seq;              /* sequence of the next byte appended */

@@ -267,6 +267,7 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 	o->zero_windows_in = LD(st_zero_wnd_in);
 	o->loss_probes = LD(st_loss_probes);
 	o->tx_copies = LD(st_tx_copies);
+	o->tso_pkts = LD(st_tso_pkts);
 }
 
 const char *

@@ -91,3 +91,20 @@ tcp_hdr_finish(const struct tcp_conn *c, struct rte_mbuf *m, uint16_t tcp_hdr_le
 	else
 		th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, TCP_TCP_OFF);
 }
+
+void
+tcp_hdr_finish_tso(struct rte_mbuf *m, uint16_t tcp_hdr_len, uint16_t mss)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, TCP_IP_OFF);
+	struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, TCP_TCP_OFF);
+
+	ip->hdr_checksum = 0;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = tcp_hdr_len;
+	m->tso_segsz = mss;
+	/* TCP_SEG implies TCP_CKSUM (rte_mbuf_core.h); with it rte_ipv4_phdr_cksum leaves the
+	 * length out of the pseudo header, since every segment has its own. */
+	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}

@@ -26,6 +26,12 @@ void tcp_hdr_patch(struct tcp_conn *c, uint8_t *hdr, uint8_t flags, uint32_t seq
  * the rte_net helpers. */
 void tcp_hdr_finish(const struct tcp_conn *c, struct rte_mbuf *m, uint16_t tcp_hdr_len);
 
+/* Marks the packet m (headers at its data start, payload chained) for TCP segmentation
+ * offload: l2/l3/l4 lengths, tso_segsz = mss, RTE_MBUF_F_TX_TCP_SEG | IPV4 | IP_CKSUM, and
+ * the pseudo-header checksum without the length (rte_ipv4_phdr_cksum with the TSO flag),
+ * as the device fills in each segment's own. Only for ports with TSO enabled. */
+void tcp_hdr_finish_tso(struct rte_mbuf *m, uint16_t tcp_hdr_len, uint16_t mss);
+
 /* Our advertised window field value (rcv_buf scaled, capped to 16 bits). */
 static inline uint16_t
 tcp_adv_window(const struct tcp_conn *c, uint8_t shift)

@@ -651,7 +651,95 @@ rto_timer(struct txctx *x)
 	publish_cc(c);
 }
 
-/* Sends queued segments while the congestion window and the peer's window allow. */
+/* May queued segment s go now under the peer's window (edge) and the congestion window? */
+static bool
+seg_fits(const struct tcp_conn *c, const struct tcp_seg *s, uint32_t edge)
+{
+	uint32_t end = s->seq + s->len;
+
+	if (s->len == 0)
+		return true;
+	if (SEQ_GT(end, edge))
+		return false;
+	return !(SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd + c->t_lt_extra);
+}
+
+/* How many queued segments from t_nxt one TSO packet may carry: consecutive segments with
+ * payload and no FIN, never sent before (retransmissions always go one queued segment per
+ * packet, as without TSO), each inside both windows, at most t_tso_max bytes and
+ * t_tso_segs segments. 0 or 1 = send without TSO. */
+static uint32_t
+tso_span(const struct tcp_conn *c, uint32_t edge)
+{
+	uint32_t k = 0, bytes = 0;
+
+	if (c->t_tso_max == 0)
+		return 0;
+	for (uint32_t i = c->t_nxt; i != c->t_tail && k < c->t_tso_segs; i++, k++) {
+		const struct tcp_seg *s = &c->t_q[i & c->t_qmask];
+
+		if (s->len == 0 || s->fin || SEQ_LT(s->seq, c->t_snd_max) ||
+		    bytes + s->len > c->t_tso_max || !seg_fits(c, s, edge))
+			break;
+		bytes += s->len;
+	}
+	return k;
+}
+
+/* Transmits the k (>= 2) queued segments from t_nxt as one TSO packet: a fresh header mbuf
+ * chained to an indirect clone of each segment's payload (the segments stay whole in the
+ * queue, so acknowledgement and retransmission work per queued segment as without TSO,
+ * and no header the device may own is ever rewritten). The device cuts it into segments
+ * of t_mss payload bytes. Returns false when out of mbufs (nothing is sent then). */
+static bool
+xmit_tso(struct txctx *x, uint32_t k)
+{
+	struct tcp_conn *c = x->c;
+	struct tcp_seg *first = qseg(c, c->t_nxt), *last = qseg(c, c->t_nxt + k - 1);
+	uint32_t len = last->seq + last->len - first->seq, wire_segs;
+	struct rte_mbuf *h = alloc_hdr(c, c->t_hdr_len);
+
+	if (h == NULL)
+		return false;
+	for (uint32_t i = 0; i < k; i++) {
+		/* Never sent, so the mbuf holds exactly the payload (no headers in front). */
+		struct rte_mbuf *clone = rte_pktmbuf_clone(qseg(c, c->t_nxt + i)->m, c->io->pool);
+
+		if (clone == NULL) {
+			tcp_stat_add(&c->st_tx_nomem, 1);
+			rte_pktmbuf_free(h);
+			return false;
+		}
+		if (rte_pktmbuf_chain(h, clone) != 0) {
+			rte_pktmbuf_free(clone);
+			rte_pktmbuf_free(h);
+			return false;
+		}
+	}
+	memcpy(rte_pktmbuf_mtod(h, uint8_t *), c->t_tmpl, c->t_hdr_len);
+	tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), TCP_F_ACK | TCP_F_PSH, first->seq, len,
+		      x->now);
+	tcp_hdr_finish_tso(h, c->t_tcp_hdr_len, c->t_mss);
+	emit(x, h);
+	wire_segs = (len + c->t_mss - 1) / c->t_mss;
+	/* segs_out counts wire segments (the device gives each its own IPv4 id). */
+	tcp_stat_add(&c->st_segs_out, wire_segs - 1);
+	tcp_stat_add(&c->st_tso_pkts, 1);
+	tcp_stat_add(&c->st_bytes_sent, len);
+	c->t_progress_ns = x->now;
+	if (!c->t_rtt_timing) { /* all first transmissions: time the first byte */
+		c->t_rtt_timing = true;
+		c->t_rtt_seq = first->seq;
+		c->t_rtt_start_ns = x->now;
+	}
+	c->t_snd_max = first->seq + len;
+	if (c->t_rto_deadline == 0)
+		c->t_rto_deadline = x->now + c->t_rto_ns;
+	return true;
+}
+
+/* Sends queued segments while the congestion window and the peer's window allow; with TSO,
+ * runs of new segments go as one packet each (tso_span). */
 static void
 send_new(struct txctx *x)
 {
@@ -660,14 +748,17 @@ send_new(struct txctx *x)
 	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
 
 	while (c->t_nxt != c->t_tail && x->data_sent < TCP_POLL_DATA_MAX && room_for(x, 2)) {
-		struct tcp_seg *s = qseg(c, c->t_nxt);
-		uint32_t end = s->seq + s->len;
+		uint32_t k;
 
-		if (s->len > 0) {
-			if (SEQ_GT(end, edge))
+		if (!seg_fits(c, qseg(c, c->t_nxt), edge))
+			break;
+		k = tso_span(c, edge);
+		if (k >= 2) {
+			if (!xmit_tso(x, k))
 				break;
-			if (SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd + c->t_lt_extra)
-				break;
+			c->t_nxt += k;
+			x->data_sent++;
+			continue;
 		}
 		if (!xmit(x, c->t_nxt))
 			break;
@@ -756,6 +847,31 @@ window_limited(struct txctx *x)
 	c->t_persist_deadline = x->now + (ival > max ? max : ival);
 }
 
+/* TSO limits for this connection: the port's bound, capped by the 16-bit IPv4 total
+ * length; no TSO unless the device also does checksums and takes chains, and unless a
+ * packet can hold at least two segments. */
+static void
+tso_setup(struct tcp_conn *c)
+{
+	const struct tcp_io *io = c->io;
+	uint32_t max = io->tso_max, ip_max = 65535u - 20u - c->t_tcp_hdr_len;
+	uint32_t segs = io->tso_segs_max == 0 ? UINT16_MAX : io->tso_segs_max;
+
+	c->t_tso_max = 0;
+	c->t_tso_segs = 0;
+	if (max == 0 || !io->tx_cksum_offload || io->tx_no_chain)
+		return;
+	if (max > ip_max)
+		max = ip_max;
+	segs = segs > 1 ? segs - 1 : 0; /* the header mbuf is one of them */
+	if (segs > RTE_MBUF_MAX_NB_SEGS - 1u)
+		segs = RTE_MBUF_MAX_NB_SEGS - 1u;
+	if (max < 2u * c->t_mss || segs < 2)
+		return;
+	c->t_tso_max = max;
+	c->t_tso_segs = (uint16_t)segs;
+}
+
 /* First poll after ESTABLISHED: template, MSS, initial window (IW10, RFC 6928). */
 static void
 tx_setup(struct txctx *x)
@@ -782,6 +898,7 @@ tx_setup(struct txctx *x)
 		mss = (uint16_t)(room - RTE_PKTMBUF_HEADROOM - c->t_hdr_len);
 	c->t_mss = mss;
 	atomic_store_explicit(&c->st_mss, mss, memory_order_relaxed);
+	tso_setup(c);
 	c->t_snd_una = c->iss + 1;
 	c->t_cwnd = 10u * mss;
 	c->t_ssthresh = UINT32_MAX / 2;

@@ -81,6 +81,75 @@ parse_pkt(struct rte_mbuf *m, struct pkt *p)
 	}
 }
 
+/* What a NIC does with a TSO packet: checks the offload fields the stack must set, then
+ * cuts the payload into tso_segsz pieces, each with the header (seq advanced, FIN/PSH only
+ * on the last, IPv4 length and checksum of its own), queued as captured wire segments. */
+static void
+split_tso(struct rte_mbuf *m)
+{
+	static uint8_t buf[70000];
+	const uint8_t *d;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	uint32_t doff, total, seq, off = 0;
+	uint8_t flags;
+
+	assert_true(m->pkt_len <= sizeof(buf));
+	d = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	ip = (const void *)(d + RTE_ETHER_HDR_LEN);
+	th = (const void *)(d + RTE_ETHER_HDR_LEN + 20);
+	doff = (uint32_t)(th->data_off >> 4) * 4;
+	assert_int_equal(m->l2_len, RTE_ETHER_HDR_LEN);
+	assert_int_equal(m->l3_len, 20);
+	assert_int_equal(m->l4_len, doff);
+	assert_true(m->tso_segsz > 0);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IPV4);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	assert_int_equal(ip->hdr_checksum, 0);
+	/* Pseudo header without the length (TSO semantics of rte_ipv4_phdr_cksum). */
+	assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG));
+	assert_int_equal(m->pkt_len, RTE_ETHER_HDR_LEN + rte_be_to_cpu_16(ip->total_length));
+	total = rte_be_to_cpu_16(ip->total_length) - 20 - doff;
+	assert_true(total > m->tso_segsz); /* TSO only when it makes several segments */
+	seq = rte_be_to_cpu_32(th->sent_seq);
+	flags = th->tcp_flags;
+	H.tso_pkts++;
+	if (total > H.tso_max_seen)
+		H.tso_max_seen = total;
+	while (off < total) {
+		uint32_t len = JW_MIN((uint32_t)m->tso_segsz, total - off);
+		struct pkt *p;
+
+		assert_true(H.q_tail < QCAP);
+		p = &H.q[H.q_tail++];
+		memset(p, 0, offsetof(struct pkt, payload));
+		p->flags = off + len < total ? (uint8_t)(flags & ~0x09) : flags;
+		p->seq = seq + off;
+		p->ack = rte_be_to_cpu_32(th->recv_ack);
+		p->win = rte_be_to_cpu_16(th->rx_win);
+		p->sport = rte_be_to_cpu_16(th->src_port);
+		p->dport = rte_be_to_cpu_16(th->dst_port);
+		p->ip_len = (uint16_t)(20 + doff + len);
+		p->len = len;
+		memcpy(p->payload, (const uint8_t *)th + doff + off, len);
+		p->nb_segs = m->nb_segs;
+		p->ol_flags = m->ol_flags;
+		p->cksum_ok = true; /* the device computes it; the pseudo header was checked */
+		p->tso_id = H.tso_pkts;
+		p->tso_len = total;
+		p->tso_segsz = m->tso_segsz;
+		if (doff >= 32 && ((const uint8_t *)(th + 1))[2] == 8) {
+			uint32_t v, e;
+			memcpy(&v, (const uint8_t *)(th + 1) + 4, 4);
+			memcpy(&e, (const uint8_t *)(th + 1) + 8, 4);
+			p->has_ts = true;
+			p->tsval = rte_be_to_cpu_32(v);
+			p->tsecr = rte_be_to_cpu_32(e);
+		}
+		off += len;
+	}
+}
+
 static uint16_t
 fake_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -88,8 +157,12 @@ fake_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	if (H.accept != 0 && n > H.accept)
 		n = H.accept;
 	for (uint16_t i = 0; i < n; i++) {
-		assert_true(H.q_tail < QCAP);
-		parse_pkt(pkts[i], &H.q[H.q_tail++]);
+		if (pkts[i]->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+			split_tso(pkts[i]);
+		} else {
+			assert_true(H.q_tail < QCAP);
+			parse_pkt(pkts[i], &H.q[H.q_tail++]);
+		}
 		if (H.hold && H.n_held < (int)JW_ARRAY_SIZE(H.held))
 			H.held[H.n_held++] = pkts[i];
 		else
@@ -158,9 +231,11 @@ h_open(const struct tcp_params *p, uint32_t iss)
 	H.hold = false;
 	H.accept = 0;
 	H.abort_after = 0;
+	H.tso_pkts = 0;
+	H.tso_max_seen = 0;
 	memset(&H.log, 0, sizeof(H.log));
 	H.now = 1000000000ull;
-	H.io = (struct tcp_io){ fake_tx, fake_now, NULL, test_pool, false, false };
+	H.io = (struct tcp_io){ fake_tx, fake_now, NULL, test_pool, false, false, 0, 0 };
 	if (p != NULL)
 		H.p = *p;
 	else

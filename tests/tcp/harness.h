@@ -28,6 +28,11 @@ struct pkt {
 	bool cksum_ok;
 	uint64_t ol_flags;
 	uint16_t ip_len;
+	/* TSO: the fake device split one packet into MSS segments, as a NIC does; each wire
+	 * segment names its packet (tso_id, 1-based; 0 = not TSO) and that packet's payload. */
+	uint32_t tso_id;
+	uint32_t tso_len;
+	uint16_t tso_segsz;
 	uint8_t payload[9000];     /* last: parse_pkt clears the fields before it */
 };
 
@@ -55,6 +60,8 @@ struct harness {
 	uint32_t peer_seq;         /* peer's next sequence number */
 	uint32_t peer_isn;
 	uint32_t abort_after;       /* on_data aborts once this many bytes arrived (0 = never) */
+	uint32_t tso_pkts;          /* TSO packets the fake device split */
+	uint32_t tso_max_seen;      /* largest TSO payload */
 };
 
 extern struct harness H;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "test_tso.h"
 #include "tcp/tcp_priv.h"
 
 #define ISS 1000000u
@@ -1291,6 +1292,14 @@ main(void)
 		cmocka_unit_test(transfer_across_sequence_wrap),
 		cmocka_unit_test(malformed_frames_counted_not_crashing),
 		cmocka_unit_test(random_segments_never_crash),
+		cmocka_unit_test(tso_packet_carries_offload_fields),
+		cmocka_unit_test(tso_not_used_unless_offered),
+		cmocka_unit_test(tso_bounded_by_port_and_peer_window),
+		cmocka_unit_test(tso_transfer_clean),
+		cmocka_unit_test(tso_loss_inside_packet_fast_retransmit),
+		cmocka_unit_test(tso_blackout_rto_recovers),
+		cmocka_unit_test(tso_partial_ack_trims_resend),
+		cmocka_unit_test(tso_retransmit_while_nic_holds_packet),
 	};
 	int rc;
 
