@@ -417,9 +417,9 @@ print_stats(const struct sender *s, double secs)
 	       t.fast_retransmits, t.zero_window_probes, t.zero_windows_in, t.loss_probes);
 	printf("dupacks_in %" PRIu64 " ooo_segs_in %" PRIu64 " dup_segs_in %" PRIu64
 	       " challenge_acks %" PRIu64 " bad_segs_in %" PRIu64 " tx_clones %" PRIu64
-	       " tx_copies %" PRIu64 " tx_nomem %" PRIu64 "\n",
+	       " tx_copies %" PRIu64 " tx_nomem %" PRIu64 " tso_pkts %" PRIu64 "\n",
 	       t.dupacks_in, t.ooo_segs_in, t.dup_segs_in, t.challenge_acks, t.bad_segs_in,
-	       t.tx_clones, t.tx_copies, t.tx_nomem);
+	       t.tx_clones, t.tx_copies, t.tx_nomem, t.tso_pkts);
 	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 "\n",
 	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed));
 	if (s->port->fault_enabled) {

@@ -8,6 +8,11 @@
  * when the device has released its reference (refcount back to 1); otherwise it chains a
  * fresh header mbuf to an indirect clone of the payload, so a header the device may still
  * be reading is never touched.
+ *
+ * TSO (tcp_io.tso_max, see tso_setup): a run of never-sent segments that both windows
+ * admit leaves as one packet that the device cuts into MSS segments (xmit_tso). The queue
+ * stays per segment, so ACK processing, cwnd and every retransmission are unchanged;
+ * retransmissions are never coalesced (one queued segment, at most one MSS, per packet).
  */
 #include <string.h>
 
