@@ -79,8 +79,9 @@ void tcp_tx_push(struct tcp_conn *c);
  * connection is closed; -EALREADY if FIN is already queued; -ENOMEM if no mbuf. */
 int tcp_tx_close(struct tcp_conn *c);
 /* TX lcore, once per loop iteration: executes control's commands, takes in acks,
- * runs the RTO and persist timers, sends what the congestion and peer windows allow, and
- * pure ACKs. Returns the number of packets handed to the device. */
+ * runs the RTO and persist timers, sends what the congestion and peer windows allow (new
+ * data as TSO packets when tcp_io.tso_max offers it), and pure ACKs. Returns the number of
+ * packets handed to the device (a TSO packet counts once). */
 uint16_t tcp_tx_poll(struct tcp_conn *c);
 /* TX lcore. Bytes written but not yet acknowledged (queued, in flight and being filled). */
 uint64_t tcp_tx_unacked(const struct tcp_conn *c);
