@@ -120,6 +120,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_param
 	p->tx_cksum_offload = port->tx_cksum_offload;
 	p->tx_tso_max = jw_port_tso_max(port);
 	p->tx_seg_max = port->tx_seg_max;
+	p->tx_no_chain = !port->tx_multi_seg;
 	p->idle_sleep_us = IDLE_SLEEP_US;
 	return 0;
 }

@@ -72,6 +72,7 @@ struct engine_params {
 	bool tx_cksum_offload;
 	uint32_t tx_tso_max;              /* struct tcp_io tso_max (0 = no TSO) */
 	uint16_t tx_seg_max;              /* struct tcp_io tso_segs_max */
+	bool tx_no_chain;                 /* struct tcp_io tx_no_chain: port lacks multi-segment TX */
 	uint32_t idle_sleep_us;           /* sleep of an idle loop iteration */
 };
 

@@ -141,6 +141,7 @@ engine_create(const struct engine_params *p, const struct engine_net_ops *net,
 		c->tx_io.tx_cksum_offload = p->tx_cksum_offload;
 		c->tx_io.tso_max = p->tx_tso_max;
 		c->tx_io.tso_segs_max = p->tx_seg_max;
+		c->tx_io.tx_no_chain = p->tx_no_chain;
 		rc = flow_init(&c->flow, &p->flow);
 		if (rc != 0) {
 			fail(err, errlen, "engine: cannot set up the pending window");
