@@ -6,6 +6,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
+#include "common/jw_time.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -14,10 +15,7 @@
 uint64_t
 jw_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return jw_mono_ns();
 }
 
 int

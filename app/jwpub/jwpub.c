@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_time.h"
 #include "jetwire.h"
 #include "producer/lat_hist.h"
 
@@ -54,15 +55,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -226,7 +218,7 @@ drain(jw_producer *p, struct counts *c)
 	while ((n = jw_reports(p, r, 256)) > 0) {
 		for (int i = 0; i < n; i++)
 			count_report(c, &r[i]);
-		c->last_report_ns = now_ns();
+		c->last_report_ns = jw_mono_ns();
 		if (n < 256)
 			break;
 	}
@@ -388,7 +380,7 @@ main(int argc, char **argv)
 	m.hdr = hdr;
 	m.hdr_len = hdr_len;
 	m.data = payload;
-	t_start = now_ns();
+	t_start = jw_mono_ns();
 	c.first_ns = t_start;
 	for (uint64_t i = 0; i < o.count && !stop; i++) {
 		int n = snprintf(payload, 24, "%" PRIu64 " ", i);
@@ -402,7 +394,7 @@ main(int argc, char **argv)
 		}
 		if (o.rate) {
 			uint64_t due = t_start + (uint64_t)((double)i * 1e9 / (double)o.rate);
-			for (uint64_t t = now_ns(); t < due && !stop; t = now_ns()) {
+			for (uint64_t t = jw_mono_ns(); t < due && !stop; t = jw_mono_ns()) {
 				drain(p, &c);
 				if (due - t > 60000)
 					sleep_ns(due - t - 50000 < 2000000 ? due - t - 50000 : 2000000);
@@ -435,7 +427,7 @@ main(int argc, char **argv)
 		if ((i & 255) == 255 || o.rate) {
 			drain(p, &c);
 			if (tty && !o.json) {
-				uint64_t t = now_ns();
+				uint64_t t = jw_mono_ns();
 				if (t >= next_progress) {
 					progress(&o, &c, 0);
 					next_progress = t + 250000000ULL;
@@ -443,10 +435,10 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	t_pub_end = now_ns();
+	t_pub_end = jw_mono_ns();
 	drain(p, &c);
 	if (o.wait) {
-		uint64_t deadline = now_ns() + (uint64_t)(o.timeout_s * 1e9);
+		uint64_t deadline = jw_mono_ns() + (uint64_t)(o.timeout_s * 1e9);
 
 		while (c.reports < c.published && !stop) {
 			rc = jw_flush(p, 200);
@@ -459,7 +451,7 @@ main(int argc, char **argv)
 				progress(&o, &c, 0);
 				next_progress = 1;
 			}
-			if (now_ns() >= deadline)
+			if (jw_mono_ns() >= deadline)
 				break;
 		}
 		missing = c.published > c.reports ? c.published - c.reports : 0;

@@ -40,6 +40,7 @@
 #include <librdkafka/rdkafka.h>
 #include <nats/nats.h>
 
+#include "common/jw_time.h"
 #include "jetwire.h"
 #include "producer/lat_hist.h"
 #include "shm/shm.h"
@@ -61,15 +62,6 @@ static double ns_tick;
 static uint32_t ring_bytes = JW_SHM_DEF_RING_BYTES;
 static int pin;
 static double poll_gap_ns = 2000;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void
 pin_to(int cpu)
@@ -198,7 +190,7 @@ bench_jetwire(struct result *r, uint64_t n)
 	for (uint64_t i = 0; i < 200000; i++)
 		while (jw_publish(p, "bench.jetwire", payload, MSG_SIZE, NULL) == JW_EAGAIN)
 			;
-	t0 = now_ns();
+	t0 = jw_mono_ns();
 	while (accepted < n) {
 		uint64_t a = jw_lhist_ticks();
 		int rc = jw_publish(p, "bench.jetwire", payload, MSG_SIZE, NULL);
@@ -211,16 +203,16 @@ bench_jetwire(struct result *r, uint64_t n)
 			r->refused++;
 		}
 	}
-	r->timed_rate = (double)n / ((double)(now_ns() - t0) / 1e9);
+	r->timed_rate = (double)n / ((double)(jw_mono_ns() - t0) / 1e9);
 	r->untimed_rate = untimed_rate(p, payload, n, &share);
 	d.gap_ticks = 0;
 	nonstop_rate = untimed_rate(p, payload, n, &share_nonstop);
 	d.validate = 1;
 	accepted = 0;
-	t0 = now_ns();
+	t0 = jw_mono_ns();
 	while (accepted < n)
 		accepted += jw_publish(p, "bench.jetwire", payload, MSG_SIZE, NULL) == 0;
-	e2e_rate = (double)n / ((double)(now_ns() - t0) / 1e9);
+	e2e_rate = (double)n / ((double)(jw_mono_ns() - t0) / 1e9);
 	d.stop = 1;
 	pthread_join(th, NULL);
 	snprintf(r->note, sizeof(r->note), "ring %u B; consumer thread releases at head, polling "
@@ -268,7 +260,7 @@ bench_rdkafka(struct result *r, uint64_t n)
 	for (int i = 0; i < 10000; i++) /* warm-up */
 		rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench"), RD_KAFKA_V_VALUE(payload, MSG_SIZE),
 				  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-	t0 = now_ns();
+	t0 = jw_mono_ns();
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t a = jw_lhist_ticks();
 		rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench"),
@@ -283,7 +275,7 @@ bench_rdkafka(struct result *r, uint64_t n)
 			r->refused++;
 		}
 	}
-	r->timed_rate = (double)accepted / ((double)(now_ns() - t0) / 1e9);
+	r->timed_rate = (double)accepted / ((double)(jw_mono_ns() - t0) / 1e9);
 	rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	accepted = 0;
 	t0 = thread_cpu_ns(); /* per CPU second of this thread, as for jetwire */
@@ -432,7 +424,7 @@ bench_cnats(struct result *r, const char *bin)
 	jsStreamInfo_Destroy(si);
 	for (int k = 0; k < n_subj; k++)
 		snprintf(subj[k], sizeof(subj[k]), "bench.s%d", k);
-	t0 = now_ns();
+	t0 = jw_mono_ns();
 	for (int k = 0; k < n_subj; k++)
 		for (int i = 0; i < per_subject; i++) {
 			uint64_t a = jw_lhist_ticks();
@@ -446,11 +438,11 @@ bench_cnats(struct result *r, const char *bin)
 				r->refused++;
 			}
 		}
-	t_pub = now_ns();
+	t_pub = jw_mono_ns();
 	jsPubOptions_Init(&po);
 	po.MaxWait = 30000;
 	js_PublishAsyncComplete(js, &po);
-	t_done = now_ns();
+	t_done = jw_mono_ns();
 	r->timed_rate = (double)accepted / ((double)(t_pub - t0) / 1e9);
 	snprintf(r->note, sizeof(r->note), "nats-server on 127.0.0.1:%d, %" PRIu64 " acked, %"
 		 PRIu64 " failed, %" PRIu64 " refused (stalled); all done %.0f ms after the first",

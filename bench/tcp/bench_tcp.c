@@ -95,7 +95,7 @@ main(int argc, char **argv)
 	char *eal[] = { a0, a1, a2, a3, a4, pfx, a6, a7, NULL };
 	long segs = argc > 1 ? atol(argv[1]) : 200000;
 	struct tcp_params p;
-	struct tcp_io io = { null_tx, now_ns, NULL, NULL, false, false };
+	struct tcp_io io = { .tx_burst = null_tx, .now_ns = now_ns };
 	struct tcp_owner_ops ops = { NULL, on_event, NULL };
 	struct tcp_endpoint ep = { .src_ip = LOCAL_IP, .dst_ip = PEER_IP, .dst_port = 4222 };
 	uint8_t synack_opt[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 }; /* MSS 1460, WS 7, no TS */

@@ -9,6 +9,7 @@
 #include <rte_cycles.h>
 #include <urcu-qsbr.h>
 
+#include "common/jw_time.h"
 #include "engine/engine.h"
 #include "engine/engine_log.h"
 #include "flow/flow.h"
@@ -23,10 +24,7 @@ RTE_LOG_REGISTER(engine_logtype, jetwire.engine, INFO);
 uint64_t
 engine_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return jw_mono_ns();
 }
 
 static uint64_t

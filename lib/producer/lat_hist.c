@@ -1,6 +1,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/jw_time.h"
 #include "producer/lat_hist.h"
 
 void
@@ -60,15 +61,6 @@ jw_lhist_merge(struct jw_lhist *dst, const struct jw_lhist *src)
 		dst->b[b] += src->b[b];
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 double
 jw_lhist_ns_per_tick(void)
 {
@@ -79,10 +71,10 @@ jw_lhist_ns_per_tick(void)
 	if (cached > 0)
 		return cached;
 #if defined(__x86_64__)
-	n0 = mono_ns();
+	n0 = jw_mono_ns();
 	t0 = jw_lhist_ticks();
 	nanosleep(&d, NULL);
-	n1 = mono_ns();
+	n1 = jw_mono_ns();
 	t1 = jw_lhist_ticks();
 	cached = (t1 > t0 && n1 > n0) ? (double)(n1 - n0) / (double)(t1 - t0) : 1.0;
 #else

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_time.h"
 #include "jetwire.h"
 #include "nats/nats_validate.h"
 #include "producer/producer.h"
@@ -231,15 +232,6 @@ jw_outstanding(const jw_producer *p)
 
 /* ---- waiting ---- */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* One step of a polite wait: short sleeps growing to 1 ms. */
 static void
 backoff(unsigned *step)
@@ -255,7 +247,7 @@ backoff(unsigned *step)
 static int
 deadline_passed(uint64_t start, int timeout_ms)
 {
-	return timeout_ms >= 0 && now_ns() - start >= (uint64_t)timeout_ms * 1000000ULL;
+	return timeout_ms >= 0 && jw_mono_ns() - start >= (uint64_t)timeout_ms * 1000000ULL;
 }
 
 /* The handle's slot still belongs to it and the instance still exists. */
@@ -272,7 +264,7 @@ still_usable(const jw_producer *p)
 int
 jw_flush(jw_producer *p, int timeout_ms)
 {
-	uint64_t start = now_ns();
+	uint64_t start = jw_mono_ns();
 	unsigned step = 0;
 	int rc;
 
@@ -303,7 +295,7 @@ jw_publish_msg_wait(jw_producer *p, const struct jw_msg *m, uint64_t *seq, int t
 		if (rc != JW_EAGAIN)
 			return rc;
 		if (start == 0)
-			start = now_ns();
+			start = jw_mono_ns();
 		/* Free the report ring so that jetwire can release records. */
 		if ((rc = buffer_reports(p)) != 0)
 			return rc;
