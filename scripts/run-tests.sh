@@ -50,6 +50,10 @@ for it in tests/integration/*.sh; do
   count "$name" $rc
 done
 
+# Tests leave the reference network up for the next one; take it down at the end.
+[[ -n $(ls tests/integration/*.sh 2>/dev/null) ]] && \
+  flock /run/jw-testnet.lock scripts/testnet.sh down >/dev/null 2>&1
+
 # EAL leaves a runtime directory per file prefix; the tests name theirs <kind>-<pid>.
 # Remove those whose process is gone, so repeated runs leave nothing behind.
 for d in /var/run/dpdk/jwtest-* /var/run/dpdk/jw-engine-* /var/run/dpdk/jw-tcpsend-* \

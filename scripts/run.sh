@@ -36,8 +36,14 @@ cleanup() {
   fi
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1 || true
   scripts/testnet.sh down >/dev/null 2>&1 || true
+  # What this run created and nothing else: its EAL runtime dir, and the shared memory of
+  # the default instance unless it was there before (then it may hold someone's records).
+  rm -rf "/var/run/dpdk/jw-run-$$"
+  [ "$shm_existed" -eq 1 ] || rm -f /dev/shm/jetwire.default
   rm -rf "$tmp"
 }
+shm_existed=0
+[ -e /dev/shm/jetwire.default ] && shm_existed=1
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
