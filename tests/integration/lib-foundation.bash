@@ -18,7 +18,8 @@ jw_net_up() {
 jw_start() { # log [jetwire args...]
   local log=$1; shift
   "$JW_BIN" -c "$JW_ROOT/dpdk-config/default.conf" \
-    --set "eal.file_prefix=jw-foundation-$$-${#JW_PIDS[@]}" "$@" > "$log" 2>&1 &
+    --set "eal.file_prefix=jw-foundation-$$-${#JW_PIDS[@]}" \
+    --set "shm.instance=jwfound$$" "$@" > "$log" 2>&1 &
   JW_PIDS+=($!)
   JW_PID=$!
 }
@@ -48,5 +49,6 @@ jw_cleanup() {
   for p in "${JW_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf /var/run/dpdk/jw-foundation-$$-*   # EAL leaves its runtime dir behind
+  rm -f "/dev/shm/jetwire.jwfound$$"         # the engine keeps its rings across restarts
   [ "$JW_NET_WAS_UP" -eq 1 ] || "$JW_ROOT/scripts/testnet.sh" down >/dev/null 2>&1 || true
 }
