@@ -45,8 +45,8 @@ LDLIBS   += $(PKG_LIBS) -lrt -lm -lcrypto
 
 MODS       := $(notdir $(wildcard lib/*))
 APPS       := $(notdir $(wildcard app/*))
-TEST_MODS  := $(filter-out integration fuzz common data,$(notdir $(wildcard tests/*)))
-BENCHES    := $(notdir $(wildcard bench/*))
+TEST_MODS  := $(filter-out integration fuzz common data go,$(notdir $(wildcard tests/*)))
+BENCHES    := $(filter-out natsgo,$(notdir $(wildcard bench/*)))
 
 # Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
 # rules, because a literal % there would be replaced by the stem.
@@ -66,8 +66,8 @@ BENCH_BINS := $(addprefix $(BUILD)/bench/bench_,$(BENCHES))
 
 all: $(BUILD)/libjwcore.a $(BUILD)/libjetwire.a $(BUILD)/libjetwire.so $(BUILD)/jetwire.pc $(APP_BINS)
 apps: $(APP_BINS)
-tests: $(TEST_BINS)
-benches: $(BENCH_BINS)
+tests: $(TEST_BINS) $(if $(SAN),,go-tools)
+benches: $(BENCH_BINS) go-tools go-bench
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,6 +110,25 @@ $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 
 # librdkafka is only a benchmark baseline.
 BENCH_LIBS_producer := -lrdkafka
+
+# Go producer module lib/go (standard library only) and what its tests and benchmarks run:
+# the C layout printer and test engine of tests/go, build/jwgopub (the Go producer tool),
+# build/bench/natsgo (nats.go reference client, Debian's sources under /usr/share/gocode, built
+# in GOPATH mode). Offline: no proxy, caches under $(BUILD)/.
+GO       ?= go
+GO_ENV   := GOCACHE=$(abspath $(BUILD))/go-cache GOPATH=$(abspath $(BUILD))/go-path \
+            GOPROXY=off GOSUMDB=off GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0
+GO_TOOLS := $(BUILD)/tests/go/jwlayout $(BUILD)/tests/go/jwshmhelper
+.PHONY: go-tools go-bench
+go-tools: $(GO_TOOLS)
+	cd lib/go && $(GO_ENV) GO111MODULE=on $(GO) build -o $(abspath $(BUILD))/jwgopub ./cmd/jwgopub
+go-bench:
+	@mkdir -p $(BUILD)/bench
+	cd bench/natsgo && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
+	  $(GO) build -o $(abspath $(BUILD))/bench/natsgo .
+$(BUILD)/tests/go/%: tests/go/%.c $(BUILD)/libjetwire.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjetwire.a -lrt -lm
 
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 all tests

@@ -1,0 +1,270 @@
+package jetwire
+
+import (
+	"sync"
+	"time"
+)
+
+// AsyncOptions of NewAsyncPublisher.
+type AsyncOptions struct {
+	Options
+	// StallWait: how long PublishAsync waits for ring space when the ring is full. 0 (the
+	// default) never waits: PublishAsync returns ErrAgain at once. With a wait, a full ring
+	// is retried (16 µs growing to 1 ms between tries) until StallWait, then ErrTimeout;
+	// nats.go's StallWait behaves alike, but its stall is the normal case of a burst over
+	// MaxPending, here only of a ring full of unacknowledged messages.
+	StallWait time.Duration
+}
+
+// AsyncPublisher is a Producer shared by many goroutines, with a Future per message,
+// resolved from the delivery reports: the shape of nats.go's JetStream PublishAsync.
+//
+//	| call                    | may run concurrently with                 |
+//	|-------------------------|-------------------------------------------|
+//	| PublishAsync(Msg)       | every call but Close                      |
+//	| PublishAsyncPending     | every call but Close                      |
+//	| PublishAsyncComplete    | every call but Close                      |
+//	| Close                   | nothing (call it once, after the others)  |
+//
+// Publishing goroutines take a mutex around the Producer's Publish (a few tens of ns); one
+// background goroutine reads the reports (Producer.Reports, which may run beside Publish)
+// and resolves the futures under the same mutex, so every seq it sees already has its
+// Future. Reports for unknown or already resolved seqs (a repeat after a jetwire restart)
+// are ignored.
+type AsyncPublisher struct {
+	p         *Producer
+	stallWait time.Duration
+
+	mu       sync.Mutex
+	futs     []*Future // futures of seqs base, base+1, ...; nil once resolved
+	fh       int       // index of seq base in futs
+	base     uint64
+	pending  int
+	complete []chan struct{} // PublishAsyncComplete channels to close when pending is 0
+	closed   bool
+
+	wake chan struct{} // cap 1: the poller sleeps on it while nothing is pending
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Future is the outcome of one PublishAsync: exactly one of Ok and Err fires.
+type Future struct {
+	seq    uint64
+	ok     chan struct{}
+	err    chan error
+	report Report
+}
+
+// Seq is the message's producer sequence number (Report.Seq).
+func (f *Future) Seq() uint64 { return f.seq }
+
+// Ok is closed when the message is stored (acked, or dup-risk: stored, maybe twice).
+func (f *Future) Ok() <-chan struct{} { return f.ok }
+
+// Err receives the error when the message is not stored: a *PublishError carrying the
+// report, or ErrClosed when the publisher was closed before the report came.
+func (f *Future) Err() <-chan error { return f.err }
+
+// Report is the delivery report, valid once Ok or Err has fired.
+func (f *Future) Report() Report { return f.report }
+
+// NewAsyncPublisher opens a Producer (Open's rules and errors) and starts the goroutine that
+// reads its reports.
+func NewAsyncPublisher(o AsyncOptions) (*AsyncPublisher, error) {
+	p, err := Open(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	a := &AsyncPublisher{p: p, stallWait: o.StallWait, base: 1,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go a.poll()
+	return a, nil
+}
+
+// PublishAsync publishes subject/data (Producer.Publish's rules) and returns its Future.
+// Returns ErrAgain when the ring is full (nothing queued) unless StallWait says to wait,
+// ErrClosed after Close, or Publish's other errors. data is copied before it returns.
+func (a *AsyncPublisher) PublishAsync(subject string, data []byte) (*Future, error) {
+	return a.publish(subject, nil, data)
+}
+
+// PublishMsgAsync is PublishAsync for a Msg (Producer.PublishMsg's rules).
+func (a *AsyncPublisher) PublishMsgAsync(m *Msg) (*Future, error) {
+	if m == nil {
+		return nil, ErrInvalid
+	}
+	return a.publish("", m, nil)
+}
+
+func (a *AsyncPublisher) publish(subject string, m *Msg, data []byte) (*Future, error) {
+	var start time.Time
+	for step := uint(0); ; step++ {
+		f, err := a.try(subject, m, data)
+		if err != ErrAgain || a.stallWait <= 0 {
+			return f, err
+		}
+		if step == 0 {
+			start = time.Now()
+		} else if time.Since(start) >= a.stallWait {
+			return nil, ErrTimeout
+		}
+		backoff(step)
+	}
+}
+
+func (a *AsyncPublisher) try(subject string, m *Msg, data []byte) (*Future, error) {
+	var seq uint64
+	var err error
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if m != nil {
+		seq, err = a.p.PublishMsg(m)
+	} else {
+		seq, err = a.p.Publish(subject, data)
+	}
+	if err != nil {
+		a.mu.Unlock()
+		return nil, err
+	}
+	f := &Future{seq: seq, ok: make(chan struct{}), err: make(chan error, 1)}
+	a.futs = append(a.futs, f)
+	a.pending++
+	first := a.pending == 1
+	a.mu.Unlock()
+	if first {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+	}
+	return f, nil
+}
+
+// PublishAsyncPending is the number of messages whose Future has not fired yet.
+func (a *AsyncPublisher) PublishAsyncPending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending
+}
+
+// PublishAsyncComplete returns a channel closed once no message is pending (at once when
+// none is now), as nats.go's PublishAsyncComplete.
+func (a *AsyncPublisher) PublishAsyncComplete() <-chan struct{} {
+	c := make(chan struct{})
+	a.mu.Lock()
+	if a.pending == 0 {
+		close(c)
+	} else {
+		a.complete = append(a.complete, c)
+	}
+	a.mu.Unlock()
+	return c
+}
+
+// resolve fires the futures of rs. Called with a.mu held.
+func (a *AsyncPublisher) resolve(rs []Report) {
+	for i := range rs {
+		r := &rs[i]
+		if r.Seq < a.base || r.Seq-a.base >= uint64(len(a.futs)-a.fh) {
+			continue // a repeated report, or none of ours
+		}
+		k := a.fh + int(r.Seq-a.base)
+		f := a.futs[k]
+		if f == nil {
+			continue
+		}
+		a.futs[k] = nil
+		f.report = *r
+		if r.Status == Failed {
+			f.err <- &PublishError{Report: *r}
+		} else {
+			close(f.ok)
+		}
+		a.pending--
+	}
+	for a.fh < len(a.futs) && a.futs[a.fh] == nil {
+		a.fh++
+		a.base++
+	}
+	if a.fh == len(a.futs) {
+		a.futs, a.fh = a.futs[:0], 0
+	} else if a.fh >= 1024 && 2*a.fh >= len(a.futs) {
+		n := copy(a.futs, a.futs[a.fh:])
+		for j := n; j < len(a.futs); j++ {
+			a.futs[j] = nil
+		}
+		a.futs, a.fh = a.futs[:n], 0
+	}
+	if a.pending == 0 {
+		for _, c := range a.complete {
+			close(c)
+		}
+		a.complete = a.complete[:0]
+	}
+}
+
+func (a *AsyncPublisher) poll() {
+	defer close(a.done)
+	buf := make([]Report, 512)
+	step := uint(0)
+	for {
+		n := a.p.Reports(buf) // beside Publish: allowed (Producer's table)
+		if n > 0 {
+			a.mu.Lock()
+			a.resolve(buf[:n])
+			a.mu.Unlock()
+			step = 0
+			continue
+		}
+		a.mu.Lock()
+		idle := a.pending == 0
+		a.mu.Unlock()
+		if idle {
+			select {
+			case <-a.wake:
+			case <-a.stop:
+				return
+			}
+			continue
+		}
+		select {
+		case <-a.stop:
+			return
+		default:
+		}
+		backoff(step)
+		step++
+	}
+}
+
+// Close stops the report goroutine, fails every pending Future with ErrClosed and closes
+// the Producer (messages already published are still delivered by jetwire). To see every
+// outcome, wait on PublishAsyncComplete first.
+func (a *AsyncPublisher) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return ErrClosed
+	}
+	a.closed = true
+	a.mu.Unlock()
+	close(a.stop)
+	<-a.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := a.fh; i < len(a.futs); i++ {
+		if f := a.futs[i]; f != nil {
+			f.err <- ErrClosed
+		}
+	}
+	a.futs, a.fh, a.pending = nil, 0, 0
+	for _, c := range a.complete {
+		close(c)
+	}
+	a.complete = nil
+	return a.p.Close()
+}

@@ -1,0 +1,3 @@
+module jetwire
+
+go 1.19

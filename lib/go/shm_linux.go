@@ -1,0 +1,230 @@
+package jetwire
+
+import (
+	"os"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// Operating-system side of Open: mapping the instance, proof of the engine's life, and
+// pre-faulting the ring. Everything here runs at Open, never on the publish path.
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14); syscall lacks the constant.
+const madvPopulateWrite = 23
+
+// errnoToError maps an errno of opening or mapping the object as libjetwire does.
+func errnoToError(e error) *Error {
+	switch e {
+	case syscall.ENOENT:
+		return ErrNotRunning
+	case syscall.EACCES, syscall.EPERM:
+		return ErrPerm
+	case syscall.EPROTO:
+		return ErrVersion
+	case syscall.EINVAL:
+		return ErrInvalid
+	case syscall.ENOMEM:
+		return ErrNoMem
+	case syscall.EBUSY:
+		return ErrBusy
+	}
+	return ErrNotRunning
+}
+
+// checkInstance is jw_shm_instance_check: 1..31 bytes of [A-Za-z0-9_.-], not starting
+// with '.'.
+func checkInstance(s string) bool {
+	if len(s) == 0 || len(s) >= shmInstanceMax || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func u64(m []byte, off uint64) *uint64 { return (*uint64)(unsafe.Pointer(&m[off])) }
+func u32(m []byte, off uint64) *uint32 { return (*uint32)(unsafe.Pointer(&m[off])) }
+func u16(m []byte, off uint64) *uint16 { return (*uint16)(unsafe.Pointer(&m[off])) }
+
+// layout is the validated private copy of a header's layout parameters.
+type layout struct {
+	nTX, slotsPerTX, ringBytes, reportEntries uint32
+	stride, slotsOffset, total                uint64
+}
+
+// validateHeader is hdr_validate of lib/shm/shm_layout.c: magic, version, parameters in
+// range, layout hash, stride, slot offset, total size, and a file at least that long.
+// It returns a short explanation for ErrVersion, or "" when the header is good.
+func validateHeader(h []byte, fileSize uint64) (layout, string) {
+	var l layout
+	// Load-acquire of magic: the creator stored everything else before it.
+	if m := atomic.LoadUint64(u64(h, hdrMagic)); m != shmMagic {
+		return l, "bad magic (not a jetwire instance, or still being created)"
+	}
+	if v := *u32(h, hdrVersion); v != shmVersion {
+		return l, "layout version " + itoa(uint64(v)) + ", this package speaks version " +
+			itoa(shmVersion)
+	}
+	l.nTX, l.slotsPerTX = *u32(h, hdrNTX), *u32(h, hdrSlotsPerTX)
+	l.ringBytes, l.reportEntries = *u32(h, hdrRingBytes), *u32(h, hdrReportEntries)
+	if l.nTX < 1 || l.nTX > shmMaxTX || l.slotsPerTX < 1 || l.slotsPerTX > shmMaxSlots ||
+		!isPow2(l.ringBytes) || l.ringBytes < shmMinRingBytes || l.ringBytes > shmMaxRingBytes ||
+		!isPow2(l.reportEntries) || l.reportEntries < shmMinReports ||
+		l.reportEntries > shmMaxReports {
+		return l, "layout parameters out of range"
+	}
+	l.stride = slotStride(l.ringBytes, l.reportEntries)
+	l.slotsOffset = shmHdrBytes
+	l.total = l.slotsOffset + uint64(l.nTX)*uint64(l.slotsPerTX)*l.stride
+	if l.total > shmMaxTotal {
+		return l, "layout parameters out of range"
+	}
+	if *u32(h, hdrLayoutHash) != layoutHash(l.nTX, l.slotsPerTX, l.ringBytes, l.reportEntries) {
+		return l, "layout hash differs (the instance's structures are not the ones of this package)"
+	}
+	if *u64(h, hdrSlotStride) != l.stride || *u64(h, hdrSlotsOffset) != l.slotsOffset ||
+		*u64(h, hdrTotalSize) != l.total || fileSize < l.total {
+		return l, "slot stride, offset or size differ from the layout"
+	}
+	return l, ""
+}
+
+func itoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// mapInstance opens /dev/shm/jetwire.<instance> and maps it read-write after validating
+// its header twice (on a header-only map, and again on the real map, because the header
+// may have been rewritten in between). Returns the mapping and its layout, or an error that
+// wraps one of the Err values.
+func mapInstance(instance string) ([]byte, layout, error) {
+	var l layout
+	name := shmNamePrefix + instance
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return nil, l, wrapErr(errnoToError(pathErrno(err)), "open "+name)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, l, wrapErr(ErrVersion, "stat "+name)
+	}
+	size := uint64(st.Size())
+	if size < shmHdrBytes {
+		return nil, l, wrapErr(ErrVersion, name+" is shorter than a header page")
+	}
+	fd := int(f.Fd())
+	h, err := syscall.Mmap(fd, 0, shmHdrBytes, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, l, wrapErr(errnoToError(err), "mmap "+name)
+	}
+	l, why := validateHeader(h, size)
+	_ = syscall.Munmap(h)
+	if why != "" {
+		return nil, l, wrapErr(ErrVersion, name+": "+why)
+	}
+	m, err := syscall.Mmap(fd, 0, int(l.total), syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_SHARED)
+	if err != nil {
+		return nil, l, wrapErr(errnoToError(err), "mmap "+name)
+	}
+	l2, why := validateHeader(m, size)
+	if why != "" || l2 != l {
+		_ = syscall.Munmap(m)
+		return nil, l, wrapErr(ErrVersion, name+": header changed while mapping")
+	}
+	return m, l, nil
+}
+
+func pathErrno(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// selfPidns is the inode of /proc/self/ns/pid, 0 when /proc does not tell.
+func selfPidns() uint64 {
+	fi, err := os.Stat("/proc/self/ns/pid")
+	if err != nil {
+		return 0
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
+}
+
+func pidAlive(pid int32) bool {
+	if pid <= 0 {
+		return false
+	}
+	return syscall.Kill(int(pid), 0) != syscall.ESRCH
+}
+
+// monoNs reads CLOCK_MONOTONIC, the clock of the engine's heartbeat.
+func monoNs() uint64 {
+	var ts syscall.Timespec
+	const clockMonotonic = 1
+	_, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic,
+		uintptr(unsafe.Pointer(&ts)), 0)
+	if e != 0 {
+		return 0
+	}
+	return uint64(ts.Sec)*1000000000 + uint64(ts.Nsec)
+}
+
+// engineAlive is jw_shm_engine_alive: RUNNING, and the engine's pid alive when we share its
+// pid namespace, else a heartbeat younger than 3 s.
+func engineAlive(m []byte) bool {
+	if atomic.LoadUint32(u32(m, hdrState)) != stateRunning {
+		return false
+	}
+	pid := int32(atomic.LoadUint32(u32(m, hdrEnginePid)))
+	if pid <= 0 {
+		return false
+	}
+	if atomic.LoadUint64(u64(m, hdrEnginePidns)) == selfPidns() {
+		return pidAlive(pid)
+	}
+	beat, now := atomic.LoadUint64(u64(m, hdrHeartbeat)), monoNs()
+	return beat <= now && now-beat < heartbeatFresh
+}
+
+// prefault maps every page of the ring writable now (MADV_POPULATE_WRITE), so that no
+// Publish pays a page fault on its first lap. Kernels before 5.14 refuse the advice; then
+// each page is touched with an atomic add of 0 (the ring is ours: head == released).
+func prefault(ring []byte) {
+	if syscall.Madvise(ring, madvPopulateWrite) == nil {
+		return
+	}
+	for off := 0; off < len(ring); off += 4096 {
+		atomic.AddUint64(u64(ring, uint64(off)), 0)
+	}
+}
+
+// wrapped is an error with detail around one of the Err values.
+type wrapped struct {
+	err    *Error
+	detail string
+}
+
+func (w *wrapped) Error() string { return "jetwire: " + w.detail + ": " + w.err.text }
+func (w *wrapped) Unwrap() error { return w.err }
+
+func wrapErr(e *Error, detail string) error { return &wrapped{e, detail} }
