@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every jetwire test and ends with `N passed, N failed`.
 #   1. unit tests: build-asan/tests/test_* (cmocka, ASan+UBSan), each test case counts;
+#   1b. Go unit tests: `go test ./...` in lib/go (offline, caches under build/), each
+#      top-level test counts (name go_unit);
 #   2. a short fuzz pass over build/fuzz/fuzz_* (FUZZ_SECONDS each, default 10);
 #   3. integration tests: tests/integration/*.sh against the real nats-server, each script
 #      counts once; they share the reference network, so they run one at a time.
@@ -29,6 +31,20 @@ for t in build-asan/tests/test_*; do
   [ "$f" -gt 0 ] && { failures+=("$name"); echo "$out" | tail -40; }
   echo "   $p passed, $f failed"
 done
+
+if [ -f lib/go/go.mod ] && [[ go_unit == $sel ]]; then
+  echo "== unit: go_unit (lib/go: go test ./...)"
+  out=$(cd lib/go && GOCACHE="$PWD/../../build/go-cache" GOPATH="$PWD/../../build/go-path" \
+        GOPROXY=off GOSUMDB=off GOFLAGS= CGO_ENABLED=0 GO111MODULE=on \
+        timeout 600 go test -count=1 -v ./... 2>&1); rc=$?
+  echo "$out" > "$logdir/go_unit.log"
+  p=$(echo "$out" | grep -c '^--- PASS: ')
+  f=$(echo "$out" | grep -c '^--- FAIL: ')
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # build error, panic or timeout
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" -gt 0 ] && { failures+=("go_unit"); echo "$out" | tail -40; }
+  echo "   $p passed, $f failed"
+fi
 
 for fz in build/fuzz/fuzz_*; do
   [ -x "$fz" ] || continue
