@@ -67,7 +67,7 @@ BENCH_BINS := $(addprefix $(BUILD)/bench/bench_,$(BENCHES))
 all: $(BUILD)/libjwcore.a $(BUILD)/libjetwire.a $(BUILD)/libjetwire.so $(BUILD)/jetwire.pc $(APP_BINS)
 apps: $(APP_BINS)
 tests: $(TEST_BINS) $(if $(SAN),,go-tools)
-benches: $(BENCH_BINS) go-tools go-bench
+benches: $(BENCH_BINS) go-tools $(if $(wildcard bench/natsgo),go-bench)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
