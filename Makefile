@@ -41,7 +41,7 @@ endif
 CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS)
 LDFLAGS  += $(SANFLAGS) -pthread
-LDLIBS   += $(PKG_LIBS) -lrt -lm -lcrypto
+LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto
 
 MODS       := $(notdir $(wildcard lib/*))
 APPS       := $(notdir $(wildcard app/*))
@@ -137,12 +137,15 @@ asan:
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(foreach m,$(filter $(PRODUCER_MODS),$(MODS)),$(wildcard lib/$(m)/*.c))
+# lib/tls needs libcrypto (and libssl for its handshake file); targets include the DPDK-free
+# tls files they test, as fuzz_stats_input does, so only the link line grows.
+FUZZ_LIBS := -lssl -lcrypto
 FUZZ_SECONDS ?= 60
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) -lrt -pthread
+	  -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) -lrt -pthread $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
