@@ -17,11 +17,10 @@
 #include "stats/stats_lcore.h"
 #include "stats/stats_registry.h"
 #include "stats/stats_shm.h"
+#include "supervise.h"
 #include "tcp/tcp.h"
+#include "version.h"
 
-#ifndef JETWIRE_VERSION
-#define JETWIRE_VERSION "0.1"
-#endif
 
 #define BACKOFF_MIN_NS    (100ull * 1000000ull)
 #define BACKOFF_MAX_NS    (5000ull * 1000000ull)
@@ -52,7 +51,12 @@ hook_tcp_input(void *arg, struct rte_mbuf *m)
 static unsigned int
 hook_poll(void *arg, uint64_t now_ns)
 {
-	return engine_ctl_poll(arg, now_ns);
+	struct jw_engine_run *r = arg;
+	unsigned int work = engine_ctl_poll(r->e, now_ns);
+
+	if (r->sup != NULL)
+		jw_supervise_poll(r->sup, now_ns); /* offline reader now: a reload may sync RCU */
+	return work;
 }
 
 static int
@@ -166,7 +170,7 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	jw_stats_register_producers(jw_stats_shm_producers, r->shm);
 	jw_stats_register_conns(conns_view, r->e);
 	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
-	jw_ctl_set_poll(ctl, hook_poll, r->e);
+	jw_ctl_set_poll(ctl, hook_poll, r);
 	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
 		unsigned lc = cfg->cores.tx.ids[k];
 

@@ -18,6 +18,8 @@
 #include "port/port-t.h"
 #include "shm/shm-t.h"
 
+struct jw_supervise;
+
 struct jw_engine_run {
 	const struct jw_config *cfg;
 	struct jw_ctl *ctl;
@@ -26,6 +28,8 @@ struct jw_engine_run {
 	struct engine *e;
 	int stats_started;
 	unsigned launched;                /* TX lcores running engine_tx_main */
+	struct jw_supervise *sup;         /* drain, reload, notifications: set by main before
+					   * the control loop starts (may stay NULL) */
 };
 
 /* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine

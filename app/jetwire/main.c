@@ -1,11 +1,13 @@
 /* jetwire: the data-plane process.
  *
  *   build/jetwire -c FILE [--set section.key=value ...] [--check] [--dump-config]
+ *   build/jetwire --help | --version
  *
  * Loads and validates the configuration (errors name the file, the key and the problem;
- * exit 2), initialises EAL from it, opens the port, and runs the control lcore (ARP, ping,
- * server next-hop resolution, TCP hand-off hook) until SIGINT or SIGTERM; then joins the
- * lcores, stops and closes the port and exits 0. Runtime failures exit 1.
+ * exit 2), initialises EAL from it, opens the port, starts the engine and runs the control
+ * lcore until stopped: SIGTERM/SIGINT drain first ([engine] drain_timeout_s, see
+ * supervise.h), a second one stops at once; SIGHUP reloads the [flow] tunables. Then joins
+ * the lcores, stops and closes the port and exits 0. Runtime failures exit 1.
  *   --check        validate the configuration and exit 0 (no EAL, no port)
  *   --dump-config  print every key as "section.key = value" (secrets redacted) and exit
  */
@@ -22,13 +24,17 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_version.h>
 
 #include "config/config.h"
+#include "config/config_schema.h"
 #include "ctl.h"
 #include "engine_run.h"
 #include "log.h"
 #include "net/net.h"
 #include "port/port.h"
+#include "supervise.h"
+#include "version.h"
 
 #define MAX_OVERRIDES 64
 
@@ -38,15 +44,43 @@ static atomic_bool stop_flag;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	atomic_store(&stop_flag, true);
+	jw_supervise_signal(sig);
 }
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: jetwire -c FILE [--set section.key=value ...] [--check] "
-		   "[--dump-config]\n");
+		   "[--dump-config]\n"
+		   "       jetwire --help | --version\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\n"
+	       "jetwire publishes what local producers append to its shared-memory rings to NATS\n"
+	       "JetStream over its own userspace TCP on a DPDK port.\n\n"
+	       "  -c, --config FILE     INI configuration (rte_cfgfile); required\n"
+	       "  -s, --set S.K=V       override key K of section [S] after the file (repeatable,\n"
+	       "                        up to %d), e.g. --set flow.window_max=2048\n"
+	       "      --check           validate the configuration and exit (0 valid, 2 not)\n"
+	       "      --dump-config     print every key's effective value (secrets redacted)\n"
+	       "  -h, --help            this text\n"
+	       "  -V, --version         version and DPDK version\n\n"
+	       "Sections:", MAX_OVERRIDES);
+	for (size_t i = 0; i < jw_cfg_nsections; i++)
+		printf(" [%s]", jw_cfg_sections[i]);
+	printf("\n"
+	       "Every key, its default and range: README.md, \"Configuration files\" (and\n"
+	       "--dump-config for the values in effect); examples in dpdk-config/.\n\n"
+	       "Signals: SIGTERM/SIGINT drain (no new records; wait up to [engine]\n"
+	       "drain_timeout_s for acks of what was sent; unsent records stay in the rings for\n"
+	       "the next start), a second one stops at once; SIGHUP re-reads the [flow] tunables.\n"
+	       "Under systemd (NOTIFY_SOCKET): READY=1 once every NATS connection is up,\n"
+	       "WATCHDOG=1, STATUS=. Exit status: 0 stopped, 1 runtime failure, 2 usage or\n"
+	       "configuration error.\n");
 }
 
 static int
@@ -97,8 +131,10 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'k' },
 		{ "dump-config", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct jw_supervise sup;
 	static struct jw_config cfg;
 	static struct jw_eal_args eal;
 	static struct jw_ctl ctl;
@@ -110,7 +146,7 @@ main(int argc, char **argv)
 	struct jw_port *port;
 	struct sigaction sa;
 
-	while ((o = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:s:hV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			path = optarg;
@@ -129,7 +165,10 @@ main(int argc, char **argv)
 			dump = 1;
 			break;
 		case 'h':
-			usage(stdout);
+			help();
+			return 0;
+		case 'V':
+			printf("jetwire %s (%s)\n", JETWIRE_VERSION, rte_version());
 			return 0;
 		default:
 			usage(stderr);
@@ -160,6 +199,7 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	r = jw_eal_args_build(&cfg, argv[0], &eal, err, sizeof(err));
 	if (r < 0) {
@@ -211,6 +251,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/* drain, reload and notifications run on the control lcore from here on */
+	jw_supervise_init(&sup, path, overrides, n_ov, &cfg, run.e, &stop_flag);
+	run.sup = &sup;
+
 	if (cfg.cores.control == rte_get_main_lcore()) {
 		jw_ctl_run(&ctl);
 	} else {
@@ -229,6 +273,7 @@ main(int argc, char **argv)
 	log_summary(&ctl, port);
 	jw_port_close(port);
 	JW_LOG(INFO, "port closed, exiting");
+	jw_supervise_fini(&sup);
 	rte_eal_cleanup();
 	return 0;
 }

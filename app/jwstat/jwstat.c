@@ -1,10 +1,13 @@
 /* jwstat: live view of a jetwire instance's stats socket (DPDK telemetry v2).
  *
  *   jwstat [-i INSTANCE] [--prefix FILE_PREFIX | --socket PATH] [--json | --prom]
- *          [--once] [--interval S] [--count N]
+ *          [--once] [--interval S] [--count N] [--listen [ADDR:]PORT]
  *
- * The live view (no --once / --count) keeps retrying when jetwire goes away and resumes when
- * it is back. Exit status: 0 ok, 1 cannot reach or understand the socket, 2 usage.
+ * The table is a live view by default; --json and --prom print one sample and exit unless
+ * --interval or --count asks for more (so `jwstat --json | jq` ends). A live view keeps
+ * retrying when jetwire goes away and resumes when it is back. --prom --listen serves the
+ * exposition over HTTP instead (jwstat_http.c). Exit status: 0 ok, 1 cannot reach or
+ * understand the socket (or cannot listen), 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -61,8 +64,8 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-sample_free(struct jwstat_sample *s)
+void
+jwstat_sample_free(struct jwstat_sample *s)
 {
 	int i;
 
@@ -73,9 +76,8 @@ sample_free(struct jwstat_sample *s)
 	}
 }
 
-/* Query every command. 0, or negative errno when the socket fails (message printed). */
-static int
-sample_take(struct jw_stats_client *c, struct jwstat_sample *s)
+int
+jwstat_sample_take(struct jw_stats_client *c, struct jwstat_sample *s)
 {
 	char err[256];
 	int i, rc;
@@ -91,7 +93,7 @@ sample_take(struct jw_stats_client *c, struct jwstat_sample *s)
 		}
 		if (rc != 0) {
 			fprintf(stderr, "jwstat: %s\n", err);
-			sample_free(s);
+			jwstat_sample_free(s);
 			return rc;
 		}
 		/* null (command unknown to this jetwire) or {"error": ...}: treat as absent */
@@ -101,7 +103,7 @@ sample_take(struct jw_stats_client *c, struct jwstat_sample *s)
 	if (s->v[Q_INFO] == NULL) {
 		fprintf(stderr, "jwstat: the socket does not answer /jetwire/info: "
 				"not a jetwire instance?\n");
-		sample_free(s);
+		jwstat_sample_free(s);
 		return -EPROTO;
 	}
 	return 0;
@@ -113,15 +115,21 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: jwstat [-i INSTANCE] [--prefix FILE_PREFIX | --socket PATH]\n"
 		"              [--json | --prom] [--once] [--interval S] [--count N]\n"
+		"       jwstat --prom --listen [ADDR:]PORT [-i INSTANCE | --prefix P | --socket PATH]\n"
 		"  -i, --instance   jetwire instance (default \"default\"; socket of EAL\n"
 		"                   file prefix jetwire-INSTANCE)\n"
 		"  --prefix         EAL file prefix of the instance instead\n"
 		"  --socket         telemetry socket path instead\n"
 		"  --json           one JSON object per sample\n"
 		"  --prom           Prometheus text exposition per sample\n"
+		"                   (--json, --prom: one sample and exit unless --interval or\n"
+		"                   --count is given; the table is a live view)\n"
 		"  --once           one sample, then exit (rates: averages since start)\n"
 		"  --interval S     seconds between samples (default 1, at least 0.1)\n"
-		"  --count N        stop after N samples\n");
+		"  --count N        stop after N samples\n"
+		"  --listen A:P     with --prom: serve HTTP GET /metrics on ADDR:PORT (ADDR\n"
+		"                   default 127.0.0.1; [::1]:PORT for IPv6), one telemetry\n"
+		"                   read per scrape\n");
 }
 
 int
@@ -136,17 +144,18 @@ main(int argc, char **argv)
 		{ "once", no_argument, NULL, '1' },
 		{ "interval", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *instance = "default", *prefix = NULL, *sock = NULL;
+	const char *instance = "default", *prefix = NULL, *sock = NULL, *listen_on = NULL;
 	enum { OUT_TABLE, OUT_JSON, OUT_PROM } out = OUT_TABLE;
 	struct jwstat_sample cur, prev;
 	struct jw_stats_client client;
 	double interval = 1.0;
 	long count = -1, n;
 	char path[512], err[256], *end;
-	int opt, rc, have_prev = 0, tty;
+	int opt, rc, have_prev = 0, tty, have_interval = 0;
 
 	while ((opt = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -168,6 +177,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "jwstat: --interval wants seconds 0.1 .. 86400\n");
 				return 2;
 			}
+			have_interval = 1;
 			break;
 		case 'c':
 			count = strtol(optarg, &end, 10);
@@ -176,6 +186,7 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'L': listen_on = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -184,11 +195,25 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (listen_on != NULL && (out != OUT_PROM || count > 0 || have_interval)) {
+		fprintf(stderr, "jwstat: --listen serves --prom; it takes no --once, --interval "
+				"or --count\n");
+		return 2;
+	}
+	/* scripts: `jwstat --json | jq` must end; the table stays a live view */
+	if (out != OUT_TABLE && count < 0 && !have_interval)
+		count = 1;
 	if (sock != NULL) {
 		snprintf(path, sizeof(path), "%s", sock);
 	} else if (jw_stats_socket_path(instance, prefix, path, sizeof(path)) != 0) {
 		fprintf(stderr, "jwstat: bad instance or prefix name\n");
 		return 2;
+	}
+	if (listen_on != NULL) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGPIPE, SIG_IGN);
+		return jwstat_serve_http(listen_on, path, instance, &stop);
 	}
 	rc = jw_stats_client_open(&client, path, 2000, err, sizeof(err));
 	if (rc != 0) {
@@ -214,10 +239,10 @@ main(int argc, char **argv)
 				continue;
 			fprintf(stderr, "jwstat: reconnected to %s\n", path);
 			if (have_prev)
-				sample_free(&prev);
+				jwstat_sample_free(&prev);
 			have_prev = 0; /* counters may have restarted: no rates across it */
 		}
-		rc = sample_take(&client, &cur);
+		rc = jwstat_sample_take(&client, &cur);
 		if (rc != 0 && count < 0 && rc != -EPROTO) {
 			fprintf(stderr, "jwstat: lost %s; retrying every %.1fs (Ctrl-C to quit)\n",
 				path, interval);
@@ -242,12 +267,12 @@ main(int argc, char **argv)
 		}
 		fflush(stdout);
 		if (have_prev)
-			sample_free(&prev);
+			jwstat_sample_free(&prev);
 		prev = cur;
 		have_prev = 1;
 	}
 	if (have_prev)
-		sample_free(&prev);
+		jwstat_sample_free(&prev);
 	jw_stats_client_close(&client);
 	return rc == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 #ifndef JWSTAT_H
 #define JWSTAT_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "stats/stats_json.h"
@@ -35,6 +36,19 @@ uint64_t jw_u64(const struct jw_json *o, const char *key);
  * or over `uptime_s` when prev is NULL. */
 double jw_rate(const struct jw_json *cur, const struct jw_json *prev, const char *key,
 	       double dt);
+
+struct jw_stats_client;
+
+/* Query every command into s. 0, or a negative errno when the socket fails (message printed
+ * to stderr; s is then empty); -EPROTO when it is not a jetwire instance. */
+int jwstat_sample_take(struct jw_stats_client *c, struct jwstat_sample *s);
+void jwstat_sample_free(struct jwstat_sample *s);
+
+/* --prom --listen: serve GET /metrics on listen_spec ([ADDR:]PORT) until *stop, reading the
+ * telemetry socket at sock_path once per scrape. Returns the exit status (0, or 1 when the
+ * address cannot be bound). */
+int jwstat_serve_http(const char *listen_spec, const char *sock_path, const char *instance,
+		      volatile sig_atomic_t *stop);
 
 void jwstat_print_table(FILE *f, const struct jwstat_sample *cur,
 			const struct jwstat_sample *prev, const char *instance);

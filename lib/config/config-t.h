@@ -135,6 +135,11 @@ struct jw_tcp_config {
 	uint32_t syn_retries;
 };
 
+/* How jetwire stops (app/jetwire). */
+struct jw_engine_config {
+	uint32_t drain_timeout_s;        /* SIGTERM: wait this long for outstanding acks */
+};
+
 struct jw_config {
 	char path[JW_CONFIG_STR_MAX];    /* the file it was loaded from */
 	struct jw_eal_config eal;
@@ -147,6 +152,7 @@ struct jw_config {
 	struct jw_fault_config fault;
 	struct jw_stats_config stats;
 	struct jw_tcp_config tcp;
+	struct jw_engine_config engine;
 };
 
 /* Called by jw_config_foreach() once per key, in schema order. Return non-zero to stop. */

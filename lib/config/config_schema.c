@@ -13,6 +13,7 @@
 
 const char *const jw_cfg_sections[] = {
 	"eal", "port", "net", "nats", "cores", "flow", "shm", "fault", "stats", "tcp",
+	"engine",
 };
 const size_t jw_cfg_nsections = sizeof(jw_cfg_sections) / sizeof(jw_cfg_sections[0]);
 
@@ -84,6 +85,8 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(tcp, rto_min_ms, JW_CFG_U32, 1, 60000, 0, "200"),
 	KEY(tcp, max_retries, JW_CFG_U32, 1, 100, 0, "15"),
 	KEY(tcp, syn_retries, JW_CFG_U32, 1, 50, 0, "6"),
+	/* [engine] */
+	KEY(engine, drain_timeout_s, JW_CFG_U32, 0, 3600, 0, "10"), /* 0: stop without draining */
 };
 const size_t jw_cfg_nkeys = sizeof(jw_cfg_keys) / sizeof(jw_cfg_keys[0]);
 

@@ -18,6 +18,9 @@
  *   | deferred[slot].count  | C      | T      | relaxed: T stops draining a slot whose     |
  *   |                       |        |        | reports are backed up (producer not reading) |
  *   | stats blocks          | owner  | any    | stats-t.h                                  |
+ *   | engine.draining       | any    | T      | relaxed: T stops taking new records some   |
+ *   |                       |        |        | iterations later at worst; nothing else    |
+ *   |                       |        |        | depends on when (engine_drain)             |
  *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
  * while sleeping when idle.
@@ -151,6 +154,7 @@ struct engine {
 	uint64_t run_id;
 	_Atomic int stop;                 /* set by any thread: loops return */
 	_Atomic int ctl_done;             /* the control loop has finished its shutdown */
+	_Atomic int draining;             /* set by any thread: T takes no new records */
 	uint64_t next_housekeeping_ns;
 	uint64_t now_ns;                  /* control lcore: the current iteration's clock */
 	bool ctl_registered;              /* control thread registered (RCU, stats) */

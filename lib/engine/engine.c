@@ -213,6 +213,29 @@ engine_stop(struct engine *e)
 }
 
 void
+engine_drain(struct engine *e)
+{
+	atomic_store_explicit(&e->draining, 1, memory_order_relaxed);
+}
+
+uint64_t
+engine_unfinished(const struct engine *e)
+{
+	uint64_t n = 0;
+
+	for (uint32_t k = 0; k < e->p.n_conns; k++) {
+		const struct engine_conn *c = &e->conns[k];
+		struct flow_counters fc;
+
+		flow_counters_read(&c->flow, &fc);
+		n += fc.outstanding;
+		for (uint32_t i = 0; i < e->shm->slots_per_tx; i++)
+			n += atomic_load_explicit(&c->c.deferred[i].count, memory_order_relaxed);
+	}
+	return n;
+}
+
+void
 engine_flow_totals(const struct engine *e, struct flow_counters *out)
 {
 	memset(out, 0, sizeof(*out));

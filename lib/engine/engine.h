@@ -27,6 +27,18 @@ void engine_destroy(struct engine *e);
 /* Asks every loop to return (any thread, async-signal-safe). */
 void engine_stop(struct engine *e);
 
+/* Graceful stop, first half (any thread, async-signal-safe): the TX lcores take no new
+ * records from the rings any more; publishes already sent keep being served (resends after
+ * timeouts or a reconnect, TCP retransmissions) and acknowledged. Records never sent stay in
+ * the rings for the next start. Cannot be undone. */
+void engine_drain(struct engine *e);
+
+/* What a drain waits for (any thread): publishes sent but without a final outcome, plus
+ * delivery reports still queued in jetwire because a producer's report ring was full (their
+ * records are released only once the report is written). 0 = nothing would be resent if
+ * jetwire stopped now. A snapshot of relaxed counters: exact once the lanes are quiet. */
+uint64_t engine_unfinished(const struct engine *e);
+
 /* TX lcore loop of one connection (arg: struct engine_conn *). Registers the lcore with
  * liburcu QSBR and the stats. Returns 0 after engine_stop. */
 int engine_tx_main(void *arg);

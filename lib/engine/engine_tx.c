@@ -326,7 +326,9 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 			work |= resend_live(c, tcp);
 			if (c->t.resend_cursor >= c->t.resend_hi) {
 				work |= resend_requested(c, tcp);
-				work |= drain_rings(c, tcp, now_ns);
+				if (!atomic_load_explicit(&c->eng->draining,
+							  memory_order_relaxed))
+					work |= drain_rings(c, tcp, now_ns);
 			}
 		}
 	}
