@@ -13,6 +13,10 @@ cd "$(dirname "$0")/../.."
 B=build
 [ -x $B/jwstat ] && [ -x $B/jetwire ] && [ -f $B/libjwcore.a ] || { echo "build first (make)"; exit 1; }
 PY=/usr/bin/python3   # Debian's, which has python3-prometheus-client
+# the HTTP server runs under ASan+UBSan (leak check at exit) when `make asan` has run
+HTTPD=$B/jwstat
+[ -x build-asan/jwstat ] && HTTPD=build-asan/jwstat
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fail() { echo "FAIL: $*"; exit 1; }
 
 echo "== jetwire --help / --version"
@@ -77,7 +81,7 @@ echo "ok --json/--prom: one sample and exit; --interval/--count: more; table: li
 
 echo "== jwstat --prom --listen"
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$B/jwstat --prefix $P --prom --listen 127.0.0.1:$PORT 2> $TMP/http.log &
+$HTTPD --prefix $P --prom --listen 127.0.0.1:$PORT 2> $TMP/http.log &
 HPID=$!
 for _ in $(seq 50); do grep -q serving $TMP/http.log && break; sleep 0.1; done
 $PY tests/integration/http_metrics.py 127.0.0.1 $PORT scrape > $TMP/m.json || fail "scrape"
@@ -96,15 +100,16 @@ kill -0 $HPID || fail "jwstat died"
 kill -0 $SPID || fail "the instance died"
 $B/jwstat --prefix $P --json | jq -e '.stats.acked == 990' > /dev/null || fail "instance after the attack"
 kill $HPID; rc=0; wait $HPID || rc=$?; HPID=
-[ $rc = 0 ] || fail "jwstat --listen exit $rc on SIGTERM"
+[ $rc = 0 ] || { cat $TMP/http.log; fail "jwstat --listen exit $rc on SIGTERM"; }
 echo "ok jwstat --listen stopped cleanly on SIGTERM"
 
 echo "== instance gone: jetwire_up 0, the server keeps answering"
-$B/jwstat --socket $TMP/nothing.sock --prom --listen 127.0.0.1:$PORT 2> $TMP/http2.log &
+$HTTPD --socket $TMP/nothing.sock --prom --listen 127.0.0.1:$PORT 2> $TMP/http2.log &
 HPID=$!
 for _ in $(seq 50); do grep -q serving $TMP/http2.log && break; sleep 0.1; done
 $PY tests/integration/http_metrics.py 127.0.0.1 $PORT scrape | jq -e '.jetwire_up == 0 and .jetwire_exporter_scrape_errors_total == 1' > /dev/null || fail "jetwire_up 0"
-kill $HPID; wait $HPID || true; HPID=
+kill $HPID; rc=0; wait $HPID || rc=$?; HPID=
+[ $rc = 0 ] || { cat $TMP/http2.log; fail "jwstat --listen (no instance) exit $rc"; }
 echo "ok jetwire_up 0 when the instance cannot be read"
 
 echo "== Grafana dashboard"
