@@ -8,8 +8,10 @@
  *   | object            | writer                     | what it holds                        |
  *   |-------------------|----------------------------|--------------------------------------|
  *   | struct tls_hs     | control lcore (C)          | the SSL object during the handshake  |
- *   | struct tls_dir tx | TX lcore (T) once handed   | client write key/iv/secret, seq,     |
- *   |                   | over (before: C)           | records sealed                        |
+ *   | struct tls_keys   | C, then copied by T        | client write key material (no        |
+ *   |                   |                            | OpenSSL object: a plain copy)        |
+ *   | struct tls_dir tx | TX lcore (T)               | client write key/iv/secret, seq,     |
+ *   |                   | (tls_dir_from_keys)        | records sealed                        |
  *   | struct tls_rx     | control lcore (C)          | server write key state, the partial  |
  *   |                   |                            | record, post-handshake messages      |
  *
@@ -76,6 +78,20 @@ struct tls_dir {
 	_Atomic uint64_t records;  /* records sealed or opened */
 	_Atomic uint64_t bytes;    /* plaintext bytes sealed or opened */
 	_Atomic uint64_t key_updates;
+};
+
+/* One direction's key material as plain bytes, without any OpenSSL object: what the
+ * control lcore hands to the TX lcore, which makes its own cipher context from it
+ * (tls_dir_from_keys). So nothing allocated crosses threads, and a copy is all a hand-over
+ * needs. */
+struct tls_keys {
+	uint16_t version;          /* TLS_V12 / TLS_V13 */
+	uint8_t aead;              /* enum tls_aead */
+	uint8_t secret_len;        /* 1.3: traffic secret length */
+	uint8_t key_len, iv_len;   /* 1.2 */
+	uint8_t secret[48];        /* 1.3 */
+	uint8_t key[32], iv[12];   /* 1.2 */
+	uint64_t seq;              /* 1.2: first sequence number */
 };
 
 /* Why a receive stream gave up (tls_rx.last_error), also for the counters. */

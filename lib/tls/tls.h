@@ -35,6 +35,10 @@ int tls_dir_init13(struct tls_dir *d, enum tls_aead aead, const uint8_t *secret,
 int tls_dir_init12(struct tls_dir *d, enum tls_aead aead, const uint8_t *key, size_t key_len,
 		   const uint8_t *iv, size_t iv_len, uint64_t seq);
 
+/* A direction from handed-over key material (tls_hs_finish's tx keys): tls_dir_init13 or
+ * tls_dir_init12 with k's fields; their errors. */
+int tls_dir_from_keys(struct tls_dir *d, const struct tls_keys *k);
+
 /* Frees the cipher context and wipes the keys. A zeroed or finished d is a no-op. */
 void tls_dir_fini(struct tls_dir *d);
 
@@ -148,12 +152,12 @@ size_t tls_hs_output(struct tls_hs *h, uint8_t *out, size_t cap);
 enum tls_fail tls_hs_failure(const struct tls_hs *h, const char **detail);
 const char *tls_fail_str(enum tls_fail f);
 
-/* After tls_hs_input returned 1 and tls_hs_output was drained: the traffic keys as two
- * directions (tx: ours, rx: the server's), what was negotiated, and the server bytes that
+/* After tls_hs_input returned 1 and tls_hs_output was drained: the traffic keys (tx: ours,
+ * as key material for whichever thread seals; rx: the server's, ready), what was negotiated, and the server bytes that
  * followed the handshake (records of the new keys, to be fed to tls_rx_input; up to cap,
  * *extra_len set). -EAGAIN if the handshake is not done or output is pending; -EPROTO for a
  * suite the record layer lacks; -ENOSPC if the extra bytes do not fit; -ENOMEM. */
-int tls_hs_finish(struct tls_hs *h, struct tls_dir *tx, struct tls_dir *rx,
+int tls_hs_finish(struct tls_hs *h, struct tls_keys *tx, struct tls_dir *rx,
 		  struct tls_session_info *info, uint8_t *extra, size_t cap, size_t *extra_len);
 
 #endif /* JW_TLS_H */

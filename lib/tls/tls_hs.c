@@ -435,7 +435,7 @@ key_block12(SSL *ssl, const EVP_MD *md, uint8_t *out, size_t len)
 }
 
 int
-tls_hs_finish(struct tls_hs *h, struct tls_dir *tx, struct tls_dir *rx,
+tls_hs_finish(struct tls_hs *h, struct tls_keys *tx, struct tls_dir *rx,
 	      struct tls_session_info *info, uint8_t *extra, size_t cap, size_t *extra_len)
 {
 	const SSL_CIPHER *c;
@@ -458,12 +458,12 @@ tls_hs_finish(struct tls_hs *h, struct tls_dir *tx, struct tls_dir *rx,
 
 		if (h->cs_len != want || h->ss_len != want)
 			return -EPROTO;
-		rc = tls_dir_init13(tx, aead, h->cs, want);
-		if (rc == 0) {
-			rc = tls_dir_init13(rx, aead, h->ss, want);
-			if (rc != 0)
-				tls_dir_fini(tx);
-		}
+		memset(tx, 0, sizeof(*tx));
+		tx->version = TLS_V13;
+		tx->aead = (uint8_t)aead;
+		tx->secret_len = (uint8_t)want;
+		memcpy(tx->secret, h->cs, want);
+		rc = tls_dir_init13(rx, aead, h->ss, want);
 	} else {
 		uint8_t kb[2 * 32 + 2 * 12];
 		size_t kl = aead == TLS_AEAD_AES128GCM ? 16 : 32;
@@ -474,19 +474,25 @@ tls_hs_finish(struct tls_hs *h, struct tls_dir *tx, struct tls_dir *rx,
 			return -EPROTO;
 		rc = key_block12(h->ssl, md, kb, 2 * kl + 2 * il);
 		/* client key, server key, client iv, server iv (no MAC keys with an AEAD) */
-		if (rc == 0)
-			rc = tls_dir_init12(tx, aead, kb, kl, kb + 2 * kl, il, 1);
 		if (rc == 0) {
+			memset(tx, 0, sizeof(*tx));
+			tx->version = TLS_V12;
+			tx->aead = (uint8_t)aead;
+			tx->key_len = (uint8_t)kl;
+			tx->iv_len = (uint8_t)il;
+			memcpy(tx->key, kb, kl);
+			memcpy(tx->iv, kb + 2 * kl, il);
+			tx->seq = 1;
 			rc = tls_dir_init12(rx, aead, kb + kl, kl, kb + 2 * kl + il, il, 1);
-			if (rc != 0)
-				tls_dir_fini(tx);
 		}
 		OPENSSL_cleanse(kb, sizeof(kb));
 	}
 	OPENSSL_cleanse(h->cs, sizeof(h->cs));
 	OPENSSL_cleanse(h->ss, sizeof(h->ss));
-	if (rc != 0)
+	if (rc != 0) {
+		OPENSSL_cleanse(tx, sizeof(*tx));
 		return rc;
+	}
 	*extra_len = 0;
 	if (pend > 0) {
 		int n = BIO_read(h->rbio, extra, (int)pend);

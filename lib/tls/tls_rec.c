@@ -167,6 +167,18 @@ tls_dir_init12(struct tls_dir *d, enum tls_aead aead, const uint8_t *key, size_t
 	return 0;
 }
 
+int
+tls_dir_from_keys(struct tls_dir *d, const struct tls_keys *k)
+{
+	if (k->version == TLS_V13)
+		return tls_dir_init13(d, (enum tls_aead)k->aead, k->secret, k->secret_len);
+	if (k->version == TLS_V12)
+		return tls_dir_init12(d, (enum tls_aead)k->aead, k->key, k->key_len, k->iv,
+				      k->iv_len, k->seq);
+	memset(d, 0, sizeof(*d));
+	return -EINVAL;
+}
+
 void
 tls_dir_fini(struct tls_dir *d)
 {

@@ -163,6 +163,7 @@ struct peer {
 	BIO *rbio, *wbio;
 	struct tls_ctx *cctx;
 	struct tls_hs *hs;
+	struct tls_keys txk;
 	struct tls_dir tx;
 	struct tls_rx rx;
 	struct tls_session_info info;
@@ -264,8 +265,9 @@ finish(struct peer *p)
 	n = tls_hs_output(p->hs, buf, sizeof(buf));
 	if (n > 0)
 		assert_int_equal(BIO_write(p->rbio, buf, (int)n), (int)n);
-	assert_int_equal(tls_hs_finish(p->hs, &p->tx, &p->rx.dir, &p->info, p->extra,
+	assert_int_equal(tls_hs_finish(p->hs, &p->txk, &p->rx.dir, &p->info, p->extra,
 				       sizeof(p->extra), &p->extra_len), 0);
+	assert_int_equal(tls_dir_from_keys(&p->tx, &p->txk), 0);
 	{
 		struct tls_dir rd = p->rx.dir;
 
@@ -446,8 +448,10 @@ tls12_bytes_after_handshake(void **state)
 		rc = tls_hs_input(p->hs, buf, n);
 	}
 	assert_int_equal(rc, 1);
-	assert_int_equal(tls_hs_finish(p->hs, &p->tx, &p->rx.dir, &p->info, p->extra,
+	assert_int_equal(tls_hs_finish(p->hs, &p->txk, &p->rx.dir, &p->info, p->extra,
 				       sizeof(p->extra), &p->extra_len), 0);
+	assert_int_equal(tls_dir_from_keys(&p->tx, &p->txk), 0);
+	assert_int_equal(p->tx.seq, 1); /* the client Finished was record 0 */
 	assert_true(p->extra_len > 10);
 	{
 		struct tls_dir rd = p->rx.dir;
@@ -554,8 +558,9 @@ mutual_tls(void **state)
 	assert_int_equal(handshake(p, &so, &without, NAME), 1);
 	n = tls_hs_output(p->hs, buf, sizeof(buf));
 	BIO_write(p->rbio, buf, (int)n);
-	assert_int_equal(tls_hs_finish(p->hs, &p->tx, &p->rx.dir, &p->info, p->extra,
+	assert_int_equal(tls_hs_finish(p->hs, &p->txk, &p->rx.dir, &p->info, p->extra,
 				       sizeof(p->extra), &p->extra_len), 0);
+	assert_int_equal(tls_dir_from_keys(&p->tx, &p->txk), 0);
 	{
 		struct tls_dir rd = p->rx.dir;
 
@@ -614,7 +619,7 @@ failures_are_classified(void **state)
 		assert_non_null(detail);
 		assert_true(detail[0] != '\0');
 		assert_int_equal(tls_hs_input(p->hs, NULL, 0), -ECONNREFUSED); /* stays failed */
-		assert_int_equal(tls_hs_finish(p->hs, &p->tx, &p->rx.dir, NULL, buf,
+		assert_int_equal(tls_hs_finish(p->hs, &p->txk, &p->rx.dir, NULL, buf,
 					       sizeof(buf), &p->extra_len), -EAGAIN);
 		peer_free(p);
 	}
