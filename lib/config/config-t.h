@@ -41,6 +41,16 @@ struct jw_ipv4_prefix {
 struct jw_nats_server {
 	uint32_t ip_be;    /* IPv4 literal, network byte order */
 	uint16_t port;     /* host order */
+	bool tls;          /* tls:// URL: TLS required with this server */
+};
+
+/* [nats] tls: off (never; a server requiring TLS is refused), required (always; a server
+ * offering none is refused), auto (when the server's INFO says tls_required or
+ * tls_available). */
+enum jw_tls_mode {
+	JW_TLS_AUTO = 0,
+	JW_TLS_REQUIRED = 1,
+	JW_TLS_OFF = 2,
 };
 
 struct jw_lcore_list {
@@ -87,6 +97,13 @@ struct jw_nats_config {
 	char name[JW_CONFIG_NAME_MAX];   /* client name sent in CONNECT */
 	uint32_t connect_timeout_ms;
 	uint32_t ping_interval_s;
+	/* TLS (lib/tls) */
+	enum jw_tls_mode tls;
+	char tls_ca_file[JW_CONFIG_STR_MAX];     /* "" = the system's CA paths */
+	char tls_server_name[JW_CONFIG_STR_MAX]; /* "" = the server's address */
+	char tls_cert_file[JW_CONFIG_STR_MAX];   /* client certificate (PEM), "" = none */
+	char tls_key_file[JW_CONFIG_STR_MAX];
+	uint32_t tls_min_version;        /* 0x0303 (1.2) or 0x0304 (1.3) */
 };
 
 struct jw_cores_config {

@@ -121,7 +121,13 @@ check_net(struct jw_config *c, const char *source, char *err, size_t errlen)
 			FAIL("[nats] servers: %s is not in %s/%u and [net] gateway is not set",
 			     ip_str(ip, b1, sizeof(b1)), ip_str(a->addr_be, b2, sizeof(b2)),
 			     a->len);
+		if (c->nats.servers[i].tls && c->nats.tls == JW_TLS_OFF)
+			FAIL("[nats] servers: tls://%s needs TLS but [nats] tls = off",
+			     ip_str(ip, b1, sizeof(b1)));
 	}
+	/* TLS files are opened at start-up (lib/tls); here only their pairing */
+	if ((c->nats.tls_cert_file[0] != '\0') != (c->nats.tls_key_file[0] != '\0'))
+		FAIL("[nats] tls_cert_file and tls_key_file: set both or neither");
 	return 0;
 }
 

@@ -48,6 +48,12 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(nats, name, JW_CFG_STR, 0, 0, 0, "jetwire"),
 	KEY(nats, connect_timeout_ms, JW_CFG_U32, 10, 600000, 0, "2000"),
 	KEY(nats, ping_interval_s, JW_CFG_U32, 1, 3600, 0, "30"),
+	KEY(nats, tls, JW_CFG_TLSMODE, 0, 0, 0, "auto"),
+	KEY(nats, tls_ca_file, JW_CFG_STR, 0, 0, 0, NULL),
+	KEY(nats, tls_server_name, JW_CFG_STR, 0, 0, 0, NULL),
+	KEY(nats, tls_cert_file, JW_CFG_STR, 0, 0, 0, NULL),
+	KEY(nats, tls_key_file, JW_CFG_STR, 0, 0, 0, NULL),
+	KEY(nats, tls_min_version, JW_CFG_TLSVER, 0, 0, 0, "1.2"),
 	/* [cores] */
 	KEY(cores, tx, JW_CFG_LCORES, 0, 0, 0, "2"),
 	KEY(cores, control, JW_CFG_U32, 0, JW_CONFIG_MAX_LCORES - 1, 0, "1"),

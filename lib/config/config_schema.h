@@ -22,8 +22,10 @@ enum jw_cfg_type {
 	JW_CFG_PROB,    /* probability 0..1 */
 	JW_CFG_IPV4,    /* dotted quad; empty = unset (0) */
 	JW_CFG_PREFIX,  /* a.b.c.d/len */
-	JW_CFG_SERVERS, /* comma list of nats://a.b.c.d[:port] */
+	JW_CFG_SERVERS, /* comma list of nats://a.b.c.d[:port] or tls://a.b.c.d[:port] */
 	JW_CFG_LCORES,  /* comma list of lcore ids or ranges a-b */
+	JW_CFG_TLSMODE, /* off/required/auto */
+	JW_CFG_TLSVER,  /* 1.2/1.3 (stored as 0x0303/0x0304) */
 };
 
 #define JW_CFG_F_SECRET 0x1u /* redacted in dumps */

@@ -119,9 +119,12 @@ parse_servers(const char *v, struct jw_nats_config *nc, char *why, size_t whylen
 			p++, len--;
 		while (len > 0 && isspace((unsigned char)p[len - 1]))
 			len--;
-		if (len < 7 || strncmp(p, "nats://", 7) != 0)
-			return WHY("\"%.*s\" is not nats://<IPv4>[:port]", (int)len, p);
-		p += 7, len -= 7;
+		bool tls = len >= 6 && strncmp(p, "tls://", 6) == 0;
+
+		if (!tls && (len < 7 || strncmp(p, "nats://", 7) != 0))
+			return WHY("\"%.*s\" is not nats://<IPv4>[:port] or tls://<IPv4>[:port]",
+				   (int)len, p);
+		p += tls ? 6 : 7, len -= tls ? 6 : 7;
 		colon = memchr(p, ':', len);
 		if (colon) {
 			size_t plen = len - (size_t)(colon - p) - 1;
@@ -139,6 +142,7 @@ parse_servers(const char *v, struct jw_nats_config *nc, char *why, size_t whylen
 			return WHY("more than %d servers", JW_CONFIG_MAX_SERVERS);
 		nc->servers[n].ip_be = ip;
 		nc->servers[n].port = (uint16_t)port;
+		nc->servers[n].tls = tls;
 		n++;
 		if (!end)
 			break;
@@ -273,6 +277,24 @@ jw_cfg_parse(const struct jw_cfg_key *k, const char *v, void *base, char *why, s
 		else
 			return WHY("expected msgid or off");
 		return 0;
+	case JW_CFG_TLSMODE:
+		if (strcasecmp(v, "auto") == 0)
+			*(enum jw_tls_mode *)f = JW_TLS_AUTO;
+		else if (strcasecmp(v, "required") == 0)
+			*(enum jw_tls_mode *)f = JW_TLS_REQUIRED;
+		else if (strcasecmp(v, "off") == 0)
+			*(enum jw_tls_mode *)f = JW_TLS_OFF;
+		else
+			return WHY("expected off, required or auto");
+		return 0;
+	case JW_CFG_TLSVER:
+		if (strcmp(v, "1.2") == 0)
+			*(uint32_t *)f = 0x0303;
+		else if (strcmp(v, "1.3") == 0)
+			*(uint32_t *)f = 0x0304;
+		else
+			return WHY("expected 1.2 or 1.3");
+		return 0;
 	case JW_CFG_WINDOW:
 		if (strcasecmp(v, "adaptive") == 0) {
 			*(uint32_t *)f = 0;
@@ -392,6 +414,14 @@ jw_cfg_format(const struct jw_cfg_key *k, const void *base, char *buf, size_t le
 	case JW_CFG_DEDUPE:
 		return put(buf, len, "%s",
 			   *(const enum jw_dedupe *)f == JW_DEDUPE_MSGID ? "msgid" : "off");
+	case JW_CFG_TLSMODE: {
+		enum jw_tls_mode m = *(const enum jw_tls_mode *)f;
+
+		return put(buf, len, "%s", m == JW_TLS_REQUIRED ? "required" :
+					   m == JW_TLS_OFF ? "off" : "auto");
+	}
+	case JW_CFG_TLSVER:
+		return put(buf, len, "%s", *(const uint32_t *)f == 0x0304 ? "1.3" : "1.2");
 	case JW_CFG_WINDOW:
 		if (*(const uint32_t *)f == 0)
 			return put(buf, len, "adaptive");
@@ -423,7 +453,8 @@ jw_cfg_format(const struct jw_cfg_key *k, const void *base, char *buf, size_t le
 
 		buf[0] = '\0';
 		for (uint32_t i = 0; i < nc->n_servers; i++) {
-			if (put(buf + l, len - l, "%snats://", i ? "," : "") < 0)
+			if (put(buf + l, len - l, "%s%s://", i ? "," : "",
+				nc->servers[i].tls ? "tls" : "nats") < 0)
 				return -ENOSPC;
 			l = strlen(buf);
 			if (put_ipv4(buf + l, len - l, nc->servers[i].ip_be) < 0)

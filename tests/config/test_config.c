@@ -306,12 +306,52 @@ malformed_addresses(void **state)
 		     "not an IPv4 address", NULL);
 	expect_error(BASE "[nats]\nservers = nats://nats.example:4222\n", NULL, 0, -EINVAL,
 		     "[nats] servers", "not an IPv4 literal", NULL);
-	expect_error(BASE "[nats]\nservers = tls://198.18.0.1:4222\n", NULL, 0, -EINVAL,
-		     "[nats] servers", NULL);
+	expect_error(BASE "[nats]\nservers = tlss://198.18.0.1:4222\n", NULL, 0, -EINVAL,
+		     "[nats] servers", "tls://", NULL);
 	expect_error(BASE "[nats]\nservers = nats://198.18.0.1:70000\n", NULL, 0, -EINVAL,
 		     "bad port", NULL);
 	expect_error(BASE "[nats]\nservers = nats://198.19.0.1:4222\n", NULL, 0, -EINVAL,
 		     "[nats] servers", "gateway is not set", NULL);
+}
+
+/* [nats] tls keys: defaults, values, tls:// URLs, and the refusals. */
+static void
+tls_keys(void **state)
+{
+	struct jw_config c;
+	char err[512], v[512];
+
+	(void)state;
+	assert_int_equal(load_text(BASE, NULL, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nats.tls, JW_TLS_AUTO);
+	assert_int_equal(c.nats.tls_min_version, 0x0303);
+	assert_string_equal(c.nats.tls_ca_file, "");
+	assert_int_equal(load_text(BASE "[nats]\nservers = tls://198.18.0.5, nats://198.18.0.1:4223\n"
+				   "tls = required\ntls_ca_file = /etc/jw/ca.pem\n"
+				   "tls_server_name = nats.test\ntls_min_version = 1.3\n"
+				   "tls_cert_file = /etc/jw/c.pem\ntls_key_file = /etc/jw/c.key\n",
+				   NULL, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nats.n_servers, 2);
+	assert_true(c.nats.servers[0].tls);
+	assert_int_equal(c.nats.servers[0].port, 4222);
+	assert_false(c.nats.servers[1].tls);
+	assert_int_equal(c.nats.tls, JW_TLS_REQUIRED);
+	assert_int_equal(c.nats.tls_min_version, 0x0304);
+	assert_string_equal(c.nats.tls_server_name, "nats.test");
+	assert_int_equal(jw_config_get(&c, "nats", "servers", v, sizeof(v), 0), 0);
+	assert_string_equal(v, "tls://198.18.0.5:4222,nats://198.18.0.1:4223");
+	assert_int_equal(jw_config_get(&c, "nats", "tls", v, sizeof(v), 0), 0);
+	assert_string_equal(v, "required");
+	assert_int_equal(jw_config_get(&c, "nats", "tls_min_version", v, sizeof(v), 0), 0);
+	assert_string_equal(v, "1.3");
+	expect_error(BASE "[nats]\ntls = maybe\n", NULL, 0, -EINVAL, "[nats] tls",
+		     "off, required or auto", NULL);
+	expect_error(BASE "[nats]\ntls_min_version = 1.1\n", NULL, 0, -EINVAL,
+		     "[nats] tls_min_version", "1.2 or 1.3", NULL);
+	expect_error(BASE "[nats]\nservers = tls://198.18.0.5\ntls = off\n", NULL, 0, -EINVAL,
+		     "tls://198.18.0.5", "tls = off", NULL);
+	expect_error(BASE "[nats]\ntls_cert_file = /x.pem\n", NULL, 0, -EINVAL,
+		     "tls_cert_file and tls_key_file", NULL);
 }
 
 static void
@@ -414,6 +454,7 @@ main(void)
 		cmocka_unit_test(syntax_errors),
 		cmocka_unit_test(malformed_addresses),
 		cmocka_unit_test(impossible_core_lists),
+		cmocka_unit_test(tls_keys),
 		cmocka_unit_test(value_errors),
 		cmocka_unit_test(lcores_parser),
 	};
