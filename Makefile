@@ -41,7 +41,7 @@ endif
 CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS)
 LDFLAGS  += $(SANFLAGS) -pthread
-LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto
+LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto -lsodium
 
 MODS       := $(notdir $(wildcard lib/*))
 APPS       := $(notdir $(wildcard app/*))
@@ -133,13 +133,16 @@ $(BUILD)/tests/go/%: tests/go/%.c $(BUILD)/libjetwire.a
 asan:
 	$(MAKE) BUILD=build-asan SAN=1 all tests
 
-# Fuzz targets: clang libFuzzer with ASan+UBSan, over the DPDK-free modules.
+# Fuzz targets: clang libFuzzer with ASan+UBSan, over the DPDK-free modules (FUZZ_MODS).
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(foreach m,$(filter $(PRODUCER_MODS),$(MODS)),$(wildcard lib/$(m)/*.c))
+# The producer modules plus lib/auth (DPDK-free too, but libsodium: not in libjetwire).
+FUZZ_MODS := $(PRODUCER_MODS) auth
+FUZZ_LIB_SRCS := $(foreach m,$(filter $(FUZZ_MODS),$(MODS)),$(wildcard lib/$(m)/*.c))
 # lib/tls needs libcrypto (and libssl for its handshake file); targets include the DPDK-free
-# tls files they test, as fuzz_stats_input does, so only the link line grows.
-FUZZ_LIBS := -lssl -lcrypto
+# tls files they test, as fuzz_stats_input does, so only the link line grows. lib/auth
+# needs libsodium.
+FUZZ_LIBS := -lssl -lcrypto -lsodium
 FUZZ_SECONDS ?= 60
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)

@@ -4,10 +4,11 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config clang
       dpdk dpdk-dev libdpdk-dev liburcu-dev libnats-dev nats-server libcmocka-dev
-      librdkafka-dev libssl-dev python3 python3-scapy tcpdump iproute2 util-linux
+      librdkafka-dev libssl-dev libsodium-dev python3 python3-scapy tcpdump iproute2 util-linux
       procps gnuplot-nox jq curl ethtool iputils-ping
       golang-go golang-github-nats-io-go-nats-dev
-      python3-prometheus-client systemd)
+      python3-prometheus-client systemd
+      python3-nacl golang-github-nats-io-nkeys-dev golang-github-nats-io-jwt-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -94,6 +94,9 @@ struct jw_nats_config {
 	char token[JW_CONFIG_STR_MAX];
 	char user[JW_CONFIG_STR_MAX];
 	char password[JW_CONFIG_STR_MAX];
+	char nkey_seed_file[JW_CONFIG_STR_MAX]; /* file holding an NKey user seed (SU...) */
+	char creds_file[JW_CONFIG_STR_MAX];     /* .creds file: user JWT + seed */
+	bool discover;                   /* add the servers of INFO connect_urls */
 	char name[JW_CONFIG_NAME_MAX];   /* client name sent in CONNECT */
 	uint32_t connect_timeout_ms;
 	uint32_t ping_interval_s;

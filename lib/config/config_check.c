@@ -169,6 +169,23 @@ check_flow_tcp(struct jw_config *c, const char *source, char *err, size_t errlen
 	return 0;
 }
 
+/* At most one kind of credentials; a password belongs to a user. (The secret files are read
+ * and checked at start-up by lib/auth: --check does not need them.) */
+static int
+check_auth(struct jw_config *c, const char *source, char *err, size_t errlen)
+{
+	const struct jw_nats_config *n = &c->nats;
+	int kinds = (n->token[0] != '\0') + (n->user[0] != '\0') +
+		    (n->nkey_seed_file[0] != '\0') + (n->creds_file[0] != '\0');
+
+	if (kinds > 1)
+		FAIL("[nats] token, user, nkey_seed_file and creds_file: set at most one kind of "
+		     "credentials");
+	if (n->password[0] != '\0' && n->user[0] == '\0')
+		FAIL("[nats] password is set but user is not");
+	return 0;
+}
+
 int
 jw_config_finish(struct jw_config *c, const char *source, char *err, size_t errlen)
 {
@@ -180,7 +197,8 @@ jw_config_finish(struct jw_config *c, const char *source, char *err, size_t errl
 	    (r = check_port(c, source, err, errlen)) < 0 ||
 	    (r = check_net(c, source, err, errlen)) < 0 ||
 	    (r = check_cores(c, source, err, errlen)) < 0 ||
-	    (r = check_flow_tcp(c, source, err, errlen)) < 0)
+	    (r = check_flow_tcp(c, source, err, errlen)) < 0 ||
+	    (r = check_auth(c, source, err, errlen)) < 0)
 		return r;
 	return 0;
 }

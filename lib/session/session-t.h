@@ -3,7 +3,8 @@
  * The session is the NATS layer between TCP and the pending window:
  *   DOWN -> (control connects TCP) -> TCP_CONNECTING -> (established) -> WAIT_INFO
  *   -> (INFO) -> HANDSHAKE: the TX lcore sends CONNECT (headers, no_responders, echo false,
- *      token or user/password), SUB to the ack inbox `_JW.<run>.<conn>.*`, PING
+ *      token, user/password, or an NKey / user JWT with the ed25519 signature of the INFO
+ *      nonce), SUB to the ack inbox `_JW.<run>.<conn>.*`, PING
  *   -> (PONG) -> READY: publishing; server PINGs are answered with PONGs; our own PINGs
  *      every ping_interval detect a stale server
  *   -> (fatal -ERR, parse error, stale, timeout, TCP end) -> CLOSING -> DOWN, and a
@@ -17,6 +18,12 @@
  *   |---------------------------|--------|--------|--------------------------------------|
  *   | state, epoch              | C      | T, any | release/acquire: epoch before state  |
  *   | hs_req (epoch to greet)   | C      | T      | release/acquire                      |
+ *   | hs[e & 1], hs_len[e & 1]  | C      | T      | C writes the greeting of epoch e     |
+ *   |                           |        |        | before hs_req/state (release); T     |
+ *   |                           |        |        | copies it, then re-reads epoch       |
+ *   |                           |        |        | (acquire) and drops the copy if it   |
+ *   |                           |        |        | moved on (a seqlock: C rewrites a    |
+ *   |                           |        |        | buffer only two epochs later)        |
  *   | pong_req, ping_req        | C      | T      | release/acquire (totals requested)   |
  *   | max_payload               | C      | T      | relaxed (also published in the shm)  |
  *   | hs_sent, pong_sent,       | T      | C, any | relaxed (C only reads them for stats |
@@ -38,6 +45,8 @@
 #include "flow/flow_ident.h"
 #include "nats/nats_parser.h"
 
+struct jw_nkey;
+
 enum session_state {
 	SESSION_DOWN = 0,         /* no connection; reconnect when the backoff expires */
 	SESSION_TCP_CONNECTING,   /* TCP handshake under way */
@@ -57,6 +66,8 @@ enum session_close_reason {
 	SESSION_CLOSE_TIMEOUT,       /* no INFO or no PONG within connect_timeout */
 	SESSION_CLOSE_UNSUPPORTED,   /* server without headers or JetStream support */
 	SESSION_CLOSE_LAME_DUCK,     /* INFO with ldm: the server is going away */
+	SESSION_CLOSE_AUTH,          /* -ERR Authorization Violation / Authentication Timeout /
+	                              * expired or revoked credentials */
 	SESSION_CLOSE_SHUTDOWN,      /* jetwire is stopping */
 	SESSION_CLOSE_REASONS
 };
@@ -68,6 +79,10 @@ struct session_params {
 	const char *token;           /* auth_token, or NULL/"" */
 	const char *user;            /* user + pass, or NULL/"" */
 	const char *pass;
+	const struct jw_nkey *nkey;  /* NKey auth (or the key of a .creds file), or NULL; the
+	                              * caller keeps it alive and unchanged while the session
+	                              * lives */
+	const char *jwt;             /* user JWT (.creds), or NULL/""; needs nkey */
 	uint64_t connect_timeout_ns; /* TCP connect to PONG */
 	uint64_t ping_interval_ns;   /* our keepalive PING period; 0 = none */
 	uint32_t max_pings_out;      /* unanswered PINGs before the server is stale */
@@ -87,6 +102,9 @@ struct session_cb {
 	/* An -ERR from the server (fatal or not), for the log. text is not NUL-terminated. */
 	void (*on_server_err)(void *ctx, const char *text, size_t len, bool fatal);
 	void *ctx;
+	/* Every INFO that parsed (connect_urls, ldm, ...), before the session acts on it; may
+	 * be NULL. */
+	void (*on_info)(void *ctx, const struct nats_info *info);
 };
 
 struct session_counters {
@@ -102,16 +120,21 @@ struct session_counters {
 	uint64_t foreign_msgs;       /* MSGs not for our inbox, or with a bad sequence */
 	uint64_t bad_acks;           /* inbox payloads that did not parse */
 	uint64_t infos;
+	uint64_t auth_failures;      /* -ERRs refusing our credentials */
+	uint64_t signatures;         /* nonces signed */
 };
 
-#define SESSION_HS_MAX 2048  /* CONNECT (with credentials) + SUB + PING */
+#define SESSION_HS_MAX 10240 /* CONNECT (with credentials, a JWT up to 8 KiB) + SUB + PING */
 
 struct session {
 	/* read-only after session_init */
 	struct session_params p;
 	struct flow_inbox inbox;
-	char hs[SESSION_HS_MAX];     /* CONNECT ... SUB ... PING, sent once per connection */
-	uint32_t hs_len;
+	bool sign;                   /* the greeting carries a nonce signature: built per INFO */
+
+	/* the greeting, CONNECT ... SUB ... PING, of epoch e in hs[e & 1] (see the table) */
+	char hs[2][SESSION_HS_MAX];
+	uint32_t hs_len[2];
 
 	/* C-written, read by T */
 	struct {
@@ -144,7 +167,9 @@ struct session {
 		struct nats_info info;
 		/* counters, single writer, relaxed */
 		_Atomic uint64_t connects, ready, closes[SESSION_CLOSE_REASONS], server_pings,
-			pongs_received, server_errs, acks, foreign_msgs, bad_acks, infos;
+			pongs_received, server_errs, acks, foreign_msgs, bad_acks, infos,
+			auth_failures, signatures;
+		enum nats_err_kind last_err;  /* kind of the last fatal -ERR */
 	} x jw_cache_aligned;
 };
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "nats/nats_enc.h"
 #include "nats/nats_puback.h"
 #include "session/session.h"
@@ -29,6 +30,7 @@ static const char *const close_names[] = {
 	[SESSION_CLOSE_TIMEOUT] = "timeout",
 	[SESSION_CLOSE_UNSUPPORTED] = "unsupported",
 	[SESSION_CLOSE_LAME_DUCK] = "lame-duck",
+	[SESSION_CLOSE_AUTH] = "auth",
 	[SESSION_CLOSE_SHUTDOWN] = "shutdown",
 };
 
@@ -50,9 +52,13 @@ set(const char *v)
 	return v != NULL && v[0] != '\0';
 }
 
+/* Writes the greeting into dst (SESSION_HS_MAX): CONNECT with the credentials (an NKey
+ * signature of nonce when the session signs and the server sent a nonce; a server that
+ * sends none asks for no proof), SUB to the inbox, PING. Returns its length or -E2BIG. */
 static int
-build_greeting(struct session *s)
+build_greeting(struct session *s, char *dst, const char *nonce)
 {
+	char sig[JW_NKEY_SIG_LEN + 1];
 	struct nats_connect_opts o = {
 		.name = s->p.name,
 		.auth_token = set(s->p.token) ? s->p.token : NULL,
@@ -64,22 +70,35 @@ build_greeting(struct session *s)
 	int sl;
 	size_t off = 0;
 
-	n = nats_connect_encode(s->hs, sizeof(s->hs), &o);
+	if (s->p.nkey != NULL) {
+		if (set(s->p.jwt))
+			o.jwt = s->p.jwt;      /* the server finds the user key in the JWT */
+		else
+			o.nkey = s->p.nkey->public_key;
+		if (set(nonce)) {
+			n = jw_nkey_sign(s->p.nkey, nonce, strlen(nonce), sig, sizeof(sig));
+			if (n < 0)
+				return (int)n;
+			INC(s->x.signatures);
+			o.sig = sig;
+		}
+	}
+	n = nats_connect_encode(dst, SESSION_HS_MAX, &o);
+	jw_secret_wipe(sig, sizeof(sig));
 	if (n < 0)
 		return n == -ENOSPC ? -E2BIG : (int)n;
 	off = (size_t)n;
 	sl = flow_inbox_sub(&s->inbox, sub, sizeof(sub));
 	if (sl < 0)
 		return sl;
-	n = nats_sub_encode(s->hs + off, sizeof(s->hs) - off, sub, (size_t)sl, NULL, 0, 1);
+	n = nats_sub_encode(dst + off, SESSION_HS_MAX - off, sub, (size_t)sl, NULL, 0, 1);
 	if (n < 0)
 		return n == -ENOSPC ? -E2BIG : (int)n;
 	off += (size_t)n;
-	n = nats_ping_encode(s->hs + off, sizeof(s->hs) - off);
+	n = nats_ping_encode(dst + off, SESSION_HS_MAX - off);
 	if (n < 0)
 		return -E2BIG;
-	s->hs_len = (uint32_t)(off + (size_t)n);
-	return 0;
+	return (int)(off + (size_t)n);
 }
 
 int
@@ -88,16 +107,22 @@ session_init(struct session *s, const struct session_params *p)
 	int rc;
 
 	if (p == NULL || !set(p->name) || (set(p->token) && set(p->user)) ||
-	    (set(p->user) && p->pass == NULL) || p->connect_timeout_ns == 0 ||
+	    (set(p->user) && p->pass == NULL) ||
+	    (p->nkey != NULL && (set(p->token) || set(p->user))) ||
+	    (set(p->jwt) && p->nkey == NULL) || p->connect_timeout_ns == 0 ||
 	    p->backoff_min_ns == 0 || p->backoff_min_ns > p->backoff_max_ns ||
 	    (p->ping_interval_ns != 0 && p->max_pings_out == 0) || p->payload_cap < 1024)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->p = *p;
 	flow_inbox_init(&s->inbox, p->run_id, p->conn_index);
-	rc = build_greeting(s);
-	if (rc != 0)
+	s->sign = p->nkey != NULL;
+	/* without a signature the greeting is the same on every connection: built once */
+	rc = build_greeting(s, s->hs[0], NULL);
+	if (rc < 0)
 		return rc;
+	s->hs_len[0] = s->hs_len[1] = (uint32_t)rc;
+	memcpy(s->hs[1], s->hs[0], (size_t)rc);
 	s->x.payload = malloc(p->payload_cap);
 	if (s->x.payload == NULL)
 		return -ENOMEM;
@@ -227,14 +252,27 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 	atomic_store_explicit(&s->c.max_payload, maxp, RELAXED);
 	if (cb->on_max_payload != NULL)
 		cb->on_max_payload(cb->ctx, maxp);
+	if (cb->on_info != NULL)
+		cb->on_info(cb->ctx, info);
 	if (info->ldm) {
 		session_ctl_close(s, SESSION_CLOSE_LAME_DUCK, now_ns);
 		return -ESHUTDOWN;
 	}
 	if (session_state(s) == SESSION_WAIT_INFO) {
-		/* release (via set_state): T sees hs_req with HANDSHAKE */
-		atomic_store_explicit(&s->c.hs_req, atomic_load_explicit(&s->c.epoch, RELAXED),
-				      RELAXED);
+		uint32_t epoch = atomic_load_explicit(&s->c.epoch, RELAXED);
+
+		if (s->sign) {
+			/* this connection's nonce; T reads hs[epoch & 1] after the release below */
+			int n = build_greeting(s, s->hs[epoch & 1], info->nonce);
+
+			if (n < 0) {
+				session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
+				return -EPROTO;
+			}
+			s->hs_len[epoch & 1] = (uint32_t)n;
+		}
+		/* release (via set_state): T sees hs_req and hs[] with HANDSHAKE */
+		atomic_store_explicit(&s->c.hs_req, epoch, RELAXED);
 		set_state(s, SESSION_HANDSHAKE, now_ns);
 	}
 	return 0;
@@ -348,7 +386,17 @@ session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_
 			INC(s->x.server_errs);
 			if (cb->on_server_err != NULL)
 				cb->on_server_err(cb->ctx, ev.err.text, ev.err.len, ev.err.fatal);
+			if (ev.err.kind == NATS_ERR_AUTH_VIOLATION ||
+			    ev.err.kind == NATS_ERR_AUTH_TIMEOUT ||
+			    ev.err.kind == NATS_ERR_AUTH_EXPIRED ||
+			    ev.err.kind == NATS_ERR_AUTH_REVOKED) {
+				INC(s->x.auth_failures);
+				s->x.last_err = ev.err.kind;
+				session_ctl_close(s, SESSION_CLOSE_AUTH, now_ns);
+				return -EACCES;
+			}
 			if (ev.err.fatal) {
+				s->x.last_err = ev.err.kind;
 				session_ctl_close(s, SESSION_CLOSE_SERVER_ERR, now_ns);
 				return -ECONNABORTED;
 			}
@@ -378,10 +426,17 @@ session_tx_control(struct session *s, char *buf, size_t cap)
 	if (st != SESSION_HANDSHAKE && st != SESSION_READY)
 		return 0;
 	if (hs_req == epoch && hs_sent != epoch) {
-		if (cap < s->hs_len)
+		uint32_t len = s->hs_len[epoch & 1];
+
+		if (cap < len)
 			return 0;
-		memcpy(buf, s->hs, s->hs_len);
-		n = s->hs_len;
+		memcpy(buf, s->hs[epoch & 1], len);
+		/* acquire: pairs with set_state's release of a later epoch; if C moved on while we
+		 * copied, the copy may be torn and is for a dead connection anyway */
+		atomic_thread_fence(ACQUIRE);
+		if (atomic_load_explicit(&s->c.epoch, RELAXED) != epoch)
+			return 0;
+		n = len;
 		atomic_store_explicit(&s->t.hs_sent, epoch, RELAXED);
 		hs_sent = epoch;
 		/* PONGs/PINGs asked for on an earlier connection are moot */
@@ -429,5 +484,7 @@ session_counters_read(const struct session *s, struct session_counters *out)
 	out->foreign_msgs = RD(s->x.foreign_msgs);
 	out->bad_acks = RD(s->x.bad_acks);
 	out->infos = RD(s->x.infos);
+	out->auth_failures = RD(s->x.auth_failures);
+	out->signatures = RD(s->x.signatures);
 #undef RD
 }

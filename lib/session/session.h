@@ -12,8 +12,10 @@
 
 /* Checks p and prepares the session in DOWN, ready to connect at once. Builds the greeting
  * (CONNECT with verbose false, pedantic false, headers, no_responders, echo false, name,
- * auth_token or user/pass; SUB <inbox>.* 1; PING). Rejects with -EINVAL: no name, both a
- * token and a user, a user without password, zero connect_timeout, backoff_min 0 or above
+ * auth_token or user/pass; SUB <inbox>.* 1; PING); with an NKey the CONNECT (nkey, or jwt,
+ * and sig of the server's nonce) is built again for each INFO. Rejects with -EINVAL: no
+ * name, both a token and a user, an NKey with a token or user, a JWT without its NKey, a
+ * user without password, zero connect_timeout, backoff_min 0 or above
  * backoff_max, max_pings_out 0 with a ping interval, payload_cap below 1024;
  * -E2BIG when the greeting does not fit SESSION_HS_MAX; -ENOMEM. */
 int session_init(struct session *s, const struct session_params *p);
@@ -49,8 +51,9 @@ void session_ctl_established(struct session *s, uint64_t now_ns);
 
 /* Bytes from the server, in order, any split. Handles INFO, PING, PONG, +OK, -ERR and
  * MSG/HMSG on the inbox (through cb). Returns 0, or SESSION_ACT_ABORT's reason as a
- * negative errno when the connection must be given up (fatal -ERR: -ECONNABORTED, parse
- * error: -EPROTO, server without headers/JetStream: -EPROTONOSUPPORT, lame duck:
+ * negative errno when the connection must be given up (credentials refused — -ERR
+ * Authorization Violation, Authentication Timeout, expired, revoked: -EACCES, counted in
+ * auth_failures; other fatal -ERR: -ECONNABORTED; parse error: -EPROTO, server without headers/JetStream: -EPROTONOSUPPORT, lame duck:
  * -ESHUTDOWN); the session is then CLOSING. */
 int session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
 		      const struct session_cb *cb);

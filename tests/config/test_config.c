@@ -177,8 +177,10 @@ visit(const char *section, const char *key, const char *value, void *arg)
 	struct visit *v = arg;
 
 	v->n++;
-	if (strcmp(section, "nats") == 0 && strcmp(key, "password") == 0)
-		v->saw_redacted = strcmp(value, "<redacted>") == 0;
+	if (strcmp(section, "nats") == 0 &&
+	    (strcmp(key, "password") == 0 || strcmp(key, "token") == 0) &&
+	    strcmp(value, "<redacted>") == 0)
+		v->saw_redacted = 1;
 	if (strstr(value, "hunter2"))
 		v->saw_secret = 1;
 	return 0;
@@ -199,13 +201,33 @@ foreach_visits_all_and_redacts(void **state)
 	int count = 0;
 
 	(void)state;
-	assert_int_equal(load_text(BASE "[nats]\npassword = hunter2\ntoken = hunter2\n", NULL, 0,
+	assert_int_equal(load_text(BASE "[nats]\nuser = u\npassword = hunter2\n", NULL, 0,
 				   &c, err, sizeof(err)), 0);
 	assert_string_equal(c.nats.password, "hunter2");
 	assert_int_equal(jw_config_foreach(&c, visit, &v), 0);
 	assert_int_equal(v.n, jw_cfg_nkeys);
 	assert_true(v.saw_redacted);
 	assert_false(v.saw_secret);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(load_text(BASE "[nats]\ntoken = hunter2\n", NULL, 0, &c, err,
+				   sizeof(err)), 0);
+	assert_int_equal(jw_config_foreach(&c, visit, &v), 0);
+	assert_true(v.saw_redacted);
+	assert_false(v.saw_secret);
+	/* credentials: one kind at most, a password needs a user; discover defaults to yes */
+	assert_true(c.nats.discover);
+	assert_int_equal(load_text(BASE "[nats]\ntoken = a\nnkey_seed_file = /x\n", NULL, 0, &c,
+				   err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "at most one kind of credentials"));
+	assert_int_equal(load_text(BASE "[nats]\ncreds_file = /a\nnkey_seed_file = /x\n", NULL, 0,
+				   &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(load_text(BASE "[nats]\npassword = p\n", NULL, 0, &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "password is set but user is not"));
+	assert_int_equal(load_text(BASE "[nats]\ncreds_file = /etc/u.creds\ndiscover = no\n", NULL,
+				   0, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.nats.creds_file, "/etc/u.creds");
+	assert_false(c.nats.discover);
 	assert_int_equal(jw_config_foreach(&c, stop_at_third, &count), 42);
 	assert_int_equal(count, 3);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "auth/auth.h"
 #include "session/session.h"
 
 #define MS 1000000ull
@@ -109,7 +110,7 @@ greeting_and_ready(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 	char out[4096];
 	size_t n;
 
@@ -154,7 +155,7 @@ user_password_and_bad_params(void **state)
 	session_ctl_established(&s, 0);
 	{
 		struct rec r = { 0 };
-		struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+		struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 
 		assert_int_equal(feed(&s, info_line, strlen(info_line), 0, &cb), 0);
 	}
@@ -184,7 +185,7 @@ server_ping_gets_pong_and_keepalive(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 	struct session_counters c;
 	char out[256];
 	size_t n;
@@ -219,7 +220,7 @@ inbox_replies_become_acks(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 	struct session_counters c;
 	char buf[1024];
 	const char *ok = "{\"stream\":\"ORDERS\", \"seq\":42, \"duplicate\":true}";
@@ -276,7 +277,7 @@ errors_close_and_reconnect_backs_off(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 	const char *perm = "-ERR 'Permissions Violation for Publish to \"x\"'\r\n";
 	const char *fatal = "-ERR 'Maximum Payload Violation'\r\n";
 	char out[4096];
@@ -330,7 +331,7 @@ unsupported_server_and_garbage(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
 	const char *nojs = "INFO {\"headers\":true,\"max_payload\":1024}\r\n";
 	const char *ldm = "INFO {\"headers\":true,\"jetstream\":true,\"ldm\":true}\r\n";
 	struct session_counters c;
@@ -356,6 +357,103 @@ unsupported_server_and_garbage(void **state)
 	session_fini(&s);
 }
 
+/* Go nkeys vector (tests/auth/test_auth.c) */
+#define NK_SEED "SUAAABYOCUOCGKRRHA7UMTKULNRGS4DXP2CYZE42UGUK7NV5YTF5FWIXJQ"
+#define NK_PUB "UBGQ5Q5A2A76774TVG6M4KREWQDNI32EV37R654H3LW3CPFK7JACYEW2"
+#define NK_SIG "_1HGhFkxHRDThUItlojKRgExwYqWndLS794bVzskkH0LWP8s1C2WInvZ5MTq1tGOTg72mGsTkiFkEWkjP6HPAw"
+
+static const char info_nonce1[] =
+	"INFO {\"server_id\":\"X\",\"headers\":true,\"max_payload\":1048576,"
+	"\"jetstream\":true,\"auth_required\":true,\"nonce\":\"nonce-XYZ_abc123\"}\r\n";
+static const char info_nonce2[] =
+	"INFO {\"server_id\":\"X\",\"headers\":true,\"max_payload\":1048576,"
+	"\"jetstream\":true,\"auth_required\":true,\"nonce\":\"other-nonce\"}\r\n";
+
+/* Connects, feeds info, returns the greeting T sends. */
+static size_t
+greet(struct session *s, const char *info, uint64_t t, const struct session_cb *cb, char *out,
+      size_t cap)
+{
+	size_t n;
+
+	assert_int_equal(session_ctl_poll(s, t), SESSION_ACT_CONNECT);
+	session_ctl_connecting(s, t);
+	session_ctl_established(s, t + 1);
+	assert_int_equal(feed(s, info, strlen(info), t + 2, cb), 0);
+	n = session_tx_control(s, out, cap - 1);
+	out[n] = 0;
+	return n;
+}
+
+static void
+nkey_and_jwt_greetings_sign_each_nonce(void **state)
+{
+	static struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct jw_nkey k;
+	struct session_counters sc;
+	char out[SESSION_HS_MAX + 64], sig[128];
+	const char *auth = "-ERR 'Authorization Violation'\r\n";
+	char *q;
+
+	(void)state;
+	assert_int_equal(jw_nkey_from_seed(NK_SEED, strlen(NK_SEED), &k, NULL, 0), 0);
+	p.token = NULL;
+	p.nkey = &k;
+	assert_int_equal(session_init(&s, &p), 0);
+	assert_true(greet(&s, info_nonce1, 0, &cb, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"nkey\":\"" NK_PUB "\""));
+	/* the signature of this nonce, exactly as the Go nkeys package makes it */
+	assert_non_null(strstr(out, "\"sig\":\"" NK_SIG "\""));
+	assert_null(strstr(out, "\"jwt\""));
+	assert_null(strstr(out, NK_SEED));
+	/* refused: auth close, counted */
+	assert_int_equal(session_ctl_bytes(&s, auth, strlen(auth), 5, &cb), -EACCES);
+	assert_int_equal(session_state(&s), SESSION_CLOSING);
+	assert_int_equal(s.x.last_close, SESSION_CLOSE_AUTH);
+	session_ctl_tcp_closed(&s, 6);
+	/* the next connection signs its own nonce */
+	assert_true(greet(&s, info_nonce2, 100 * MS, &cb, out, sizeof(out)) > 0);
+	q = strstr(out, "\"sig\":\"");
+	assert_non_null(q);
+	q += 7;
+	memcpy(sig, q, JW_NKEY_SIG_LEN);
+	sig[JW_NKEY_SIG_LEN] = 0;
+	assert_int_equal(q[JW_NKEY_SIG_LEN], '"');
+	assert_string_not_equal(sig, NK_SIG);
+	assert_int_equal(jw_nkey_verify(&k, "other-nonce", 11, sig), 0);
+	session_counters_read(&s, &sc);
+	assert_int_equal(sc.auth_failures, 1);
+	assert_int_equal(sc.signatures, 2);
+	assert_int_equal(sc.closes[SESSION_CLOSE_AUTH], 1);
+	session_fini(&s);
+
+	/* a .creds user: jwt + sig, no nkey */
+	p.jwt = "aaa.bbb.ccc";
+	assert_int_equal(session_init(&s, &p), 0);
+	assert_true(greet(&s, info_nonce1, 0, &cb, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\"jwt\":\"aaa.bbb.ccc\""));
+	assert_non_null(strstr(out, "\"sig\":\"" NK_SIG "\""));
+	assert_null(strstr(out, "\"nkey\""));
+	session_fini(&s);
+
+	/* a server without a nonce asks for no proof: no sig */
+	assert_int_equal(session_init(&s, &p), 0);
+	assert_true(greet(&s, info_line, 0, &cb, out, sizeof(out)) > 0);
+	assert_null(strstr(out, "\"sig\""));
+	session_fini(&s);
+
+	/* NKey with a token or user, or a JWT without a key: refused */
+	p.token = "t";
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+	p.token = NULL;
+	p.nkey = NULL;
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+	jw_nkey_wipe(&k);
+}
+
 int
 main(void)
 {
@@ -366,6 +464,7 @@ main(void)
 		cmocka_unit_test(inbox_replies_become_acks),
 		cmocka_unit_test(errors_close_and_reconnect_backs_off),
 		cmocka_unit_test(unsupported_server_and_garbage),
+		cmocka_unit_test(nkey_and_jwt_greetings_sign_each_nonce),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
