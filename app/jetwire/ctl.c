@@ -71,9 +71,25 @@ jw_ctl_tx(struct jw_ctl *ctl, struct rte_mbuf **pkts, uint16_t n)
 }
 
 int
-jw_ctl_server_mac(const struct jw_ctl *ctl, uint32_t i, struct rte_ether_addr *mac)
+jw_ctl_server_mac(struct jw_ctl *ctl, uint32_t ip_be, struct rte_ether_addr *mac)
 {
-	if (i >= ctl->n_targets || !ctl->targets[i].resolved)
+	struct jw_ctl_target *t;
+	uint32_t i;
+
+	for (i = 0; i < ctl->n_targets; i++)
+		if (ctl->targets[i].ip_be == ip_be)
+			break;
+	if (i == ctl->n_targets) {
+		if (i == JW_CTL_TARGETS_MAX)
+			return -EHOSTUNREACH;
+		t = &ctl->targets[i];
+		memset(t, 0, sizeof(*t));
+		t->ip_be = ip_be;
+		if (jw_net_next_hop(&ctl->net, ip_be, &t->hop_be) < 0)
+			return -EHOSTUNREACH;
+		ctl->n_targets++;  /* resolve_targets asks ARP from the next iteration on */
+	}
+	if (!ctl->targets[i].resolved)
 		return -EAGAIN;
 	*mac = ctl->targets[i].mac;
 	return 0;

@@ -34,6 +34,7 @@ typedef void (*jw_ctl_tcp_input_fn)(void *arg, struct rte_mbuf *m);
 typedef unsigned int (*jw_ctl_poll_fn)(void *arg, uint64_t now_ns);
 
 #define JW_CTL_IDLE_MIN_US 10
+#define JW_CTL_TARGETS_MAX 16
 #define JW_CTL_IDLE_MAX_US 500
 
 struct jw_ctl_target {
@@ -54,7 +55,7 @@ struct jw_ctl {
 	void *tcp_arg;
 	jw_ctl_poll_fn poll;
 	void *poll_arg;
-	struct jw_ctl_target targets[JW_CONFIG_MAX_SERVERS];
+	struct jw_ctl_target targets[JW_CTL_TARGETS_MAX]; /* configured, then discovered */
 	uint32_t n_targets;
 	uint64_t loops, idle_sleeps;         /* control lcore's counters */
 	uint64_t tx_dropped;                 /* replies the TX queue refused */
@@ -72,8 +73,11 @@ void jw_ctl_set_poll(struct jw_ctl *ctl, jw_ctl_poll_fn fn, void *arg);
  * counted. Control lcore only. */
 void jw_ctl_tx(struct jw_ctl *ctl, struct rte_mbuf **pkts, uint16_t n);
 
-/* The MAC of server i's next hop once resolved: 0, or -EAGAIN while resolving. */
-int jw_ctl_server_mac(const struct jw_ctl *ctl, uint32_t i, struct rte_ether_addr *mac);
+/* The MAC of the next hop of server ip_be once resolved: 0, or -EAGAIN while resolving (an
+ * address not seen before, e.g. a discovered server, is added and resolved from now on);
+ * -EHOSTUNREACH when it has no route (off-link without [net] gateway) or the table is full.
+ * Control lcore. */
+int jw_ctl_server_mac(struct jw_ctl *ctl, uint32_t ip_be, struct rte_ether_addr *mac);
 
 /* The loop, for rte_eal_remote_launch (arg = struct jw_ctl *), or called directly on the
  * main lcore. Returns 0 when *stop becomes true. */

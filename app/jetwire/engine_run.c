@@ -27,11 +27,12 @@
 #define MAX_PINGS_OUT     2
 #define ACK_PAYLOAD_CAP   (64u * 1024u)
 #define IDLE_SLEEP_US     20
+#define JITTER_PERMILLE   500   /* reconnect delays drawn from [b/2, b] */
 
 static int
-net_server_mac(void *ctx, uint32_t server, struct rte_ether_addr *mac)
+net_server_mac(void *ctx, uint32_t ip_be, struct rte_ether_addr *mac)
 {
-	return jw_ctl_server_mac(ctx, server, mac);
+	return jw_ctl_server_mac(ctx, ip_be, mac);
 }
 
 static void *
@@ -56,7 +57,37 @@ hook_poll(void *arg, uint64_t now_ns)
 
 	if (r->sup != NULL)
 		jw_supervise_poll(r->sup, now_ns); /* offline reader now: a reload may sync RCU */
+	if (engine_fatal(r->e) != NULL)
+		atomic_store(r->ctl->stop, true); /* main exits 2 with the message */
 	return work;
+}
+
+static int
+servers_view(void *ctx, struct jw_stats_server *out, int max)
+{
+	return engine_servers_view(ctx, out, max);
+}
+
+const char *
+jw_engine_fatal(const struct jw_engine_run *r)
+{
+	if (r->e != NULL)
+		return engine_fatal(r->e);
+	return r->fatal_msg[0] ? r->fatal_msg : NULL;
+}
+
+static const char *
+cred_kind(const struct jw_config *cfg)
+{
+	if (cfg->nats.creds_file[0])
+		return "JWT (.creds)";
+	if (cfg->nats.nkey_seed_file[0])
+		return "NKey";
+	if (cfg->nats.token[0])
+		return "token";
+	if (cfg->nats.user[0])
+		return "user/password";
+	return "no";
 }
 
 static int
@@ -89,7 +120,8 @@ flow_params_of(const struct jw_config *cfg, struct flow_params *f)
 }
 
 static int
-params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_params *p)
+params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_creds *creds,
+	  struct engine_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->n_conns = cfg->cores.tx.n;
@@ -105,6 +137,13 @@ params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_param
 	p->session.token = cfg->nats.token;
 	p->session.user = cfg->nats.user;
 	p->session.pass = cfg->nats.password;
+	if (creds != NULL) {
+		p->session.nkey = &creds->key;
+		p->session.jwt = creds->jwt_len > 0 ? creds->jwt : NULL;
+	}
+	p->discover = cfg->nats.discover;
+	p->cred_kind = cred_kind(cfg);
+	p->jitter_permille = JITTER_PERMILLE;
 	p->session.connect_timeout_ns = (uint64_t)cfg->nats.connect_timeout_ms * 1000000ull;
 	p->session.ping_interval_ns = (uint64_t)cfg->nats.ping_interval_s * 1000000000ull;
 	p->session.max_pings_out = MAX_PINGS_OUT;
@@ -131,7 +170,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, struct engine_param
 
 int
 jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_port *port,
-		struct jw_ctl *ctl, char *err, size_t errlen)
+		struct jw_ctl *ctl, const struct jw_creds *creds, char *err, size_t errlen)
 {
 	struct jw_shm_params sp;
 	struct engine_params ep;
@@ -156,7 +195,8 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	r->shm = jw_shm_create(&sp, err, errlen);
 	if (r->shm == NULL)
 		return -errno;
-	params_of(cfg, port, &ep);
+	params_of(cfg, port, creds, &ep);
+	r->creds = creds;
 	rc = jw_stats_start(cfg, JETWIRE_VERSION, flow_capacity(&ep.flow), err, errlen);
 	if (rc != 0)
 		goto fail;
@@ -169,6 +209,7 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	}
 	jw_stats_register_producers(jw_stats_shm_producers, r->shm);
 	jw_stats_register_conns(conns_view, r->e);
+	jw_stats_register_servers(servers_view, r->e);
 	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
 	jw_ctl_set_poll(ctl, hook_poll, r);
 	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
@@ -255,7 +296,10 @@ jw_engine_finish(struct jw_engine_run *r)
 	for (uint32_t k = 0; k < r->launched; k++)
 		rte_eal_wait_lcore(r->cfg->cores.tx.ids[k]);
 	log_summary(r->e);
+	if (engine_fatal(r->e) != NULL)
+		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s", engine_fatal(r->e));
 	jw_stats_register_conns(NULL, NULL);
+	jw_stats_register_servers(NULL, NULL);
 	jw_stats_register_producers(NULL, NULL);
 	engine_destroy(r->e);
 	r->e = NULL;

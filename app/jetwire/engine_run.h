@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "auth/auth-t.h"
 #include "config/config-t.h"
 #include "ctl.h"
 #include "engine/engine-t.h"
@@ -30,6 +31,8 @@ struct jw_engine_run {
 	unsigned launched;                /* TX lcores running engine_tx_main */
 	struct jw_supervise *sup;         /* drain, reload, notifications: set by main before
 					   * the control loop starts (may stay NULL) */
+	const struct jw_creds *creds;     /* NKey / .creds credentials, or NULL */
+	char fatal_msg[256];              /* engine_fatal's message, kept after finish */
 };
 
 /* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine
@@ -37,7 +40,11 @@ struct jw_engine_run {
  * [cores] tx lcore. Returns 0, or a negative errno with a one-line reason in err (nothing
  * is left running then). */
 int jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_port *port,
-		    struct jw_ctl *ctl, char *err, size_t errlen);
+		    struct jw_ctl *ctl, const struct jw_creds *creds, char *err, size_t errlen);
+
+/* The start-up failure to exit on with status 2 (every server refused the credentials), or
+ * NULL. Also stops the control loop when it is set. */
+const char *jw_engine_fatal(const struct jw_engine_run *r);
 
 /* After the control loop returned: resets the connections (on the control lcore's thread),
  * stops and joins the TX lcores, logs a summary, frees the engine and detaches the shared

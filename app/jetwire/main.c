@@ -7,7 +7,9 @@
  * exit 2), initialises EAL from it, opens the port, starts the engine and runs the control
  * lcore until stopped: SIGTERM/SIGINT drain first ([engine] drain_timeout_s, see
  * supervise.h), a second one stops at once; SIGHUP reloads the [flow] tunables. Then joins
- * the lcores, stops and closes the port and exits 0. Runtime failures exit 1.
+ * the lcores, stops and closes the port and exits 0. Runtime failures exit 1; credentials that
+ * every server refuses before any connection came up exit 2 (one line naming the server and
+ * the kind of credentials), as does a secret file that others may read or that is malformed.
  *   --check        validate the configuration and exit 0 (no EAL, no port)
  *   --dump-config  print every key as "section.key = value" (secrets redacted) and exit
  */
@@ -26,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_version.h>
 
+#include "auth/auth.h"
 #include "config/config.h"
 #include "config/config_schema.h"
 #include "ctl.h"
@@ -139,6 +142,8 @@ main(int argc, char **argv)
 	static struct jw_eal_args eal;
 	static struct jw_ctl ctl;
 	static struct jw_engine_run run;
+	static struct jw_creds creds;
+	const struct jw_creds *credp = NULL;
 	const char *overrides[MAX_OVERRIDES];
 	const char *path = NULL;
 	int n_ov = 0, check = 0, dump = 0, o, r;
@@ -184,10 +189,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "jetwire: %s\n", err);
 		return 2;
 	}
-	if (dump)
+	if (dump) {
 		jw_config_foreach(&cfg, print_kv, NULL);
-	if (check || dump)
 		return 0;
+	}
+	/* secret files: checked (mode) and parsed now, also for --check; never printed */
+	if (cfg.nats.nkey_seed_file[0] || cfg.nats.creds_file[0]) {
+		r = jw_auth_load(cfg.nats.nkey_seed_file, cfg.nats.creds_file, &creds, err,
+				 sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "jetwire: %s: %s\n", path, err);
+			return 2;
+		}
+		credp = &creds;
+	}
+	if (check) {
+		jw_creds_wipe(&creds);
+		return 0;
+	}
 	if (cfg.nats.n_servers == 0) {
 		fprintf(stderr, "jetwire: %s: [nats] servers: at least one server is required\n",
 			path);
@@ -243,7 +262,7 @@ main(int argc, char **argv)
 
 		JW_LOG(INFO, "serving %u.%u.%u.%u/%u", a[0], a[1], a[2], a[3], cfg.net.addr.len);
 	}
-	r = jw_engine_start(&run, &cfg, port, &ctl, err, sizeof(err));
+	r = jw_engine_start(&run, &cfg, port, &ctl, credp, err, sizeof(err));
 	if (r < 0) {
 		JW_LOG(ERR, "%s", err);
 		jw_port_close(port);
@@ -275,5 +294,10 @@ main(int argc, char **argv)
 	JW_LOG(INFO, "port closed, exiting");
 	jw_supervise_fini(&sup);
 	rte_eal_cleanup();
+	jw_creds_wipe(&creds);
+	if (jw_engine_fatal(&run) != NULL) {
+		fprintf(stderr, "jetwire: %s: %s\n", path, jw_engine_fatal(&run));
+		return 2;
+	}
 	return 0;
 }

@@ -16,7 +16,8 @@
  *                                               prints "checked: ..." and exits 0, else 1
  *
  * URL defaults to nats://198.18.0.1:4222 (the reference network: run it inside netns
- * jw-srv). Exit status 2 on usage or connection errors.
+ * jw-srv); URL may be a comma-separated list (a cluster). -C FILE connects with a .creds
+ * file (user JWT + seed). Exit status 2 on usage or connection errors.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: jwjs [-s URL] add NAME SUBJECT [--file]\n"
+		"usage: jwjs [-s URL] [-C CREDS] add NAME SUBJECT [--file]\n"
 		"       jwjs [-s URL] rm NAME\n"
 		"       jwjs [-s URL] info NAME\n"
 		"       jwjs [-s URL] verify NAME N\n"
@@ -200,7 +201,8 @@ cmd_check(jsCtx *js, const char *name, const char *prefix, uint64_t n, const str
 int
 main(int argc, char **argv)
 {
-	const char *url = "nats://198.18.0.1:4222";
+	const char *url = "nats://198.18.0.1:4222", *creds = NULL;
+	natsOptions *opts = NULL;
 	struct hdr_want hdrs[MAX_HDRS];
 	int nh = 0, i = 1, rc = 2;
 	bool file = false;
@@ -213,6 +215,8 @@ main(int argc, char **argv)
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
 			url = argv[++i];
+		} else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {
+			creds = argv[++i];
 		} else if (strcmp(argv[i], "--file") == 0) {
 			file = true;
 		} else if (strcmp(argv[i], "-H") == 0 && i + 1 < argc) {
@@ -234,7 +238,13 @@ main(int argc, char **argv)
 	}
 	if (na < 2)
 		usage();
-	s = natsConnection_ConnectTo(&nc, url);
+	s = natsOptions_Create(&opts);
+	if (s == NATS_OK)
+		s = natsOptions_SetURL(opts, url);
+	if (s == NATS_OK && creds != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(opts, creds, NULL);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&nc, opts);
 	if (s != NATS_OK)
 		die_status("connect", s, 0);
 	s = natsConnection_JetStream(&js, nc, NULL);
@@ -257,6 +267,7 @@ main(int argc, char **argv)
 		usage();
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);
+	natsOptions_Destroy(opts);
 	nats_Close();
 	return rc;
 }

@@ -21,6 +21,8 @@
  *   | engine.draining       | any    | T      | relaxed: T stops taking new records some   |
  *   |                       |        |        | iterations later at worst; nothing else    |
  *   |                       |        |        | depends on when (engine_drain)             |
+ *   | servers[] fields,     | C      | any    | relaxed: telemetry shows a snapshot that   |
+ *   | conn server/counters  |        |        | may mix two moments, never a torn field     |
  *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
  * while sleeping when idle.
@@ -50,9 +52,10 @@ struct jw_stats_lcore;
  * loop in). RX, ARP and ICMP belong to the app's control loop, which hands TCP frames to
  * engine_ctl_input and calls engine_ctl_poll once per iteration. */
 struct engine_net_ops {
-	/* The MAC of server i's next hop: 0 when known; -EAGAIN while resolving. Control
-	 * lcore. */
-	int (*server_mac)(void *ctx, uint32_t server, struct rte_ether_addr *mac);
+	/* The MAC of the next hop of server ip_be (a configured or a discovered one): 0 when
+	 * known; -EAGAIN while resolving (the callee starts resolving an address it has not
+	 * seen); -EHOSTUNREACH for an address it cannot route. Control lcore. */
+	int (*server_mac)(void *ctx, uint32_t ip_be, struct rte_ether_addr *mac);
 	/* The device context of TX queue q (asked once per connection at engine_create). */
 	void *(*txq_ctx)(void *ctx, uint16_t q);
 	/* Send a burst on a TX queue context (struct tcp_io.tx_burst semantics): TX lcore. */
@@ -66,7 +69,11 @@ struct engine_params {
 	struct rte_ether_addr src_mac;
 	uint32_t src_ip_be;
 	struct { uint32_t ip_be; uint16_t port; } servers[8];
-	uint32_t n_servers;
+	uint32_t n_servers;               /* configured servers (seeds), never dropped */
+	bool discover;                    /* add the servers of INFO connect_urls */
+	const char *cred_kind;            /* "token", "user/password", "NKey", "JWT (.creds)",
+	                                   * "no credentials": named in refusal messages */
+	uint32_t jitter_permille;         /* reconnect delays drawn from [b - b*j/1000, b] */
 	struct flow_params flow;
 	struct session_params session;    /* run_id/conn_index filled per connection */
 	uint32_t burst;                   /* records framed per slot visit */
@@ -77,6 +84,26 @@ struct engine_params {
 	uint16_t tx_seg_max;              /* struct tcp_io tso_segs_max */
 	bool tx_no_chain;                 /* struct tcp_io tx_no_chain: port lacks multi-segment TX */
 	uint32_t idle_sleep_us;           /* sleep of an idle loop iteration */
+};
+
+/* A server jetwire knows: configured (a seed, kept for ever) or discovered (from INFO
+ * connect_urls; dropped when a later INFO no longer lists it and no connection uses it). */
+#define ENGINE_SERVERS_MAX 16
+enum {
+	ENGINE_SRV_ACTIVE = 1,            /* slot in use */
+	ENGINE_SRV_CONFIGURED = 2,
+	ENGINE_SRV_DISCOVERED = 4,
+};
+
+struct engine_server {
+	_Atomic uint32_t ip_be;
+	_Atomic uint32_t port;
+	_Atomic uint32_t flags;           /* ENGINE_SRV_* */
+	_Atomic uint32_t conns;           /* connections on it (connecting or up) */
+	_Atomic uint64_t connects;        /* TCP connects started to it */
+	_Atomic uint64_t auth_refusals;   /* -ERRs refusing our credentials */
+	uint64_t refused_until_ns;        /* C: after a refusal, not before this */
+	bool listed;                      /* C: in the INFO being applied */
 };
 
 /* Delivery reports the producer's report ring had no room for, kept in order. */
@@ -127,11 +154,21 @@ struct engine_conn {
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
 	} t jw_cache_aligned;
 
+	/* C-written, read by the stats (relaxed) */
+	_Atomic uint32_t srv_ip_be;       /* server of the current connection (0 = none) */
+	_Atomic uint32_t srv_port;
+	_Atomic uint64_t failovers;       /* READY again on another server than before */
+	_Atomic uint64_t ldm_moves;       /* lame-duck moves */
+	_Atomic uint64_t auth_failures;   /* servers that refused our credentials */
+
 	/* C private */
 	struct {
 		struct tcp_conn *old;     /* replaced, waiting for its grace period */
 		_Atomic int old_grace_done;
-		uint32_t server_next;     /* round robin over servers */
+		uint32_t server_next;     /* round robin over servers[] */
+		int32_t server;           /* servers[] index of the current connection, -1 */
+		int32_t ready_server;     /* where the connection was last READY, -1 */
+		uint64_t rng;             /* reconnect jitter */
 		uint64_t next_scan_ns;    /* next timeout scan */
 		bool tcp_closed;          /* TCP_EV_CLOSED seen for the current tcp */
 		struct engine_deferred *deferred; /* per slot */
@@ -160,6 +197,14 @@ struct engine {
 	bool ctl_registered;              /* control thread registered (RCU, stats) */
 	struct jw_stats_lcore *ctl_st;
 	struct engine_counters cnt;
+	/* servers (C writes, any reads relaxed; see the table above) */
+	struct engine_server servers[ENGINE_SERVERS_MAX];
+	_Atomic uint32_t n_server_slots;  /* slots ever used: servers[0..n) */
+	_Atomic uint64_t discovered_total, discover_ignored;
+	bool ever_ready;                  /* C: some connection reached READY once */
+	/* a start-up failure the app must exit on (exit status 2): set once by C */
+	_Atomic int fatal;
+	char fatal_msg[256];
 };
 
 #endif /* JW_ENGINE_T_H */

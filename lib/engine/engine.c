@@ -107,6 +107,14 @@ engine_create(const struct engine_params *p, const struct engine_net_ops *net,
 	e->p = *p;
 	e->net = *net;
 	e->shm = shm;
+	for (uint32_t i = 0; i < p->n_servers && i < ENGINE_SERVERS_MAX; i++) {
+		atomic_store_explicit(&e->servers[i].ip_be, p->servers[i].ip_be, memory_order_relaxed);
+		atomic_store_explicit(&e->servers[i].port, p->servers[i].port, memory_order_relaxed);
+		atomic_store_explicit(&e->servers[i].flags, ENGINE_SRV_ACTIVE | ENGINE_SRV_CONFIGURED,
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&e->n_server_slots, JW_MIN(p->n_servers, ENGINE_SERVERS_MAX),
+			      memory_order_relaxed);
 	if (getrandom(&e->run_id, sizeof(e->run_id), 0) != sizeof(e->run_id))
 		e->run_id = engine_now_ns() ^ (uint64_t)getpid() << 32;
 	e->ctl_io.tx_burst = io_no_tx;
@@ -148,6 +156,12 @@ engine_create(const struct engine_params *p, const struct engine_net_ops *net,
 		}
 		sp.run_id = e->run_id;
 		sp.conn_index = k;
+		sp.jitter_permille = p->jitter_permille;
+		sp.jitter_seed = e->run_id ^ ((uint64_t)(k + 1) * 0x9e3779b97f4a7c15ull);
+		/* connections start on different servers: one node's death takes its share only */
+		c->c.server_next = k;
+		c->c.server = -1;
+		c->c.ready_server = -1;
 		rc = session_init(&c->sess, &sp);
 		if (rc != 0) {
 			fail(err, errlen, rc == -E2BIG ? "engine: [nats] credentials too long" :
@@ -276,12 +290,20 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 	out->id = c->index;
 	out->lcore_id = c->lcore_id;
 	snprintf(out->state, sizeof(out->state), "%s", session_state_str(session_state(&c->sess)));
-	if (c->eng->p.n_servers > 0) {
-		uint32_t ip = rte_be_to_cpu_32(c->eng->p.servers[0].ip_be);
+	{
+		uint32_t ip = rte_be_to_cpu_32(atomic_load_explicit(&c->srv_ip_be,
+								  memory_order_relaxed));
+		uint32_t port = atomic_load_explicit(&c->srv_port, memory_order_relaxed);
 
-		snprintf(out->server, sizeof(out->server), "%u.%u.%u.%u:%u", ip >> 24,
-			 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, c->eng->p.servers[0].port);
+		if (ip != 0)
+			snprintf(out->server, sizeof(out->server), "%u.%u.%u.%u:%u", ip >> 24,
+				 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+		else
+			snprintf(out->server, sizeof(out->server), "-");
 	}
+	out->failovers = atomic_load_explicit(&c->failovers, memory_order_relaxed);
+	out->ldm_moves = atomic_load_explicit(&c->ldm_moves, memory_order_relaxed);
+	out->auth_failures = atomic_load_explicit(&c->auth_failures, memory_order_relaxed);
 	rcu_read_lock();
 	tcp = rcu_dereference(((struct engine_conn *)(uintptr_t)c)->tcp);
 	if (tcp != NULL) {
@@ -304,4 +326,37 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 	out->js_inflight = (uint32_t)fc.outstanding;
 	out->acks = sc.acks;
 	out->reconnects = sc.ready > 0 ? sc.ready - 1 : 0;
+}
+
+const char *
+engine_fatal(const struct engine *e)
+{
+	return atomic_load(&e->fatal) ? e->fatal_msg : NULL;
+}
+
+int
+engine_servers_view(const struct engine *e, struct jw_stats_server *out, int max)
+{
+	uint32_t n = atomic_load_explicit(&e->n_server_slots, memory_order_relaxed);
+	int m = 0;
+
+	for (uint32_t k = 0; k < n && m < max; k++) {
+		const struct engine_server *sv = &e->servers[k];
+		uint32_t f = atomic_load_explicit(&sv->flags, memory_order_relaxed);
+		uint32_t ip = rte_be_to_cpu_32(atomic_load_explicit(&sv->ip_be,
+								  memory_order_relaxed));
+
+		if (!(f & ENGINE_SRV_ACTIVE))
+			continue;
+		memset(&out[m], 0, sizeof(out[m]));
+		snprintf(out[m].addr, sizeof(out[m].addr), "%u.%u.%u.%u:%u", ip >> 24,
+			 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
+			 (unsigned)atomic_load_explicit(&sv->port, memory_order_relaxed));
+		out[m].configured = (f & ENGINE_SRV_CONFIGURED) != 0;
+		out[m].conns = atomic_load_explicit(&sv->conns, memory_order_relaxed);
+		out[m].connects = atomic_load_explicit(&sv->connects, memory_order_relaxed);
+		out[m].auth_refusals = atomic_load_explicit(&sv->auth_refusals, memory_order_relaxed);
+		m++;
+	}
+	return m;
 }

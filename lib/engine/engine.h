@@ -70,6 +70,15 @@ void engine_report_of(const struct flow_outcome *o, struct jw_shm_report *r);
 struct jw_stats_conn;
 void engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out);
 
+/* The start-up failure the app must exit on with status 2 (every server refused our
+ * credentials before any connection was READY), or NULL. Any thread. */
+const char *engine_fatal(const struct engine *e);
+
+/* The known servers (configured, then discovered) for the stats socket: fills at most max
+ * entries, returns how many. Any thread (relaxed snapshot). */
+struct jw_stats_server;
+int engine_servers_view(const struct engine *e, struct jw_stats_server *out, int max);
+
 /* Sum of every connection's window counters (any thread): for tests and the summary. */
 void engine_flow_totals(const struct engine *e, struct flow_counters *out);
 

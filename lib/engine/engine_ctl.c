@@ -2,6 +2,8 @@
  * and ICMP): TCP input, the NATS session of each connection, PubAcks into the pending
  * windows, delivery reports and ring releases, PubAck timeouts, reconnects, shared-memory
  * housekeeping, tunables. */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +117,212 @@ ops_of(struct engine_conn *c, struct flow_ops *ops)
 	return ops;
 }
 
+/* --- servers ------------------------------------------------------------------------------ */
+
+#define RLX memory_order_relaxed
+#define LD(x) atomic_load_explicit(&(x), RLX)
+#define ST(x, v) atomic_store_explicit(&(x), (v), RLX)
+#define ADD(x, v) ST(x, LD(x) + (v))
+
+/* "nats://a.b.c.d:port" of servers[k]. */
+static const char *
+srv_str(const struct engine *e, uint32_t k, char *buf, size_t len)
+{
+	uint32_t ip = ntohl(LD(e->servers[k].ip_be));
+
+	snprintf(buf, len, "nats://%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff,
+		 (ip >> 8) & 0xff, ip & 0xff, (unsigned)LD(e->servers[k].port));
+	return buf;
+}
+
+/* The next server for c from its round-robin cursor: active, not refusing our credentials
+ * now. -1 when there is none; *retry_at is then the earliest time one may be tried. */
+static int32_t
+pick_server(struct engine_conn *c, uint64_t now_ns, uint64_t *retry_at)
+{
+	struct engine *e = c->eng;
+	uint32_t n = LD(e->n_server_slots);
+	uint64_t soonest = UINT64_MAX;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = (c->c.server_next + i) % n;
+		struct engine_server *sv = &e->servers[k];
+
+		if (!(LD(sv->flags) & ENGINE_SRV_ACTIVE))
+			continue;
+		if (sv->refused_until_ns > now_ns) {
+			soonest = JW_MIN(soonest, sv->refused_until_ns);
+			continue;
+		}
+		return (int32_t)k;
+	}
+	*retry_at = soonest == UINT64_MAX ? now_ns + e->p.session.backoff_max_ns : soonest;
+	return -1;
+}
+
+static void
+conn_leave_server(struct engine_conn *c)
+{
+	if (c->c.server >= 0) {
+		struct engine_server *sv = &c->eng->servers[c->c.server];
+
+		if (LD(sv->conns) > 0)
+			ST(sv->conns, LD(sv->conns) - 1);
+	}
+	c->c.server = -1;
+	ST(c->srv_ip_be, 0);
+	ST(c->srv_port, 0);
+}
+
+/* Our credentials were refused by the server of c: counted, named in the log, not tried
+ * again before the maximum backoff; at start-up (no connection was ever READY) a refusal by
+ * every server is fatal (the app exits 2 with the message). */
+static void
+server_refused(struct engine_conn *c, uint64_t now_ns)
+{
+	struct engine *e = c->eng;
+	struct engine_server *sv;
+	const char *why;
+	char name[40];
+	uint32_t n, refusing = 0, active = 0;
+
+	if (c->c.server < 0)
+		return;
+	sv = &e->servers[c->c.server];
+	ADD(sv->auth_refusals, 1);
+	ADD(c->auth_failures, 1);
+	sv->refused_until_ns = now_ns + e->p.session.backoff_max_ns;
+	switch (c->sess.x.last_err) {
+	case NATS_ERR_AUTH_TIMEOUT: why = "Authentication Timeout"; break;
+	case NATS_ERR_AUTH_EXPIRED: why = "Authentication Expired"; break;
+	case NATS_ERR_AUTH_REVOKED: why = "Authentication Revoked"; break;
+	default: why = "Authorization Violation"; break;
+	}
+	srv_str(e, (uint32_t)c->c.server, name, sizeof(name));
+	ENGINE_LOG(ERR, "connection %u: %s refused the %s credentials (%s); not tried again for "
+		   "%lu ms", c->index, name, e->p.cred_kind ? e->p.cred_kind : "no", why,
+		   (unsigned long)(e->p.session.backoff_max_ns / 1000000ull));
+	if (e->ever_ready || atomic_load(&e->fatal))
+		return;
+	n = LD(e->n_server_slots);
+	for (uint32_t k = 0; k < n; k++) {
+		if (!(LD(e->servers[k].flags) & ENGINE_SRV_ACTIVE))
+			continue;
+		active++;
+		refusing += LD(e->servers[k].auth_refusals) > 0;
+	}
+	if (active > 0 && refusing == active) {
+		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)%s",
+			 name, e->p.cred_kind ? e->p.cred_kind : "no", why,
+			 active > 1 ? "; every known server refused them" : "");
+		atomic_store(&e->fatal, 1);
+	}
+}
+
+/* Parses "a.b.c.d:port" (or "nats://a.b.c.d:port", port 4222 when absent): 0 or -EINVAL
+ * (host names and IPv6 are not used: jetwire has no resolver). */
+static int
+parse_url(const char *u, uint32_t *ip_be, uint16_t *port)
+{
+	char host[64];
+	const char *colon;
+	size_t hl;
+	unsigned long pv = 4222;
+
+	if (strncmp(u, "nats://", 7) == 0)
+		u += 7;
+	colon = strrchr(u, ':');
+	hl = colon ? (size_t)(colon - u) : strlen(u);
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, u, hl);
+	host[hl] = '\0';
+	if (colon != NULL) {
+		char *end;
+
+		pv = strtoul(colon + 1, &end, 10);
+		if (end == colon + 1 || *end != '\0' || pv == 0 || pv > 65535)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, host, ip_be) != 1)
+		return -EINVAL;
+	*port = (uint16_t)pv;
+	return 0;
+}
+
+static int32_t
+server_find(struct engine *e, uint32_t ip_be, uint16_t port)
+{
+	uint32_t n = LD(e->n_server_slots);
+
+	for (uint32_t k = 0; k < n; k++)
+		if ((LD(e->servers[k].flags) & ENGINE_SRV_ACTIVE) && LD(e->servers[k].ip_be) == ip_be &&
+		    LD(e->servers[k].port) == port)
+			return (int32_t)k;
+	return -1;
+}
+
+/* INFO connect_urls: adds the servers it lists; drops discovered ones it no longer lists
+ * and that no connection uses. Configured servers are never dropped. */
+static void
+apply_connect_urls(struct engine *e, const struct nats_info *info)
+{
+	uint32_t n = LD(e->n_server_slots);
+	char name[40];
+
+	if (!e->p.discover || info->connect_urls_total == 0)
+		return;  /* no cluster view in this INFO: nothing changes */
+	for (uint32_t k = 0; k < n; k++)
+		e->servers[k].listed = false;
+	for (unsigned i = 0; i < info->n_connect_urls; i++) {
+		uint32_t ip;
+		uint16_t port;
+		int32_t k;
+
+		if (parse_url(info->connect_urls[i], &ip, &port) != 0) {
+			ADD(e->discover_ignored, 1);
+			continue;
+		}
+		k = server_find(e, ip, port);
+		if (k < 0) {
+			uint32_t slot = n;
+
+			for (uint32_t j = 0; j < n; j++)
+				if (!(LD(e->servers[j].flags) & ENGINE_SRV_ACTIVE)) {
+					slot = j;
+					break;
+				}
+			if (slot == ENGINE_SERVERS_MAX) {
+				ADD(e->discover_ignored, 1);
+				continue;
+			}
+			memset(&e->servers[slot], 0, sizeof(e->servers[slot]));
+			ST(e->servers[slot].ip_be, ip);
+			ST(e->servers[slot].port, port);
+			ST(e->servers[slot].flags, ENGINE_SRV_ACTIVE | ENGINE_SRV_DISCOVERED);
+			if (slot == n)
+				ST(e->n_server_slots, ++n);
+			ADD(e->discovered_total, 1);
+			k = (int32_t)slot;
+			ENGINE_LOG(INFO, "discovered server %s", srv_str(e, slot, name, sizeof(name)));
+		}
+		e->servers[k].listed = true;
+	}
+	if (info->connect_urls_total > info->n_connect_urls)
+		return;  /* a partial list: drop nothing */
+	for (uint32_t k = 0; k < n; k++) {
+		struct engine_server *sv = &e->servers[k];
+		uint32_t f = LD(sv->flags);
+
+		if ((f & ENGINE_SRV_ACTIVE) && !(f & ENGINE_SRV_CONFIGURED) && !sv->listed &&
+		    LD(sv->conns) == 0) {
+			ENGINE_LOG(INFO, "server %s left the cluster: dropped",
+				   srv_str(e, k, name, sizeof(name)));
+			ST(sv->flags, 0);
+		}
+	}
+}
+
 /* --- session callbacks -------------------------------------------------------------------- */
 
 static void
@@ -137,7 +345,17 @@ sess_on_ready(void *ctx)
 	session_counters_read(&c->sess, &sc);
 	if (sc.ready > 1)
 		jw_stats_count_reconnect(c->eng->ctl_st);
-	ENGINE_LOG(INFO, "connection %u ready (NATS session up)", c->index);
+	c->eng->ever_ready = true;
+	if (c->c.ready_server >= 0 && c->c.server >= 0 && c->c.ready_server != c->c.server)
+		ADD(c->failovers, 1);
+	c->c.ready_server = c->c.server;
+	{
+		char name[40];
+
+		ENGINE_LOG(INFO, "connection %u ready (NATS session up) on %s", c->index,
+			   c->c.server >= 0 ? srv_str(c->eng, (uint32_t)c->c.server, name,
+						     sizeof(name)) : "?");
+	}
 }
 
 static void
@@ -159,9 +377,18 @@ sess_on_server_err(void *ctx, const char *text, size_t len, bool fatal)
 		(int)JW_MIN(len, (size_t)200), text, fatal ? " (closing)" : "");
 }
 
+static void
+sess_on_info(void *ctx, const struct nats_info *info)
+{
+	struct engine_conn *c = ctx;
+
+	apply_connect_urls(c->eng, info);
+}
+
 static const struct session_cb *
 cb_of(struct engine_conn *c, struct session_cb *cb)
 {
+	cb->on_info = sess_on_info;
 	cb->on_ack = sess_on_ack;
 	cb->on_ready = sess_on_ready;
 	cb->on_max_payload = sess_on_max_payload;
@@ -232,6 +459,8 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	if (tcp != c->tcp)
 		return;
 	rc = session_ctl_bytes(&c->sess, (const char *)data, len, ctl_now, cb_of(c, &cb));
+	if (rc == -EACCES)
+		server_refused(c, ctl_now);
 	if (rc < 0) {
 		ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
 			session_close_str(c->sess.x.last_close));
@@ -258,6 +487,7 @@ on_tcp_event(void *owner, struct tcp_conn *tcp, enum tcp_event ev, enum tcp_reas
 		ENGINE_LOG(INFO, "connection %u: TCP closed (%s)", c->index,
 			tcp_reason_str(why));
 		session_ctl_tcp_closed(&c->sess, ctl_now);
+		conn_leave_server(c);
 		c->c.tcp_closed = true;
 		break;
 	default:
@@ -269,22 +499,34 @@ static void
 try_connect(struct engine_conn *c, uint64_t now_ns)
 {
 	struct engine *e = c->eng;
-	uint32_t k = c->c.server_next % e->p.n_servers;
-	uint32_t dst = e->p.servers[k].ip_be;
 	struct tcp_owner_ops ops = { on_tcp_data, on_tcp_event, c };
 	struct tcp_endpoint ep;
 	struct tcp_conn *tcp;
+	uint64_t retry_at = 0;
+	int32_t k;
+	uint32_t dst;
 	int rc;
 
 	if (c->tcp != NULL || c->c.old != NULL)
 		return; /* the previous connection is still being retired */
+	k = pick_server(c, now_ns, &retry_at);
+	if (k < 0) {
+		session_ctl_retry_at(&c->sess, retry_at); /* every server refuses us for now */
+		return;
+	}
+	dst = LD(e->servers[k].ip_be);
 	memset(&ep, 0, sizeof(ep));
-	if (e->net.server_mac(e->net.ctx, k, &ep.dst_mac) != 0)
+	rc = e->net.server_mac(e->net.ctx, dst, &ep.dst_mac);
+	if (rc == -EHOSTUNREACH) {
+		c->c.server_next = (uint32_t)k + 1; /* not routable from here: the next one */
+		return;
+	}
+	if (rc != 0)
 		return; /* ARP in progress: asked again next iteration */
 	ep.src_mac = e->p.src_mac;
 	ep.src_ip = e->p.src_ip_be;
 	ep.dst_ip = dst;
-	ep.dst_port = e->p.servers[k].port;
+	ep.dst_port = (uint16_t)LD(e->servers[k].port);
 	tcp = tcp_conn_create(e->stack, &c->tx_io, &ops);
 	rc = tcp == NULL ? -ENOMEM : tcp_conn_connect(tcp, &ep);
 	if (rc != 0) {
@@ -295,7 +537,12 @@ try_connect(struct engine_conn *c, uint64_t now_ns)
 		session_ctl_tcp_closed(&c->sess, now_ns);
 		return;
 	}
-	c->c.server_next++;
+	c->c.server_next = (uint32_t)k + 1; /* a later attempt goes to the next server */
+	c->c.server = k;
+	ADD(e->servers[k].conns, 1);
+	ADD(e->servers[k].connects, 1);
+	ST(c->srv_ip_be, dst);
+	ST(c->srv_port, (uint32_t)ep.dst_port);
 	c->c.tcp_closed = false;
 	session_ctl_connecting(&c->sess, now_ns);
 	/* release: T sees an initialised connection */

@@ -88,6 +88,8 @@ struct session_params {
 	uint32_t max_pings_out;      /* unanswered PINGs before the server is stale */
 	uint64_t backoff_min_ns;     /* first reconnect delay */
 	uint64_t backoff_max_ns;     /* cap of the doubling */
+	uint32_t jitter_permille;    /* each delay is drawn from [b - b*j/1000, b]; 0 = exact */
+	uint64_t jitter_seed;        /* seeds the draw (differs per connection) */
 	uint32_t payload_cap;        /* largest MSG payload accepted (PubAcks are small) */
 };
 
@@ -163,6 +165,7 @@ struct session {
 		uint32_t pings_out;
 		uint64_t backoff_ns;
 		uint64_t next_connect_ns;
+		uint64_t rng;                /* jitter draws (xorshift64) */
 		enum session_close_reason last_close;
 		struct nats_info info;
 		/* counters, single writer, relaxed */

@@ -111,7 +111,8 @@ session_init(struct session *s, const struct session_params *p)
 	    (p->nkey != NULL && (set(p->token) || set(p->user))) ||
 	    (set(p->jwt) && p->nkey == NULL) || p->connect_timeout_ns == 0 ||
 	    p->backoff_min_ns == 0 || p->backoff_min_ns > p->backoff_max_ns ||
-	    (p->ping_interval_ns != 0 && p->max_pings_out == 0) || p->payload_cap < 1024)
+	    (p->ping_interval_ns != 0 && p->max_pings_out == 0) || p->payload_cap < 1024 ||
+	    p->jitter_permille > 1000)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->p = *p;
@@ -129,6 +130,7 @@ session_init(struct session *s, const struct session_params *p)
 	nats_parser_init(&s->x.parser, s->x.payload, p->payload_cap);
 	s->x.backoff_ns = p->backoff_min_ns;
 	s->x.next_connect_ns = 0;
+	s->x.rng = p->jitter_seed | 1;
 	return 0;
 }
 
@@ -215,6 +217,22 @@ session_ctl_established(struct session *s, uint64_t now_ns)
 	set_state(s, SESSION_WAIT_INFO, now_ns);
 }
 
+/* b less a random part of up to jitter_permille of it (connections that lost the same
+ * server do not come back in step). */
+static uint64_t
+jittered(struct session *s, uint64_t b)
+{
+	uint64_t x = s->x.rng, span = b / 1000 * s->p.jitter_permille;
+
+	if (span == 0)
+		return b;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->x.rng = x;
+	return b - x % (span + 1);
+}
+
 void
 session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
 {
@@ -226,9 +244,16 @@ session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
 		s->x.last_close = SESSION_CLOSE_TCP;
 		INC(s->x.closes[SESSION_CLOSE_TCP]);
 	}
-	s->x.next_connect_ns = now_ns + s->x.backoff_ns;
+	s->x.next_connect_ns = now_ns + jittered(s, s->x.backoff_ns);
 	s->x.backoff_ns = JW_MIN(s->x.backoff_ns * 2, s->p.backoff_max_ns);
 	set_state(s, SESSION_DOWN, now_ns);
+}
+
+void
+session_ctl_retry_at(struct session *s, uint64_t at_ns)
+{
+	if (session_state(s) == SESSION_DOWN && s->x.next_connect_ns < at_ns)
+		s->x.next_connect_ns = at_ns;
 }
 
 static int

@@ -62,8 +62,12 @@ int session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t 
 void session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now_ns);
 
 /* TCP ended: DOWN, reconnect after the backoff (which doubles unless the connection had
- * reached READY). */
+ * reached READY), less a random part of up to jitter_permille of it. */
 void session_ctl_tcp_closed(struct session *s, uint64_t now_ns);
+
+/* DOWN only: the next connect no sooner than at_ns (the owner knows that no server may be
+ * tried before then, e.g. every one refused our credentials). Ignored in other states. */
+void session_ctl_retry_at(struct session *s, uint64_t at_ns);
 
 /* --- T ------------------------------------------------------------------------------------ */
 

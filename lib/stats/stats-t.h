@@ -16,6 +16,7 @@
 #ifndef JW_STATS_T_H
 #define JW_STATS_T_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/jw_common.h"
@@ -100,6 +101,18 @@ struct jw_stats_conn {
 	uint32_t js_inflight;   /* publishes sent and not yet acked */
 	uint64_t acks;          /* PubAcks matched on this connection */
 	uint64_t reconnects;
+	uint64_t failovers;     /* READY again on another server than before */
+	uint64_t ldm_moves;     /* moves away from a server in lame-duck mode */
+	uint64_t auth_failures; /* servers that refused our credentials */
+};
+
+/* One known NATS server (configured or discovered), filled by the engine's servers view. */
+struct jw_stats_server {
+	char addr[24];          /* "198.18.0.1:4222" */
+	bool configured;        /* from [nats] servers (else discovered) */
+	uint32_t conns;         /* connections on it now */
+	uint64_t connects;      /* TCP connects started to it */
+	uint64_t auth_refusals; /* times it refused our credentials */
 };
 
 /* A count the source of a snapshot does not have. Telemetry omits such fields. */

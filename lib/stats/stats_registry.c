@@ -16,7 +16,7 @@ struct view {
 	void *ctx;
 };
 
-enum { VIEW_CONNS, VIEW_PRODUCERS, VIEW_CONFIG, VIEW__COUNT };
+enum { VIEW_CONNS, VIEW_PRODUCERS, VIEW_CONFIG, VIEW_SERVERS, VIEW__COUNT };
 
 static struct view *views[VIEW__COUNT];      /* RCU-published */
 static pthread_mutex_t views_lock = PTHREAD_MUTEX_INITIALIZER; /* serialises updaters */
@@ -69,6 +69,12 @@ int
 jw_stats_register_producers(jw_stats_producers_fn fn, void *ctx)
 {
 	return view_set(VIEW_PRODUCERS, (void (*)(void))fn, ctx);
+}
+
+int
+jw_stats_register_servers(jw_stats_servers_fn fn, void *ctx)
+{
+	return view_set(VIEW_SERVERS, (void (*)(void))fn, ctx);
 }
 
 int
@@ -220,6 +226,24 @@ jw_stats_read_conns(struct jw_stats_conn *out, int max)
 	v = rcu_dereference(views[VIEW_CONNS]);
 	if (v != NULL) {
 		n = ((jw_stats_conns_fn)v->fn)(v->ctx, out, max);
+		n = n < 0 ? 0 : JW_MIN(n, max);
+	}
+	jw_stats_reader_exit();
+	return n;
+}
+
+int
+jw_stats_read_servers(struct jw_stats_server *out, int max)
+{
+	struct view *v;
+	int n = -ENOENT;
+
+	if (out == NULL || max < 0)
+		return -EINVAL;
+	jw_stats_reader_enter();
+	v = rcu_dereference(views[VIEW_SERVERS]);
+	if (v != NULL) {
+		n = ((jw_stats_servers_fn)v->fn)(v->ctx, out, max);
 		n = n < 0 ? 0 : JW_MIN(n, max);
 	}
 	jw_stats_reader_exit();

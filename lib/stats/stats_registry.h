@@ -31,6 +31,8 @@
 /* Fill out[0..max) with one snapshot per connection; return how many were filled (0..max;
  * a larger or negative return is clamped). */
 typedef int (*jw_stats_conns_fn)(void *ctx, struct jw_stats_conn *out, int max);
+/* Fill out[0..max) with one snapshot per known NATS server; return how many. */
+typedef int (*jw_stats_servers_fn)(void *ctx, struct jw_stats_server *out, int max);
 /* Fill out[0..max) with one snapshot per producer slot in use; return how many. */
 typedef int (*jw_stats_producers_fn)(void *ctx, struct jw_stats_producer *out, int max);
 /* Called once per configuration entry by a config view. */
@@ -42,6 +44,7 @@ typedef int (*jw_stats_config_fn)(void *ctx, jw_stats_kv_emit_fn emit, void *ect
 /* Install (or with fn NULL remove) the views. Return 0, or -ENOMEM. */
 int jw_stats_register_conns(jw_stats_conns_fn fn, void *ctx);
 int jw_stats_register_producers(jw_stats_producers_fn fn, void *ctx);
+int jw_stats_register_servers(jw_stats_servers_fn fn, void *ctx);
 int jw_stats_register_config(jw_stats_config_fn fn, void *ctx);
 
 /* Instance name and version shown by /jetwire/info; also starts the uptime clock.
@@ -80,6 +83,8 @@ void jw_stats_reject_name(int code, char *buf, unsigned len);
 /* Run the view into out[0..max). Return the count, or -ENOENT when no view is registered,
  * -EINVAL when out is NULL or max < 0. */
 int jw_stats_read_conns(struct jw_stats_conn *out, int max);
+/* The same for the servers view (shown by /jetwire/info). */
+int jw_stats_read_servers(struct jw_stats_server *out, int max);
 int jw_stats_read_producers(struct jw_stats_producer *out, int max);
 int jw_stats_read_config(jw_stats_kv_emit_fn emit, void *ectx);
 

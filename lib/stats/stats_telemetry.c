@@ -84,6 +84,54 @@ add_tunables(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tunables_generation", t.generation);
 }
 
+/* "servers": the known NATS servers, one string each ("198.18.0.1:4222 configured conns 1
+ * connects 3 auth_refusals 0"); "failovers", "ldm_moves", "auth_failures": totals over the
+ * connections. Nothing when no engine registered the views. */
+#define MAX_SERVERS_SHOWN 16
+static void
+add_servers(struct rte_tel_data *d)
+{
+	struct jw_stats_server sv[MAX_SERVERS_SHOWN];
+	struct jw_stats_conn *c;
+	struct rte_tel_data *a;
+	char line[120];
+	uint64_t fo = 0, ldm = 0, af = 0;
+	int n = jw_stats_read_servers(sv, MAX_SERVERS_SHOWN);
+
+	if (n >= 0) {
+		a = rte_tel_data_alloc();
+		if (a != NULL) {
+			rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
+			for (int i = 0; i < n; i++) {
+				sv[i].addr[sizeof(sv[i].addr) - 1] = '\0';
+				snprintf(line, sizeof(line), "%.23s %s conns %u connects %lu "
+					 "auth_refusals %lu", sv[i].addr,
+					 sv[i].configured ? "configured" : "discovered", sv[i].conns,
+					 (unsigned long)sv[i].connects,
+					 (unsigned long)sv[i].auth_refusals);
+				rte_tel_data_add_array_string(a, line);
+			}
+			if (rte_tel_data_add_dict_container(d, "servers", a, 0) != 0)
+				rte_tel_data_free(a);
+		}
+	}
+	c = calloc(MAX_CONNS_SHOWN, sizeof(*c));
+	if (c == NULL)
+		return;
+	n = jw_stats_read_conns(c, MAX_CONNS_SHOWN);
+	if (n >= 0) {
+		for (int i = 0; i < n; i++) {
+			fo += c[i].failovers;
+			ldm += c[i].ldm_moves;
+			af += c[i].auth_failures;
+		}
+		rte_tel_data_add_dict_u64(d, "failovers", fo);
+		rte_tel_data_add_dict_u64(d, "ldm_moves", ldm);
+		rte_tel_data_add_dict_u64(d, "auth_failures", af);
+	}
+	free(c);
+}
+
 static int
 cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -109,6 +157,7 @@ cmd_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_tunables(d);
 	for (i = 0; i < id->n_info; i++)
 		add_str(d, id->info[i].key, id->info[i].value);
+	add_servers(d);
 	rte_tel_data_add_dict_u64(d, "telemetry_errors", jw_stats_telemetry_errors());
 	free(id);
 	return 0;
@@ -306,6 +355,9 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "js_inflight", c[i].js_inflight);
 		rte_tel_data_add_dict_u64(e, "acks", c[i].acks);
 		rte_tel_data_add_dict_u64(e, "reconnects", c[i].reconnects);
+		rte_tel_data_add_dict_u64(e, "failovers", c[i].failovers);
+		rte_tel_data_add_dict_u64(e, "ldm_moves", c[i].ldm_moves);
+		rte_tel_data_add_dict_u64(e, "auth_failures", c[i].auth_failures);
 		snprintf(key, sizeof(key), "%u", c[i].id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);
