@@ -2,11 +2,21 @@
 # The reference test network (root only).
 #
 #   scripts/testnet.sh up              create it (idempotent), return once nats-server answers
+#                                      (a running cluster is taken down first)
+#   scripts/testnet.sh up cluster      three clustered nodes n1..n3 with JetStream at
+#                                      198.18.0.1, .3, .4 (port 4222, routes on 6222, a store
+#                                      each); returns once the JetStream meta leader exists
+#                                      (a running single server is taken down first)
+#   scripts/testnet.sh node-kill N     SIGKILL cluster node N (1..3)
+#   scripts/testnet.sh node-start N    start node N again on its store; returns once it answers
+#   scripts/testnet.sh node-ldm N      put node N into lame-duck mode (nats-server --signal ldm)
+#   scripts/testnet.sh leader          print the name of the JetStream meta leader (n1..n3)
 #   scripts/testnet.sh down            remove everything `up` made (idempotent)
 #   scripts/testnet.sh server-restart  SIGKILL nats-server, start it again on the same store
 #   scripts/testnet.sh server-stop     SIGKILL nats-server and leave it down
 #   scripts/testnet.sh server-start    start nats-server (on the existing store) if it is down
-#   scripts/testnet.sh status          print the state; exit 0 only if up and answering
+#   scripts/testnet.sh status          print the state (each node's pid and state in cluster
+#                                      mode); exit 0 only if up and answering
 #
 # Topology (DESIGN.md "Networking, tests and safety"):
 #   netns jw-srv:  jwv1 = 198.18.0.1/24, nats-server -js on 198.18.0.1:4222
@@ -23,7 +33,8 @@
 # corrupt or oversized. So checksum offload, TSO/GSO and GRO are off on both veth ends.
 #
 # State lives in /run/jetwire-testnet/: `store` (path of the JetStream store, a temp dir),
-# `nats.pid`, `nats.log`, `nats.conf`. Every user must hold /run/jw-testnet.lock
+# `nats.pid`, `nats.log`, `nats.conf`; in cluster mode `mode` holds "cluster" and node N has
+# `nN.pid`, `nN.log`, `nN.conf` and the store's subdirectory nN. Every user must hold /run/jw-testnet.lock
 # (flock /run/jw-testnet.lock scripts/testnet.sh up); the test runner already does.
 set -euo pipefail
 
@@ -36,6 +47,8 @@ NATS_PORT=4222
 MON_PORT=8222
 STATE=/run/jetwire-testnet
 UP_TIMEOUT_S=${TESTNET_UP_TIMEOUT_S:-20}
+NODE_ADDRS=(198.18.0.1 198.18.0.3 198.18.0.4)
+ROUTE_PORT=6222
 
 die() { echo "testnet: $*" >&2; exit 1; }
 log() { echo "testnet: $*" >&2; }
@@ -146,8 +159,194 @@ kill_server() {
   rm -f "$STATE/nats.pid"
 }
 
+# --- cluster mode ------------------------------------------------------------------------
+
+is_cluster() { [ "$(cat "$STATE/mode" 2>/dev/null || true)" = cluster ]; }
+
+node_addr() { echo "${NODE_ADDRS[$(( $1 - 1 ))]}"; }
+
+node_pid() { # N: prints node N's live pid or nothing
+  local pid
+  [ -f "$STATE/n$1.pid" ] || return 0
+  pid=$(cat "$STATE/n$1.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && \
+    grep -q nats-server "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+  return 0
+}
+
+node_answers() { # N
+  local a
+  a=$(node_addr "$1")
+  ns_exists || return 1
+  nsx timeout 2 bash -c "exec 3<>/dev/tcp/$a/$NATS_PORT && head -c 4 <&3" \
+    2>/dev/null | grep -q INFO
+}
+
+write_node_conf() { # N store
+  local n=$1 a routes="" i
+  a=$(node_addr "$n")
+  for i in 1 2 3; do routes+="    nats-route://$(node_addr "$i"):$ROUTE_PORT"$'\n'; done
+  mkdir -p "$2/n$n"
+  cat > "$STATE/n$n.conf" <<EOF
+# written by scripts/testnet.sh (cluster node n$n)
+server_name: n$n
+host: $a
+port: $NATS_PORT
+http: "$a:$MON_PORT"
+jetstream {
+  store_dir: "$2/n$n"
+  max_memory_store: 256MB
+  max_file_store: 1GB
+}
+cluster {
+  name: jwc
+  host: $a
+  port: $ROUTE_PORT
+  routes: [
+$routes  ]
+}
+lame_duck_duration: "30s"
+lame_duck_grace_period: "1s"
+EOF
+}
+
+start_node() { # N
+  local n=$1
+  [ -n "$(node_pid "$n")" ] && return 0
+  rm -f "$STATE/n$n.pid"
+  (
+    for fd in $(ls "/proc/$BASHPID/fd"); do
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec ip netns exec "$NS" setsid nats-server -c "$STATE/n$n.conf" \
+      >>"$STATE/n$n.log" 2>&1 < /dev/null
+  ) &
+  echo $! > "$STATE/n$n.pid"
+}
+
+wait_node() { # N
+  local deadline=$(( $(date +%s) + UP_TIMEOUT_S ))
+  until node_answers "$1"; do
+    if [ -z "$(node_pid "$1")" ]; then
+      tail -20 "$STATE/n$1.log" >&2 || true
+      die "node n$1 exited (log: $STATE/n$1.log)"
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "node n$1 did not answer within ${UP_TIMEOUT_S}s"
+    sleep 0.1
+  done
+}
+
+kill_node() { # N
+  local pid
+  pid=$(node_pid "$1")
+  if [ -n "$pid" ]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
+  rm -f "$STATE/n$1.pid"
+}
+
+# The meta leader's name as some live node's /jsz sees it, or nothing.
+meta_leader() {
+  local n a l
+  for n in 1 2 3; do
+    [ -n "$(node_pid "$n")" ] || continue
+    a=$(node_addr "$n")
+    l=$(nsx timeout 2 curl -sf "http://$a:$MON_PORT/jsz" 2>/dev/null | tr -d ' \n' |
+        sed -n 's/.*"meta_cluster":{[^}]*"leader":"\([^"]*\)".*/\1/p' | head -1)
+    [ -n "$l" ] && { echo "$l"; return 0; }
+  done
+  return 0
+}
+
+wait_leader() {
+  local deadline=$(( $(date +%s) + UP_TIMEOUT_S + 20 ))
+  until [ -n "$(meta_leader)" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "no JetStream meta leader within $((UP_TIMEOUT_S + 20))s"
+    sleep 0.2
+  done
+}
+
+cluster_addrs() { # add|del
+  local a
+  for a in "${NODE_ADDRS[@]:1}"; do
+    if [ "$1" = add ]; then nsx ip addr replace "$a/$PREFIX" dev "$SRV_IF"
+    else nsx ip addr del "$a/$PREFIX" dev "$SRV_IF" 2>/dev/null || true; fi
+  done
+}
+
+remove_store() {
+  if [ -f "$STATE/store" ]; then
+    local store
+    store=$(cat "$STATE/store")
+    case "$store" in /tmp/jw-testnet-store.*) rm -rf "$store" ;; esac
+    rm -f "$STATE/store"
+  fi
+}
+
+cluster_teardown() { # nodes, their addresses and store; the link stays
+  local n
+  for n in 1 2 3; do kill_node "$n"; rm -f "$STATE/n$n.conf" "$STATE/n$n.log"; done
+  ns_exists && cluster_addrs del
+  remove_store
+  rm -f "$STATE/mode"
+}
+
+cmd_up_cluster() {
+  local n store
+  need_root
+  command -v nats-server >/dev/null || die "nats-server not installed (scripts/deps.sh)"
+  mkdir -p "$STATE"
+  if ! is_cluster; then  # a single server (or nothing): replace it
+    kill_server
+    remove_store
+    rm -f "$STATE/nats.conf" "$STATE/nats.log"
+  fi
+  make_link
+  cluster_addrs add
+  if [ ! -f "$STATE/store" ] || [ ! -d "$(cat "$STATE/store")" ]; then
+    mktemp -d /tmp/jw-testnet-store.XXXXXX > "$STATE/store"
+  fi
+  echo cluster > "$STATE/mode"
+  store=$(cat "$STATE/store")
+  for n in 1 2 3; do write_node_conf "$n" "$store"; start_node "$n"; done
+  for n in 1 2 3; do wait_node "$n"; done
+  wait_leader
+  log "up cluster: n1 $(node_addr 1), n2 $(node_addr 2), n3 $(node_addr 3) port $NATS_PORT, meta leader $(meta_leader)"
+}
+
+need_cluster() { is_cluster && ns_exists || die "the cluster is not up (testnet.sh up cluster)"; }
+node_arg() { case "${1:-}" in 1|2|3) ;; *) die "node must be 1, 2 or 3" ;; esac; }
+
+cmd_node_kill() { need_root; need_cluster; node_arg "$1"; kill_node "$1"; log "node n$1 killed"; }
+cmd_node_start() {
+  need_root; need_cluster; node_arg "$1"
+  start_node "$1"; wait_node "$1"; log "node n$1 started (pid $(node_pid "$1"))"
+}
+cmd_node_ldm() {
+  local pid
+  need_root; need_cluster; node_arg "$1"
+  pid=$(node_pid "$1")
+  [ -n "$pid" ] || die "node n$1 is not running"
+  nats-server --signal "ldm=$pid" || die "cannot signal node n$1"
+  log "node n$1 (pid $pid) entering lame-duck mode"
+}
+
+cluster_status() {
+  local ok=0 n pid
+  for n in 1 2 3; do
+    pid=$(node_pid "$n")
+    if [ -z "$pid" ]; then echo "n$n $(node_addr "$n"):$NATS_PORT: down"; ok=1
+    elif node_answers "$n"; then echo "n$n $(node_addr "$n"):$NATS_PORT: pid $pid, answering"
+    else echo "n$n $(node_addr "$n"):$NATS_PORT: pid $pid, not answering"; ok=1; fi
+  done
+  echo "meta leader: $(meta_leader)"
+  return $ok
+}
+
 cmd_up() {
   need_root
+  if is_cluster; then cluster_teardown; log "cluster taken down for the single server"; fi
   command -v nats-server >/dev/null || die "nats-server not installed (scripts/deps.sh)"
   mkdir -p "$STATE"
   make_link
@@ -163,6 +362,7 @@ cmd_up() {
 cmd_down() {
   need_root
   kill_server
+  for n in 1 2 3; do kill_node "$n"; done
   if ns_exists; then
     # Anything else still running in the namespace was started for the test network.
     local p
@@ -206,6 +406,12 @@ cmd_status() {
   local ok=0
   if ns_exists; then echo "netns $NS: present"; else echo "netns $NS: absent"; ok=1; fi
   if ip link show "$DP_IF" >/dev/null 2>&1; then echo "$DP_IF: present"; else echo "$DP_IF: absent"; ok=1; fi
+  if is_cluster; then
+    echo "mode: cluster"
+    cluster_status || ok=1
+    [ -f "$STATE/store" ] && echo "store: $(cat "$STATE/store")"
+    return $ok
+  fi
   if [ -n "$(server_pid)" ]; then echo "nats-server: pid $(server_pid)"; else echo "nats-server: not running"; ok=1; fi
   [ -f "$STATE/store" ] && echo "store: $(cat "$STATE/store")"
   if server_answers; then echo "nats://$SRV_ADDR:$NATS_PORT: answering"; else echo "nats://$SRV_ADDR:$NATS_PORT: not answering"; ok=1; fi
@@ -213,11 +419,16 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) if [ "${2:-}" = cluster ]; then cmd_up_cluster; elif [ -z "${2:-}" ]; then cmd_up;
+      else echo "usage: $0 up [cluster]" >&2; exit 2; fi ;;
+  node-kill) cmd_node_kill "${2:-}" ;;
+  node-start) cmd_node_start "${2:-}" ;;
+  node-ldm) cmd_node_ldm "${2:-}" ;;
+  leader) need_cluster; meta_leader ;;
   down) cmd_down ;;
   server-restart) cmd_server_restart ;;
   server-stop) cmd_server_stop ;;
   server-start) cmd_server_start ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|server-restart|server-stop|server-start|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [cluster]|down|server-restart|server-stop|server-start|node-kill N|node-start N|node-ldm N|leader|status" >&2; exit 2 ;;
 esac
