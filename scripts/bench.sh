@@ -10,6 +10,9 @@
 #                                          sender to the same sink (reference network)
 #   engine    bench/engine/run.sh          jetwire vs cnats js_PublishAsync through the same
 #                                          nats-server and stream (reference network)
+#   go        bench/go/run.sh              Go producers: nats.go js.PublishAsync vs jetwire's
+#                                          Go Publish / AsyncPublisher vs C jw_publish, the
+#                                          reference burst (reference network)
 #
 # Results: build/bench-results/<UTC time>/ (one .txt per benchmark, summary.txt,
 # summary.json, engine table and PNG) and build/bench-results/latest -> that directory.
@@ -39,7 +42,7 @@ STATUS=$OUT/status.tsv           # bench \t rc \t seconds
 export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
 export JW_BENCH_OUT=$OUT
 
-ONLY=${BENCH_ONLY:-codec producer stats tcp engine}
+ONLY=${BENCH_ONLY:-codec producer stats tcp engine go}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
@@ -210,6 +213,13 @@ if wanted engine; then
     echo "bench: bench/engine/run.sh not present: engine benchmark skipped"
     printf 'engine\tmissing\t0\n' >> "$STATUS"
   fi
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted go; then
+  run_bench go 600 net bench/go/run.sh
+  # bench/go/run.sh writes its own headlines (targets of issue 14).
+  [ -f "$OUT/go-headlines.tsv" ] && cat "$OUT/go-headlines.tsv" >> "$HEAD"
 fi
 
 # ---------------------------------------------------------------------------------------

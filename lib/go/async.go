@@ -27,9 +27,9 @@ type AsyncOptions struct {
 //	| Close                   | nothing (call it once, after the others)  |
 //
 // Publishing goroutines take a mutex around the Producer's Publish (a few tens of ns); one
-// background goroutine reads the reports (Producer.Reports, which may run beside Publish)
-// and resolves the futures under the same mutex, so every seq it sees already has its
-// Future. Reports for unknown or already resolved seqs (a repeat after a jetwire restart)
+// background goroutine reads the reports (Producer.Reports, which may run beside Publish),
+// takes their futures out of the pending window under the same mutex, so every seq it sees
+// already has its Future, and fires them after releasing it. Reports for unknown or already resolved seqs (a repeat after a jetwire restart)
 // are ignored.
 type AsyncPublisher struct {
 	p         *Producer
@@ -50,9 +50,11 @@ type AsyncPublisher struct {
 
 // Future is the outcome of one PublishAsync: exactly one of Ok and Err fires.
 type Future struct {
+	a      *AsyncPublisher
 	seq    uint64
 	ok     chan struct{}
-	err    chan error
+	err    chan error // made by the first Err call or failure, under a.mu
+	failed error      // set, under a.mu, when the message was not stored
 	report Report
 }
 
@@ -63,8 +65,27 @@ func (f *Future) Seq() uint64 { return f.seq }
 func (f *Future) Ok() <-chan struct{} { return f.ok }
 
 // Err receives the error when the message is not stored: a *PublishError carrying the
-// report, or ErrClosed when the publisher was closed before the report came.
-func (f *Future) Err() <-chan error { return f.err }
+// report, or ErrClosed when the publisher was closed before the report came. The channel
+// is made on the first call (so a caller that only waits on Ok allocates less).
+func (f *Future) Err() <-chan error {
+	f.a.mu.Lock()
+	defer f.a.mu.Unlock()
+	if f.err == nil {
+		f.err = make(chan error, 1)
+		if f.failed != nil {
+			f.err <- f.failed
+		}
+	}
+	return f.err
+}
+
+// fail records the error of f and delivers it if Err was called. Called with a.mu held.
+func (f *Future) fail(err error) {
+	f.failed = err
+	if f.err != nil {
+		f.err <- err
+	}
+}
 
 // Report is the delivery report, valid once Ok or Err has fired.
 func (f *Future) Report() Report { return f.report }
@@ -130,7 +151,7 @@ func (a *AsyncPublisher) try(subject string, m *Msg, data []byte) (*Future, erro
 		a.mu.Unlock()
 		return nil, err
 	}
-	f := &Future{seq: seq, ok: make(chan struct{}), err: make(chan error, 1)}
+	f := &Future{a: a, seq: seq, ok: make(chan struct{})}
 	a.futs = append(a.futs, f)
 	a.pending++
 	first := a.pending == 1
@@ -165,8 +186,10 @@ func (a *AsyncPublisher) PublishAsyncComplete() <-chan struct{} {
 	return c
 }
 
-// resolve fires the futures of rs. Called with a.mu held.
-func (a *AsyncPublisher) resolve(rs []Report) {
+// take moves the futures of rs out of the pending window: failed ones fire at once, stored
+// ones go into fs (resolve fires them later, without the mutex; pending counts them until
+// then). Called with a.mu held; keeps the hold short: a few ns per report.
+func (a *AsyncPublisher) take(rs []Report, fs []*Future) []*Future {
 	for i := range rs {
 		r := &rs[i]
 		if r.Seq < a.base || r.Seq-a.base >= uint64(len(a.futs)-a.fh) {
@@ -180,11 +203,11 @@ func (a *AsyncPublisher) resolve(rs []Report) {
 		a.futs[k] = nil
 		f.report = *r
 		if r.Status == Failed {
-			f.err <- &PublishError{Report: *r}
-		} else {
-			close(f.ok)
+			f.fail(&PublishError{Report: *r})
+			a.pending--
+			continue
 		}
-		a.pending--
+		fs = append(fs, f)
 	}
 	for a.fh < len(a.futs) && a.futs[a.fh] == nil {
 		a.fh++
@@ -199,24 +222,41 @@ func (a *AsyncPublisher) resolve(rs []Report) {
 		}
 		a.futs, a.fh = a.futs[:n], 0
 	}
-	if a.pending == 0 {
-		for _, c := range a.complete {
-			close(c)
-		}
-		a.complete = a.complete[:0]
+	return fs
+}
+
+// resolve fires the stored futures taken from the window (no lock needed: each is fired
+// once).
+func resolve(fs []*Future) {
+	for i, f := range fs {
+		close(f.ok)
+		fs[i] = nil
 	}
 }
 
 func (a *AsyncPublisher) poll() {
 	defer close(a.done)
-	buf := make([]Report, 512)
+	buf := make([]Report, 256)
+	fs := make([]*Future, 0, len(buf))
+	var done []chan struct{}
 	step := uint(0)
 	for {
 		n := a.p.Reports(buf) // beside Publish: allowed (Producer's table)
 		if n > 0 {
 			a.mu.Lock()
-			a.resolve(buf[:n])
+			fs = a.take(buf[:n], fs[:0])
 			a.mu.Unlock()
+			resolve(fs)
+			a.mu.Lock()
+			a.pending -= len(fs)
+			if a.pending == 0 && len(a.complete) > 0 {
+				done, a.complete = a.complete, nil
+			}
+			a.mu.Unlock()
+			for _, c := range done {
+				close(c)
+			}
+			done = nil
 			step = 0
 			continue
 		}
@@ -258,7 +298,7 @@ func (a *AsyncPublisher) Close() error {
 	defer a.mu.Unlock()
 	for i := a.fh; i < len(a.futs); i++ {
 		if f := a.futs[i]; f != nil {
-			f.err <- ErrClosed
+			f.fail(ErrClosed)
 		}
 	}
 	a.futs, a.fh, a.pending = nil, 0, 0

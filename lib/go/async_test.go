@@ -149,3 +149,22 @@ func TestAsyncFullRing(t *testing.T) {
 		t.Fatalf("still pending: %d", a.PublishAsyncPending())
 	}
 }
+
+// PublishAsync allocates the Future and its Ok channel, nothing more (Err's channel is made
+// when asked for).
+func TestAsyncAllocs(t *testing.T) {
+	e := startEngine(t, 1, 1, 1<<22, 1<<14)
+	a, err := NewAsyncPublisher(AsyncOptions{Options: Options{Instance: e.name, TX: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	data := make([]byte, 128)
+	if n := testing.AllocsPerRun(2000, func() {
+		if _, err := a.PublishAsync("alloc.async", data); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 2 {
+		t.Errorf("PublishAsync: %v allocations per call, want at most 2", n)
+	}
+}

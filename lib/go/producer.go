@@ -47,8 +47,12 @@ type Msg struct {
 // Against jetwire every call may run at any time (the table of lib/shm/shm-t.h). A Producer
 // does not survive fork (Go programs do not fork without exec anyway).
 //
-// Memory ordering, the pairs [P1]..[P5] of lib/shm/shm-t.h: sync/atomic's loads and stores
-// are sequentially consistent, hence at least the acquire and release the C side uses.
+// Memory ordering, the pairs [P1]..[P5] of lib/shm/shm-t.h: loads of the other side's cursors
+// (released, rep_head) and the owner CAS use sync/atomic, which is sequentially consistent,
+// hence at least the acquire and acq_rel of the C side; the publish path's release stores
+// (commit word, head) use storeRelease64 (a plain store on amd64, whose stores are release
+// stores by the hardware's ordering, in an assembly function the compiler cannot reorder
+// around; sync/atomic elsewhere); rep_tail is stored with sync/atomic.
 type Producer struct {
 	// Hot: read or written by every Publish.
 	ring      []byte
@@ -298,7 +302,7 @@ func (p *Producer) append(subject string, h map[string][]string, hb []byte, data
 	}
 	ring := p.ring
 	if pad != 0 {
-		atomic.StoreUint64(u64(ring, off), recCommitWord(pad, head, true))
+		storeRelease64(u64(ring, off), recCommitWord(pad, head, true))
 		head += pad
 		off = 0
 	}
@@ -319,11 +323,12 @@ func (p *Producer) append(subject string, h map[string][]string, hb []byte, data
 		dst += uint64(hlen)
 	}
 	copy(ring[dst:], data)
-	// [P1] release: the record's bytes before its commit word, the commit word before head.
-	// A producer that dies before these two stores exposes nothing.
-	atomic.StoreUint64(u64(ring, off+recCommit), recCommitWord(n, head, false))
+	// [P1] release: the record's bytes before its commit word, the commit word before head
+	// (storeRelease64: release stores, as the C side's __atomic_store_n RELEASE). A
+	// producer that dies before these two stores exposes nothing.
+	storeRelease64(u64(ring, off+recCommit), recCommitWord(n, head, false))
 	p.head = head + n
-	atomic.StoreUint64(p.headW, p.head)
+	storeRelease64(p.headW, p.head)
 	p.seq = seq
 	return seq, nil
 }

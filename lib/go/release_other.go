@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package jetwire
+
+import "sync/atomic"
+
+// storeRelease64 stores v at addr with (at least) release semantics: sync/atomic's store,
+// which is sequentially consistent.
+func storeRelease64(addr *uint64, v uint64) { atomic.StoreUint64(addr, v) }
