@@ -276,11 +276,21 @@ func (a *AsyncPublisher) poll() {
 			return
 		default:
 		}
+		if step > 6 && a.p.stillUsable() != nil {
+			// Instance destroyed (or slot taken back): no report will come.
+			a.mu.Lock()
+			a.failAll(ErrClosed)
+			a.mu.Unlock()
+			continue
+		}
 		backoff(step)
 		step++
 	}
 }
 
+// When the instance is destroyed (or the slot taken back), the report goroutine fails the
+// pending futures with ErrClosed, since no report will come for them.
+//
 // Close stops the report goroutine, fails every pending Future with ErrClosed and closes
 // the Producer (messages already published are still delivered by jetwire). To see every
 // outcome, wait on PublishAsyncComplete first.
@@ -296,15 +306,21 @@ func (a *AsyncPublisher) Close() error {
 	<-a.done
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.failAll(ErrClosed)
+	return a.p.Close()
+}
+
+// failAll fails every pending Future with err. Called with a.mu held.
+func (a *AsyncPublisher) failAll(err error) {
 	for i := a.fh; i < len(a.futs); i++ {
 		if f := a.futs[i]; f != nil {
-			f.fail(ErrClosed)
+			f.fail(err)
 		}
 	}
-	a.futs, a.fh, a.pending = nil, 0, 0
+	a.base += uint64(len(a.futs) - a.fh)
+	a.futs, a.fh, a.pending = a.futs[:0], 0, 0
 	for _, c := range a.complete {
 		close(c)
 	}
 	a.complete = nil
-	return a.p.Close()
 }

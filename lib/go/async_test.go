@@ -168,3 +168,29 @@ func TestAsyncAllocs(t *testing.T) {
 		t.Errorf("PublishAsync: %v allocations per call, want at most 2", n)
 	}
 }
+
+// A destroyed instance: pending futures fail with ErrClosed, no report will come.
+func TestAsyncDestroyed(t *testing.T) {
+	e := startEngine(t, 1, 1, 1<<16, 64)
+	a, err := NewAsyncPublisher(AsyncOptions{Options: Options{Instance: e.name, TX: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	f, err := a.PublishAsync("gone", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.do("destroy")
+	select {
+	case err := <-f.Err():
+		if err != ErrClosed {
+			t.Errorf("future of a destroyed instance: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("future never fired")
+	}
+	if _, err := a.PublishAsync("gone", nil); err != ErrClosed || a.PublishAsyncPending() != 0 {
+		t.Errorf("after destroy: %v, pending %d", err, a.PublishAsyncPending())
+	}
+}

@@ -457,6 +457,10 @@ func TestLifecycle(t *testing.T) {
 	if st := e.slot(0, 0); st["state"] != ownerClosed {
 		t.Errorf("slot after Close with a pending record: %v", st)
 	}
+	var nilp *Producer
+	if _, err := nilp.Publish("a", nil); err != ErrInvalid || nilp.Close() != ErrInvalid {
+		t.Errorf("nil Producer")
+	}
 	if _, err := p.Publish("a", nil); err != ErrClosed || p.Close() != ErrClosed ||
 		p.Reports(out) != 0 || p.Flush(0) != ErrClosed {
 		t.Errorf("closed handle still works")
@@ -502,6 +506,9 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}); a != 0 {
 		t.Errorf("PublishMsg: %v allocations per call", a)
+	}
+	if err := p.prefault(); err != nil {
+		t.Errorf("MADV_POPULATE_WRITE on the ring: %v", err)
 	}
 	e.drainQuiet()
 	out := make([]Report, 64)

@@ -206,18 +206,6 @@ func engineAlive(m []byte) bool {
 	return beat <= now && now-beat < heartbeatFresh
 }
 
-// prefault maps every page of the ring writable now (MADV_POPULATE_WRITE), so that no
-// Publish pays a page fault on its first lap. Kernels before 5.14 refuse the advice; then
-// each page is touched with an atomic add of 0 (the ring is ours: head == released).
-func prefault(ring []byte) {
-	if syscall.Madvise(ring, madvPopulateWrite) == nil {
-		return
-	}
-	for off := 0; off < len(ring); off += 4096 {
-		atomic.AddUint64(u64(ring, uint64(off)), 0)
-	}
-}
-
 // wrapped is an error with detail around one of the Err values.
 type wrapped struct {
 	err    *Error
