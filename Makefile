@@ -180,6 +180,45 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/jetwire.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/jetwire.pc
 	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/bin/
 
+# The service: unit, service user, shared files, /etc/jetwire (README "Operations"). With
+# DESTDIR set (packaging, tests) nothing outside DESTDIR is touched; without it the user is
+# created with systemd-sysusers and systemd reloads its units when it runs.
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(SYSCONFDIR)/systemd/system
+SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
+DOCDIR      ?= $(PREFIX)/share/doc/jetwire
+DATADIR     ?= $(PREFIX)/share/jetwire
+
+.PHONY: install-service uninstall
+install: install-service
+install-service:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(PREFIX)/sbin
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jetwire
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	  scripts/systemd/jetwire@.service.in > $(DESTDIR)$(UNITDIR)/jetwire@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/jetwire@.service
+	install -m 0644 scripts/systemd/jetwire.sysusers $(DESTDIR)$(SYSUSERSDIR)/jetwire.conf
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 dpdk-config/*.conf dpdk-config/grafana-jetwire.json $(DESTDIR)$(DATADIR)/
+	install -m 0755 scripts/host-setup.sh $(DESTDIR)$(PREFIX)/sbin/jetwire-host-setup
+	@if [ -z "$(DESTDIR)" ]; then \
+	  systemd-sysusers $(SYSUSERSDIR)/jetwire.conf && chgrp jetwire $(SYSCONFDIR)/jetwire; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+# Removes what install put there; keeps /etc/jetwire/*.conf and the user jetwire (their
+# files may still exist: `userdel jetwire` by hand).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/jetwire.h $(DESTDIR)$(PREFIX)/lib/libjetwire.a \
+	  $(DESTDIR)$(PREFIX)/lib/libjetwire.so.0 $(DESTDIR)$(PREFIX)/lib/libjetwire.so \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/jetwire.pc $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(APPS)) \
+	  $(DESTDIR)$(PREFIX)/sbin/jetwire-host-setup $(DESTDIR)$(UNITDIR)/jetwire@.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/jetwire.conf
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/jetwire 2>/dev/null
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
 clean:
 	rm -rf build build-asan
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# scripts/host-setup.sh on this machine (no NIC for DPDK, no hugepages, no IOMMU):
+#   - --check prints one OK/FIX line per item and exits 0 or 1, with and without -c, and
+#     changes nothing: /proc/meminfo's HugePages lines, the hugetlbfs mounts, vm.* sysctls,
+#     /etc/fstab, the groups, /etc/sysctl.d, /etc/udev/rules.d, /etc/systemd/system are the
+#     same before and after (and after the --dry-run runs below);
+#   - a config whose [port] pci is the NIC carrying the default route: --check says so,
+#     --dry-run refuses to bind it (exit 1) and changes nothing;
+#   - --dry-run on the reference config lists what it would do and changes nothing;
+#   - the checks' parsing against a made-up sysfs (JW_HOST_SYSFS): an Intel NIC on
+#     vfio-pci on NUMA node 1 while the lcores' CPUs are on node 0 and isolated.
+# It never runs the apply mode for real.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -x build/jetwire ] || { echo "build first (make)"; exit 1; }
+HS=scripts/host-setup.sh
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+snapshot() {
+  {
+    grep HugePages_ /proc/meminfo
+    echo "-- hugetlbfs mounts"; grep hugetlbfs /proc/mounts || true
+    echo "-- vm sysctls"; sysctl -a 2>/dev/null | grep '^vm\.' | grep -v '^vm\.stat_' || true
+    echo "-- files"; md5sum /etc/fstab /etc/group /etc/gshadow 2>/dev/null || true
+    ls -la /etc/sysctl.d /etc/udev/rules.d /etc/systemd/system 2>/dev/null || true
+    ls -d /dev/hugepages-jetwire 2>/dev/null || true
+  } > "$1"
+}
+ITEMS='hugepages-2M hugepages-1G iommu vfio-pci nic numa isolation shm_group dpdk-devbind'
+check_report() { # file
+  local it
+  while IFS= read -r l; do
+    [[ $l =~ ^(OK\ \ \ |FIX\ \ )[a-z] ]] || fail "not an OK/FIX line: $l"
+  done < "$1"
+  for it in $ITEMS; do
+    grep -qE "^(OK|FIX) +${it//_/ } " "$1" || fail "no line for $it"
+  done
+  [ "$(wc -l < "$1")" -eq 9 ] || fail "$(wc -l < "$1") lines, expected 9"
+}
+
+snapshot "$TMP/before"
+
+echo "== --check -c dpdk-config/default.conf"
+rc=0; $HS --check -c dpdk-config/default.conf > "$TMP/r1" || rc=$?
+cat "$TMP/r1"
+[ $rc = 0 ] || [ $rc = 1 ] || fail "exit $rc"
+check_report "$TMP/r1"
+if grep -q '^FIX' "$TMP/r1"; then [ $rc = 1 ] || fail "FIX lines but exit 0"; else [ $rc = 0 ] || fail "all OK but exit $rc"; fi
+grep -q '^OK   nic .*vdev net_af_packet0' "$TMP/r1" || fail "vdev not recognised"
+echo "ok exit $rc, 9 items"
+
+echo "== --check without a config"
+rc=0; $HS --check > "$TMP/r2" || rc=$?
+[ $rc = 0 ] || [ $rc = 1 ] || fail "exit $rc"
+check_report "$TMP/r2"
+echo "ok exit $rc"
+
+echo "== the default-route NIC"
+DEF=$(ip route show default | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -1)
+PCI=
+if [ -n "$DEF" ] && [ -e "/sys/class/net/$DEF/device" ]; then
+  d=$(readlink -f "/sys/class/net/$DEF/device")
+  while [ "$d" != / ] && ! [[ $(basename "$d") =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]]; do d=$(dirname "$d"); done
+  [ "$d" != / ] && PCI=$(basename "$d")
+fi
+if [ -n "$PCI" ]; then
+  sed "s|^vdev = .*|pci = $PCI|" dpdk-config/default.conf > "$TMP/defroute.conf"
+  rc=0; $HS --check -c "$TMP/defroute.conf" > "$TMP/r3" || rc=$?
+  grep '^... *nic' "$TMP/r3"
+  [ $rc = 1 ] && grep -q "^FIX  nic .*$DEF carries the default route" "$TMP/r3" || fail "--check did not flag $PCI ($DEF)"
+  rc=0; $HS --dry-run -c "$TMP/defroute.conf" > "$TMP/d1" 2>&1 || rc=$?
+  [ $rc = 1 ] && grep -q "refusing to bind $PCI: its interface $DEF carries the default route" "$TMP/d1" ||
+    { cat "$TMP/d1"; fail "--dry-run did not refuse $PCI"; }
+  ! grep -q "WOULD bind" "$TMP/d1" || fail "--dry-run would bind the default-route NIC"
+  echo "ok $PCI ($DEF, default route): flagged by --check, refused by --dry-run"
+else
+  fail "cannot find the PCI device of the default-route interface '$DEF'"
+fi
+
+echo "== --dry-run -c dpdk-config/default.conf"
+rc=0; $HS --dry-run -c dpdk-config/default.conf > "$TMP/d2" 2>&1 || rc=$?
+cat "$TMP/d2"
+[ $rc = 0 ] || fail "dry run exit $rc"
+grep -q '^dry run: nothing was changed' "$TMP/d2" || fail "no dry-run summary"
+grep -q '^DO ' "$TMP/d2" && fail "dry run did something"
+rc=0; $HS --check --dry-run > /dev/null 2>&1 || rc=$?; [ $rc = 2 ] || fail "--check --dry-run rc $rc"
+
+echo "== nothing changed"
+snapshot "$TMP/after"
+diff "$TMP/before" "$TMP/after" || fail "host-setup changed the host"
+echo "ok /proc/meminfo HugePages, hugetlbfs mounts, vm.* sysctls and /etc files identical"
+
+echo "== parsing against a made-up sysfs"
+F=$TMP/sys
+N=$F/bus/pci/devices/0000:3b:00.0
+mkdir -p "$N" "$F/bus/pci/drivers/vfio-pci" "$F/kernel/iommu_groups/7" \
+  "$F/devices/system/cpu/cpu0/node0" "$F/devices/system/cpu/cpu1/node0" "$F/devices/system/node/node1" \
+  "$F/kernel/mm/hugepages/hugepages-2048kB"
+echo 0x8086 > "$N/vendor"; echo 1 > "$N/numa_node"; ln -s ../../drivers/vfio-pci "$N/driver"
+echo 0-1 > "$F/devices/system/cpu/isolated"; echo 0-1 > "$F/devices/system/cpu/nohz_full"
+echo 2-3 > "$F/devices/system/node/node1/cpulist"
+echo 512 > "$F/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+echo 512 > "$F/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+sed "s|^vdev = .*|pci = 0000:3b:00.0|" dpdk-config/default.conf > "$TMP/intel.conf"
+rc=0; JW_HOST_SYSFS=$F $HS --check -c "$TMP/intel.conf" --set 'eal.lcores=1@0,2@1' > "$TMP/r4" || rc=$?
+cat "$TMP/r4"
+check_report "$TMP/r4"
+grep -q '^OK   nic .*Intel, bound to vfio-pci' "$TMP/r4" || fail "Intel on vfio-pci"
+grep -q '^FIX  numa .*node 1 but lcore CPUs 0,1 are on node(s) 0: pick CPUs of node 1 (2-3)' "$TMP/r4" || fail "numa"
+grep -q '^OK   isolation .*CPUs 0,1 are in isolcpus' "$TMP/r4" || fail "isolation"
+grep -q '^OK   iommu .*1 IOMMU groups' "$TMP/r4" || fail "iommu"
+grep -q '^OK   vfio-pci .*loaded' "$TMP/r4" || fail "vfio-pci"
+echo 0 > "$F/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"; echo 0 > "$F/devices/system/cpu/nohz_full"
+rc=0; JW_HOST_SYSFS=$F $HS --check -c "$TMP/intel.conf" --set 'eal.lcores=1@0,2@1' > "$TMP/r5" || rc=$?
+grep -q '^FIX  isolation .*isolcpus=0,1 nohz_full=0,1' "$TMP/r5" || { cat "$TMP/r5"; fail "nohz_full missing not flagged"; }
+grep -q '^FIX  hugepages-2M 0 free of 512, need 128' "$TMP/r5" || { cat "$TMP/r5"; fail "no free pages not flagged"; }
+[ $rc = 1 ] || fail "exit $rc with FIX lines"
+echo "PASS ops_host_setup"
