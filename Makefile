@@ -219,6 +219,12 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jetwire 2>/dev/null
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
+# The libraries a program linked with libjwcore.a needs (tests that build their own helper
+# programs use this, so a new dependency of lib/ needs no edit there).
+.PHONY: print-ldlibs
+print-ldlibs:
+	@echo $(LDLIBS)
+
 clean:
 	rm -rf build build-asan
 

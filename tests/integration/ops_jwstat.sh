@@ -41,7 +41,7 @@ cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
    -o $SYNTH.ops tests/integration/stats_synth_eal.c \
    -Wl,--whole-archive $B/libjwcore.a -Wl,--no-whole-archive \
-   $(pkg-config --libs libdpdk liburcu-qsbr libnats) -lrt -lm -lssl -lcrypto -pthread
+   $(make -s --no-print-directory print-ldlibs) -pthread
 P=jw-ops-$$
 TMP=$(mktemp -d)
 SPID= HPID=

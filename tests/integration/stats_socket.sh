@@ -28,7 +28,7 @@ cc -std=gnu11 $SAN -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ili
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
    -o $SYNTH tests/integration/stats_synth_eal.c \
    -Wl,--whole-archive $LIB -Wl,--no-whole-archive \
-   $(pkg-config --libs libdpdk liburcu-qsbr libnats) -lrt -lm -lssl -lcrypto -pthread
+   $(make -s --no-print-directory print-ldlibs) -pthread
 
 P=jw-stats-$$
 TMP=$(mktemp -d)
