@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// futureBlock Futures are allocated at once: PublishAsync's allocation per call is a
+// futureBlock-th of one (a block stays in memory while one of its Futures is referenced).
+const futureBlock = 256
+
 // AsyncOptions of NewAsyncPublisher.
 type AsyncOptions struct {
 	Options
@@ -37,6 +41,7 @@ type AsyncPublisher struct {
 
 	mu       sync.Mutex
 	futs     []*Future // futures of seqs base, base+1, ...; nil once resolved
+	slab     []Future  // Futures not handed out yet (allocated futureBlock at a time)
 	fh       int       // index of seq base in futs
 	base     uint64
 	pending  int
@@ -49,46 +54,84 @@ type AsyncPublisher struct {
 }
 
 // Future is the outcome of one PublishAsync: exactly one of Ok and Err fires.
+// Its channels are made when Ok or Err is first called (a Future whose outcome is known by
+// then gets an already closed / already filled one), so that PublishAsync itself allocates
+// nothing but a share of a block of Futures.
 type Future struct {
-	a      *AsyncPublisher
 	seq    uint64
+	mu     sync.Mutex // guards the fields below (the Future's own: never a publisher's wait)
+	state  uint8      // futPending, futOk, futFailed
 	ok     chan struct{}
-	err    chan error // made by the first Err call or failure, under a.mu
-	failed error      // set, under a.mu, when the message was not stored
+	err    chan error
+	failed error
 	report Report
 }
+
+const (
+	futPending = iota
+	futOk
+	futFailed
+)
+
+// closedChan is the Ok channel of Futures stored before Ok was called.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Seq is the message's producer sequence number (Report.Seq).
 func (f *Future) Seq() uint64 { return f.seq }
 
 // Ok is closed when the message is stored (acked, or dup-risk: stored, maybe twice).
-func (f *Future) Ok() <-chan struct{} { return f.ok }
+func (f *Future) Ok() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ok == nil {
+		if f.state == futOk {
+			return closedChan
+		}
+		f.ok = make(chan struct{})
+	}
+	return f.ok
+}
 
 // Err receives the error when the message is not stored: a *PublishError carrying the
-// report, or ErrClosed when the publisher was closed before the report came. The channel
-// is made on the first call (so a caller that only waits on Ok allocates less).
+// report, or ErrClosed when the publisher was closed (or the instance destroyed) before the
+// report came.
 func (f *Future) Err() <-chan error {
-	f.a.mu.Lock()
-	defer f.a.mu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err == nil {
 		f.err = make(chan error, 1)
-		if f.failed != nil {
+		if f.state == futFailed {
 			f.err <- f.failed
 		}
 	}
 	return f.err
 }
 
-// fail records the error of f and delivers it if Err was called. Called with a.mu held.
+// Report is the delivery report, valid once Ok or Err has fired.
+func (f *Future) Report() Report {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.report
+}
+
+func (f *Future) succeed() {
+	f.mu.Lock()
+	f.state = futOk
+	if f.ok != nil {
+		close(f.ok)
+	}
+	f.mu.Unlock()
+}
+
+// fail records the error of f and delivers it if Err was called.
 func (f *Future) fail(err error) {
-	f.failed = err
+	f.mu.Lock()
+	f.state, f.failed = futFailed, err
 	if f.err != nil {
 		f.err <- err
 	}
+	f.mu.Unlock()
 }
-
-// Report is the delivery report, valid once Ok or Err has fired.
-func (f *Future) Report() Report { return f.report }
 
 // NewAsyncPublisher opens a Producer (Open's rules and errors) and starts the goroutine that
 // reads its reports.
@@ -151,7 +194,12 @@ func (a *AsyncPublisher) try(subject string, m *Msg, data []byte) (*Future, erro
 		a.mu.Unlock()
 		return nil, err
 	}
-	f := &Future{a: a, seq: seq, ok: make(chan struct{})}
+	if len(a.slab) == 0 {
+		a.slab = make([]Future, futureBlock)
+	}
+	f := &a.slab[0]
+	a.slab = a.slab[1:]
+	f.seq = seq
 	a.futs = append(a.futs, f)
 	a.pending++
 	first := a.pending == 1
@@ -201,7 +249,9 @@ func (a *AsyncPublisher) take(rs []Report, fs []*Future) []*Future {
 			continue
 		}
 		a.futs[k] = nil
+		f.mu.Lock()
 		f.report = *r
+		f.mu.Unlock()
 		if r.Status == Failed {
 			f.fail(&PublishError{Report: *r})
 			a.pending--
@@ -229,7 +279,7 @@ func (a *AsyncPublisher) take(rs []Report, fs []*Future) []*Future {
 // once).
 func resolve(fs []*Future) {
 	for i, f := range fs {
-		close(f.ok)
+		f.succeed()
 		fs[i] = nil
 	}
 }
