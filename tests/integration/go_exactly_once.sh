@@ -4,7 +4,8 @@
 #   1. 200,000 messages from one Go Producer.Publish over 5 subjects: every report arrives,
 #      all acked, every message stored exactly once, in order;
 #   2. at the same time a Go AsyncPublisher (TX lcore 0) and the C jwpub (TX lcore 1),
-#      50,000 each: both all acked and stored exactly once.
+#      50,000 each: both all acked and stored exactly once;
+#   3. 5,000 messages with two headers from a Go header map (PublishMsg): stored with them.
 set -euo pipefail
 source "$(dirname "$0")/lib-engine.bash"
 N=${JW_TEST_GO_N:-200000}
@@ -37,7 +38,11 @@ grep -q "^reports: $M acked" "$JW_TMP/c" || fail "C jwpub: not all acked"
 jwjs verify GOONCE $((N + 2 * M)) || fail "stream count after Go and C together"
 jwjs check GOONCE goonce.async "$M" || fail "Go AsyncPublisher's messages"
 jwjs check GOONCE goonce.c "$M" || fail "C jwpub's messages"
+jwgopub -i "$JW_INSTANCE" -s goonce.hdr -n 5000 -H 'X-Go: yes' -H 'Order: 7' -wait -timeout 60 \
+  > "$JW_TMP/hdr" || { cat "$JW_TMP/hdr"; fail "Go PublishMsg: failed or missing reports"; }
+grep -q "^reports: 5000 acked" "$JW_TMP/hdr" || fail "Go PublishMsg: not all acked"
+jwjs check GOONCE goonce.hdr 5000 -H 'X-Go: yes' -H 'Order: 7' || fail "Go PublishMsg's headers"
 engine_stop
 grep "engine: sent" "$JW_LOG"
-[ "$(engine_counter acked)" -eq $((N + 2 * M)) ] || fail "engine acked count"
-echo "PASS: $N from Go Publish, then $M from Go AsyncPublisher beside $M from C, stored exactly once"
+[ "$(engine_counter acked)" -eq $((N + 2 * M + 5000)) ] || fail "engine acked count"
+echo "PASS: $N from Go Publish, then $M from Go AsyncPublisher beside $M from C, 5000 with headers, stored exactly once"

@@ -2,10 +2,12 @@
 // package (the Go counterpart of jwpub, for tests and benchmarks):
 //
 //	jwgopub -s SUBJECT [-n COUNT] [-z SIZE] [-subjects K] [-i INSTANCE] [-tx N]
-//	        [-async] [-stall-wait DUR] [-wait] [-timeout SEC] [-accepted FILE] [-json]
+//	        [-H 'Name: value']... [-async] [-stall-wait DUR] [-wait] [-timeout SEC]
+//	        [-accepted FILE] [-json]
 //
 // Message i (from 0) goes to SUBJECT (or SUBJECT.<i mod K>); its payload is the decimal i,
-// a space, then filler up to SIZE bytes (the format build/jwjs check reads back).
+// a space, then filler up to SIZE bytes (the format build/jwjs check reads back). -H adds a
+// header (a Msg.Header map: PublishMsg / PublishMsgAsync instead of Publish / PublishAsync).
 // Publish mode (default): Producer.Publish in one goroutine, reports read every 64 calls and
 // whenever the ring is full (a full ring is retried and counted as EAGAIN). -async:
 // AsyncPublisher.PublishAsync, a second goroutine waits on the futures in order.
@@ -29,6 +31,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -45,6 +48,18 @@ func nanotime() int64
 //
 //go:linkname cputicks runtime.cputicks
 func cputicks() int64
+
+type headerFlags map[string][]string
+
+func (h headerFlags) String() string { return fmt.Sprint(map[string][]string(h)) }
+func (h headerFlags) Set(v string) error {
+	i := strings.Index(v, ": ")
+	if i <= 0 {
+		return errors.New("want 'Name: value'")
+	}
+	h[v[:i]] = append(h[v[:i]], v[i+2:])
+	return nil
+}
 
 type result struct {
 	Mode          string           `json:"mode"`
@@ -99,6 +114,8 @@ func main() {
 	timeout := flag.Float64("timeout", 30, "seconds to wait for the reports with -wait")
 	accFile := flag.String("accepted", "", "file holding the count of accepted messages")
 	js := flag.Bool("json", false, "print one JSON object")
+	hdrs := headerFlags{}
+	flag.Var(hdrs, "H", "header 'Name: value' (repeatable)")
 	flag.Parse()
 	if *subj == "" || *count < 0 || *size < 0 || *nsub < 0 || flag.NArg() != 0 {
 		flag.Usage()
@@ -191,8 +208,13 @@ func main() {
 			b := mkPayload(i)
 			s := subjects[i%len(subjects)]
 			for spins := 0; ; spins++ {
+				var err error
 				a := cputicks()
-				_, err := p.Publish(s, b)
+				if len(hdrs) == 0 {
+					_, err = p.Publish(s, b)
+				} else {
+					_, err = p.PublishMsg(&jetwire.Msg{Subject: s, Header: hdrs, Data: b})
+				}
 				z := cputicks()
 				if err == nil {
 					callNs = append(callNs, z-a)
@@ -263,8 +285,14 @@ func main() {
 			b := mkPayload(i)
 			s := subjects[i%len(subjects)]
 			for {
+				var f *jetwire.Future
+				var err error
 				st := cputicks()
-				f, err := a.PublishAsync(s, b)
+				if len(hdrs) == 0 {
+					f, err = a.PublishAsync(s, b)
+				} else {
+					f, err = a.PublishMsgAsync(&jetwire.Msg{Subject: s, Header: hdrs, Data: b})
+				}
 				z := cputicks()
 				if err == nil {
 					callNs = append(callNs, z-st)
