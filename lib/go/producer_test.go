@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -542,5 +544,42 @@ func BenchmarkPublish(b *testing.B) {
 	b.StopTimer()
 	if a := testing.AllocsPerRun(1000, func() { p.Publish("bench.subject", data) }); a != 0 {
 		b.Fatalf("Publish allocates: %v per call", a)
+	}
+}
+
+// A producer in another pid namespace (a container) cannot see jetwire's pid: Open takes a
+// fresh heartbeat as proof of life, and refuses a stale one (ErrNotRunning), as jw_open.
+// Runs jwgopub under `unshare --pid --fork` (root).
+func TestOpenFromOtherPidNamespace(t *testing.T) {
+	e := startEngine(t, 1, 1, 1<<16, 64)
+	pub, err := filepath.Abs(filepath.Join("..", "..", "build", "jwgopub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := os.Getenv("JW_GOPUB"); p != "" {
+		pub = p
+	}
+	run := func() (string, error) {
+		out, err := exec.Command("unshare", "--pid", "--fork", pub, "-i", e.name, "-s", "pidns",
+			"-n", "3").CombinedOutput()
+		return string(out), err
+	}
+	e.do("heartbeat")
+	if out, err := run(); err != nil {
+		t.Fatalf("fresh heartbeat, other pid namespace: %v\n%s", err, out)
+	}
+	if rs := e.ack(); len(rs) != 3 || rs[0].subject != "pidns" {
+		t.Errorf("records from the other pid namespace: %+v", rs)
+	}
+	e.do("reclaim") // jwgopub closed the slot with those records pending: now final
+	e.do("heartbeat stale")
+	out, err := run()
+	if err == nil || !strings.Contains(out, ErrNotRunning.Error()) {
+		t.Errorf("stale heartbeat: %v\n%s", err, out)
+	}
+	// In our own pid namespace the pid decides: a stale heartbeat does not matter.
+	p := openT(t, e, 0)
+	if _, err := p.Publish("pidns", nil); err != nil {
+		t.Errorf("same pid namespace: %v", err)
 	}
 }

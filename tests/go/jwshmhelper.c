@@ -15,6 +15,8 @@
  *   limits MAX_PAYLOAD OVERHEAD   jw_shm_set_limits
  *   slot TX IDX                   "ok state S pid P gen G head H released R eagain E rep_head H rep_tail T"
  *   reclaim                       jw_shm_reclaim: "ok FREED"
+ *   heartbeat [stale]             jw_shm_heartbeat, or (stale) a heartbeat of 0: an engine that
+ *                                 stopped beating, as seen from another pid namespace
  *   stop | restart | destroy      jw_shm_detach | jw_shm_create again | jw_shm_destroy
  *   quit                          destroys the instance (if any) and exits 0
  * EOF on stdin acts as quit. */
@@ -182,6 +184,12 @@ main(int argc, char **argv)
 			       (unsigned long long)st.head, (unsigned long long)st.released,
 			       (unsigned long long)st.eagain, (unsigned long long)st.rep_head,
 			       (unsigned long long)st.rep_tail);
+		} else if (strncmp(line, "heartbeat", 9) == 0) {
+			if (strstr(line, "stale"))
+				__atomic_store_n(&shm->hdr->heartbeat_ns, 0, __ATOMIC_RELAXED);
+			else
+				jw_shm_heartbeat(shm);
+			printf("ok\n");
 		} else if (strncmp(line, "reclaim", 7) == 0) {
 			printf("ok %u\n", jw_shm_reclaim(shm));
 		} else if (strncmp(line, "stop", 4) == 0) {
