@@ -19,6 +19,7 @@
 #include "stats/stats_shm.h"
 #include "supervise.h"
 #include "tcp/tcp.h"
+#include "tls/tls.h"
 #include "version.h"
 
 
@@ -131,7 +132,12 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	for (uint32_t i = 0; i < p->n_servers; i++) {
 		p->servers[i].ip_be = cfg->nats.servers[i].ip_be;
 		p->servers[i].port = cfg->nats.servers[i].port;
+		p->servers[i].tls = cfg->nats.servers[i].tls;
 	}
+	p->tls_server_name = cfg->nats.tls_server_name;
+	p->session.tls_mode = cfg->nats.tls == JW_TLS_OFF ? SESSION_TLS_OFF :
+			      cfg->nats.tls == JW_TLS_REQUIRED ? SESSION_TLS_REQUIRED :
+			      SESSION_TLS_AUTO;
 	flow_params_of(cfg, &p->flow);
 	p->session.name = cfg->nats.name;
 	p->session.token = cfg->nats.token;
@@ -197,6 +203,23 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 		return -errno;
 	params_of(cfg, port, creds, &ep);
 	r->creds = creds;
+	if (cfg->nats.tls != JW_TLS_OFF) {
+		struct tls_client_cfg tc = {
+			.ca_file = cfg->nats.tls_ca_file,
+			.cert_file = cfg->nats.tls_cert_file,
+			.key_file = cfg->nats.tls_key_file,
+			.min_version = (uint16_t)cfg->nats.tls_min_version,
+		};
+		char why[256];
+
+		r->tls = tls_ctx_create(&tc, why, sizeof(why));
+		if (r->tls == NULL) {
+			snprintf(err, errlen, "[nats] tls: %s", why);
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
+	ep.session.tls_ctx = r->tls;
 	rc = jw_stats_start(cfg, JETWIRE_VERSION, flow_capacity(&ep.flow), err, errlen);
 	if (rc != 0)
 		goto fail;
@@ -242,6 +265,8 @@ fail:
 		jw_stats_stop();
 	jw_shm_detach(r->shm);
 	r->shm = NULL;
+	tls_ctx_destroy(r->tls);
+	r->tls = NULL;
 	return rc < 0 ? rc : -EINVAL;
 }
 
@@ -307,4 +332,6 @@ jw_engine_finish(struct jw_engine_run *r)
 		jw_stats_stop();
 	jw_shm_detach(r->shm);
 	r->shm = NULL;
+	tls_ctx_destroy(r->tls);
+	r->tls = NULL;
 }

@@ -20,6 +20,7 @@
 #include "shm/shm-t.h"
 
 struct jw_supervise;
+struct tls_ctx;
 
 struct jw_engine_run {
 	const struct jw_config *cfg;
@@ -33,6 +34,7 @@ struct jw_engine_run {
 					   * the control loop starts (may stay NULL) */
 	const struct jw_creds *creds;     /* NKey / .creds credentials, or NULL */
 	char fatal_msg[256];              /* engine_fatal's message, kept after finish */
+	struct tls_ctx *tls;              /* [nats] tls != off: the client's SSL_CTX */
 };
 
 /* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine

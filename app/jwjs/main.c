@@ -17,7 +17,8 @@
  *
  * URL defaults to nats://198.18.0.1:4222 (the reference network: run it inside netns
  * jw-srv); URL may be a comma-separated list (a cluster). -C FILE connects with a .creds
- * file (user JWT + seed). Exit status 2 on usage or connection errors.
+ * file (user JWT + seed). TLS: JWJS_TLS_CA (CA file), JWJS_TLS_NAME, JWJS_TLS_CERT /
+ * JWJS_TLS_KEY in the environment. Exit status 2 on usage or connection errors.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -198,6 +199,27 @@ cmd_check(jsCtx *js, const char *name, const char *prefix, uint64_t n, const str
 	return 0;
 }
 
+/* With JWJS_TLS_CA set: TLS verified against that CA file (and the name in JWJS_TLS_NAME, and
+ * the client certificate JWJS_TLS_CERT + JWJS_TLS_KEY), for the TLS tests' servers. */
+static natsStatus
+tls_options(natsOptions *o)
+{
+	const char *ca = getenv("JWJS_TLS_CA"), *name = getenv("JWJS_TLS_NAME");
+	const char *cert = getenv("JWJS_TLS_CERT"), *key = getenv("JWJS_TLS_KEY");
+	natsStatus s;
+
+	if (ca == NULL || ca[0] == '\0')
+		return NATS_OK;
+	s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK)
+		s = natsOptions_LoadCATrustedCertificates(o, ca);
+	if (s == NATS_OK && name != NULL && name[0] != '\0')
+		s = natsOptions_SetExpectedHostname(o, name);
+	if (s == NATS_OK && cert != NULL && cert[0] != '\0')
+		s = natsOptions_LoadCertificatesChain(o, cert, key);
+	return s;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,6 +265,8 @@ main(int argc, char **argv)
 		s = natsOptions_SetURL(opts, url);
 	if (s == NATS_OK && creds != NULL)
 		s = natsOptions_SetUserCredentialsFromFiles(opts, creds, NULL);
+	if (s == NATS_OK)
+		s = tls_options(opts);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&nc, opts);
 	if (s != NATS_OK)

@@ -44,6 +44,7 @@
 #include "session/session-t.h"
 #include "shm/shm-t.h"
 #include "tcp/tcp-t.h"
+#include "tls/tls-t.h"
 
 struct engine;
 struct jw_stats_lcore;
@@ -68,12 +69,14 @@ struct engine_params {
 	uint32_t n_conns;                 /* = TX lcores = shm ring sets */
 	struct rte_ether_addr src_mac;
 	uint32_t src_ip_be;
-	struct { uint32_t ip_be; uint16_t port; } servers[8];
+	struct { uint32_t ip_be; uint16_t port; bool tls; } servers[8]; /* tls: tls:// URL */
 	uint32_t n_servers;               /* configured servers (seeds), never dropped */
 	bool discover;                    /* add the servers of INFO connect_urls */
 	const char *cred_kind;            /* "token", "user/password", "NKey", "JWT (.creds)",
 	                                   * "no credentials": named in refusal messages */
 	uint32_t jitter_permille;         /* reconnect delays drawn from [b - b*j/1000, b] */
+	const char *tls_server_name;      /* name the certificate must carry; NULL/"": the
+	                                   * server's address (session.tls_* say when TLS) */
 	struct flow_params flow;
 	struct session_params session;    /* run_id/conn_index filled per connection */
 	uint32_t burst;                   /* records framed per slot visit */
@@ -152,6 +155,13 @@ struct engine_conn {
 		uint32_t rr;              /* round-robin slot cursor */
 		struct jw_stats_lcore *st;
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
+		/* TLS: once on, every byte T writes is sealed into records, one open record at
+		 * a time, inside the current TCP segment (engine_tx.c) */
+		bool tls_on;
+		struct tls_dir tls_tx;
+		uint8_t *rec;             /* the open record's start in the segment, or NULL */
+		uint32_t rec_len, rec_cap; /* its plaintext so far and its plaintext room */
+		uint64_t tls_seal_errors;
 	} t jw_cache_aligned;
 
 	/* C-written, read by the stats (relaxed) */

@@ -15,6 +15,7 @@
 #include "flow/flow.h"
 #include "jetwire.h"
 #include "session/session.h"
+#include "tls/tls.h"
 #include "shm/shm.h"
 #include "stats/stats-t.h"
 #include "tcp/tcp.h"
@@ -326,6 +327,23 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 	out->js_inflight = (uint32_t)fc.outstanding;
 	out->acks = sc.acks;
 	out->reconnects = sc.ready > 0 ? sc.ready - 1 : 0;
+	{
+		struct session_tls_stats t;
+
+		session_tls_read(&c->sess, &t);
+		if (t.info.version != 0) {
+			snprintf(out->tls_version, sizeof(out->tls_version), "%s",
+				 tls_version_str(t.info.version));
+			snprintf(out->tls_cipher, sizeof(out->tls_cipher), "%s", t.info.cipher);
+			out->tls_handshake_us = t.info.handshake_ns / 1000;
+		}
+		out->tls_handshakes = t.handshakes;
+		for (int i = 0; i < TLS_FAIL_REASONS; i++)
+			out->tls_failures += t.fails[i];
+		out->tls_records_sealed = t.records_sealed;
+		out->tls_records_opened = t.records_opened;
+		out->tls_key_updates = t.key_updates_sent + t.key_updates_received;
+	}
 }
 
 const char *

@@ -20,6 +20,7 @@
 #include "stats/stats_lcore.h"
 #include "stats/stats_tunables.h"
 #include "tcp/tcp.h"
+#include "tls/tls.h"
 
 #define SCAN_PERIOD_NS 1000000ull        /* PubAck timeout scan: every millisecond */
 #define HOUSEKEEPING_NS 100000000ull     /* reclaim, heartbeat, tunables: every 100 ms */
@@ -449,6 +450,21 @@ reap_old_tcp(struct engine_conn *c)
 	}
 }
 
+/* A TLS failure, clearly: which check failed and OpenSSL's or the verifier's words. */
+static void
+log_tls_close(struct engine_conn *c)
+{
+	const char *detail = "";
+	enum tls_fail f = session_tls_failure(&c->sess, &detail);
+
+	if (f != TLS_FAIL_NONE)
+		ENGINE_LOG(WARNING, "connection %u: TLS handshake failed: %s (%s); next attempt "
+			   "after the reconnect backoff", c->index, tls_fail_str(f), detail);
+	else
+		ENGINE_LOG(WARNING, "connection %u: closing: TLS record layer: %s", c->index,
+			   detail);
+}
+
 static void
 on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len)
 {
@@ -462,8 +478,11 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	if (rc == -EACCES)
 		server_refused(c, ctl_now);
 	if (rc < 0) {
-		ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
-			session_close_str(c->sess.x.last_close));
+		if (c->sess.x.last_close == SESSION_CLOSE_TLS)
+			log_tls_close(c);
+		else
+			ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
+				session_close_str(c->sess.x.last_close));
 		tcp_conn_abort(tcp);
 	}
 }
@@ -493,6 +512,27 @@ on_tcp_event(void *owner, struct tcp_conn *tcp, enum tcp_event ev, enum tcp_reas
 	default:
 		break;
 	}
+}
+
+/* The TLS target of a connection to servers[k]: required for a configured tls:// server
+ * (a discovered one follows [nats] tls and its INFO); the name its certificate must carry
+ * is [nats] tls_server_name, else the server's address. */
+static void
+tls_target(struct engine_conn *c, uint32_t k)
+{
+	struct engine *e = c->eng;
+	uint32_t ip_be = LD(e->servers[k].ip_be), port = LD(e->servers[k].port);
+	char ip[INET_ADDRSTRLEN];
+	const char *name = e->p.tls_server_name;
+	bool required = false;
+
+	for (uint32_t i = 0; i < e->p.n_servers; i++)
+		if (e->p.servers[i].ip_be == ip_be && e->p.servers[i].port == port &&
+		    e->p.servers[i].tls)
+			required = true;
+	if (name == NULL || name[0] == '\0')
+		name = inet_ntop(AF_INET, &ip_be, ip, sizeof(ip));
+	session_ctl_tls_target(&c->sess, required, name);
 }
 
 static void
@@ -544,6 +584,7 @@ try_connect(struct engine_conn *c, uint64_t now_ns)
 	ST(c->srv_ip_be, dst);
 	ST(c->srv_port, (uint32_t)ep.dst_port);
 	c->c.tcp_closed = false;
+	tls_target(c, k);
 	session_ctl_connecting(&c->sess, now_ns);
 	/* release: T sees an initialised connection */
 	rcu_assign_pointer(c->tcp, tcp);

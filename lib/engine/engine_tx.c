@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <urcu-qsbr.h>
 
 #include "engine/engine.h"
@@ -23,8 +24,10 @@
 #include "shm/shm.h"
 #include "stats/stats_lcore.h"
 #include "tcp/tcp.h"
+#include "tls/tls.h"
 
 #define PEEK_MAX 32
+#define TLS_MIN_PLAIN 64   /* open a record only where this much plaintext fits */
 
 static void
 out_reset(struct engine_conn *c)
@@ -33,6 +36,152 @@ out_reset(struct engine_conn *c)
 	c->t.ctl_off = 0;
 	c->t.frame_active = false;
 	c->t.resend_held = false;
+	if (c->t.tls_on)
+		tls_dir_fini(&c->t.tls_tx);
+	c->t.tls_on = false;
+	c->t.rec = NULL;
+}
+
+/* --- the writer: TCP's writer API, or TLS records inside the TCP segments ------------------
+ *
+ * Plain: wr_buf/wr_commit are tcp_tx_buf/tcp_tx_commit. TLS: wr_buf opens a record at the
+ * write position of the current segment (header room before, tag room after) and returns
+ * where its plaintext continues; wr_commit only counts; the record is sealed in place
+ * (tls_seal) and committed to TCP when it is full or pushed. So TCP's send queue only ever
+ * holds ciphertext (a retransmission resends the same bytes), a record never spans
+ * segments, and nothing else writes the segment while a record is open (T is its only
+ * writer, and every iteration seals before tcp_tx_poll). */
+
+/* A KeyUpdate the server asked for, or ours when the key has sealed its share of records,
+ * as a record of its own before the next one. */
+static void
+wr_key_update(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	struct tls_dir *d = &c->t.tls_tx;
+	bool asked = session_tx_tls_ku_due(&c->sess) > 0;
+	uint32_t room;
+	uint8_t *p;
+	ssize_t n;
+
+	if (d->version != TLS_V13 || (!asked && d->seq < TLS_KEY_UPDATE_RECORDS))
+		return;
+	p = tcp_tx_buf(tcp, &room);
+	if (p == NULL || room < (uint32_t)(d->prefix + 5 + d->suffix)) {
+		if (p != NULL)
+			tcp_tx_push(tcp); /* next time, in a fresh segment */
+		return;
+	}
+	n = tls_seal_key_update(d, false, p, room);
+	if (n < 0) {
+		c->t.tls_seal_errors++;
+		return;
+	}
+	tcp_tx_commit(tcp, (uint32_t)n);
+	session_tx_tls_ku_sent(&c->sess, asked);
+}
+
+static uint8_t *
+wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
+{
+	const struct tls_dir *d = &c->t.tls_tx;
+	uint32_t r, ovh;
+	uint8_t *p;
+
+	if (!c->t.tls_on)
+		return tcp_tx_buf(tcp, room);
+	if (c->t.rec == NULL) {
+		wr_key_update(c, tcp);
+		ovh = (uint32_t)(d->prefix + d->suffix);
+		p = tcp_tx_buf(tcp, &r);
+		if (p != NULL && r < ovh + TLS_MIN_PLAIN) {
+			tcp_tx_push(tcp); /* the segment's tail is too short for a record */
+			p = tcp_tx_buf(tcp, &r);
+		}
+		if (p == NULL || r < ovh + 1)
+			return NULL;
+		c->t.rec = p;
+		c->t.rec_cap = JW_MIN(r - ovh, (uint32_t)TLS_PLAIN_MAX);
+		c->t.rec_len = 0;
+	}
+	*room = c->t.rec_cap - c->t.rec_len;
+	return c->t.rec + d->prefix + c->t.rec_len;
+}
+
+/* Seals the open record and hands it to TCP. */
+static void
+wr_seal(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	struct tls_dir *d = &c->t.tls_tx;
+	ssize_t n;
+
+	if (c->t.rec == NULL)
+		return;
+	if (c->t.rec_len > 0) {
+		n = tls_seal(d, TLS_CT_APPDATA, c->t.rec, c->t.rec_len,
+			     (size_t)d->prefix + c->t.rec_cap + d->suffix);
+		if (n > 0) {
+			tcp_tx_commit(tcp, (uint32_t)n);
+			session_tx_tls_sealed(&c->sess, 1, c->t.rec_len);
+		} else {
+			/* cannot happen with a keyed direction; the frames in it are lost to
+			 * the server, whose parser then fails: the reconnect resends them */
+			c->t.tls_seal_errors++;
+		}
+	}
+	c->t.rec = NULL;
+}
+
+static void
+wr_commit(struct engine_conn *c, struct tcp_conn *tcp, uint32_t n)
+{
+	if (!c->t.tls_on) {
+		tcp_tx_commit(tcp, n);
+		return;
+	}
+	c->t.rec_len += JW_MIN(n, c->t.rec_cap - c->t.rec_len);
+	if (c->t.rec_len == c->t.rec_cap)
+		wr_seal(c, tcp);
+}
+
+static void
+wr_push(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	if (c->t.tls_on)
+		wr_seal(c, tcp);
+	tcp_tx_push(tcp);
+}
+
+/* TLS handshake: the bytes the control lcore's OpenSSL wrote go out raw, then T takes the
+ * send keys and seals from here on. Returns true when it wrote something. */
+static bool
+tls_handshake_out(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	const uint8_t *hp;
+	struct tls_keys k;
+	bool work = false;
+	size_t n;
+
+	while ((n = session_tx_tls_pending(&c->sess, &hp)) > 0) {
+		uint32_t room, w;
+		uint8_t *p = tcp_tx_buf(tcp, &room);
+
+		if (p == NULL)
+			return work;
+		w = (uint32_t)JW_MIN((size_t)room, n);
+		memcpy(p, hp, w);
+		tcp_tx_commit(tcp, w);
+		session_tx_tls_sent(&c->sess, w);
+		c->t.wire_bytes += w;
+		work = true;
+	}
+	if (session_tx_tls_keys(&c->sess, &k) == 1) {
+		if (tls_dir_from_keys(&c->t.tls_tx, &k) == 0)
+			c->t.tls_on = true;
+		else
+			c->t.tls_seal_errors++; /* no CONNECT follows: the connect timeout */
+		OPENSSL_cleanse(&k, sizeof(k));
+	}
+	return work;
 }
 
 /* Writes pending protocol bytes, then the rest of the active frame. Returns true when
@@ -46,12 +195,12 @@ out_flush(struct engine_conn *c, struct tcp_conn *tcp)
 	while (c->t.ctl_off < c->t.ctl_len) {
 		uint32_t n;
 
-		p = tcp_tx_buf(tcp, &room);
+		p = wr_buf(c, tcp, &room);
 		if (p == NULL)
 			return false;
 		n = JW_MIN(room, c->t.ctl_len - c->t.ctl_off);
 		memcpy(p, c->t.ctl + c->t.ctl_off, n);
-		tcp_tx_commit(tcp, n);
+		wr_commit(c, tcp, n);
 		c->t.ctl_off += n;
 		c->t.wire_bytes += n;
 	}
@@ -60,11 +209,11 @@ out_flush(struct engine_conn *c, struct tcp_conn *tcp)
 	while (c->t.frame_active) {
 		size_t w;
 
-		p = tcp_tx_buf(tcp, &room);
+		p = wr_buf(c, tcp, &room);
 		if (p == NULL)
 			return false;
 		w = nats_frame_write(&c->t.frame, (char *)p, room);
-		tcp_tx_commit(tcp, (uint32_t)w);
+		wr_commit(c, tcp, (uint32_t)w);
 		c->t.wire_bytes += w;
 		if (nats_frame_done(&c->t.frame))
 			c->t.frame_active = false;
@@ -85,10 +234,10 @@ out_frame(struct engine_conn *c, struct tcp_conn *tcp, const struct nats_pub *m)
 
 	if (size < 0)
 		return size;
-	p = tcp_tx_buf(tcp, &room);
+	p = wr_buf(c, tcp, &room);
 	if (p != NULL && (size_t)size <= room) {
 		nats_pub_encode((char *)p, room, m);
-		tcp_tx_commit(tcp, (uint32_t)size);
+		wr_commit(c, tcp, (uint32_t)size);
 		c->t.wire_bytes += (uint64_t)size;
 		return size;
 	}
@@ -309,6 +458,8 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		out_reset(c);
 	}
 	c->t.wire_bytes = 0;
+	if (!c->t.tls_on)
+		work |= tls_handshake_out(c, tcp);
 	if (out_flush(c, tcp)) {
 		size_t n = session_tx_control(&c->sess, c->t.ctl, sizeof(c->t.ctl));
 
@@ -333,8 +484,14 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		}
 	}
 	if (c->t.wire_bytes > 0) {
-		tcp_tx_push(tcp);
+		wr_push(c, tcp);
 		work = true;
+	} else if (c->t.tls_on) {
+		wr_seal(c, tcp); /* a record opened for a frame that did not fit */
+		if (session_tx_tls_ku_due(&c->sess) > 0) {
+			wr_key_update(c, tcp); /* asked for while we have nothing to send */
+			tcp_tx_push(tcp);
+		}
 	}
 	if (tcp_tx_poll(tcp) > 0)
 		work = true;

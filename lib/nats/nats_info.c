@@ -103,6 +103,8 @@ nats_info_parse(const char *json, size_t len, struct nats_info *out)
 			rc = bool_member(&j, &out->auth_required);
 		else if (NATS_JSON_KEY_IS(k, kl, esc, "tls_required"))
 			rc = bool_member(&j, &out->tls_required);
+		else if (NATS_JSON_KEY_IS(k, kl, esc, "tls_available"))
+			rc = bool_member(&j, &out->tls_available);
 		else if (NATS_JSON_KEY_IS(k, kl, esc, "ldm"))
 			rc = bool_member(&j, &out->ldm);
 		else if (NATS_JSON_KEY_IS(k, kl, esc, "connect_urls"))

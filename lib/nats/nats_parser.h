@@ -144,6 +144,7 @@ struct nats_info {
 	bool jetstream;
 	bool auth_required;
 	bool tls_required;
+	bool tls_available;		/* TLS offered, not required (allow_non_tls) */
 	bool ldm;			/* lame duck mode: the server is going away */
 	unsigned n_connect_urls;	/* stored in connect_urls[] */
 	unsigned connect_urls_total;	/* listed by the server (may exceed the stored) */

@@ -44,6 +44,7 @@
 #include "flow/flow-t.h"
 #include "flow/flow_ident.h"
 #include "nats/nats_parser.h"
+#include "tls/tls-t.h"
 
 struct jw_nkey;
 
@@ -54,6 +55,7 @@ enum session_state {
 	SESSION_HANDSHAKE,        /* CONNECT, SUB, PING sent (or being sent), waiting for PONG */
 	SESSION_READY,            /* publishing */
 	SESSION_CLOSING,          /* giving the connection up, waiting for TCP to end */
+	SESSION_TLS,              /* after INFO: TLS handshake under way (session_tls.c) */
 };
 
 /* Why a session gave its connection up (session_ctl_close, counters). */
@@ -69,6 +71,7 @@ enum session_close_reason {
 	SESSION_CLOSE_AUTH,          /* -ERR Authorization Violation / Authentication Timeout /
 	                              * expired or revoked credentials */
 	SESSION_CLOSE_SHUTDOWN,      /* jetwire is stopping */
+	SESSION_CLOSE_TLS,           /* TLS handshake failed, TLS refused, bad record, alert */
 	SESSION_CLOSE_REASONS
 };
 
@@ -91,6 +94,92 @@ struct session_params {
 	uint32_t jitter_permille;    /* each delay is drawn from [b - b*j/1000, b]; 0 = exact */
 	uint64_t jitter_seed;        /* seeds the draw (differs per connection) */
 	uint32_t payload_cap;        /* largest MSG payload accepted (PubAcks are small) */
+	/* TLS: tls_mode is enum session_tls_mode; tls_ctx (shared by every session, read-only
+	 * while they run) is required for REQUIRED; without one the session is plain and
+	 * refuses servers that require TLS */
+	uint32_t tls_mode;
+	struct tls_ctx *tls_ctx;
+};
+
+/* When a connection uses TLS ([nats] tls). */
+enum session_tls_mode {
+	SESSION_TLS_AUTO = 0,        /* when INFO says tls_required or tls_available */
+	SESSION_TLS_REQUIRED,        /* always; a server that offers none is refused */
+	SESSION_TLS_OFF,             /* never; a server that requires TLS is refused */
+};
+
+#define SESSION_TLS_OUT_MAX 16384    /* handshake bytes of one flight (certificates included) */
+#define SESSION_TLS_NAME_MAX 256
+
+/* TLS state of a session (lib/session/session_tls.c), allocated with the session.
+ * The handshake runs on C (OpenSSL over memory BIOs); its output goes to T as raw bytes; the
+ * send keys go to T as plain key material; T seals everything after them (lib/engine), C
+ * opens what arrives (tls_rx). Sharing, beyond the table above:
+ *
+ *   | field                       | writer | reader | ordering                               |
+ *   |-----------------------------|--------|--------|----------------------------------------|
+ *   | c.epoch (epoch that uses    | C      | T      | relaxed, published by the release of   |
+ *   | TLS)                        |        |        | state TLS                              |
+ *   | c.out[], c.out_len          | C      | T      | bytes, then out_len release / acquire  |
+ *   | c.keys, c.ready_epoch       | C      | T      | keys, then ready_epoch release;        |
+ *   |                             |        |        | T acquire, copy, acquire fence, epoch  |
+ *   |                             |        |        | re-read (C rewrites keys only after a  |
+ *   |                             |        |        | new epoch + release fence: seqlock)    |
+ *   | c.ku_req                    | C      | T      | release / acquire (KeyUpdates asked)   |
+ *   | t.* (sent, adopted, records)| T      | C, any | relaxed                                |
+ *   | x.info_seq, x.info          | C      | any    | seqlock: odd while C rewrites info     |
+ *   | x.* counters                | C      | any    | relaxed                                |
+ *   | x.hs, x.rx, x.name, scratch | C      | -      | C private                              |
+ */
+struct session_tls_info {
+	uint16_t version;            /* TLS_V12 / TLS_V13, 0 = plain */
+	uint8_t aead;
+	char cipher[64];
+	uint64_t handshake_ns;
+};
+
+struct session_tls {
+	struct {
+		_Atomic uint32_t epoch;
+		_Atomic uint32_t out_len;
+		_Atomic uint32_t ready_epoch;
+		_Atomic uint64_t ku_req;
+		struct tls_keys keys;
+		uint8_t out[SESSION_TLS_OUT_MAX];
+	} c jw_cache_aligned;
+	struct {
+		_Atomic uint32_t out_sent;
+		_Atomic uint32_t adopted;     /* epoch whose keys T took */
+		_Atomic uint64_t ku_sent;
+		_Atomic uint64_t records, bytes;   /* sealed, all connections */
+		_Atomic uint64_t key_updates;      /* sent */
+	} t jw_cache_aligned;
+	uint32_t t_out_epoch;             /* T private: the epoch out_sent counts for */
+	struct {
+		struct tls_hs *hs;
+		struct tls_rx *rx;
+		bool in_records;              /* handshake done: bytes go to rx */
+		bool required;                /* this connection: TLS required (tls:// or mode) */
+		char name[SESSION_TLS_NAME_MAX];
+		uint8_t *scratch;             /* bytes left over after the handshake */
+		uint64_t start_ns;
+		uint64_t ku_seen;             /* rx's KeyUpdate requests already passed to T */
+		enum tls_fail last_fail;
+		char detail[160];
+		_Atomic uint32_t info_seq;
+		struct session_tls_info info;
+		_Atomic uint64_t handshakes, fails[TLS_FAIL_REASONS], records, bytes,
+			rx_errors, key_updates;
+	} x jw_cache_aligned;
+};
+
+/* A snapshot of a session's TLS (session_tls_read, any thread). */
+struct session_tls_stats {
+	struct session_tls_info info;  /* of the current / last connection */
+	uint64_t handshakes;           /* completed */
+	uint64_t fails[TLS_FAIL_REASONS];
+	uint64_t records_sealed, bytes_sealed, records_opened, bytes_opened;
+	uint64_t key_updates_sent, key_updates_received, rx_errors;
 };
 
 /* What the session hands to its owner on the control lcore. */
@@ -174,6 +263,8 @@ struct session {
 			auth_failures, signatures;
 		enum nats_err_kind last_err;  /* kind of the last fatal -ERR */
 	} x jw_cache_aligned;
+
+	struct session_tls *tls;         /* session_tls.c; allocated by session_init */
 };
 
 #endif /* JW_SESSION_T_H */

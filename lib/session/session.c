@@ -6,6 +6,7 @@
 #include "nats/nats_enc.h"
 #include "nats/nats_puback.h"
 #include "session/session.h"
+#include "session/session_priv.h"
 
 #define RELAXED memory_order_relaxed
 #define ACQUIRE memory_order_acquire
@@ -19,6 +20,7 @@ static const char *const state_names[] = {
 	[SESSION_HANDSHAKE] = "handshake",
 	[SESSION_READY] = "ready",
 	[SESSION_CLOSING] = "closing",
+	[SESSION_TLS] = "tls-handshake",
 };
 
 static const char *const close_names[] = {
@@ -32,6 +34,7 @@ static const char *const close_names[] = {
 	[SESSION_CLOSE_LAME_DUCK] = "lame-duck",
 	[SESSION_CLOSE_AUTH] = "auth",
 	[SESSION_CLOSE_SHUTDOWN] = "shutdown",
+	[SESSION_CLOSE_TLS] = "tls",
 };
 
 const char *
@@ -112,7 +115,8 @@ session_init(struct session *s, const struct session_params *p)
 	    (set(p->jwt) && p->nkey == NULL) || p->connect_timeout_ns == 0 ||
 	    p->backoff_min_ns == 0 || p->backoff_min_ns > p->backoff_max_ns ||
 	    (p->ping_interval_ns != 0 && p->max_pings_out == 0) || p->payload_cap < 1024 ||
-	    p->jitter_permille > 1000)
+	    p->jitter_permille > 1000 ||
+	    p->tls_mode > SESSION_TLS_OFF || (p->tls_mode == SESSION_TLS_REQUIRED && p->tls_ctx == NULL))
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->p = *p;
@@ -128,6 +132,11 @@ session_init(struct session *s, const struct session_params *p)
 	if (s->x.payload == NULL)
 		return -ENOMEM;
 	nats_parser_init(&s->x.parser, s->x.payload, p->payload_cap);
+	rc = session_tls_init(s);
+	if (rc != 0) {
+		session_fini(s);
+		return rc;
+	}
 	s->x.backoff_ns = p->backoff_min_ns;
 	s->x.next_connect_ns = 0;
 	s->x.rng = p->jitter_seed | 1;
@@ -139,6 +148,7 @@ session_fini(struct session *s)
 {
 	free(s->x.payload);
 	s->x.payload = NULL;
+	session_tls_fini(s);
 }
 
 static void
@@ -147,6 +157,12 @@ set_state(struct session *s, enum session_state st, uint64_t now_ns)
 	s->x.state_since_ns = now_ns;
 	/* release: everything C wrote before (epoch, hs_req, max_payload) is seen with it */
 	atomic_store_explicit(&s->c.state, st, RELEASE);
+}
+
+void
+session_set_state(struct session *s, enum session_state st, uint64_t now_ns)
+{
+	set_state(s, st, now_ns);
 }
 
 /* --- C ------------------------------------------------------------------------------------ */
@@ -173,6 +189,7 @@ session_ctl_poll(struct session *s, uint64_t now_ns)
 		return now_ns >= s->x.next_connect_ns ? SESSION_ACT_CONNECT : SESSION_ACT_NONE;
 	case SESSION_TCP_CONNECTING:
 	case SESSION_WAIT_INFO:
+	case SESSION_TLS:
 	case SESSION_HANDSHAKE:
 		if (now_ns - s->x.connect_start_ns >= s->p.connect_timeout_ns) {
 			session_ctl_close(s, SESSION_CLOSE_TIMEOUT, now_ns);
@@ -205,6 +222,7 @@ session_ctl_connecting(struct session *s, uint64_t now_ns)
 	s->x.connect_start_ns = now_ns;
 	atomic_store_explicit(&s->c.epoch, atomic_load_explicit(&s->c.epoch, RELAXED) + 1,
 			      RELAXED); /* published by set_state's release */
+	session_tls_conn_reset(s);
 	set_state(s, SESSION_TCP_CONNECTING, now_ns);
 }
 
@@ -285,9 +303,11 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 	}
 	if (session_state(s) == SESSION_WAIT_INFO) {
 		uint32_t epoch = atomic_load_explicit(&s->c.epoch, RELAXED);
+		int rc;
 
 		if (s->sign) {
-			/* this connection's nonce; T reads hs[epoch & 1] after the release below */
+			/* this connection's nonce; T reads hs[epoch & 1] after the release of
+			 * HANDSHAKE (session_greet) */
 			int n = build_greeting(s, s->hs[epoch & 1], info->nonce);
 
 			if (n < 0) {
@@ -296,11 +316,23 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 			}
 			s->hs_len[epoch & 1] = (uint32_t)n;
 		}
-		/* release (via set_state): T sees hs_req and hs[] with HANDSHAKE */
-		atomic_store_explicit(&s->c.hs_req, epoch, RELAXED);
-		set_state(s, SESSION_HANDSHAKE, now_ns);
+		rc = session_tls_decide(s, info, now_ns);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			return 0; /* the TLS handshake first; session_greet() when it is done */
+		session_greet(s, now_ns);
 	}
 	return 0;
+}
+
+/* INFO taken (and TLS up, if used): T is to send the greeting. */
+void
+session_greet(struct session *s, uint64_t now_ns)
+{
+	/* release (via set_state): T sees hs_req (and hs[]) with HANDSHAKE */
+	atomic_store_explicit(&s->c.hs_req, atomic_load_explicit(&s->c.epoch, RELAXED), RELAXED);
+	set_state(s, SESSION_HANDSHAKE, now_ns);
 }
 
 static void
@@ -366,6 +398,15 @@ int
 session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
 		  const struct session_cb *cb)
 {
+	if (session_tls_active(s))
+		return session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb);
+	return session_plain_bytes(s, data, len, now_ns, cb);
+}
+
+int
+session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+		    const struct session_cb *cb)
+{
 	struct nats_event ev;
 	size_t used;
 	int rc;
@@ -373,6 +414,8 @@ session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_
 	for (;;) {
 		enum session_state st = session_state(s);
 
+		if (st == SESSION_TLS && len > 0)
+			return session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb);
 		if (st != SESSION_WAIT_INFO && st != SESSION_HANDSHAKE && st != SESSION_READY)
 			return 0; /* closing or down: the rest of this connection is ignored */
 		rc = nats_parser_next(&s->x.parser, data, len, &used, &ev);
@@ -450,6 +493,8 @@ session_tx_control(struct session *s, char *buf, size_t cap)
 
 	if (st != SESSION_HANDSHAKE && st != SESSION_READY)
 		return 0;
+	if (!session_tls_tx_ready(s, epoch))
+		return 0; /* nothing in clear on a TLS connection before T seals */
 	if (hs_req == epoch && hs_sent != epoch) {
 		uint32_t len = s->hs_len[epoch & 1];
 

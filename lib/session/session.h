@@ -6,6 +6,7 @@
 #ifndef JW_SESSION_H
 #define JW_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "session/session-t.h"
@@ -92,5 +93,35 @@ session_max_payload(const struct session *s)
 
 /* A relaxed snapshot of the counters, any thread. */
 void session_counters_read(const struct session *s, struct session_counters *out);
+
+/* --- TLS (session_tls.c) ------------------------------------------------------------------ */
+
+/* C, before session_ctl_connecting: the next connection's TLS target. required: TLS even
+ * when the mode is auto (a tls:// server); name: the name its certificate must carry (the
+ * configured tls_server_name, else the server's address), copied; NULL keeps the last. */
+void session_ctl_tls_target(struct session *s, bool required, const char *name);
+
+/* C: why the last TLS attempt failed (TLS_FAIL_NONE if it did not), with OpenSSL's or the
+ * verifier's text. */
+enum tls_fail session_tls_failure(const struct session *s, const char **detail);
+
+/* T: handshake bytes C asked for that T has not sent yet (raw: not sealed). Returns how many
+ * start at *p (0: none). */
+size_t session_tx_tls_pending(struct session *s, const uint8_t **p);
+/* T: n of those bytes were written into TCP. */
+void session_tx_tls_sent(struct session *s, size_t n);
+/* T: once every handshake byte of the current epoch is sent and the keys are ready: copies
+ * the send keys into *k and returns 1 (from then on T seals everything it writes on this
+ * connection); 0 otherwise (also when the connection is plain). */
+int session_tx_tls_keys(struct session *s, struct tls_keys *k);
+/* T: KeyUpdates the server asked for (update_requested) that T must still answer; T calls
+ * session_tx_tls_ku_sent after sealing each. */
+uint64_t session_tx_tls_ku_due(struct session *s);
+void session_tx_tls_ku_sent(struct session *s, bool asked);
+/* T: records and plaintext bytes sealed (counters). */
+void session_tx_tls_sealed(struct session *s, uint64_t records, uint64_t bytes);
+
+/* Any thread: TLS of the current or last connection and the counters. */
+void session_tls_read(const struct session *s, struct session_tls_stats *out);
 
 #endif /* JW_SESSION_H */

@@ -104,6 +104,12 @@ struct jw_stats_conn {
 	uint64_t failovers;     /* READY again on another server than before */
 	uint64_t ldm_moves;     /* moves away from a server in lame-duck mode */
 	uint64_t auth_failures; /* servers that refused our credentials */
+	/* TLS of the current (or last) connection, "" / 0 when plain */
+	char tls_version[12];   /* "TLSv1.3", "TLSv1.2" */
+	char tls_cipher[64];    /* IANA name, e.g. TLS_AES_128_GCM_SHA256 */
+	uint64_t tls_handshake_us;
+	uint64_t tls_handshakes, tls_failures;   /* completed / failed, all connections */
+	uint64_t tls_records_sealed, tls_records_opened, tls_key_updates;
 };
 
 /* One known NATS server (configured or discovered), filled by the engine's servers view. */

@@ -358,6 +358,16 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "failovers", c[i].failovers);
 		rte_tel_data_add_dict_u64(e, "ldm_moves", c[i].ldm_moves);
 		rte_tel_data_add_dict_u64(e, "auth_failures", c[i].auth_failures);
+		c[i].tls_version[sizeof(c[i].tls_version) - 1] = '\0';
+		c[i].tls_cipher[sizeof(c[i].tls_cipher) - 1] = '\0';
+		add_str(e, "tls_version", c[i].tls_version);
+		add_str(e, "tls_cipher", c[i].tls_cipher);
+		rte_tel_data_add_dict_u64(e, "tls_handshake_us", c[i].tls_handshake_us);
+		rte_tel_data_add_dict_u64(e, "tls_handshakes", c[i].tls_handshakes);
+		rte_tel_data_add_dict_u64(e, "tls_failures", c[i].tls_failures);
+		rte_tel_data_add_dict_u64(e, "tls_records_sealed", c[i].tls_records_sealed);
+		rte_tel_data_add_dict_u64(e, "tls_records_opened", c[i].tls_records_opened);
+		rte_tel_data_add_dict_u64(e, "tls_key_updates", c[i].tls_key_updates);
 		snprintf(key, sizeof(key), "%u", c[i].id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);

@@ -145,6 +145,7 @@ enum tls_fail {
 	TLS_FAIL_PROTOCOL,         /* malformed or unexpected handshake bytes */
 	TLS_FAIL_INTERNAL,         /* no memory, key extraction failed */
 	TLS_FAIL_NOT_OFFERED,      /* tls = required, the server offers no TLS */
+	TLS_FAIL_DISABLED,         /* tls = off, the server requires TLS */
 	TLS_FAIL_REASONS
 };
 

@@ -53,6 +53,7 @@ static const char *const fail_names[] = {
 	[TLS_FAIL_PROTOCOL] = "protocol",
 	[TLS_FAIL_INTERNAL] = "internal",
 	[TLS_FAIL_NOT_OFFERED] = "server-without-tls",
+	[TLS_FAIL_DISABLED] = "server-requires-tls",
 };
 
 const char *

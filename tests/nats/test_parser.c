@@ -430,7 +430,7 @@ info_parse(void **state)
 		"\"server_name\":\"srv\",\"version\":\"2.9.10\",\"proto\":1,\"git_commit\":\"\","
 		"\"go\":\"go1.19\",\"host\":\"0.0.0.0\",\"port\":4222,\"headers\":true,"
 		"\"max_payload\":1048576,\"jetstream\":true,\"client_id\":5,\"client_ip\":\"198.18.0.2\","
-		"\"nonce\":\"abc\\u002Fdef\",\"auth_required\":true,\"tls_required\":false,"
+		"\"nonce\":\"abc\\u002Fdef\",\"auth_required\":true,\"tls_required\":false,\"tls_available\":true,"
 		"\"connect_urls\":[\"198.18.0.1:4222\",\"[::1]:4222\"],\"ldm\":true,\"domain\":\"hub\","
 		"\"cluster\":\"c\",\"xkey\":{\"a\":[1,{\"b\":null}]}}";
 	struct nats_info in;
@@ -446,6 +446,7 @@ info_parse(void **state)
 	assert_string_equal(in.nonce, "abc/def");
 	assert_true(in.auth_required);
 	assert_false(in.tls_required);
+	assert_true(in.tls_available);
 	assert_int_equal(in.n_connect_urls, 2);
 	assert_int_equal(in.connect_urls_total, 2);
 	assert_string_equal(in.connect_urls[1], "[::1]:4222");

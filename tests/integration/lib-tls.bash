@@ -1,0 +1,126 @@
+# Helpers of the TLS integration scripts (sourced): a CA and certificates made with the
+# openssl command, a TLS-configured nats-server (JetStream) on 198.18.0.5 inside netns jw-srv
+# beside the reference server, jwjs and jetwire pointed at it. Everything is removed on exit.
+source "$(dirname "${BASH_SOURCE[0]}")/lib-engine.bash"
+
+TLS_IP=198.18.0.5
+TLS_URL=tls://$TLS_IP:4222
+PKI=$JW_TMP/pki
+TLS_SRV_PID=
+TLS_SRV_LOG=$JW_TMP/tls-nats.log
+
+tls_cleanup() {
+  if [ -n "$TLS_SRV_PID" ]; then
+    kill -KILL "$TLS_SRV_PID" 2>/dev/null || true
+    wait "$TLS_SRV_PID" 2>/dev/null || true
+  fi
+  [ -n "${TCPDUMP_PID:-}" ] && kill -KILL "$TCPDUMP_PID" 2>/dev/null || true
+  engine_cleanup
+}
+trap tls_cleanup EXIT
+
+# CA, second CA, server certificate for nats.test and 198.18.0.5, the same expired, a
+# client certificate; ECDSA P-256 (the RSA variant for the 1.2 test: tls_pki_rsa).
+tls_pki() {
+  mkdir -p "$PKI"
+  (
+    cd "$PKI"
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=jw-test-ca
+    openssl req -x509 "${ec[@]}" -keyout ca2.key -out ca2.pem -days 2 -subj /CN=other-ca
+    openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=nats.test
+    printf 'subjectAltName=DNS:nats.test,IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+      "$TLS_IP" > srv.ext
+    openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile srv.ext -out srv.pem
+    openssl req "${ec[@]}" -keyout cli.key -out cli.csr -subj /CN=jetwire
+    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > cli.ext
+    openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile cli.ext -out cli.pem
+    # expired: openssl ca can set the validity dates
+    : > index.txt; echo 1000 > serial
+    cat > ca.cnf <<CNF
+[ca]
+default_ca = d
+[d]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = p
+[p]
+commonName = supplied
+CNF
+    openssl ca -batch -notext -config ca.cnf -cert ca.pem -keyfile ca.key -in srv.csr \
+      -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z -extfile srv.ext
+  ) > "$JW_TMP/pki.log" 2>&1 || { cat "$JW_TMP/pki.log"; fail "certificates"; }
+  chmod 0644 "$PKI"/*.pem
+}
+
+# nats-server -js with a tls block on $TLS_IP:4222. Args: cert file (default srv.pem), then
+# extra lines for the tls block (e.g. "verify: true").
+tls_server_start() {
+  local cert=${1:-$PKI/srv.pem}; shift || true
+  local conf=$JW_TMP/tls-nats.conf store=$JW_TMP/tls-store
+  mkdir -p "$store"
+  ip netns exec jw-srv ip addr add "$TLS_IP/24" dev jwv1 2>/dev/null || true
+  {
+    echo "listen: $TLS_IP:4222"
+    echo "jetstream { store_dir: \"$store\" }"
+    echo "tls {"
+    echo "  cert_file: \"$cert\""
+    echo "  key_file: \"$PKI/srv.key\""
+    echo "  ca_file: \"$PKI/ca.pem\""
+    echo "  timeout: 2"
+    for l in "$@"; do echo "  $l"; done
+    echo "}"
+  } > "$conf"
+  ip netns exec jw-srv nats-server -c "$conf" > "$TLS_SRV_LOG" 2>&1 &
+  TLS_SRV_PID=$!
+  for _ in $(seq 100); do
+    grep -q "Server is ready" "$TLS_SRV_LOG" && return 0
+    kill -0 "$TLS_SRV_PID" 2>/dev/null || { cat "$TLS_SRV_LOG"; fail "TLS nats-server exited"; }
+    sleep 0.1
+  done
+  fail "TLS nats-server not ready"
+}
+
+tls_server_stop() {
+  [ -n "$TLS_SRV_PID" ] || return 0
+  kill -TERM "$TLS_SRV_PID" 2>/dev/null || true
+  wait "$TLS_SRV_PID" 2>/dev/null || true
+  TLS_SRV_PID=
+  ip netns exec jw-srv ip addr del "$TLS_IP/24" dev jwv1 2>/dev/null || true
+}
+
+# jwjs against the TLS server (with the client certificate: the mutual-TLS server needs it).
+tjwjs() {
+  JWJS_TLS_CA=$PKI/ca.pem JWJS_TLS_NAME=nats.test JWJS_TLS_CERT=$PKI/cli.pem \
+    JWJS_TLS_KEY=$PKI/cli.key ip netns exec jw-srv "$JW_ROOT/build/jwjs" -s "$TLS_URL" "$@"
+}
+
+tls_stream() { # name subject
+  tjwjs add "$1" "$2" || fail "cannot create stream $1 on the TLS server"
+}
+
+# jetwire at the TLS server (overrides may follow).
+TLS_SET=(--set "nats.servers=$TLS_URL" --set "nats.tls_ca_file=$PKI/ca.pem"
+         --set nats.tls_server_name=nats.test)
+
+# Starts jetwire and waits until the log has a line matching the pattern (ERE), or fails.
+engine_start_expect() { # pattern seconds [--set ...]
+  local pat=$1 secs=$2 inst="jwt$$"; shift 2
+  JW_INSTANCE=$inst
+  JW_STARTS=$((JW_STARTS + 1))
+  JW_LOG=$JW_TMP/jetwire.$JW_STARTS.log
+  : > "$JW_LOG"
+  "$JW_ROOT/build/jetwire" -c "$JW_ROOT/dpdk-config/default.conf" \
+    --set "eal.file_prefix=jw-engine-$$" --set "shm.instance=$inst" "$@" > "$JW_LOG" 2>&1 &
+  JW_PID=$!
+  for _ in $(seq $((secs * 10))); do
+    grep -qE "$pat" "$JW_LOG" && return 0
+    kill -0 "$JW_PID" 2>/dev/null || fail "jetwire exited"
+    sleep 0.1
+  done
+  fail "no log line matching '$pat' after $secs s"
+}
