@@ -215,6 +215,17 @@ records_in(struct session *s, const uint8_t *data, size_t len, uint64_t now_ns,
 	if (rc == 0 || pc.rc != 0)
 		return rc; /* fine, or the NATS layer gave up (and closed the session) */
 	ADD(t->x.rx_errors, 1);
+	if (rx->last_error == TLS_RX_ALERT) {
+		/* a fatal alert: with TLS 1.3 the server judges our certificate only after our
+		 * handshake is done, so a refusal (certificate_required, bad_certificate,
+		 * unknown_ca ...) arrives here */
+		char d[64];
+
+		snprintf(d, sizeof(d), "alert %u %s from the server", rx->alert_desc,
+			 tls_alert_str(rx->alert_desc));
+		tls_fail(s, TLS_FAIL_PEER_ALERT, d, now_ns);
+		return rc;
+	}
 	t->x.last_fail = TLS_FAIL_NONE;
 	snprintf(t->x.detail, sizeof(t->x.detail), "%s", tls_rx_error_str(rx->last_error));
 	session_ctl_close(s, SESSION_CLOSE_TLS, now_ns);

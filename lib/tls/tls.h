@@ -117,6 +117,8 @@ tls_dir_bytes(const struct tls_dir *d)
 }
 
 const char *tls_rx_error_str(enum tls_rx_error e);
+/* RFC 8446 6 alert description names ("unknown" for others). */
+const char *tls_alert_str(uint8_t desc);
 const char *tls_aead_str(enum tls_aead a);
 const char *tls_version_str(uint16_t v);
 

@@ -32,6 +32,37 @@ tls_rx_error_str(enum tls_rx_error e)
 	return (unsigned)e < JW_ARRAY_SIZE(err_names) ? err_names[e] : "?";
 }
 
+const char *
+tls_alert_str(uint8_t desc)
+{
+	switch (desc) {
+	case 0: return "close_notify";
+	case 10: return "unexpected_message";
+	case 20: return "bad_record_mac";
+	case 22: return "record_overflow";
+	case 40: return "handshake_failure";
+	case 42: return "bad_certificate";
+	case 43: return "unsupported_certificate";
+	case 44: return "certificate_revoked";
+	case 45: return "certificate_expired";
+	case 46: return "certificate_unknown";
+	case 47: return "illegal_parameter";
+	case 48: return "unknown_ca";
+	case 49: return "access_denied";
+	case 50: return "decode_error";
+	case 51: return "decrypt_error";
+	case 70: return "protocol_version";
+	case 71: return "insufficient_security";
+	case 80: return "internal_error";
+	case 90: return "user_canceled";
+	case 109: return "missing_extension";
+	case 110: return "unsupported_extension";
+	case 112: return "unrecognized_name";
+	case 116: return "certificate_required";
+	default: return "unknown";
+	}
+}
+
 void
 tls_rx_init(struct tls_rx *rx, struct tls_dir *dir)
 {

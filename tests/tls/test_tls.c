@@ -572,7 +572,8 @@ mutual_tls(void **state)
 	assert_true(n > 0);
 	assert_int_equal(tls_rx_input(&p->rx, buf, n, collect, p), -ECONNABORTED);
 	assert_int_equal(p->rx.last_error, TLS_RX_ALERT);
-	assert_int_equal(p->rx.alert_desc, 116); /* certificate_required */
+	assert_int_equal(p->rx.alert_desc, 116);
+	assert_string_equal(tls_alert_str(p->rx.alert_desc), "certificate_required");
 	assert_int_equal(tls_rx_input(&p->rx, buf, 1, collect, p), -EPROTO); /* sticky */
 	peer_free(p);
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# TLS failures are clear, counted and spaced out by the reconnect backoff (no tight loop):
+# wrong CA, wrong name, expired server certificate, tls = off against a server that requires
+# TLS, tls = required against a server without TLS. The default name (the server's address)
+# matches the certificate's IP entry.
+set -euo pipefail
+source "$(dirname "$0")/lib-tls.bash"
+engine_net_up
+tls_pki
+tls_server_start
+
+# expect_fail REASON [--set ...]: the log names REASON; within 3 s only a few attempts
+expect_fail() {
+  local why=$1; shift
+  engine_start_expect "TLS handshake failed: $why" 15 "$@"
+  sleep 3
+  local n; n=$(grep -c "TLS handshake failed" "$JW_LOG" || true)
+  grep -m1 "TLS handshake failed" "$JW_LOG"
+  [ "$n" -ge 2 ] || fail "$why: no second attempt after the backoff"
+  [ "$n" -le 7 ] || fail "$why: $n attempts in ~3 s: retried in a tight loop"
+  grep -q "ready (NATS session up)" "$JW_LOG" && fail "$why: a session came up"
+  engine_stop
+  echo "ok: $why ($n attempts)"
+}
+
+expect_fail untrusted-certificate "${TLS_SET[@]}" --set "nats.tls_ca_file=$PKI/ca2.pem"
+expect_fail name-mismatch "${TLS_SET[@]}" --set nats.tls_server_name=wrong.test
+expect_fail server-requires-tls --set "nats.servers=nats://$TLS_IP:4222" --set nats.tls=off
+expect_fail server-without-tls --set nats.servers=nats://198.18.0.1:4222 --set nats.tls=required
+expect_fail server-without-tls --set nats.servers=tls://198.18.0.1:4222
+# the default name: the address, in the certificate's subjectAltName
+engine_start 1 --set "nats.servers=$TLS_URL" --set "nats.tls_ca_file=$PKI/ca.pem"
+engine_stop
+echo "ok: default name (IP address)"
+tls_server_stop
+tls_server_start "$PKI/expired.pem"
+expect_fail certificate-expired "${TLS_SET[@]}"
+# a configuration error is refused at start-up with the file named
+"$JW_ROOT/build/jetwire" -c "$JW_ROOT/dpdk-config/default.conf" --set "eal.file_prefix=jw-engine-$$" \
+  --set "shm.instance=jwt$$" "${TLS_SET[@]}" --set nats.tls_ca_file=/nonexistent/ca.pem \
+  > "$JW_TMP/bad.log" 2>&1 && fail "jetwire started with a missing CA file"
+grep -q "/nonexistent/ca.pem" "$JW_TMP/bad.log" || { cat "$JW_TMP/bad.log"; fail "no clear message"; }
+rm -f "/dev/shm/jetwire.jwt$$"
+echo "PASS: TLS failures classified, logged and not retried in a tight loop"

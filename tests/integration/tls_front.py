@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""A NATS TLS front for the TLS tests (not a product): listens on ADDR:PORT; for each client
+it connects to the plain upstream nats-server, forwards the server's INFO in clear with
+tls_required set (as nats-server 2.9 does), runs the TLS handshake as the server with
+Python's ssl module (OpenSSL) restricted to the requested versions (and TLS 1.2 ciphers),
+then relays the plaintext both ways. nats-server 2.9 has no setting for its TLS versions,
+so the 1.2-only and 1.3-only servers of the tests are this front before the reference
+server. One thread per connection, a select loop in each; the SSL object is used by that
+thread only."""
+import argparse
+import json
+import select
+import socket
+import ssl
+import sys
+import threading
+
+VERS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def addr(s):
+    h, p = s.rsplit(":", 1)
+    return h, int(p)
+
+
+def serve(cli, ctx, upstream):
+    up = None
+    try:
+        up = socket.create_connection(upstream, timeout=5)
+        buf = b""
+        while b"\r\n" not in buf:
+            d = up.recv(4096)
+            if not d:
+                return
+            buf += d
+        line, rest = buf.split(b"\r\n", 1)
+        info = json.loads(line[5:])
+        info["tls_required"] = True
+        cli.sendall(b"INFO " + json.dumps(info).encode() + b"\r\n")
+        tcli = ctx.wrap_socket(cli, server_side=True)
+        up.settimeout(None)
+        if rest:
+            tcli.sendall(rest)
+        while True:
+            r, _, _ = select.select([tcli, up], [], [], 1.0)
+            if tcli in r or tcli.pending():
+                d = tcli.recv(65536)
+                if not d:
+                    return
+                up.sendall(d)
+            if up in r:
+                d = up.recv(65536)
+                if not d:
+                    return
+                tcli.sendall(d)
+    except (OSError, ssl.SSLError, ValueError) as e:
+        print("front: connection ended:", e, file=sys.stderr, flush=True)
+    finally:
+        cli.close()
+        if up is not None:
+            up.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", required=True)
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--min", default="1.2", choices=VERS)
+    ap.add_argument("--max", default="1.3", choices=VERS)
+    ap.add_argument("--ciphers", help="TLS 1.2 cipher list (OpenSSL names)")
+    a = ap.parse_args()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    ctx.minimum_version = VERS[a.min]
+    ctx.maximum_version = VERS[a.max]
+    if a.ciphers:
+        ctx.set_ciphers(a.ciphers)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(addr(a.listen))
+    ls.listen(16)
+    print("front: ready", flush=True)
+    while True:
+        cli, _ = ls.accept()
+        threading.Thread(target=serve, args=(cli, ctx, addr(a.upstream)), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
