@@ -128,7 +128,7 @@ reload(struct jw_supervise *s)
 		JW_LOG(ERR, "SIGHUP: no memory to reload %s", s->path);
 		goto out;
 	}
-	rc = jw_config_load(s->path, (const char **)(uintptr_t)s->overrides, s->n_overrides, nc,
+	rc = jw_config_load(s->path, s->overrides, s->n_overrides, nc,
 			    err, sizeof(err));
 	if (rc < 0) {
 		JW_LOG(ERR, "SIGHUP: %s; nothing changed", err);
