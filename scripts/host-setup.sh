@@ -49,7 +49,20 @@ while [ $# -gt 0 ]; do
 done
 [ "$CHECK" = 1 ] && [ "$DRY" = 1 ] && { echo "host-setup: --check and --dry-run exclude each other" >&2; exit 2; }
 
-SYS=${JW_HOST_SYSFS:-/sys}   # a copy of /sys for tests of the parsing; the real one otherwise
+# Test hooks (tests/integration/ops_host_setup.sh): a made-up sysfs and mount table for the
+# checks; for the apply mode also a scratch root (every file is written below it) and a
+# directory of stand-in commands (nothing else is run): all three or none.
+SYS=${JW_HOST_SYSFS:-/sys}
+MOUNTS=${JW_HOST_MOUNTS:-/proc/mounts}
+ROOT=${JW_HOST_ROOT:-}
+STUBS=${JW_HOST_STUBS:-}
+if [ -n "$ROOT$STUBS" ] && { [ -z "$ROOT" ] || [ -z "$STUBS" ] || [ "$SYS" = /sys ] || [ "$MOUNTS" = /proc/mounts ]; }; then
+  echo "host-setup: JW_HOST_ROOT and JW_HOST_STUBS go with JW_HOST_SYSFS and JW_HOST_MOUNTS" >&2
+  exit 2
+fi
+group_line() { # the group database entry of $1
+  if [ -n "$ROOT" ]; then grep "^$1:" "$ROOT/etc/group" 2>/dev/null; else getent group "$1"; fi
+}
 here=$(cd "$(dirname "$0")" && pwd)
 JETWIRE=${JETWIRE:-}
 for j in "$here/../bin/jetwire" "$here/../build/jetwire" "$(command -v jetwire 2>/dev/null)"; do
@@ -126,7 +139,7 @@ mounted_size() { # kB: is a hugetlbfs of that page size mounted? prints the moun
     ps=$(echo "$opts" | tr ',' '\n' | sed -n 's/^pagesize=//p')
     case $ps in 2M) ps=2048 ;; 1024M|1G) ps=1048576 ;; "") ps=$(awk '/Hugepagesize/ {print $2}' /proc/meminfo) ;; esac
     [ "$ps" = "$want" ] && { echo "$mp"; return 0; }
-  done < /proc/mounts
+  done < "$MOUNTS"
   return 1
 }
 
@@ -266,8 +279,8 @@ print(",".join(str(c) for c in sorted(ex(sys.argv[1]) - ex(sys.argv[2]))))' "$1"
 }
 
 check_group() {
-  if getent group "$GROUP" > /dev/null; then
-    ok "shm group" "$GROUP (gid $(getent group "$GROUP" | cut -d: -f3)); members: $(getent group "$GROUP" | cut -d: -f4)"
+  if group_line "$GROUP" > /dev/null; then
+    ok "shm group" "$GROUP (gid $(group_line "$GROUP" | cut -d: -f3)); members: $(group_line "$GROUP" | cut -d: -f4)"
   else
     fix "shm group" "no group $GROUP: run host-setup.sh (groupadd --system $GROUP), then add producers and operators to it"
   fi
@@ -289,14 +302,21 @@ if [ "$CHECK" = 1 ]; then
 fi
 
 # --- apply ----------------------------------------------------------------------------------
-[ "$DRY" = 1 ] || [ "$(id -u)" = 0 ] || { echo "host-setup: needs root (or --check / --dry-run)" >&2; exit 2; }
+[ "$DRY" = 1 ] || [ -n "$ROOT" ] || [ "$(id -u)" = 0 ] || { echo "host-setup: needs root (or --check / --dry-run)" >&2; exit 2; }
 failed=0
 act() { # description, command...
   local what=$1; shift
   if [ "$DRY" = 1 ]; then printf 'WOULD %s: %s\n' "$what" "$*"; return 0; fi
   printf 'DO    %s: %s\n' "$what" "$*"
+  if [ -n "$STUBS" ]; then
+    local c=$1; shift
+    [ -x "$STUBS/$c" ] || { echo "host-setup: no stand-in for $c" >&2; failed=1; return 1; }
+    "$STUBS/$c" "$@" || { echo "host-setup: failed: $c $*" >&2; failed=1; return 1; }
+    return 0
+  fi
   "$@" || { echo "host-setup: failed: $*" >&2; failed=1; return 1; }
 }
+have_cmd() { if [ -n "$STUBS" ]; then [ -x "$STUBS/$1" ]; else command -v "$1" > /dev/null; fi; }
 write_file() { # path content: only when it differs
   if [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; then printf 'SKIP  %s: already in place\n' "$1"; return 0; fi
   if [ "$DRY" = 1 ]; then printf 'WOULD write %s:\n%s\n' "$1" "$2" | sed '2,$s/^/      | /'; return 0; fi
@@ -305,27 +325,27 @@ write_file() { # path content: only when it differs
 }
 
 # group first: the mount and the udev rule name it
-if getent group "$GROUP" > /dev/null; then printf 'SKIP  group %s exists\n' "$GROUP"
+if group_line "$GROUP" > /dev/null; then printf 'SKIP  group %s exists\n' "$GROUP"
 else act "create the shm group" groupadd --system "$GROUP"; fi
-GID=$(getent group "$GROUP" | cut -d: -f3)
+GID=$(group_line "$GROUP" | cut -d: -f3)
 [ -z "$GID" ] && [ "$DRY" = 1 ] && GID='<gid of '"$GROUP"'>'
 
 if [ "$HUGE" != no ]; then
   need=$(( (MEM_MB + 1) / 2 + 64 ))   # memory_mb in 2 MiB pages, plus room for a restart
   have=$(total_pages 2048kB)
-  if [ "$have" -ge "$need" ] && [ -f /etc/sysctl.d/80-jetwire-hugepages.conf ]; then
+  if [ "$have" -ge "$need" ] && [ -f "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" ]; then
     printf 'SKIP  hugepages: %s reserved (need %s), persistent\n' "$have" "$need"
   else
     [ "$have" -gt "$need" ] && need=$have
-    write_file /etc/sysctl.d/80-jetwire-hugepages.conf "# jetwire ([eal] memory_mb $MEM_MB): 2 MiB hugepages, written by host-setup.sh
+    write_file "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" "# jetwire ([eal] memory_mb $MEM_MB): 2 MiB hugepages, written by host-setup.sh
 vm.nr_hugepages = $need"
-    act "reserve $need hugepages of 2 MiB now" sysctl -q -p /etc/sysctl.d/80-jetwire-hugepages.conf
+    act "reserve $need hugepages of 2 MiB now" sysctl -q -p "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf"
   fi
-  if mp=$(mounted_size 2048) && [ "$mp" = "$MOUNT" ]; then
+  if mp=$(mounted_size 2048) && [ "$mp" = "$ROOT$MOUNT" ]; then
     printf 'SKIP  %s mounted\n' "$MOUNT"
-  elif [ -d /run/systemd/system ]; then
+  elif [ -d "$ROOT/run/systemd/system" ]; then
     unit=$(systemd-escape --path --suffix=mount "$MOUNT")
-    write_file "/etc/systemd/system/$unit" "# hugepages for jetwire (host-setup.sh)
+    write_file "$ROOT/etc/systemd/system/$unit" "# hugepages for jetwire (host-setup.sh)
 [Unit]
 Description=hugepages for jetwire (group $GROUP)
 [Mount]
@@ -339,16 +359,16 @@ WantedBy=local-fs.target"
     act "mount $MOUNT now and at boot" systemctl enable --now "$unit"
   else
     line="hugetlbfs $MOUNT hugetlbfs pagesize=2M,gid=$GID,mode=1770 0 0"
-    if grep -qF "$line" /etc/fstab 2>/dev/null; then printf 'SKIP  /etc/fstab has %s\n' "$MOUNT"
+    if grep -qF "$line" "$ROOT/etc/fstab" 2>/dev/null; then printf 'SKIP  /etc/fstab has %s\n' "$MOUNT"
     elif [ "$DRY" = 1 ]; then printf 'WOULD append to /etc/fstab: %s\n' "$line"
-    else printf 'DO    append to /etc/fstab: %s\n' "$line"; echo "$line" >> /etc/fstab || failed=1; fi
-    [ -d "$MOUNT" ] || act "create $MOUNT" mkdir -p "$MOUNT"
-    act "mount $MOUNT" mount "$MOUNT"
+    else printf 'DO    append to /etc/fstab: %s\n' "$line"; echo "$line" >> "$ROOT/etc/fstab" || failed=1; fi
+    [ -d "$ROOT$MOUNT" ] || act "create $MOUNT" mkdir -p "$ROOT$MOUNT"
+    act "mount $MOUNT" mount "$ROOT$MOUNT"
   fi
   echo "NOTE  1 GiB pages cannot be reserved reliably at run time: for them add 'default_hugepagesz=1G hugepagesz=1G hugepages=N' to the kernel command line"
 fi
 
-write_file /etc/udev/rules.d/80-jetwire-vfio.rules "# /dev/vfio/* for group $GROUP, so jetwire runs without root (host-setup.sh)
+write_file "$ROOT/etc/udev/rules.d/80-jetwire-vfio.rules" "# /dev/vfio/* for group $GROUP, so jetwire runs without root (host-setup.sh)
 SUBSYSTEM==\"vfio\", GROUP=\"$GROUP\", MODE=\"0660\""
 
 if [ -n "$PCI" ]; then
@@ -366,7 +386,7 @@ if [ -n "$PCI" ]; then
       echo "host-setup: $PCI is vendor $v on ${d:-no driver}: not an Intel NIC, so not bound automatically; bind it to the driver its PMD wants (dpdk-devbind.py --bind=vfio-pci $PCI)" >&2; failed=1
     else
       act "load vfio-pci" modprobe vfio-pci
-      if command -v driverctl > /dev/null; then
+      if have_cmd driverctl; then
         act "bind $PCI to vfio-pci (persistent)" driverctl set-override "$PCI" vfio-pci
       else
         act "bind $PCI to vfio-pci" dpdk-devbind.py --bind=vfio-pci "$PCI"

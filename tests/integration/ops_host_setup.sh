@@ -9,7 +9,11 @@
 #   - --dry-run on the reference config lists what it would do and changes nothing;
 #   - the checks' parsing against a made-up sysfs (JW_HOST_SYSFS): an Intel NIC on
 #     vfio-pci on NUMA node 1 while the lcores' CPUs are on node 0 and isolated.
-# It never runs the apply mode for real.
+#   - the apply mode twice in a scratch root with stand-in commands (JW_HOST_ROOT,
+#     JW_HOST_STUBS; nothing else can run): the first run reserves, mounts, creates the
+#     group, writes the udev rule and binds the made-up Intel NIC, then every check is OK;
+#     the second run finds everything in place, calls no command and changes no file.
+# It never runs the apply mode on the real host.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -x build/jetwire ] || { echo "build first (make)"; exit 1; }
@@ -117,4 +121,48 @@ rc=0; JW_HOST_SYSFS=$F $HS --check -c "$TMP/intel.conf" --set 'eal.lcores=1@0,2@
 grep -q '^FIX  isolation .*isolcpus=0,1 nohz_full=0,1' "$TMP/r5" || { cat "$TMP/r5"; fail "nohz_full missing not flagged"; }
 grep -q '^FIX  hugepages-2M 0 free of 512, need 128' "$TMP/r5" || { cat "$TMP/r5"; fail "no free pages not flagged"; }
 [ $rc = 1 ] || fail "exit $rc with FIX lines"
+
+echo "== apply mode, twice, in a scratch root with stand-in commands"
+R=$TMP/root ST=$TMP/stubs CALLS=$TMP/calls M=$TMP/mounts
+mkdir -p "$R/etc/sysctl.d" "$R/etc/udev/rules.d" "$R/dev" "$ST"
+: > "$R/etc/group"; : > "$R/etc/fstab"; : > "$CALLS"; : > "$M"
+rm -f "$N/driver"; mkdir -p "$F/bus/pci/drivers/ice"; ln -s ../../drivers/ice "$N/driver"
+echo 0 > "$N/numa_node"; echo 0-1 > "$F/devices/system/cpu/nohz_full"
+echo 0 > "$F/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+stub() { printf '#!/usr/bin/env bash\necho "%s $*" >> %s\n%s\n' "$1" "$CALLS" "$2" > "$ST/$1"; chmod +x "$ST/$1"; }
+stub groupadd "echo \"\${@: -1}:x:987:\" >> $R/etc/group"
+stub sysctl "n=\$(sed -n 's/^vm.nr_hugepages = //p' \"\${@: -1}\"); echo \$n > $F/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages; echo \$n > $F/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+stub mkdir "case \"\${@: -1}\" in $R/*) /bin/mkdir \"\$@\" ;; *) exit 9 ;; esac"
+stub mount "echo \"hugetlbfs \$1 hugetlbfs rw,relatime,gid=987,mode=1770,pagesize=2M 0 0\" >> $M"
+stub modprobe ":"
+stub dpdk-devbind.py "rm -f $N/driver; ln -s ../../drivers/vfio-pci $N/driver"
+run_apply() {
+  JW_HOST_SYSFS=$F JW_HOST_MOUNTS=$M JW_HOST_ROOT=$R JW_HOST_STUBS=$ST \
+    $HS -c "$TMP/intel.conf" --set 'eal.lcores=1@0,2@1' > "$1" 2>&1
+}
+rc=0; run_apply "$TMP/a1" || rc=$?
+cat "$TMP/a1"
+[ $rc = 0 ] || fail "first apply exit $rc"
+for c in 'groupadd --system jetwire' "sysctl -q -p $R/etc/sysctl.d/80-jetwire-hugepages.conf" \
+         "mkdir -p $R/dev/hugepages-jetwire" "mount $R/dev/hugepages-jetwire" 'modprobe vfio-pci' \
+         'dpdk-devbind.py --bind=vfio-pci 0000:3b:00.0'; do
+  grep -qxF "$c" "$CALLS" || { cat "$CALLS"; fail "first apply did not run: $c"; }
+done
+grep -q '^vm.nr_hugepages = 192$' "$R/etc/sysctl.d/80-jetwire-hugepages.conf" || fail "sysctl.d file"
+grep -qxF 'hugetlbfs /dev/hugepages-jetwire hugetlbfs pagesize=2M,gid=987,mode=1770 0 0' "$R/etc/fstab" || fail "fstab line"
+grep -q 'SUBSYSTEM=="vfio", GROUP="jetwire", MODE="0660"' "$R/etc/udev/rules.d/80-jetwire-vfio.rules" || fail "udev rule"
+[ "$(grep -c '^OK' "$TMP/a1")" = 9 ] || fail "not every item OK after the apply"
+echo "ok first apply: $(wc -l < "$CALLS") commands, then 9 items OK"
+before=$(cd "$R" && find . -type f -exec md5sum {} + | sort; cat "$M")
+calls=$(wc -l < "$CALLS")
+rc=0; run_apply "$TMP/a2" || rc=$?
+cat "$TMP/a2"
+[ $rc = 0 ] || fail "second apply exit $rc"
+[ "$(wc -l < "$CALLS")" = "$calls" ] || { tail -n +$((calls + 1)) "$CALLS"; fail "second apply ran commands"; }
+grep -q '^DO ' "$TMP/a2" && fail "second apply did something"
+[ "$before" = "$(cd "$R" && find . -type f -exec md5sum {} + | sort; cat "$M")" ] || fail "second apply changed files"
+echo "ok second apply: nothing to do (idempotent)"
+rc=0; JW_HOST_ROOT=$R $HS --check > /dev/null 2>&1 || rc=$?; [ $rc = 2 ] || fail "partial test hooks accepted"
+snapshot "$TMP/after2"
+diff "$TMP/before" "$TMP/after2" || fail "the scratch-root runs changed the host"
 echo "PASS ops_host_setup"
