@@ -9,6 +9,17 @@ import (
 // futureBlock-th of one (a block stays in memory while one of its Futures is referenced).
 const futureBlock = 256
 
+// newBlock allocates a block of Futures and touches every page of it, so that the page
+// faults of fresh heap memory are paid here (in the report goroutine), not by the
+// PublishAsync calls that hand the Futures out.
+func newBlock() []Future {
+	b := make([]Future, futureBlock)
+	for i := range b {
+		b[i].seq = 0
+	}
+	return b
+}
+
 // AsyncOptions of NewAsyncPublisher.
 type AsyncOptions struct {
 	Options
@@ -42,6 +53,7 @@ type AsyncPublisher struct {
 	mu       sync.Mutex
 	futs     []*Future // futures of seqs base, base+1, ...; nil once resolved
 	slab     []Future  // Futures not handed out yet (allocated futureBlock at a time)
+	spare    []Future  // the next block, made and touched by the report goroutine
 	fh       int       // index of seq base in futs
 	base     uint64
 	pending  int
@@ -195,7 +207,11 @@ func (a *AsyncPublisher) try(subject string, m *Msg, data []byte) (*Future, erro
 		return nil, err
 	}
 	if len(a.slab) == 0 {
-		a.slab = make([]Future, futureBlock)
+		if a.spare != nil {
+			a.slab, a.spare = a.spare, nil
+		} else {
+			a.slab = newBlock()
+		}
 	}
 	f := &a.slab[0]
 	a.slab = a.slab[1:]
@@ -284,6 +300,16 @@ func resolve(fs []*Future) {
 	}
 }
 
+// makeSpare prepares the next block of Futures (outside the mutex).
+func (a *AsyncPublisher) makeSpare() {
+	b := newBlock()
+	a.mu.Lock()
+	if a.spare == nil {
+		a.spare = b
+	}
+	a.mu.Unlock()
+}
+
 func (a *AsyncPublisher) poll() {
 	defer close(a.done)
 	buf := make([]Report, 256)
@@ -302,7 +328,11 @@ func (a *AsyncPublisher) poll() {
 			if a.pending == 0 && len(a.complete) > 0 {
 				done, a.complete = a.complete, nil
 			}
+			needSpare := a.spare == nil
 			a.mu.Unlock()
+			if needSpare {
+				a.makeSpare()
+			}
 			for _, c := range done {
 				close(c)
 			}
@@ -311,8 +341,11 @@ func (a *AsyncPublisher) poll() {
 			continue
 		}
 		a.mu.Lock()
-		idle := a.pending == 0
+		idle, needSpare := a.pending == 0, a.spare == nil
 		a.mu.Unlock()
+		if needSpare {
+			a.makeSpare()
+		}
 		if idle {
 			select {
 			case <-a.wake:
