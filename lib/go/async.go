@@ -40,12 +40,13 @@ type AsyncOptions struct {
 //	| PublishAsyncPending     | every call but Close                      |
 //	| PublishAsyncComplete    | every call but Close                      |
 //	| Close                   | nothing (call it once, after the others)  |
+//	| Future's methods        | everything, Close included                |
 //
 // Publishing goroutines take a mutex around the Producer's Publish (a few tens of ns); one
 // background goroutine reads the reports (Producer.Reports, which may run beside Publish),
 // takes their futures out of the pending window under the same mutex, so every seq it sees
-// already has its Future, and fires them after releasing it. Reports for unknown or already resolved seqs (a repeat after a jetwire restart)
-// are ignored.
+// already has its Future, and fires them after releasing it. Reports for unknown or
+// already resolved seqs (a repeat after a jetwire restart) are ignored.
 type AsyncPublisher struct {
 	p         *Producer
 	stallWait time.Duration
