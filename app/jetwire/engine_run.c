@@ -165,6 +165,10 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 		p->tcp.rto_init_ms = p->tcp.rto_min_ms;
 	p->tcp.max_retries = (uint8_t)JW_MIN(cfg->tcp.max_retries, 255u);
 	p->tcp.syn_retries = (uint8_t)JW_MIN(cfg->tcp.syn_retries, 255u);
+	p->tcp.offer_sack = cfg->tcp.sack;
+	p->tcp.delack_ms = (uint16_t)cfg->tcp.delack_ms;
+	p->tcp.pacing_gain_pct = (uint16_t)cfg->tcp.pacing_gain;
+	p->tcp.pacing_burst = (uint16_t)cfg->tcp.pacing_burst;
 	p->pool = port->pool;
 	p->tx_cksum_offload = port->tx_cksum_offload;
 	p->tx_tso_max = jw_port_tso_max(port);

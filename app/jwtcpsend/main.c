@@ -400,6 +400,10 @@ tcp_params_from_config(const struct jw_config *cfg, struct tcp_params *p)
 		p->rto_max_ms = p->rto_init_ms;
 	p->max_retries = (uint8_t)(cfg->tcp.max_retries > 255 ? 255 : cfg->tcp.max_retries);
 	p->syn_retries = (uint8_t)(cfg->tcp.syn_retries > 255 ? 255 : cfg->tcp.syn_retries);
+	p->offer_sack = cfg->tcp.sack;
+	p->delack_ms = (uint16_t)cfg->tcp.delack_ms;
+	p->pacing_gain_pct = (uint16_t)cfg->tcp.pacing_gain;
+	p->pacing_burst = (uint16_t)cfg->tcp.pacing_burst;
 }
 
 static void
@@ -420,6 +424,14 @@ print_stats(const struct sender *s, double secs)
 	       " tx_copies %" PRIu64 " tx_nomem %" PRIu64 " tso_pkts %" PRIu64 "\n",
 	       t.dupacks_in, t.ooo_segs_in, t.dup_segs_in, t.challenge_acks, t.bad_segs_in,
 	       t.tx_clones, t.tx_copies, t.tx_nomem, t.tso_pkts);
+	printf("sack_ok %d sack_blocks_in %" PRIu64 " dsacks_in %" PRIu64 " rtx_rto %" PRIu64
+	       " rtx_fast %" PRIu64 " rtx_tlp %" PRIu64 " rtx_other %" PRIu64 " rack_losses %" PRIu64
+	       " spurious_undos %" PRIu64 " undos_dsack %" PRIu64 " undos_eifel %" PRIu64
+	       " rto_held %" PRIu64 " pure_acks_out %" PRIu64 " delayed_acks %" PRIu64
+	       " pacing_waits %" PRIu64 " pacing_rate_bps %" PRIu64 "\n",
+	       t.sack_ok, t.sack_blocks_in, t.dsacks_in, t.rtx_rto, t.rtx_fast, t.rtx_tlp,
+	       t.rtx_other, t.rack_losses, t.spurious_undos, t.undos_dsack, t.undos_eifel,
+	       t.rto_held, t.pure_acks_out, t.delayed_acks, t.pacing_waits, t.pacing_rate_bps);
 	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 "\n",
 	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed));
 	if (s->port->fault_enabled) {

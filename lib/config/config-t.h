@@ -153,6 +153,10 @@ struct jw_tcp_config {
 	uint32_t rto_min_ms;
 	uint32_t max_retries;
 	uint32_t syn_retries;
+	bool sack;                       /* offer SACK-permitted (RFC 2018) */
+	uint32_t delack_ms;              /* delayed-ACK timer, 0 = ACK every segment */
+	uint32_t pacing_gain;            /* percent of cwnd/SRTT, 0 = no pacing */
+	uint32_t pacing_burst;           /* segments per paced burst */
 };
 
 /* How jetwire stops (app/jetwire). */

@@ -15,12 +15,21 @@
  *  | ctl_state                | ctl  | tx, any  | store-release / load-acquire: publishes peer |
  *  |                          |      |          | options, irs, rcv_nxt written before it      |
  *  | peer_mss, snd_wscale,    | ctl  | tx       | plain; written before ctl_state=ESTABLISHED  |
- *  | rcv_wscale, ts_ok, irs   |      |          | (release), read after acquire                |
+ *  | rcv_wscale, ts_ok, irs,  |      |          | (release), read after acquire                |
+ *  | sack_ok                  |      |          |                                              |
  *  | ack_state (una<<32|dup)  | ctl  | tx       | release/acquire; dup = consecutive dupacks   |
  *  | snd_wnd_edge             | ctl  | tx       | release/acquire (peer's right window edge)   |
  *  | acks_in                  | ctl  | tx       | relaxed: a count of accepted ACKs (slow-start |
  *  |                          |      |          | ACK counting, liveness of probes and RTOs)   |
  *  | rcv_nxt, ts_recent       | ctl  | tx       | release/acquire (go into every header)       |
+ *  | ack_tsecr                | ctl  | tx       | plain atomic, stored before the ack_state     |
+ *  |                          |      |          | release; TSecr of the last ACK that moved una|
+ *  | sb (SACK scoreboard)     | ctl  | tx       | seqlock: sb.gen odd while writing; writer    |
+ *  |                          |      |          | release fence / store-release of gen, reader |
+ *  |                          |      |          | load-acquire of gen, acquire fence, recheck  |
+ *  | ctl_poll_ns              | ctl  | tx       | release/acquire: "every ACK that arrived     |
+ *  |                          |      |          | before this time is in ack_state and sb"     |
+ *  | delack_at                | ctl  | tx       | release/acquire: rcv_nxt published before it |
  *  | ack_req                  | ctl  | tx (xchg)| ctl stores 1 (release), tx exchanges to 0    |
  *  | peer_fin, fin_acked,     | ctl  | any      | release/acquire (tcp_conn_state)             |
  *  | reason                   |      |          |                                              |
@@ -124,6 +133,15 @@ struct tcp_params {
 	uint16_t ooo_segs;         /* out-of-order segments held, default 64 */
 	bool offer_wscale;         /* default true */
 	bool offer_ts;             /* default true */
+	bool offer_sack;           /* SACK-permitted in the SYN (RFC 2018), default true */
+	uint16_t delack_ms;        /* delayed ACK timer for the peer's bytes: an in-order
+				    * segment is ACKed with the second one or after this many
+				    * ms (piggybacked when data leaves first); 0 = ACK every
+				    * segment at once. Default 2 */
+	uint16_t pacing_gain_pct;  /* pacing rate = gain x cwnd / SRTT (percent; slow start
+				    * uses twice this); 0 = no pacing. Default 120 */
+	uint16_t pacing_burst;     /* most segments (or one TSO packet) per paced burst,
+				    * default 4 */
 	uint32_t fin_wait2_ms;     /* FIN_WAIT_2 limit, default 60000 */
 	uint32_t challenge_acks_per_s; /* RFC 5961 §7 limit, default 10 */
 };
@@ -172,6 +190,22 @@ struct tcp_stats {
 	uint64_t tx_copies;                /* segments copied because the port cannot chain */
 	uint64_t tso_pkts;                 /* packets the device split (TSO), counted once each;
 					    * their wire segments are in segs_out */
+	bool sack_ok;                      /* SACK negotiated */
+	uint64_t sack_blocks_in;           /* SACK blocks received (DSACK blocks included) */
+	uint64_t dsacks_in;                /* DSACK blocks received (RFC 2883) */
+	uint64_t rtx_rto;                  /* retransmissions by cause: after an RTO */
+	uint64_t rtx_fast;                 /*   loss recovery (RACK / dupacks / partial ACKs) */
+	uint64_t rtx_tlp;                  /*   tail loss probes that resent a segment */
+	uint64_t rtx_other;                /*   SYN, persist (a partial that was lost) */
+	uint64_t rack_losses;              /* segments RACK marked lost */
+	uint64_t spurious_undos;           /* cwnd/ssthresh restored: DSACK or Eifel */
+	uint64_t undos_dsack, undos_eifel;
+	uint64_t rto_held;                 /* timer expiries held back until the control lcore
+					    * had polled past them */
+	uint64_t pure_acks_out;            /* ACKs without data or SYN/FIN */
+	uint64_t delayed_acks;             /* pure ACKs sent by the delayed-ACK timer */
+	uint64_t pacing_waits;             /* polls where pacing held data back */
+	uint64_t pacing_rate_bps;          /* current pacing rate, bytes/s (0 = not pacing) */
 };
 
 /* Commands control -> TX, carried in the SPSC ring as uintptr_t (cmd | arg << 8). */
@@ -185,11 +219,33 @@ enum tcp_cmd {
  * mbuf's buffer start + headroom); the headers are prepended on first transmission. */
 struct tcp_seg {
 	struct rte_mbuf *m;
+	uint64_t xmit_ns;  /* last (re)transmission (RACK) */
 	uint32_t seq;
 	uint16_t len;      /* payload bytes */
 	uint8_t fin;       /* FIN after the payload (occupies one sequence number) */
 	uint8_t rexmit;    /* transmitted more than once (Karn: no RTT sample) */
+	uint8_t sacked;    /* the peer SACKed all of it */
+	uint8_t lost;      /* marked lost (RACK, RTO) and not retransmitted since: it does
+			    * not count in pipe until it is sent again */
 };
+
+/* The SACK scoreboard the control lcore keeps: SACKed ranges above snd_una, sorted and
+ * merged (at most TCP_SB_RANGES; when more arrive, the highest are dropped: the TX lcore
+ * keeps per-segment marks, so a range it saw once stays marked), plus the last DSACK
+ * blocks (RFC 2883) in a ring. Written under a seqlock (gen odd while writing); every
+ * field is an atomic accessed relaxed inside it, so the reader's copy is race-free. */
+#define TCP_SB_RANGES 16
+#define TCP_SB_DSACKS 8
+struct tcp_sack_board {
+	_Atomic uint32_t gen;
+	_Atomic uint32_t n;
+	_Atomic uint32_t start[TCP_SB_RANGES], end[TCP_SB_RANGES];
+	_Atomic uint32_t dsack_n;          /* DSACK blocks received so far (ring index) */
+	_Atomic uint32_t ds_start[TCP_SB_DSACKS], ds_end[TCP_SB_DSACKS];
+};
+
+/* Retransmissions of one loss episode that a DSACK may prove needless (TX-private). */
+#define TCP_UNDO_RANGES 16
 
 struct tcp_ooo {
 	struct rte_mbuf *m;
@@ -226,10 +282,15 @@ struct tcp_conn {
 	_Atomic uint32_t rcv_nxt;
 	_Atomic uint32_t ts_recent;
 	_Atomic uint64_t acks_in;
+	_Atomic uint32_t ack_tsecr;
+	_Atomic uint64_t ctl_poll_ns;     /* last tcp_ctl_poll (0 = never: timers not held) */
+	_Atomic uint64_t delack_at;       /* delayed-ACK deadline for rcv_nxt (0 = none) */
+	struct tcp_sack_board sb;
 	uint16_t peer_mss;
 	uint8_t snd_wscale;               /* shift applied to the peer's window */
 	uint8_t rcv_wscale;               /* shift applied to ours (0 unless both offered) */
 	bool ts_ok;
+	bool sack_ok;                     /* both offered SACK-permitted */
 	uint32_t irs;
 
 	/* control-private */
@@ -247,9 +308,15 @@ struct tcp_conn {
 	bool c_registered;
 	uint16_t c_ooo_n;
 	struct tcp_ooo *c_ooo;            /* sorted by seq, p.ooo_segs entries */
+	uint32_t c_sb_n;                  /* control's copy of the scoreboard ranges */
+	uint32_t c_sb_start[TCP_SB_RANGES], c_sb_end[TCP_SB_RANGES];
+	uint32_t c_dsack_n;
+	uint32_t c_ds_start[TCP_SB_DSACKS], c_ds_end[TCP_SB_DSACKS];
+	uint32_t c_unacked_segs;          /* in-order data segments not yet asked to be ACKed */
 	/* control stats (relaxed, single writer) */
 	_Atomic uint64_t st_segs_in, st_bytes_received, st_dupacks_in, st_ooo_segs_in,
-		st_ooo_drops, st_dup_segs_in, st_challenge_acks, st_bad_segs_in, st_zero_wnd_in;
+		st_ooo_drops, st_dup_segs_in, st_challenge_acks, st_bad_segs_in, st_zero_wnd_in,
+		st_sack_blocks_in, st_dsacks_in;
 
 	/* ---- written by the TX lcore ---- */
 	jw_cache_aligned _Atomic uint32_t snd_max;
@@ -262,7 +329,9 @@ struct tcp_conn {
 	_Atomic uint32_t st_cwnd, st_ssthresh, st_srtt_us, st_rttvar_us, st_rto_ms, st_mss;
 	_Atomic uint64_t st_segs_out, st_bytes_sent, st_bytes_acked, st_retransmits,
 		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem,
-		st_loss_probes, st_tx_copies, st_tso_pkts;
+		st_loss_probes, st_tx_copies, st_tso_pkts, st_rtx_rto, st_rtx_fast, st_rtx_tlp,
+		st_rtx_other, st_rack_losses, st_undos_dsack, st_undos_eifel, st_rto_held,
+		st_pure_acks, st_delayed_acks, st_pacing_waits, st_pacing_rate;
 
 	/* TX-private */
 	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */
@@ -300,6 +369,49 @@ struct tcp_conn {
 	uint64_t t_syn_deadline;
 	uint64_t t_probe_acks_in;
 	uint64_t t_acks_seen;             /* acks_in at the last take_acks */
+	uint64_t t_ctl_seen_ns;           /* ctl_poll_ns loaded at this poll's start */
+	/* SACK scoreboard as the TX lcore applied it, RACK (RFC 8985), PRR (RFC 6937) */
+	uint32_t t_sb_gen;                /* scoreboard generation last applied */
+	uint32_t t_sb_n;
+	uint32_t t_sb_start[TCP_SB_RANGES], t_sb_end[TCP_SB_RANGES];
+	uint32_t t_dsack_seen;
+	bool t_sb_dirty;                  /* rescan the queue this poll */
+	bool t_rack_reord;                /* reordering seen: use a reordering window */
+	uint8_t t_rack_reo_mult;          /* reo_wnd = mult x min_rtt/4 (DSACKs raise it) */
+	uint32_t t_rack_end_seq;          /* end of the most recently sent delivered segment */
+	uint64_t t_rack_xmit_ns;          /* its transmission time */
+	uint64_t t_rack_rtt_ns;           /* its RTT */
+	uint64_t t_min_rtt_ns;
+	uint64_t t_rack_deadline;         /* reordering timer (0 = not armed) */
+	uint32_t t_fack;                  /* highest SACKed sequence + 1 */
+	uint32_t t_lost_cnt;              /* queued segments marked lost, not yet resent */
+	uint32_t t_lost_hint;             /* no lost segment below this queue index */
+	uint32_t t_pipe;                  /* bytes in flight (RFC 6675 pipe) */
+	uint32_t t_sacked_bytes;
+	uint32_t t_prr_delivered, t_prr_out, t_recover_fs;
+	uint64_t t_last_xmit_ns;          /* last data transmission (re-arms the TLP) */
+	uint32_t t_tlp_high;              /* snd_max when the TLP went */
+	uint32_t t_tlp_seq, t_tlp_end;    /* the segment a retransmitted TLP resent */
+	bool t_tlp_out;                   /* a TLP episode is open */
+	bool t_tlp_rtx;                   /* that TLP was a retransmission */
+	bool t_tlp_dsacked;
+	bool t_in_loss;                   /* after an RTO until snd_una passes t_recover */
+	/* undo (DSACK, Eifel) */
+	bool t_undo_on;                   /* an episode whose reduction may be undone */
+	bool t_undo_overflow;             /* too many retransmissions to track: no DSACK undo */
+	uint8_t t_undo_n, t_undo_dsacked;
+	uint32_t t_undo_cwnd, t_undo_ssthresh;
+	uint32_t t_undo_start[TCP_UNDO_RANGES], t_undo_end[TCP_UNDO_RANGES];
+	uint16_t t_undo_mask;             /* which recorded ranges were DSACKed */
+	bool t_eifel_on;                  /* first ACK after an RTO decides (RFC 3522) */
+	uint32_t t_eifel_tsval, t_eifel_seq;
+	uint32_t t_eifel_nxt;             /* t_nxt before the RTO (non-SACK go-back-N) */
+	/* delayed ACKs */
+	uint32_t t_last_ack;              /* rcv_nxt carried by the last segment sent */
+	uint64_t t_delack_served;         /* delack_at value already answered */
+	/* pacing */
+	uint64_t t_pace_next_ns;          /* no paced data before this time */
+	uint64_t t_pace_rate;             /* bytes per second, 0 = unpaced */
 	uint32_t t_head, t_nxt, t_tail;   /* queue indices (free-running, masked) */
 	uint32_t t_qmask;
 	struct tcp_seg *t_q;

@@ -181,6 +181,12 @@ tcp_ctl_poll(struct tcp_conn *c)
 
 	if (s != TCP_CTL_SYN_SENT && s != TCP_CTL_ESTABLISHED)
 		return;
+	/* Heartbeat: every frame the caller received before this call has been through
+	 * tcp_input, so ack_state and the scoreboard hold what arrived until now. Release
+	 * pairs with the TX lcore's acquire at the start of tcp_tx_poll, which holds its
+	 * loss timers (RTO, TLP, RACK) until the control lcore has polled past them: a late
+	 * control poll is not mistaken for loss. */
+	atomic_store_explicit(&c->ctl_poll_ns, tcp_now(c->st->io) | 1u, memory_order_release);
 	/* Acquire pairs with the TX lcore's release store of tx_fail. */
 	fail = atomic_load_explicit(&c->tx_fail, memory_order_acquire);
 	if (fail != TCP_R_NONE) {
@@ -268,6 +274,23 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 	o->loss_probes = LD(st_loss_probes);
 	o->tx_copies = LD(st_tx_copies);
 	o->tso_pkts = LD(st_tso_pkts);
+	o->sack_ok = atomic_load_explicit(&c->ctl_state, memory_order_acquire) >= TCP_CTL_ESTABLISHED &&
+		     c->sack_ok;
+	o->sack_blocks_in = LD(st_sack_blocks_in);
+	o->dsacks_in = LD(st_dsacks_in);
+	o->rtx_rto = LD(st_rtx_rto);
+	o->rtx_fast = LD(st_rtx_fast);
+	o->rtx_tlp = LD(st_rtx_tlp);
+	o->rtx_other = LD(st_rtx_other);
+	o->rack_losses = LD(st_rack_losses);
+	o->undos_dsack = LD(st_undos_dsack);
+	o->undos_eifel = LD(st_undos_eifel);
+	o->spurious_undos = o->undos_dsack + o->undos_eifel;
+	o->rto_held = LD(st_rto_held);
+	o->pure_acks_out = LD(st_pure_acks);
+	o->delayed_acks = LD(st_delayed_acks);
+	o->pacing_waits = LD(st_pacing_waits);
+	o->pacing_rate_bps = LD(st_pacing_rate);
 }
 
 const char *

@@ -54,6 +54,7 @@ tcp_hdr_patch(struct tcp_conn *c, uint8_t *hdr, uint8_t flags, uint32_t seq,
 	ip->hdr_checksum = 0;
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(rcv_nxt);
+	c->t_last_ack = rcv_nxt; /* delayed ACKs: what the peer will have heard from us */
 	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16(tcp_adv_window(c, c->rcv_wscale));
 	th->cksum = 0;

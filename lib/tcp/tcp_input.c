@@ -17,10 +17,12 @@ struct seg_info {
 	uint32_t seq, ack, wnd;    /* wnd as in the header (unscaled) */
 	uint8_t flags;
 	uint32_t off, len;         /* payload offset in the mbuf and length */
-	bool has_mss, has_ws, has_ts;
+	bool has_mss, has_ws, has_ts, has_sack_perm;
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	uint8_t n_sack;            /* SACK blocks (RFC 2018 §3: at most 4 fit) */
+	uint32_t sack_start[4], sack_end[4];
 };
 
 static void
@@ -54,6 +56,18 @@ parse_options(const uint8_t *o, uint32_t n, struct seg_info *si)
 			si->has_ts = true;
 			si->tsval = rte_be_to_cpu_32(v);
 			si->tsecr = rte_be_to_cpu_32(e);
+		} else if (kind == TCP_OPT_SACK_PERM && len == 2) {
+			si->has_sack_perm = true;
+		} else if (kind == TCP_OPT_SACK && len >= 10 && (len - 2) % 8 == 0) {
+			/* A malformed length (not 2 + 8n) is ignored like any bad option. */
+			for (uint32_t b = 0; b < (len - 2u) / 8u && si->n_sack < 4; b++) {
+				uint32_t v, e;
+				memcpy(&v, o + i + 2 + 8 * b, 4);
+				memcpy(&e, o + i + 6 + 8 * b, 4);
+				si->sack_start[si->n_sack] = rte_be_to_cpu_32(v);
+				si->sack_end[si->n_sack] = rte_be_to_cpu_32(e);
+				si->n_sack++;
+			}
 		}
 		i += len;
 	}
@@ -232,6 +246,7 @@ syn_sent(struct tcp_conn *c, struct seg_info *si)
 		c->rcv_wscale = 0;
 	}
 	c->ts_ok = c->p.offer_ts && si->has_ts;
+	c->sack_ok = c->p.offer_sack && si->has_sack_perm;
 	if (c->ts_ok)
 		atomic_store_explicit(&c->ts_recent, si->tsval, memory_order_relaxed);
 	c->c_snd_una = si->ack;
@@ -248,6 +263,127 @@ syn_sent(struct tcp_conn *c, struct seg_info *si)
 	atomic_store_explicit(&c->ctl_state, TCP_CTL_ESTABLISHED, memory_order_release);
 	request_ack(c);
 	c->ops.on_event(c->ops.owner, c, TCP_EV_ESTABLISHED, TCP_R_NONE);
+}
+
+/* ---- SACK scoreboard (RFC 2018, DSACK RFC 2883), control side ---- */
+
+/* Publishes control's ranges and DSACK ring under the seqlock (see struct tcp_sack_board):
+ * gen goes odd (relaxed) and a release fence orders it before the data stores; the final
+ * store-release of the even gen pairs with the TX lcore's load-acquire in sb_read. */
+static void
+sb_publish(struct tcp_conn *c)
+{
+	struct tcp_sack_board *b = &c->sb;
+	uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
+
+	atomic_store_explicit(&b->gen, g + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&b->n, c->c_sb_n, memory_order_relaxed);
+	for (uint32_t i = 0; i < c->c_sb_n; i++) {
+		atomic_store_explicit(&b->start[i], c->c_sb_start[i], memory_order_relaxed);
+		atomic_store_explicit(&b->end[i], c->c_sb_end[i], memory_order_relaxed);
+	}
+	for (uint32_t i = 0; i < TCP_SB_DSACKS; i++) {
+		atomic_store_explicit(&b->ds_start[i], c->c_ds_start[i], memory_order_relaxed);
+		atomic_store_explicit(&b->ds_end[i], c->c_ds_end[i], memory_order_relaxed);
+	}
+	atomic_store_explicit(&b->dsack_n, c->c_dsack_n, memory_order_relaxed);
+	atomic_store_explicit(&b->gen, g + 2, memory_order_release);
+}
+
+/* Adds the SACKed range [s, e) to control's sorted, merged list. When the list is full the
+ * highest range is dropped (the TX lcore already marked what it saw). */
+static void
+sb_insert(struct tcp_conn *c, uint32_t s, uint32_t e)
+{
+	uint32_t ns[TCP_SB_RANGES + 1], ne[TCP_SB_RANGES + 1], n = 0, i = 0;
+	bool placed = false;
+
+	while (i < c->c_sb_n || !placed) {
+		uint32_t rs, re;
+		if (!placed && (i == c->c_sb_n || SEQ_LT(s, c->c_sb_start[i]))) {
+			rs = s;
+			re = e;
+			placed = true;
+		} else {
+			rs = c->c_sb_start[i];
+			re = c->c_sb_end[i];
+			i++;
+		}
+		if (n > 0 && SEQ_LEQ(rs, ne[n - 1])) { /* overlaps or touches the previous */
+			if (SEQ_GT(re, ne[n - 1]))
+				ne[n - 1] = re;
+			continue;
+		}
+		if (n == TCP_SB_RANGES + 1)
+			break;
+		ns[n] = rs;
+		ne[n] = re;
+		n++;
+	}
+	if (n > TCP_SB_RANGES)
+		n = TCP_SB_RANGES;
+	memcpy(c->c_sb_start, ns, n * sizeof(ns[0]));
+	memcpy(c->c_sb_end, ne, n * sizeof(ne[0]));
+	c->c_sb_n = n;
+}
+
+/* Drops what snd_una covers. Returns true when the list changed. */
+static bool
+sb_trim(struct tcp_conn *c)
+{
+	uint32_t una = c->c_snd_una, k = 0;
+	bool changed = false;
+
+	for (uint32_t i = 0; i < c->c_sb_n; i++) {
+		if (SEQ_LEQ(c->c_sb_end[i], una)) {
+			changed = true;
+			continue;
+		}
+		c->c_sb_start[k] = SEQ_LT(c->c_sb_start[i], una) ? una : c->c_sb_start[i];
+		c->c_sb_end[k] = c->c_sb_end[i];
+		changed |= c->c_sb_start[k] != c->c_sb_start[i] || k != i;
+		k++;
+	}
+	c->c_sb_n = k;
+	return changed;
+}
+
+/* Takes the SACK blocks of an acceptable ACK (snd_una already advanced to its ack):
+ * a first block below the cumulative ACK, or inside the second block, is a DSACK (RFC
+ * 2883 §4) and goes to the DSACK ring; other blocks must lie in (snd_una, snd_max]
+ * (anything else is ignored: a forged or stale block never marks unsent data). */
+static void
+sb_update(struct tcp_conn *c, const struct seg_info *si, uint32_t snd_max)
+{
+	bool changed = sb_trim(c);
+
+	for (uint32_t i = 0; i < si->n_sack; i++) {
+		uint32_t s = si->sack_start[i], e = si->sack_end[i];
+
+		tcp_stat_add(&c->st_sack_blocks_in, 1);
+		if (!SEQ_LT(s, e) || SEQ_DIFF(e, s) > (int32_t)(1u << 30))
+			continue;
+		if (i == 0 && (SEQ_LEQ(e, si->ack) ||
+			       (si->n_sack > 1 && SEQ_LEQ(si->sack_start[1], s) &&
+				SEQ_GEQ(si->sack_end[1], e)))) {
+			uint32_t k = c->c_dsack_n % TCP_SB_DSACKS;
+			c->c_ds_start[k] = s;
+			c->c_ds_end[k] = e;
+			c->c_dsack_n++;
+			tcp_stat_add(&c->st_dsacks_in, 1);
+			changed = true;
+			continue;
+		}
+		if (SEQ_GT(e, snd_max) || SEQ_LEQ(e, c->c_snd_una))
+			continue;
+		if (SEQ_LT(s, c->c_snd_una))
+			s = c->c_snd_una;
+		sb_insert(c, s, e);
+		changed = true;
+	}
+	if (changed)
+		sb_publish(c);
 }
 
 /* ACK field processing in a synchronized state. Returns false if the segment must be
@@ -278,6 +414,8 @@ process_ack(struct tcp_conn *c, struct seg_info *si, uint64_t now)
 		c->c_snd_una = si->ack;
 		c->c_dupacks = 0;
 		changed = true;
+		if (si->has_ts) /* read by the TX lcore after its acquire of ack_state (Eifel) */
+			atomic_store_explicit(&c->ack_tsecr, si->tsecr, memory_order_relaxed);
 	} else if (si->ack == c->c_snd_una && si->len == 0 && !(si->flags & TCP_F_FIN) &&
 		   wnd == c->c_snd_wnd && snd_max != c->c_snd_una) {
 		c->c_dupacks++;
@@ -295,6 +433,8 @@ process_ack(struct tcp_conn *c, struct seg_info *si, uint64_t now)
 	atomic_store_explicit(&c->snd_wnd_edge, c->c_snd_una + c->c_snd_wnd, memory_order_release);
 	if (changed)
 		tcp_ctl_publish_ack(c);
+	if (c->sack_ok && (si->n_sack > 0 || c->c_sb_n > 0))
+		sb_update(c, si, snd_max);
 	if (!atomic_load_explicit(&c->fin_acked, memory_order_relaxed) &&
 	    atomic_load_explicit(&c->fin_sent, memory_order_acquire) &&
 	    SEQ_GT(si->ack, atomic_load_explicit(&c->fin_seq, memory_order_relaxed))) {
@@ -400,10 +540,20 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 		if (c->c_reported_closed)
 			return;
 		publish_rcv(c);
-		if (had_ooo || fin_now)
+		if (had_ooo || fin_now) {
 			(void)tcp_cmd_push(c, TCP_CMD_ACK, 0); /* filled a hole / FIN: ACK at once */
-		else
-			request_ack(c);
+			c->c_unacked_segs = 0;
+		} else if (c->p.delack_ms == 0 || ++c->c_unacked_segs >= 2) {
+			c->c_unacked_segs = 0;
+			request_ack(c); /* every second segment (RFC 1122 4.2.3.2, RFC 5681 4.2) */
+		} else {
+			/* First segment since the last ACK request: the TX lcore ACKs it at
+			 * this deadline unless data (carrying the ACK) or a second segment
+			 * comes first. Release: rcv_nxt is published before the deadline. */
+			atomic_store_explicit(&c->delack_at,
+					      now + (uint64_t)c->p.delack_ms * NS_PER_MS,
+					      memory_order_release);
+		}
 		if (fin_now && !c->c_reported_peer_fin) {
 			c->c_reported_peer_fin = true;
 			c->ops.on_event(c->ops.owner, c, TCP_EV_PEER_CLOSED, TCP_R_NONE);

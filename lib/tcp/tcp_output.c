@@ -9,6 +9,20 @@
  * fresh header mbuf to an indirect clone of the payload, so a header the device may still
  * be reading is never touched.
  *
+ * SACK (negotiated: c->sack_ok): the control lcore keeps the SACKed ranges and the DSACK
+ * blocks it parsed (tcp_input.c) in a seqlocked scoreboard; this side copies it when its
+ * generation moves (sb_read) and marks its own queue: sacked segments leave the pipe, RACK
+ * (RFC 8985) marks as lost every unSACKed segment sent sufficiently before one that was
+ * delivered (a reordering window once reordering was seen), the send loop resends lost
+ * segments first and then new data while pipe (RFC 6675: bytes in flight, neither SACKed
+ * nor lost) stays under cwnd; in recovery cwnd follows PRR (RFC 6937). A tail loss probe
+ * (TLP, RFC 8985 §7) replaces the loss probe and early retransmit of the non-SACK path.
+ * Retransmissions of a loss episode are remembered so that DSACKs (RFC 2883) proving all
+ * of them needless restore cwnd and ssthresh; after an RTO the first ACK's TSecr decides
+ * (Eifel, RFC 3522) on either path. Without SACK the path is NewReno as before.
+ * Timers that declare loss (RTO, TLP, RACK) wait until the control lcore has polled past
+ * their deadline (ctl_poll_ns): an ACK it has not read yet is not a loss.
+ *
  * TSO (tcp_io.tso_max, see tso_setup): a run of never-sent segments that both windows
  * admit leaves as one packet that the device cuts into MSS segments (xmit_tso). The queue
  * stays per segment, so ACK processing, cwnd and every retransmission are unchanged;
@@ -34,15 +48,24 @@ struct txctx {
 	struct rte_mbuf *out[TCP_POLL_OUT_MAX];
 };
 
+/* Why a segment is sent again (counters by cause). */
+enum rtx_cause {
+	RTX_AUTO = 0, /* decided by the state: after an RTO or in loss recovery */
+	RTX_RTO,
+	RTX_FAST,
+	RTX_TLP,
+	RTX_OTHER,
+};
+
 static inline struct tcp_seg *
-qseg(struct tcp_conn *c, uint32_t idx)
+qseg(const struct tcp_conn *c, uint32_t idx)
 {
 	return &c->t_q[idx & c->t_qmask];
 }
 
 /* The sequence number the next new transmission starts at (RFC SND.NXT). */
 static uint32_t
-cur_snd_nxt(struct tcp_conn *c)
+cur_snd_nxt(const struct tcp_conn *c)
 {
 	return c->t_nxt != c->t_tail ? qseg(c, c->t_nxt)->seq : c->t_next_seq;
 }
@@ -113,7 +136,7 @@ static void
 send_syn(struct txctx *x)
 {
 	struct tcp_conn *c = x->c;
-	uint8_t opts[20], *o = opts, hdr[TCP_HDR_MAX];
+	uint8_t opts[24], *o = opts, hdr[TCP_HDR_MAX];
 	uint16_t mss = c->p.mss, len;
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
@@ -122,10 +145,23 @@ send_syn(struct txctx *x)
 	*o++ = 4;
 	*o++ = (uint8_t)(mss >> 8);
 	*o++ = (uint8_t)mss;
+	if (c->p.offer_sack && !c->p.offer_ts) {
+		*o++ = TCP_OPT_NOP;
+		*o++ = TCP_OPT_NOP;
+		*o++ = TCP_OPT_SACK_PERM;
+		*o++ = 2;
+	}
 	if (c->p.offer_ts) {
 		uint32_t v = rte_cpu_to_be_32(tcp_tsval(c, x->now)), e = 0;
-		*o++ = TCP_OPT_NOP;
-		*o++ = TCP_OPT_NOP;
+		/* SACK-permitted takes the two NOPs' place in front of the timestamps (as
+		 * Linux lays them out): 20 bytes of options in all. */
+		if (c->p.offer_sack) {
+			*o++ = TCP_OPT_SACK_PERM;
+			*o++ = 2;
+		} else {
+			*o++ = TCP_OPT_NOP;
+			*o++ = TCP_OPT_NOP;
+		}
 		*o++ = TCP_OPT_TS;
 		*o++ = 10;
 		memcpy(o, &v, 4);
@@ -261,9 +297,27 @@ build_seg(struct txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len)
 	return h;
 }
 
-/* Transmits queued segment idx whole. Returns false when out of mbufs. */
+static void undo_record(struct tcp_conn *c, uint32_t seq, uint32_t end);
+
+static void
+rtx_count(struct tcp_conn *c, enum rtx_cause why)
+{
+	if (why == RTX_AUTO)
+		why = c->t_in_loss ? RTX_RTO : RTX_FAST;
+	tcp_stat_add(&c->st_retransmits, 1);
+	switch (why) {
+	case RTX_RTO: tcp_stat_add(&c->st_rtx_rto, 1); break;
+	case RTX_FAST: tcp_stat_add(&c->st_rtx_fast, 1); break;
+	case RTX_TLP: tcp_stat_add(&c->st_rtx_tlp, 1); break;
+	default: tcp_stat_add(&c->st_rtx_other, 1); break;
+	}
+}
+
+/* Transmits queued segment idx whole (from snd_una when part of it was acknowledged); why
+ * names the cause when it is a retransmission. Keeps pipe, PRR's count, RACK's send time
+ * and the undo record. Returns false when out of mbufs. */
 static bool
-xmit(struct txctx *x, uint32_t idx)
+xmit(struct txctx *x, uint32_t idx, enum rtx_cause why)
 {
 	struct tcp_conn *c = x->c;
 	struct tcp_seg *s = qseg(c, idx);
@@ -272,13 +326,17 @@ xmit(struct txctx *x, uint32_t idx)
 	uint32_t off = SEQ_GT(c->t_snd_una, s->seq) && SEQ_LT(c->t_snd_una, s->seq + s->len)
 			       ? c->t_snd_una - s->seq : 0;
 	struct rte_mbuf *m = build_seg(x, s, off, s->len - off);
+	bool was_new;
 
 	if (m == NULL)
 		return false;
 	emit(x, m);
-	if (SEQ_LT(s->seq + off, c->t_snd_max)) {
+	was_new = !SEQ_LT(s->seq + off, c->t_snd_max);
+	if (!was_new) {
 		s->rexmit = 1;
-		tcp_stat_add(&c->st_retransmits, 1);
+		rtx_count(c, why);
+		if (c->t_undo_on && why != RTX_TLP)
+			undo_record(c, s->seq + off, end);
 		if (SEQ_GT(s->seq + s->len, c->t_snd_max)) /* part of it was never sent */
 			tcp_stat_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
 	} else {
@@ -290,6 +348,17 @@ xmit(struct txctx *x, uint32_t idx)
 			c->t_rtt_start_ns = x->now;
 		}
 	}
+	if (s->lost) {
+		s->lost = 0;
+		c->t_lost_cnt--;
+		c->t_pipe += s->len - off;
+	} else if (was_new) {
+		c->t_pipe += s->len;
+	}
+	if (c->t_in_recovery)
+		c->t_prr_out += s->len - off;
+	s->xmit_ns = x->now;
+	c->t_last_xmit_ns = x->now;
 	if (SEQ_GT(end, c->t_snd_max))
 		c->t_snd_max = end;
 	if (s->fin && !atomic_load_explicit(&c->fin_sent, memory_order_relaxed)) {
@@ -331,6 +400,9 @@ enqueue_fill(struct tcp_conn *c, uint8_t fin)
 	s->len = m->data_len;
 	s->fin = fin;
 	s->rexmit = 0;
+	s->sacked = 0;
+	s->lost = 0;
+	s->xmit_ns = 0;
 	c->t_next_seq += s->len + fin;
 	c->t_tail++;
 	c->t_fill = NULL;
@@ -468,7 +540,360 @@ half_flight(struct tcp_conn *c)
 	return h > two ? h : two;
 }
 
-/* Takes in what the control lcore learned: cumulative ACK and duplicate ACKs. */
+/* ---- timers held for the control lcore ---- */
+
+/* May a loss timer that expired at deadline act? Only when the control lcore has polled
+ * since (its heartbeat, loaded at this poll's start before the ACKs were taken): whatever
+ * arrived before the deadline has then been read. A control lcore that never polls
+ * (heartbeat 0: tests, tools driving tcp_input only) holds nothing. */
+static bool
+ctl_caught_up(struct tcp_conn *c, uint64_t deadline)
+{
+	return c->t_ctl_seen_ns == 0 || c->t_ctl_seen_ns >= deadline;
+}
+
+/* ---- undo (DSACK RFC 2883 / Eifel RFC 3522) ---- */
+
+/* A loss episode begins (recovery or RTO): remember cwnd and ssthresh before the reduction.
+ * An RTO inside a recovery episode keeps that episode's values and record. */
+static void
+undo_begin(struct tcp_conn *c)
+{
+	if (c->t_undo_on && (c->t_in_recovery || c->t_in_loss))
+		return;
+	c->t_undo_on = true;
+	c->t_undo_overflow = false;
+	c->t_undo_n = 0;
+	c->t_undo_mask = 0;
+	c->t_undo_cwnd = c->t_cwnd;
+	c->t_undo_ssthresh = c->t_ssthresh;
+}
+
+static void
+undo_record(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	if (c->t_undo_n == TCP_UNDO_RANGES) {
+		c->t_undo_overflow = true;
+		return;
+	}
+	c->t_undo_start[c->t_undo_n] = seq;
+	c->t_undo_end[c->t_undo_n] = end;
+	c->t_undo_n++;
+}
+
+/* The reduction was for nothing: restore cwnd and ssthresh, leave recovery, forget the
+ * loss marks (those segments were not lost either: RACK judges them again). Without SACK
+ * (Eifel after an RTO) sending resumes where it was before the go-back-N. */
+static void
+do_undo(struct tcp_conn *c, bool eifel)
+{
+	if (c->t_cwnd < c->t_undo_cwnd)
+		c->t_cwnd = c->t_undo_cwnd;
+	if (c->t_ssthresh < c->t_undo_ssthresh)
+		c->t_ssthresh = c->t_undo_ssthresh;
+	c->t_in_recovery = false;
+	c->t_in_loss = false;
+	c->t_bytes_acked_ca = 0;
+	c->t_undo_on = false;
+	c->t_eifel_on = false;
+	if (c->t_lost_cnt > 0) {
+		for (uint32_t i = c->t_head; i != c->t_nxt; i++) {
+			struct tcp_seg *s = qseg(c, i);
+			if (s->lost) {
+				s->lost = 0;
+				c->t_pipe += s->len;
+			}
+		}
+		c->t_lost_cnt = 0;
+	}
+	c->t_lost_hint = c->t_nxt;
+	if (eifel && !c->sack_ok && (int32_t)(c->t_eifel_nxt - c->t_nxt) > 0 &&
+	    (int32_t)(c->t_tail - c->t_eifel_nxt) >= 0)
+		c->t_nxt = c->t_eifel_nxt;
+	tcp_stat_add(eifel ? &c->st_undos_eifel : &c->st_undos_dsack, 1);
+	publish_cc(c);
+}
+
+/* ---- SACK scoreboard, RACK, PRR (SACK connections) ---- */
+
+/* Copies the control lcore's scoreboard when its generation moved (seqlock reader: the
+ * load-acquire of an even gen pairs with sb_publish's store-release; the acquire fence
+ * orders the relaxed data loads before the recheck). New DSACK blocks go to ds_*; returns
+ * how many (0..TCP_SB_DSACKS), or -1 when the copy did not change. */
+static int
+sb_read(struct tcp_conn *c, uint32_t *ds_s, uint32_t *ds_e)
+{
+	struct tcp_sack_board *b = &c->sb;
+
+	for (int tries = 0; tries < 4; tries++) {
+		uint32_t g1 = atomic_load_explicit(&b->gen, memory_order_acquire), n, dn, g2, k;
+		uint32_t st[TCP_SB_RANGES], en[TCP_SB_RANGES], dst[TCP_SB_DSACKS], den[TCP_SB_DSACKS];
+
+		if (g1 == c->t_sb_gen)
+			return -1;
+		if (g1 & 1u)
+			continue;
+		n = atomic_load_explicit(&b->n, memory_order_relaxed);
+		if (n > TCP_SB_RANGES)
+			n = TCP_SB_RANGES;
+		for (uint32_t i = 0; i < n; i++) {
+			st[i] = atomic_load_explicit(&b->start[i], memory_order_relaxed);
+			en[i] = atomic_load_explicit(&b->end[i], memory_order_relaxed);
+		}
+		dn = atomic_load_explicit(&b->dsack_n, memory_order_relaxed);
+		for (uint32_t i = 0; i < TCP_SB_DSACKS; i++) {
+			dst[i] = atomic_load_explicit(&b->ds_start[i], memory_order_relaxed);
+			den[i] = atomic_load_explicit(&b->ds_end[i], memory_order_relaxed);
+		}
+		atomic_thread_fence(memory_order_acquire);
+		g2 = atomic_load_explicit(&b->gen, memory_order_relaxed);
+		if (g1 != g2)
+			continue;
+		c->t_sb_gen = g1;
+		c->t_sb_n = n;
+		memcpy(c->t_sb_start, st, n * sizeof(st[0]));
+		memcpy(c->t_sb_end, en, n * sizeof(en[0]));
+		k = dn - c->t_dsack_seen;
+		if (k > TCP_SB_DSACKS)
+			k = TCP_SB_DSACKS; /* older ones were overwritten: not seen */
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t j = (dn - k + i) % TCP_SB_DSACKS;
+			ds_s[i] = dst[j];
+			ds_e[i] = den[j];
+		}
+		c->t_dsack_seen = dn;
+		return (int)k;
+	}
+	return -1; /* the writer kept us out: next poll */
+}
+
+static inline uint32_t
+seg_end(const struct tcp_seg *s)
+{
+	return s->seq + s->len + s->fin;
+}
+
+/* RACK_sent_after: was (t1, e1) sent after (t2, e2)? Same time: the higher sequence. */
+static inline bool
+sent_after(uint64_t t1, uint32_t e1, uint64_t t2, uint32_t e2)
+{
+	return t1 > t2 || (t1 == t2 && SEQ_GT(e1, e2));
+}
+
+/* A segment was delivered (SACKed or cumulatively acked for the first time): RACK keeps the
+ * most recently sent delivered segment and its RTT (RFC 8985 §6.2 step 2; a retransmitted
+ * segment acked faster than min RTT was acked for its original: ambiguous, ignored). */
+static void
+rack_delivered(struct txctx *x, const struct tcp_seg *s)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t rtt = x->now - s->xmit_ns;
+
+	if (s->xmit_ns == 0)
+		return;
+	if (s->rexmit && rtt < c->t_min_rtt_ns)
+		return;
+	if (!s->rexmit && (c->t_min_rtt_ns == 0 || rtt < c->t_min_rtt_ns))
+		c->t_min_rtt_ns = rtt;
+	if (sent_after(s->xmit_ns, seg_end(s), c->t_rack_xmit_ns, c->t_rack_end_seq)) {
+		c->t_rack_xmit_ns = s->xmit_ns;
+		c->t_rack_end_seq = seg_end(s);
+		c->t_rack_rtt_ns = rtt;
+	}
+}
+
+/* RFC 8985 §6.2 step 4: no window before reordering was seen once recovery started or
+ * DupThresh segments are SACKed; else min_rtt/4 times the DSACK-raised multiplier, at most
+ * SRTT. */
+static uint64_t
+rack_reo_wnd(const struct tcp_conn *c, uint32_t sacked_segs)
+{
+	uint64_t w;
+
+	if (!c->t_rack_reord && (c->t_in_recovery || c->t_in_loss || sacked_segs >= 3))
+		return 0;
+	w = c->t_min_rtt_ns / 4 * c->t_rack_reo_mult;
+	return w < (uint64_t)c->t_srtt_ns ? w : (uint64_t)c->t_srtt_ns;
+}
+
+/* One pass over the flight [head, t_nxt): marks what the scoreboard covers as SACKed (RACK
+ * learns of each), detects reordering (a never-retransmitted segment delivered below the
+ * highest SACKed one), then marks as lost every unSACKed segment sent before RACK's segment
+ * whose time is up, arms the reordering timer for the others, and recounts pipe. Returns
+ * the bytes newly SACKed; *losses gets the segments newly marked lost. */
+static uint32_t
+sb_scan(struct txctx *x, uint32_t *losses)
+{
+	struct tcp_conn *c = x->c;
+	uint32_t una = c->t_snd_una, r = 0, n = c->t_sb_n, old_fack = c->t_fack, fack = una;
+	uint32_t newly = 0, sacked = 0, sacked_segs = 0, pipe = 0, hint = c->t_nxt;
+	uint64_t reo, deadline = 0;
+
+	for (uint32_t i = c->t_head; i != c->t_nxt; i++) {
+		struct tcp_seg *s = qseg(c, i);
+		uint32_t from = SEQ_GT(una, s->seq) ? una : s->seq, end = seg_end(s);
+
+		if (!s->sacked && r < n) {
+			while (r < n && SEQ_LEQ(c->t_sb_end[r], from))
+				r++;
+			if (r < n && SEQ_LEQ(c->t_sb_start[r], from) && SEQ_GEQ(c->t_sb_end[r], end)) {
+				s->sacked = 1;
+				if (s->lost) {
+					s->lost = 0;
+					c->t_lost_cnt--;
+				}
+				newly += s->len;
+				if (SEQ_LT(end, old_fack) && !s->rexmit)
+					c->t_rack_reord = true;
+				rack_delivered(x, s);
+			}
+		}
+		if (s->sacked) {
+			sacked += s->len;
+			sacked_segs++;
+			if (SEQ_GT(end, fack))
+				fack = end;
+		}
+	}
+	c->t_fack = fack;
+	c->t_sacked_bytes = sacked;
+	reo = rack_reo_wnd(c, sacked_segs);
+	*losses = 0;
+	for (uint32_t i = c->t_head; i != c->t_nxt; i++) {
+		struct tcp_seg *s = qseg(c, i);
+
+		if (s->sacked)
+			continue;
+		if (!s->lost && c->t_rack_xmit_ns != 0 &&
+		    sent_after(c->t_rack_xmit_ns, c->t_rack_end_seq, s->xmit_ns, seg_end(s))) {
+			uint64_t when = s->xmit_ns + c->t_rack_rtt_ns + reo;
+
+			if (x->now >= when) {
+				s->lost = 1;
+				c->t_lost_cnt++;
+				(*losses)++;
+				tcp_stat_add(&c->st_rack_losses, 1);
+			} else if (deadline == 0 || when < deadline) {
+				deadline = when;
+			}
+		}
+		if (s->lost) {
+			if (hint == c->t_nxt)
+				hint = i;
+		} else {
+			pipe += s->len;
+		}
+	}
+	c->t_pipe = pipe;
+	c->t_lost_hint = hint;
+	c->t_rack_deadline = deadline;
+	return newly;
+}
+
+/* PRR (RFC 6937, with slow-start reduction bound): cwnd = pipe + what may go for the data
+ * just delivered, so the flight shrinks smoothly to ssthresh instead of stalling for half
+ * an RTT; the first retransmission of an episode always goes. */
+static void
+prr_update(struct tcp_conn *c, uint32_t delivered)
+{
+	uint32_t pipe = c->t_pipe, ss = c->t_ssthresh;
+	int64_t snd;
+
+	c->t_prr_delivered += delivered;
+	if (pipe > ss) {
+		uint64_t fs = c->t_recover_fs != 0 ? c->t_recover_fs : 1;
+		snd = (int64_t)(((uint64_t)c->t_prr_delivered * ss + fs - 1) / fs) -
+		      (int64_t)c->t_prr_out;
+	} else {
+		int64_t lim = (int64_t)c->t_prr_delivered - (int64_t)c->t_prr_out;
+		if (lim < (int64_t)delivered)
+			lim = delivered;
+		lim += c->t_mss;
+		snd = (int64_t)(ss - pipe) < lim ? (int64_t)(ss - pipe) : lim;
+	}
+	if (snd < 0)
+		snd = 0;
+	if (c->t_prr_out == 0 && snd < c->t_mss)
+		snd = c->t_mss;
+	c->t_cwnd = pipe + (uint32_t)snd;
+}
+
+/* A DSACKed range [s, e): a TLP or a recorded retransmission was a duplicate. When every
+ * retransmission of the episode is proven needless, undo. A DSACK also widens RACK's
+ * reordering window (RFC 8985 §6.2 step 4). */
+static void
+dsacks_take(struct tcp_conn *c, const uint32_t *ds, const uint32_t *de, int k)
+{
+	for (int i = 0; i < k; i++) {
+		if (c->t_tlp_out && c->t_tlp_rtx && SEQ_LT(ds[i], c->t_tlp_end) &&
+		    SEQ_GT(de[i], c->t_tlp_seq))
+			c->t_tlp_dsacked = true;
+		for (uint32_t j = 0; c->t_undo_on && j < c->t_undo_n; j++)
+			if (SEQ_LT(ds[i], c->t_undo_end[j]) && SEQ_GT(de[i], c->t_undo_start[j]))
+				c->t_undo_mask |= (uint16_t)(1u << j);
+	}
+	if (k > 0) {
+		c->t_rack_reord = true;
+		if (c->t_rack_reo_mult < 8)
+			c->t_rack_reo_mult++;
+	}
+	if (c->t_undo_on && !c->t_undo_overflow && c->t_undo_n > 0 &&
+	    c->t_undo_mask == (uint16_t)((1u << c->t_undo_n) - 1u))
+		do_undo(c, false);
+}
+
+/* After the ACKs of this poll (una_moved, delivered = bytes newly cumulatively acked that
+ * were not SACKed): scoreboard, DSACKs, RACK, recovery entry/exit, PRR. */
+static void
+sack_after_acks(struct txctx *x, bool una_moved, uint32_t delivered)
+{
+	struct tcp_conn *c = x->c;
+	uint32_t ds[TCP_SB_DSACKS], de[TCP_SB_DSACKS], losses = 0;
+	int k = sb_read(c, ds, de);
+	bool timer = c->t_rack_deadline != 0 && x->now >= c->t_rack_deadline;
+
+	if (k > 0)
+		dsacks_take(c, ds, de, k);
+	if (timer && !ctl_caught_up(c, c->t_rack_deadline))
+		timer = false;
+	if (k < 0 && !una_moved && !timer && !c->t_sb_dirty)
+		return;
+	c->t_sb_dirty = false;
+	if (c->t_sb_n == 0 && c->t_sacked_bytes == 0 && c->t_lost_cnt == 0 && !timer &&
+	    c->t_rack_deadline == 0) {
+		c->t_pipe = flight_size(c); /* nothing SACKed or lost: pipe is the flight */
+	} else {
+		delivered += sb_scan(x, &losses);
+	}
+	if (losses > 0 && !c->t_in_recovery && !c->t_in_loss) {
+		/* Loss recovery (RFC 6675 §5 entry, RACK-detected): one reduction per episode. */
+		undo_begin(c);
+		c->t_ssthresh = half_flight(c);
+		c->t_recover = c->t_snd_max;
+		c->t_in_recovery = true;
+		c->t_prr_delivered = 0;
+		c->t_prr_out = 0;
+		c->t_recover_fs = flight_size(c);
+		c->t_rtt_timing = false;
+		c->t_tlp_out = false; /* the recovery's reduction covers what the TLP found */
+		tcp_stat_add(&c->st_fast_retransmits, 1);
+		delivered = 0;
+	}
+	if (c->t_in_recovery) {
+		if (SEQ_GEQ(c->t_snd_una, c->t_recover)) {
+			c->t_in_recovery = false;
+			c->t_cwnd = c->t_ssthresh > c->t_mss ? c->t_ssthresh : c->t_mss;
+		} else {
+			prr_update(c, delivered);
+		}
+	}
+	if (c->t_in_loss && SEQ_GEQ(c->t_snd_una, c->t_recover))
+		c->t_in_loss = false;
+	publish_cc(c);
+}
+
+/* Takes in what the control lcore learned: cumulative ACK, duplicate ACKs and (SACK) the
+ * scoreboard. */
 static void
 take_acks(struct txctx *x)
 {
@@ -479,23 +904,38 @@ take_acks(struct txctx *x)
 	/* ACKs the control lcore accepted since the last poll (relaxed: a count only). */
 	uint64_t acks = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
 	uint64_t n_acks = acks - c->t_acks_seen;
+	uint32_t delivered = 0;
+	bool una_moved = false;
 
 	c->t_acks_seen = acks;
 
 	if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
 		uint32_t acked = una - c->t_snd_una;
 
+		una_moved = true;
 		c->t_snd_una = una;
 		while (c->t_head != c->t_tail) {
 			struct tcp_seg *s = qseg(c, c->t_head);
 			if (SEQ_GT(s->seq + s->len + s->fin, una))
 				break;
+			if (c->sack_ok) {
+				if (!s->sacked) {
+					delivered += s->len;
+					if (SEQ_LT(seg_end(s), c->t_fack) && !s->rexmit)
+						c->t_rack_reord = true; /* arrived after higher ones */
+					rack_delivered(x, s);
+				}
+				if (s->lost)
+					c->t_lost_cnt--;
+			}
 			rte_pktmbuf_free(s->m);
 			s->m = NULL;
 			c->t_head++;
 		}
 		if ((int32_t)(c->t_nxt - c->t_head) < 0)
 			c->t_nxt = c->t_head;
+		if ((int32_t)(c->t_lost_hint - c->t_head) < 0)
+			c->t_lost_hint = c->t_head;
 		tcp_stat_add(&c->st_bytes_acked, acked);
 		c->t_retries = 0;
 		c->t_persist_backoff = 0;
@@ -506,20 +946,46 @@ take_acks(struct txctx *x)
 		} else if (c->t_srtt_ns != 0) {
 			rto_from_srtt(c); /* new data acked: forget the backoff */
 		}
-		if (c->t_in_recovery) {
+		/* Eifel (RFC 3522): the first ACK past the RTO's retransmission echoes a
+		 * timestamp older than that retransmission: the original arrived, the RTO
+		 * was spurious. TSecr was stored before ack_state's release (acquired above). */
+		if (c->t_eifel_on && SEQ_GT(una, c->t_eifel_seq)) {
+			uint32_t tsecr = atomic_load_explicit(&c->ack_tsecr, memory_order_relaxed);
+			c->t_eifel_on = false;
+			if (c->ts_ok && SEQ_LT(tsecr, c->t_eifel_tsval) && c->t_undo_on)
+				do_undo(c, true);
+		}
+		/* TLP episode (RFC 8985 §7.4): a retransmitted probe acked beyond without a
+		 * DSACK repaired a real loss: reduce once. */
+		if (c->t_tlp_out) {
+			if (c->t_tlp_dsacked) {
+				c->t_tlp_out = false;
+			} else if (!c->t_tlp_rtx && SEQ_GEQ(una, c->t_tlp_high)) {
+				c->t_tlp_out = false;
+			} else if (c->t_tlp_rtx && SEQ_GT(una, c->t_tlp_high)) {
+				c->t_tlp_out = false;
+				if (!c->t_in_recovery && !c->t_in_loss) {
+					c->t_ssthresh = JW_MAX(c->t_cwnd / 2, 2u * c->t_mss);
+					c->t_cwnd = c->t_ssthresh;
+				}
+			}
+		}
+		if (c->t_in_recovery && !c->sack_ok) {
 			if (SEQ_GEQ(una, c->t_recover)) { /* full ACK: leave recovery (RFC 6582 3.2.3) */
 				uint32_t f = flight_size(c) + c->t_mss;
 				c->t_cwnd = f < c->t_ssthresh ? f : c->t_ssthresh;
 				c->t_in_recovery = false;
 			} else { /* partial ACK: retransmit the next hole, deflate (3.2.4) */
 				if (c->t_head != c->t_tail && c->t_head != c->t_nxt && room_for(x, 1))
-					(void)xmit(x, c->t_head);
+					(void)xmit(x, c->t_head, RTX_FAST);
 				c->t_cwnd = c->t_cwnd > acked ? c->t_cwnd - acked : 0;
 				if (acked >= c->t_mss)
 					c->t_cwnd += c->t_mss;
 				if (c->t_cwnd < c->t_mss)
 					c->t_cwnd = c->t_mss;
 			}
+		} else if (c->t_in_recovery) {
+			/* SACK: PRR sets cwnd in sack_after_acks */
 		} else if (c->t_cwnd < c->t_ssthresh) {
 			/* Slow start with byte counting (RFC 3465), at most L = 2 SMSS per ACK:
 			 * the control lcore counts the ACKs (acks_in) that this poll takes in. */
@@ -532,11 +998,17 @@ take_acks(struct txctx *x)
 				c->t_cwnd += c->t_mss;
 			}
 		}
+		if (!c->sack_ok && c->t_in_loss && SEQ_GEQ(una, c->t_recover))
+			c->t_in_loss = false;
 		c->t_dup_seen = 0;
 		c->t_lt_extra = 0;
 		c->t_progress_ns = x->now;
 		c->t_rto_deadline = c->t_nxt != c->t_head ? x->now + c->t_rto_ns : 0;
 		publish_cc(c);
+	}
+	if (c->sack_ok) {
+		sack_after_acks(x, una_moved, delivered);
+		return;
 	}
 	if (dup > c->t_dup_seen) {
 		uint32_t n = dup - c->t_dup_seen;
@@ -552,13 +1024,14 @@ take_acks(struct txctx *x)
 				thresh = in_flight > 1 ? in_flight - 1 : 1;
 			if (dup >= thresh && SEQ_GT(c->t_snd_una, c->t_recover)) {
 				/* Fast retransmit (RFC 5681 3.2, RFC 6582 3.2.2). */
+				undo_begin(c);
 				c->t_ssthresh = half_flight(c);
 				c->t_recover = c->t_snd_max;
 				c->t_cwnd = c->t_ssthresh + dup * c->t_mss;
 				c->t_lt_extra = 0;
 				c->t_in_recovery = true;
 				c->t_rtt_timing = false;
-				if (room_for(x, 1) && xmit(x, c->t_head))
+				if (room_for(x, 1) && xmit(x, c->t_head, RTX_FAST))
 					tcp_stat_add(&c->st_fast_retransmits, 1);
 			} else if (dup <= 2) {
 				/* Limited transmit (RFC 3042): each of the first two dupacks lets
@@ -572,13 +1045,14 @@ take_acks(struct txctx *x)
 	}
 }
 
-/* Loss probe (after RFC 8985 §7, adapted to a sender without SACK): when nothing has
- * moved for PTO = max(2 SRTT, 10 ms) while two or more segments are in flight, retransmit
- * the first unacknowledged segment once per snd_una. Without SACK the cumulative ACK is
- * exactly the first byte the receiver lacks, so this repairs a lost tail or a lost
- * retransmission without waiting for the RTO (200 ms floor) and without collapsing cwnd
- * to one segment; it enters NewReno recovery (halving) like a fast retransmit. With one
- * segment in flight the peer may be delaying its ACK (up to 200 ms), so the RTO handles it.
+/* Loss probe of the non-SACK path (after RFC 8985 §7, adapted to a sender without SACK):
+ * when nothing has moved for PTO = max(2 SRTT, 10 ms) while two or more segments are in
+ * flight, retransmit the first unacknowledged segment once per snd_una. Without SACK the
+ * cumulative ACK is exactly the first byte the receiver lacks, so this repairs a lost tail
+ * or a lost retransmission without waiting for the RTO (200 ms floor) and without
+ * collapsing cwnd to one segment; it enters NewReno recovery (halving) like a fast
+ * retransmit. With one segment in flight the peer may be delaying its ACK (up to 200 ms),
+ * so the RTO handles it. SACK connections use tlp_timer instead.
  */
 static void
 loss_probe(struct txctx *x)
@@ -586,7 +1060,7 @@ loss_probe(struct txctx *x)
 	struct tcp_conn *c = x->c;
 	uint64_t pto;
 
-	if (c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
+	if (c->sack_ok || c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
 	    (c->t_probed && c->t_probe_una == c->t_snd_una) || !room_for(x, 1))
 		return;
 	/* A closed window explains the silence: the RTO (as window probe) handles it. */
@@ -598,7 +1072,10 @@ loss_probe(struct txctx *x)
 	if (x->now < c->t_progress_ns + pto ||
 	    (c->t_rto_deadline != 0 && c->t_progress_ns + pto >= c->t_rto_deadline))
 		return;
+	if (!ctl_caught_up(c, c->t_progress_ns + pto))
+		return;
 	if (!c->t_in_recovery) {
+		undo_begin(c);
 		c->t_ssthresh = half_flight(c);
 		c->t_cwnd = c->t_ssthresh;
 		c->t_recover = c->t_snd_max;
@@ -608,12 +1085,70 @@ loss_probe(struct txctx *x)
 	c->t_rtt_timing = false;
 	c->t_probed = true;
 	c->t_probe_una = c->t_snd_una;
-	if (xmit(x, c->t_head))
+	if (xmit(x, c->t_head, RTX_TLP))
 		tcp_stat_add(&c->st_loss_probes, 1);
 }
 
+/* Tail loss probe (RFC 8985 §7), SACK connections: when nothing moved for PTO =
+ * max(2 SRTT, 10 ms) with two or more segments in flight (and no RTO recovery), send one
+ * new segment if the peer's window takes it, else resend the highest unSACKed one; cwnd is
+ * not touched (the probe's SACK lets RACK find a lost tail; a resent probe acked without a
+ * DSACK reduces once, take_acks). One probe per episode; the RTO is re-armed behind it.
+ * Unlike RFC 8985 §7.2 a probe may also go during fast recovery: there a lost ACK or a
+ * lost retransmission with nothing sent after it leaves PRR waiting for deliveries that
+ * never come, and the probe's answer (SACK or DSACK) lets RACK go on instead of a 200 ms
+ * RTO collapsing cwnd. The 10 ms floor keeps scheduling jitter on a shared host from
+ * firing probes. */
+static void
+tlp_timer(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint32_t edge;
+	uint64_t pto, when;
+
+	if (!c->sack_ok || c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
+	    c->t_in_loss || c->t_tlp_out || !room_for(x, 1))
+		return;
+	edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	if (SEQ_LEQ(edge, c->t_snd_una))
+		return;
+	pto = 2 * (uint64_t)c->t_srtt_ns;
+	if (pto < 10 * NS_PER_MS)
+		pto = 10 * NS_PER_MS;
+	/* Re-armed by every transmission too: a retransmission in recovery is progress. */
+	when = (c->t_last_xmit_ns > c->t_progress_ns ? c->t_last_xmit_ns : c->t_progress_ns) + pto;
+	if (x->now < when || (c->t_rto_deadline != 0 && when >= c->t_rto_deadline))
+		return;
+	if (!ctl_caught_up(c, when))
+		return;
+	if (c->t_nxt != c->t_tail && qseg(c, c->t_nxt)->len > 0 &&
+	    SEQ_LEQ(qseg(c, c->t_nxt)->seq + qseg(c, c->t_nxt)->len, edge)) {
+		if (!xmit(x, c->t_nxt, RTX_TLP))
+			return;
+		c->t_nxt++;
+		c->t_tlp_rtx = false;
+	} else {
+		uint32_t i = c->t_nxt - 1;
+		while (i != c->t_head && qseg(c, i)->sacked)
+			i--;
+		if (qseg(c, i)->sacked || !xmit(x, i, RTX_TLP))
+			return;
+		c->t_tlp_rtx = true;
+		c->t_tlp_seq = qseg(c, i)->seq;
+		c->t_tlp_end = seg_end(qseg(c, i));
+	}
+	c->t_tlp_out = true;
+	c->t_tlp_dsacked = false;
+	c->t_tlp_high = c->t_snd_max;
+	c->t_rtt_timing = false;
+	c->t_rto_deadline = x->now + c->t_rto_ns;
+	tcp_stat_add(&c->st_loss_probes, 1);
+}
+
 /* RTO expiry (RFC 6298 §5.4-5.6, RFC 5681 eq. 4): back off and go back to the first
- * unacknowledged segment with a one-segment window. */
+ * unacknowledged segment with a one-segment window. With SACK every unSACKed segment is
+ * marked lost and resent in order as cwnd allows (SACKed ones are skipped). Held while the
+ * control lcore has not polled past the deadline. Arms Eifel for the first expiry. */
 static void
 rto_timer(struct txctx *x)
 {
@@ -625,6 +1160,10 @@ rto_timer(struct txctx *x)
 		return;
 	if (c->t_nxt == c->t_head) {
 		c->t_rto_deadline = 0;
+		return;
+	}
+	if (!ctl_caught_up(c, c->t_rto_deadline)) {
+		tcp_stat_add(&c->st_rto_held, 1);
 		return;
 	}
 	/* The peer closed its window on data in flight and keeps answering: our
@@ -642,21 +1181,46 @@ rto_timer(struct txctx *x)
 	}
 	c->t_rto_acks_in = acks_in;
 	tcp_stat_add(&c->st_rto_expiries, 1);
-	if (c->t_retries <= 1)
+	undo_begin(c);
+	if (c->t_retries <= 1) {
 		c->t_ssthresh = half_flight(c);
+		if (c->ts_ok && !c->t_eifel_on) {
+			c->t_eifel_on = true;
+			c->t_eifel_tsval = tcp_tsval(c, x->now);
+			c->t_eifel_seq = qseg(c, c->t_head)->seq;
+			c->t_eifel_nxt = c->t_nxt;
+		}
+	}
 	c->t_cwnd = c->t_mss;
 	c->t_bytes_acked_ca = 0;
 	c->t_in_recovery = false;
+	c->t_in_loss = true;
 	c->t_recover = c->t_snd_max;
 	c->t_rtt_timing = false;
+	c->t_tlp_out = false;
 	c->t_rto_ns = c->t_rto_ns * 2 > max ? max : c->t_rto_ns * 2;
 	rto_publish(c);
-	c->t_nxt = c->t_head;
+	if (c->sack_ok) {
+		c->t_pipe = 0;
+		for (uint32_t i = c->t_head; i != c->t_nxt; i++) {
+			struct tcp_seg *s = qseg(c, i);
+			if (!s->sacked && !s->lost) {
+				s->lost = 1;
+				c->t_lost_cnt++;
+			}
+		}
+		c->t_lost_hint = c->t_head;
+		c->t_rack_deadline = 0;
+	} else {
+		c->t_nxt = c->t_head;
+	}
 	c->t_rto_deadline = x->now + c->t_rto_ns;
 	publish_cc(c);
 }
 
-/* May queued segment s go now under the peer's window (edge) and the congestion window? */
+/* May queued segment s (the next new one or one after it) go now under the peer's window
+ * (edge) and the congestion window? Without SACK the flight (snd_una..end) is measured;
+ * with SACK, pipe plus the new bytes up to s's end. */
 static bool
 seg_fits(const struct tcp_conn *c, const struct tcp_seg *s, uint32_t edge)
 {
@@ -666,6 +1230,10 @@ seg_fits(const struct tcp_conn *c, const struct tcp_seg *s, uint32_t edge)
 		return true;
 	if (SEQ_GT(end, edge))
 		return false;
+	if (c->sack_ok) {
+		int32_t add = SEQ_DIFF(end, cur_snd_nxt(c));
+		return (uint64_t)c->t_pipe + (uint64_t)(add > 0 ? add : 0) <= c->t_cwnd;
+	}
 	return !(SEQ_GT(end, c->t_snd_una) && end - c->t_snd_una > c->t_cwnd + c->t_lt_extra);
 }
 
@@ -731,6 +1299,12 @@ xmit_tso(struct txctx *x, uint32_t k)
 	tcp_stat_add(&c->st_segs_out, wire_segs - 1);
 	tcp_stat_add(&c->st_tso_pkts, 1);
 	tcp_stat_add(&c->st_bytes_sent, len);
+	for (uint32_t i = 0; i < k; i++)
+		qseg(c, c->t_nxt + i)->xmit_ns = x->now;
+	c->t_last_xmit_ns = x->now;
+	c->t_pipe += len;
+	if (c->t_in_recovery)
+		c->t_prr_out += len;
 	c->t_progress_ns = x->now;
 	if (!c->t_rtt_timing) { /* all first transmissions: time the first byte */
 		c->t_rtt_timing = true;
@@ -743,8 +1317,31 @@ xmit_tso(struct txctx *x, uint32_t k)
 	return true;
 }
 
+/* SACK: resends the segments marked lost, lowest first, while pipe stays under cwnd
+ * (they were inside the peer's window when first sent). */
+static void
+send_lost(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint32_t i = c->t_lost_hint;
+
+	if ((int32_t)(i - c->t_head) < 0)
+		i = c->t_head;
+	for (; i != c->t_nxt && c->t_lost_cnt > 0; i++) {
+		struct tcp_seg *s = qseg(c, i);
+
+		if (!s->lost)
+			continue;
+		if ((uint64_t)c->t_pipe + s->len > c->t_cwnd || x->data_sent >= TCP_POLL_DATA_MAX ||
+		    !room_for(x, 2) || !xmit(x, i, RTX_AUTO))
+			break;
+		x->data_sent++;
+	}
+	c->t_lost_hint = i;
+}
+
 /* Sends queued segments while the congestion window and the peer's window allow; with TSO,
- * runs of new segments go as one packet each (tso_span). */
+ * runs of new segments go as one packet each (tso_span). With SACK, lost segments first. */
 static void
 send_new(struct txctx *x)
 {
@@ -752,6 +1349,11 @@ send_new(struct txctx *x)
 	/* Acquire pairs with the control lcore's release of the window edge. */
 	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
 
+	if (c->sack_ok && c->t_lost_cnt > 0) {
+		send_lost(x);
+		if (c->t_lost_cnt > 0)
+			return; /* holes first */
+	}
 	while (c->t_nxt != c->t_tail && x->data_sent < TCP_POLL_DATA_MAX && room_for(x, 2)) {
 		uint32_t k;
 
@@ -765,7 +1367,7 @@ send_new(struct txctx *x)
 			x->data_sent++;
 			continue;
 		}
-		if (!xmit(x, c->t_nxt))
+		if (!xmit(x, c->t_nxt, RTX_AUTO))
 			break;
 		c->t_nxt++;
 		x->data_sent++;
@@ -843,7 +1445,7 @@ window_limited(struct txctx *x)
 	if (avail == 0)
 		tcp_stat_add(&c->st_zwp, 1);
 	else
-		tcp_stat_add(&c->st_retransmits, 1);
+		rtx_count(c, RTX_OTHER);
 	if (SEQ_GT(pseq + n, c->t_snd_max))
 		c->t_snd_max = pseq + n;
 	if (c->t_persist_backoff < 16)
@@ -909,10 +1511,16 @@ tx_setup(struct txctx *x)
 	c->t_ssthresh = UINT32_MAX / 2;
 	c->t_recover = c->iss;
 	c->t_acks_seen = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
-	if (c->t_syn_tries == 0)
+	c->t_fack = c->t_snd_una;
+	c->t_rack_reo_mult = 1;
+	c->t_lost_hint = c->t_head;
+	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
+	if (c->t_syn_tries == 0) {
 		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
-	else
+		c->t_min_rtt_ns = (uint64_t)c->t_srtt_ns;
+	} else {
 		c->t_rto_ns = (uint64_t)c->p.rto_init_ms * NS_PER_MS;
+	}
 	rto_publish(c);
 	publish_cc(c);
 	c->t_ready = true;
@@ -943,7 +1551,7 @@ syn_timer(struct txctx *x)
 	c->t_rto_ns = c->t_rto_ns * 2 > max ? max : c->t_rto_ns * 2;
 	rto_publish(c);
 	c->t_syn_deadline = x->now + c->t_rto_ns;
-	tcp_stat_add(&c->st_retransmits, 1);
+	rtx_count(c, RTX_OTHER);
 	send_syn(x);
 }
 
@@ -996,11 +1604,16 @@ tcp_tx_poll(struct tcp_conn *c)
 	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
 	struct txctx x;
 	uint16_t sent = 0, pure_acks = 0;
+	bool want_ack, timer_ack = false;
+	uint64_t delack;
 	void *cmds[TCP_CMDS_PER_POLL];
 	unsigned int ncmd;
 
 	if (s == TCP_CTL_IDLE)
 		return 0;
+	/* Acquire pairs with tcp_ctl_poll's release: loaded before the ACKs are taken, so
+	 * what the control lcore had read by then is in ack_state and the scoreboard. */
+	c->t_ctl_seen_ns = atomic_load_explicit(&c->ctl_poll_ns, memory_order_acquire);
 	x.c = c;
 	x.now = tcp_now(c->io);
 	x.n = 0;
@@ -1064,20 +1677,43 @@ tcp_tx_poll(struct tcp_conn *c)
 	/* ESTABLISHED (and its closing sub-states) */
 	if (!c->t_ready)
 		tx_setup(&x);
+	/* Acquire pairs with the control lcore's release of delack_at (rcv_nxt before it);
+	 * loaded before anything is built, so every header of this poll ACKs at least that. */
+	delack = atomic_load_explicit(&c->delack_at, memory_order_acquire);
 	take_acks(&x);
 	loss_probe(&x);
+	tlp_timer(&x);
 	rto_timer(&x);
 	if (!c->t_stopped) {
 		send_new(&x);
 		window_limited(&x);
 	}
-	/* Acquire-exchange pairs with the control lcore's release store of ack_req. */
-	if (atomic_exchange_explicit(&c->ack_req, 0, memory_order_acquire) && x.n == 0 &&
-	    pure_acks == 0)
+	/* ACKs for the peer's bytes: control asks at once (every second segment, FIN, a
+	 * filled hole: ack_req) or leaves a delayed-ACK deadline. Any segment of this poll
+	 * carries the ACK; a pure ACK goes only when nothing else did and rcv_nxt moved since
+	 * the last ACK sent. Acquire-exchange pairs with the control lcore's release of
+	 * ack_req. Commands (dupacks, challenge ACKs) always go. */
+	want_ack = atomic_exchange_explicit(&c->ack_req, 0, memory_order_acquire) != 0;
+	if (delack != 0 && delack != c->t_delack_served) {
+		if (x.n > 0 || want_ack || pure_acks > 0) {
+			c->t_delack_served = delack;
+		} else if (x.now >= delack) {
+			c->t_delack_served = delack;
+			want_ack = true;
+			timer_ack = true;
+		}
+	}
+	if (want_ack && x.n == 0 && pure_acks == 0 &&
+	    atomic_load_explicit(&c->rcv_nxt, memory_order_acquire) != c->t_last_ack) {
 		pure_acks = 1;
+		if (timer_ack)
+			tcp_stat_add(&c->st_delayed_acks, 1);
+	}
 	if (!c->t_stopped)
-		for (uint16_t i = 0; i < pure_acks && room_for(&x, 1); i++)
+		for (uint16_t i = 0; i < pure_acks && room_for(&x, 1); i++) {
 			send_ctl(&x, TCP_F_ACK, cur_snd_nxt(c));
+			tcp_stat_add(&c->st_pure_acks, 1);
+		}
 	publish_snd(c);
 	return (uint16_t)(sent + flush(c, x.out, x.n));
 }

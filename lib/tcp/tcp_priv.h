@@ -9,6 +9,7 @@
 #define TCP_OPT_MSS       2
 #define TCP_OPT_WS        3
 #define TCP_OPT_SACK_PERM 4
+#define TCP_OPT_SACK      5
 #define TCP_OPT_TS        8
 #define TCP_WSCALE_MAX    14
 

@@ -66,6 +66,8 @@ parse_pkt(struct rte_mbuf *m, struct pkt *p)
 		if (o[0] == 2) {
 			p->has_mss = true;
 			p->mss = (uint16_t)(o[2] << 8 | o[3]);
+		} else if (o[0] == 4 && o[1] == 2) {
+			p->has_sack_perm = true;
 		} else if (o[0] == 3) {
 			p->has_ws = true;
 			p->ws = o[2];
@@ -360,8 +362,26 @@ h_synack_opts(uint8_t *o, uint16_t mss, int ws, bool ts, uint32_t tsval, uint32_
 	return n;
 }
 
+uint8_t
+h_synack_opts_sack(uint8_t *o, uint16_t mss, int ws, bool ts, uint32_t tsval, uint32_t tsecr,
+		   bool sack)
+{
+	uint8_t n = h_synack_opts(o, mss, ws, ts, tsval, tsecr);
+
+	if (sack) {
+		o[n++] = 1; o[n++] = 1; o[n++] = 4; o[n++] = 2;
+	}
+	return n;
+}
+
 void
 h_establish(bool with_ts, uint32_t peer_isn)
+{
+	h_establish_sack(with_ts, false, peer_isn);
+}
+
+void
+h_establish_sack(bool with_ts, bool sack, uint32_t peer_isn)
 {
 	struct pkt syn, ack;
 	uint8_t o[40], n;
@@ -369,7 +389,7 @@ h_establish(bool with_ts, uint32_t peer_isn)
 	assert_int_equal(h_poll(), 1);
 	assert_true(h_pop(&syn));
 	assert_int_equal(syn.flags, 0x02);
-	n = h_synack_opts(o, 1460, 7, with_ts, 5000, syn.tsval);
+	n = h_synack_opts_sack(o, 1460, 7, with_ts, 5000, syn.tsval, sack);
 	H.peer_isn = peer_isn;
 	H.peer_seq = peer_isn + 1;
 	H.now += 100000; /* 100 µs RTT */
@@ -413,6 +433,29 @@ h_ack(uint32_t ack, uint16_t win)
 	if (H.c->ts_ok)
 		n = h_synack_opts(o, 0, -1, true, 6000, 0);
 	return h_inject(0x10, H.peer_seq, ack, win, o, n, NULL, 0);
+}
+
+int
+h_ack_sack(uint32_t ack, uint16_t win, uint32_t tsecr, int n, const uint32_t *blk)
+{
+	uint8_t o[40];
+	uint8_t k = 0;
+
+	if (H.c->ts_ok)
+		k = h_synack_opts(o, 0, -1, true, 6000, tsecr);
+	if (n > 0) {
+		assert_true(n <= (H.c->ts_ok ? 3 : 4));
+		o[k++] = 1;
+		o[k++] = 1;
+		o[k++] = 5;
+		o[k++] = (uint8_t)(2 + 8 * n);
+		for (int i = 0; i < 2 * n; i++) {
+			uint32_t v = rte_cpu_to_be_32(blk[i]);
+			memcpy(o + k, &v, 4);
+			k = (uint8_t)(k + 4);
+		}
+	}
+	return h_inject(0x10, H.peer_seq, ack, win, o, k, NULL, 0);
 }
 
 void

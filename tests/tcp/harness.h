@@ -20,7 +20,7 @@ struct pkt {
 	uint16_t win;
 	uint16_t sport, dport;
 	uint32_t len;              /* payload length */
-	bool has_mss, has_ws, has_ts;
+	bool has_mss, has_ws, has_ts, has_sack_perm;
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
@@ -82,8 +82,16 @@ int h_inject(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win, const uint
 	     uint8_t optlen, const void *payload, uint32_t len);
 /* Builds SYN-ACK options: mss (0 = none), ws (-1 = none), ts (tsecr echo when ts). */
 uint8_t h_synack_opts(uint8_t *o, uint16_t mss, int ws, bool ts, uint32_t tsval, uint32_t tsecr);
+/* As h_synack_opts, plus SACK-permitted when sack (NOP NOP SACK_PERM). */
+uint8_t h_synack_opts_sack(uint8_t *o, uint16_t mss, int ws, bool ts, uint32_t tsval,
+			   uint32_t tsecr, bool sack);
 /* Connects and completes the handshake (peer: mss 1460, ws 7, ts if with_ts). */
 void h_establish(bool with_ts, uint32_t peer_isn);
+/* The same with the peer offering SACK-permitted when sack. */
+void h_establish_sack(bool with_ts, bool sack, uint32_t peer_isn);
+/* A pure ACK from the peer with n SACK blocks (start, end pairs in blk) and, when the
+ * connection uses timestamps, TSval 6000 and the given TSecr. */
+int h_ack_sack(uint32_t ack, uint16_t win, uint32_t tsecr, int n, const uint32_t *blk);
 /* Writes n bytes of pattern through tcp_tx_buf/commit; returns bytes written. */
 uint32_t h_write(uint32_t n, bool push);
 /* Injects a pure ACK from the peer with optional timestamps. */

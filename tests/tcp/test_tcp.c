@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "test_tso.h"
+#include "test_sack.h"
 #include "tcp/tcp_priv.h"
 
 #define ISS 1000000u
@@ -896,7 +897,9 @@ receive_in_order_ooo_and_duplicates(void **state)
 	uint32_t r = PISN + 1;
 	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000);          /* in order */
 	assert_int_equal(H.log.data_len, 1000);
-	assert_int_equal(h_poll(), 1);                                  /* prompt ACK */
+	assert_int_equal(h_poll(), 0);                                  /* delayed ACK ... */
+	h_advance_ms(2);
+	assert_int_equal(h_poll(), 1);                                  /* ... 2 ms later */
 	assert_true(h_pop(&d));
 	assert_int_equal(d.ack, r + 1000);
 	h_inject(0x18, r + 2000, ISS + 1, 65535, NULL, 0, data + 2000, 1000); /* hole */
@@ -992,6 +995,7 @@ paws_drops_old_timestamps(void **state)
 	n = h_synack_opts(o, 0, -1, true, 6001, 0);
 	h_inject(0x18, PISN + 1, ISS + 1, 65535, o, n, data, 100);
 	assert_int_equal(H.log.data_len, 100);
+	h_advance_ms(2); /* delayed ACK */
 	h_poll();
 	assert_true(h_pop(&d));
 	assert_int_equal(d.tsecr, 6001);
@@ -1145,6 +1149,7 @@ transfer_across_sequence_wrap(void **state)
 	h_inject(0x18, pisn + 1, acked, 65535, NULL, 0, data, 1400); /* peer wraps too */
 	assert_int_equal(H.log.data_len, 1400);
 	assert_memory_equal(H.log.data, data, 1400);
+	h_advance_ms(2); /* delayed ACK */
 	h_poll();
 	assert_true(h_pop(&d));
 	assert_int_equal(d.ack, pisn + 1 + 1400);
@@ -1300,6 +1305,17 @@ main(void)
 		cmocka_unit_test(tso_blackout_rto_recovers),
 		cmocka_unit_test(tso_partial_ack_trims_resend),
 		cmocka_unit_test(tso_retransmit_while_nic_holds_packet),
+		cmocka_unit_test(sack_negotiation_matrix),
+		cmocka_unit_test(sack_scoreboard_resends_only_holes),
+		cmocka_unit_test(sack_transfer_loss_dup_reorder),
+		cmocka_unit_test(sack_blocks_outside_flight_ignored),
+		cmocka_unit_test(rack_reordering_window),
+		cmocka_unit_test(tlp_probes_tail_then_rack_repairs),
+		cmocka_unit_test(tlp_sends_new_data_when_it_can),
+		cmocka_unit_test(dsack_undoes_spurious_retransmission),
+		cmocka_unit_test(eifel_undoes_spurious_rto),
+		cmocka_unit_test(rto_held_until_control_polls),
+		cmocka_unit_test(delayed_ack_timing),
 	};
 	int rc;
 

@@ -1,0 +1,721 @@
+/* SACK, RACK-TLP, undo, delayed-ACK and pacing tests of lib/tcp over the fake device
+ * (packetdrill style: inject the peer's segments, assert what leaves and when). Segment k of
+ * a test's stream starts at S(k); the virtual clock moves only when a test moves it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "test_sack.h"
+
+#define ISS  3000000u
+#define PISN 8000000u
+#define MSS  1448u /* 1460 - 12 bytes of timestamps */
+
+static uint32_t iss_g = ISS;
+#define S(k) (iss_g + 1u + (uint32_t)(k) * MSS)
+
+static struct tcp_stats
+st(void)
+{
+	struct tcp_stats s;
+
+	tcp_conn_stats(H.c, &s);
+	return s;
+}
+
+static void
+adv_us(uint64_t us)
+{
+	H.now += us * 1000ull;
+}
+
+/* Opens a SACK connection (timestamps on) at iss and sends n full segments (IW10 lets at
+ * most 10 go); returns how many left. */
+static int
+open_and_send(uint32_t iss, uint32_t nsegs, int expect)
+{
+	struct pkt d;
+	int got = 0;
+
+	iss_g = iss;
+	h_open(NULL, iss);
+	h_establish_sack(true, true, PISN);
+	assert_true(st().sack_ok);
+	assert_int_equal(h_write(nsegs * MSS, false), nsegs * MSS);
+	h_poll();
+	while (h_pop(&d)) {
+		assert_int_equal(d.seq, S(got));
+		assert_int_equal(d.len, MSS);
+		got++;
+	}
+	assert_int_equal(got, expect);
+	return got;
+}
+
+/* Pops everything sent; records the sequence numbers; returns the count. */
+static int
+pop_all(uint32_t *seqs, int max)
+{
+	struct pkt d;
+	int n = 0;
+
+	while (h_pop(&d)) {
+		if (n < max)
+			seqs[n] = d.seq;
+		n++;
+	}
+	return n;
+}
+
+/* ---------- negotiation ---------- */
+
+void
+sack_negotiation_matrix(void **state)
+{
+	(void)state;
+	for (int combo = 0; combo < 8; combo++) {
+		bool offer = combo & 1, peer = combo & 2, ts = combo & 4, ok = offer && peer;
+		struct tcp_params p;
+		struct pkt syn, ack;
+		uint8_t o[40], n;
+		uint32_t seqs[8], mss = ts ? 1448 : 1460;
+		uint32_t blk[2];
+
+		tcp_params_default(&p);
+		p.offer_sack = offer;
+		p.offer_ts = ts;
+		iss_g = ISS;
+		h_open(&p, ISS);
+		assert_int_equal(h_poll(), 1);
+		assert_true(h_pop(&syn));
+		assert_int_equal(syn.has_sack_perm, offer);
+		assert_int_equal(syn.has_ts, ts);
+		assert_true(syn.has_mss && syn.has_ws);
+		n = h_synack_opts_sack(o, 1460, 7, ts, 5000, syn.tsval, peer);
+		H.peer_seq = PISN + 1;
+		assert_int_equal(h_inject(0x12, PISN, ISS + 1, 65535, o, n, NULL, 0), 0);
+		assert_int_equal(h_poll(), 1);
+		assert_true(h_pop(&ack));
+		assert_int_equal(st().sack_ok, ok);
+		h_ack(ISS + 1, 65535);
+		h_write(6 * mss, false);
+		assert_int_equal(h_poll(), 6);
+		h_drain();
+		adv_us(100);
+		/* The peer lacks the first segment and SACKs the other five: only a SACK
+		 * sender acts on it (RACK: five delivered segments sent after the first). */
+		blk[0] = ISS + 1 + mss;
+		blk[1] = ISS + 1 + 6 * mss;
+		h_ack_sack(ISS + 1, 65535, syn.tsval, 1, blk);
+		assert_int_equal(st().sack_blocks_in, ok ? 1 : 0);
+		h_poll();
+		if (ok) {
+			assert_int_equal(pop_all(seqs, 8), 1);
+			assert_int_equal(seqs[0], ISS + 1);
+			assert_int_equal(st().retransmits, 1);
+			assert_int_equal(st().rtx_fast, 1);
+		} else {
+			assert_int_equal(pop_all(seqs, 8), 0);
+			assert_int_equal(st().retransmits, 0);
+		}
+		h_close();
+	}
+}
+
+/* ---------- a SACK receiver model ---------- */
+
+/* The peer, segment-granular (every test segment is one MSS): which segments it holds,
+ * and the ACK it answers each arrival with: cumulative ACK, then a DSACK block when the
+ * arrival was a duplicate (RFC 2883), then the block holding the arrival, then the other
+ * blocks highest first (RFC 2018 §4), at most 3 with timestamps. */
+#define PM_MAX 4096
+struct pmodel {
+	uint32_t nseg;
+	uint32_t cum;               /* first segment it lacks */
+	uint8_t have[PM_MAX];
+	uint16_t arrivals[PM_MAX];
+};
+static struct pmodel PM;
+
+struct pack {
+	uint32_t ack, tsecr;
+	int n;
+	uint32_t blk[6];
+};
+
+static void
+pm_block_of(uint32_t k, uint32_t *b)
+{
+	uint32_t lo = k, hi = k + 1;
+
+	while (lo > PM.cum && PM.have[lo - 1])
+		lo--;
+	while (hi < PM.nseg && PM.have[hi])
+		hi++;
+	b[0] = S(lo);
+	b[1] = S(hi);
+}
+
+/* A data segment arrives at the peer: returns the ACK it sends. */
+static struct pack
+pm_arrive(const struct pkt *d)
+{
+	uint32_t k = (d->seq - S(0)) / MSS;
+	struct pack a = { 0 };
+	bool dup;
+
+	assert_true(d->len == MSS && (d->seq - S(0)) % MSS == 0 && k < PM.nseg);
+	dup = PM.have[k] != 0;
+	PM.have[k] = 1;
+	PM.arrivals[k]++;
+	while (PM.cum < PM.nseg && PM.have[PM.cum])
+		PM.cum++;
+	a.ack = S(PM.cum);
+	a.tsecr = d->tsval;
+	if (dup) {
+		a.blk[0] = S(k);
+		a.blk[1] = S(k + 1);
+		a.n = 1;
+	} else if (k > PM.cum) {
+		pm_block_of(k, a.blk);
+		a.n = 1;
+	}
+	for (uint32_t i = PM.nseg; i-- > PM.cum + 1 && a.n < 3;) {
+		uint32_t b[2];
+		bool known = false;
+		if (!PM.have[i] || (i + 1 < PM.nseg && PM.have[i + 1]))
+			continue; /* not the top of a block */
+		pm_block_of(i, b);
+		for (int j = 0; j < a.n; j++)
+			known |= a.blk[2 * j] == b[0];
+		if (known)
+			continue;
+		a.blk[2 * a.n] = b[0];
+		a.blk[2 * a.n + 1] = b[1];
+		a.n++;
+	}
+	return a;
+}
+
+static void
+pm_reset(uint32_t nseg)
+{
+	memset(&PM, 0, sizeof(PM));
+	assert_true(nseg <= PM_MAX);
+	PM.nseg = nseg;
+}
+
+static void
+pm_send_ack(const struct pack *a)
+{
+	h_ack_sack(a->ack, 65535, a->tsecr, a->n, a->blk);
+}
+
+/* ---------- scoreboard and RACK ---------- */
+
+static void
+scoreboard_case(uint32_t iss)
+{
+	uint32_t seqs[64], blk[2], snd_max;
+	struct pack acks[256];
+	int na;
+	struct tcp_stats s;
+	struct pkt d;
+
+	iss_g = iss;
+	pm_reset(40);
+	h_open(NULL, iss);
+	h_establish_sack(true, true, PISN);
+	h_write(40 * MSS, false);
+	h_poll();
+	na = 0;
+	while (h_pop(&d)) { /* segments 2 and 5 are lost */
+		uint32_t k = (d.seq - S(0)) / MSS;
+		if (k == 2 || k == 5)
+			continue;
+		acks[na++] = pm_arrive(&d);
+	}
+	snd_max = S(10);
+	adv_us(100);
+	/* The ACKs of 0, 1, 3 and 4: the peer holds two segments above the hole. */
+	for (int i = 0; i < 4; i++)
+		pm_send_ack(&acks[i]);
+	assert_int_equal(st().sack_blocks_in, 2);
+	h_poll();
+	/* Two SACKed segments, no reordering seen, not in recovery: RACK allows min_rtt/4
+	 * (25 us) of reordering: no retransmission yet, only new data (slow start), which
+	 * arrives. */
+	while (h_pop(&d)) {
+		assert_true(SEQ_GEQ(d.seq, snd_max));
+		snd_max = d.seq + MSS;
+		acks[na++] = pm_arrive(&d);
+	}
+	assert_int_equal(st().retransmits, 0);
+	adv_us(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 64), 0); /* the reordering timer has not expired */
+	adv_us(20);
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(2));          /* exactly the hole */
+	assert_false(h_pop(&d));
+	s = st();
+	assert_int_equal(s.retransmits, 1);
+	assert_int_equal(s.rack_losses, 1);
+	assert_int_equal(s.fast_retransmits, 1);
+	/* That retransmission is lost too (popped, not delivered). Then the ACKs of 6-9 and
+	 * of everything after arrive, one poll later each. */
+	for (int i = 4; i < na; i++)
+		acks[i - 4] = acks[i];
+	na -= 4;
+	for (int round = 0; round < 400 && PM.cum < PM.nseg; round++) {
+		adv_us(50);
+		for (int i = 0; i < na; i++)
+			pm_send_ack(&acks[i]);
+		na = 0;
+		h_poll();
+		while (h_pop(&d)) {
+			assert_true(na < 256);
+			acks[na++] = pm_arrive(&d);
+		}
+	}
+	for (int i = 0; i < na; i++)
+		pm_send_ack(&acks[i]);
+	h_poll();
+	assert_int_equal(PM.cum, PM.nseg);
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	s = st();
+	/* Sent again: 2 (twice: its first retransmission was lost, RACK saw later ones
+	 * delivered) and 5, nothing else. */
+	assert_int_equal(PM.arrivals[2], 1);
+	assert_int_equal(PM.arrivals[5], 1);
+	for (uint32_t k = 0; k < PM.nseg; k++)
+		if (k != 2 && k != 5)
+			assert_int_equal(PM.arrivals[k], 1);
+	assert_int_equal(s.retransmits, 3);
+	assert_int_equal(s.rack_losses, 3);
+	assert_int_equal(s.rto_expiries, 0);
+	assert_int_equal(s.spurious_undos, 0);
+	(void)blk;
+	h_close();
+}
+
+void
+sack_scoreboard_resends_only_holes(void **state)
+{
+	(void)state;
+	scoreboard_case(ISS);
+	scoreboard_case(0xffffffffu - 3u * MSS); /* the holes straddle the sequence wrap */
+}
+
+/* A long transfer through a lossy, duplicating, reordering path (both directions): every
+ * segment arrives, and nothing is resent that the scoreboard knew had arrived. */
+void
+sack_transfer_loss_dup_reorder(void **state)
+{
+	const uint32_t nseg = 3000;
+	uint64_t rng = 12345;
+	struct pack acks[512];
+	uint32_t written = 0, drops = 0, dups = 0, reorders = 0;
+	struct pkt d, held;
+	bool have_held = false;
+	struct tcp_stats s;
+	int na = 0;
+
+	(void)state;
+	iss_g = 0xffffffffu - 700u * MSS; /* wraps mid-transfer */
+	pm_reset(nseg);
+	h_open(NULL, iss_g);
+	h_establish_sack(true, true, PISN);
+	for (int round = 0; round < 200000 && PM.cum < nseg; round++) {
+#define RND() (rng = rng * 6364136223846793005ull + 1442695040888963407ull, (uint32_t)(rng >> 33) % 1000u)
+		adv_us(20);
+		for (int i = 0; i < na; i++)
+			if (RND() >= 10) /* 1 % of ACKs lost */
+				pm_send_ack(&acks[i]);
+		na = 0;
+		if (written < nseg * MSS)
+			written += h_write(nseg * MSS - written, false);
+		h_poll();
+		while (h_pop(&d)) {
+			uint32_t r = RND();
+			if (r < 10) { /* 1 % lost */
+				drops++;
+				continue;
+			}
+			if (r < 20 && !have_held) { /* 1 % overtaken by the next one */
+				held = d;
+				have_held = true;
+				reorders++;
+				continue;
+			}
+			if (na < 500)
+				acks[na++] = pm_arrive(&d);
+			if (r < 30 && na < 500) { /* 1 % duplicated */
+				acks[na++] = pm_arrive(&d);
+				dups++;
+			}
+			if (have_held && na < 500) {
+				acks[na++] = pm_arrive(&held);
+				have_held = false;
+			}
+		}
+		if (have_held && na == 0) { /* nothing to overtake it: release */
+			acks[na++] = pm_arrive(&held);
+			have_held = false;
+		}
+	}
+	for (int i = 0; i < na; i++)
+		pm_send_ack(&acks[i]);
+	h_poll();
+	s = st();
+	print_message("drops %u dups %u reorders %u: retransmits %lu (rto %lu fast %lu tlp %lu) "
+		      "rack_losses %lu undos %lu dsacks %lu rto_expiries %lu\n",
+		      drops, dups, reorders, (unsigned long)s.retransmits, (unsigned long)s.rtx_rto,
+		      (unsigned long)s.rtx_fast, (unsigned long)s.rtx_tlp,
+		      (unsigned long)s.rack_losses, (unsigned long)s.spurious_undos,
+		      (unsigned long)s.dsacks_in, (unsigned long)s.rto_expiries);
+	assert_int_equal(PM.cum, nseg);
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	assert_true(s.dsacks_in > 0);
+	/* Each resend repairs a loss (of a segment or of an earlier resend) or answers a
+	 * reordering the window did not cover yet: never more than those events. */
+	assert_true(s.retransmits <= (uint64_t)drops + reorders);
+	h_close();
+}
+
+void
+sack_blocks_outside_flight_ignored(void **state)
+{
+	uint32_t blk[4], seqs[16];
+
+	(void)state;
+	open_and_send(ISS, 10, 10);
+	adv_us(100);
+	/* A block beyond snd_max and an inverted one mark nothing. */
+	blk[0] = S(11);
+	blk[1] = S(14);
+	blk[2] = S(5);
+	blk[3] = S(3);
+	h_ack_sack(S(0), 65535, 0, 2, blk);
+	adv_us(1000);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 16), 0);
+	assert_int_equal(st().retransmits, 0);
+	assert_int_equal(st().sack_blocks_in, 2);
+	h_close();
+}
+
+void
+rack_reordering_window(void **state)
+{
+	uint32_t blk[2], seqs[32];
+	int n;
+
+	(void)state;
+	open_and_send(ISS, 30, 10);
+	adv_us(100);
+	/* Segment 0 arrives after segment 1 (reordered, never resent): RACK learns. */
+	blk[0] = S(1);
+	blk[1] = S(2);
+	h_ack_sack(S(0), 65535, 0, 1, blk);
+	h_poll();
+	h_drain();
+	h_ack_sack(S(2), 65535, 0, 0, NULL);
+	h_poll();
+	h_drain();
+	assert_int_equal(st().retransmits, 0);
+	adv_us(100);
+	/* Now a hole at 2 under five SACKed segments: with reordering seen, RACK waits
+	 * reo_wnd = min_rtt/4 (min RTT 100 us) before calling it lost. */
+	blk[0] = S(3);
+	blk[1] = S(8);
+	h_ack_sack(S(2), 65535, 0, 1, blk);
+	h_poll();
+	n = pop_all(seqs, 32);
+	for (int i = 0; i < n; i++)
+		assert_true(SEQ_GEQ(seqs[i], S(10))); /* new data only */
+	adv_us(20);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0);
+	adv_us(10);
+	h_poll();
+	n = pop_all(seqs, 32);
+	assert_true(n >= 1);
+	assert_int_equal(seqs[0], S(2));
+	assert_int_equal(st().retransmits, 1);
+	h_close();
+}
+
+/* ---------- TLP ---------- */
+
+void
+tlp_probes_tail_then_rack_repairs(void **state)
+{
+	uint32_t blk[2], seqs[32];
+	struct tcp_stats s0, s;
+	int n;
+
+	(void)state;
+	open_and_send(ISS, 10, 10);
+	adv_us(100);
+	h_ack_sack(S(5), 65535, 0, 0, NULL); /* 5-9 are lost: a tail */
+	h_poll();
+	h_drain();
+	s0 = st();
+	/* PTO = max(2 SRTT, 10 ms) after the last progress. */
+	h_advance_ms(9);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0);
+	h_advance_ms(1);
+	h_poll();
+	n = pop_all(seqs, 32);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], S(9)); /* nothing new to send: the last segment again */
+	s = st();
+	assert_int_equal(s.loss_probes, 1);
+	assert_int_equal(s.rtx_tlp, 1);
+	assert_int_equal(s.cwnd, s0.cwnd); /* a probe does not reduce cwnd */
+	assert_int_equal(s.rto_expiries, 0);
+	/* The probe arrives and is SACKed: RACK marks 5-8 lost (sent before it). */
+	adv_us(100);
+	blk[0] = S(9);
+	blk[1] = S(10);
+	h_ack_sack(S(5), 65535, 0, 1, blk);
+	h_poll();
+	n = pop_all(seqs, 32);
+	assert_true(n >= 1);
+	assert_int_equal(seqs[0], S(5));
+	assert_int_equal(st().rack_losses, 4);
+	for (uint32_t k = 6; k <= 9; k++) {
+		adv_us(100);
+		h_ack_sack(S(k), 65535, 0, 1, blk);
+		h_poll();
+		h_drain();
+	}
+	h_ack_sack(S(10), 65535, 0, 0, NULL);
+	h_poll();
+	s = st();
+	assert_int_equal(s.rto_expiries, 0);
+	assert_int_equal(s.retransmits, 5);  /* the probe and the four holes, once each */
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	h_close();
+}
+
+void
+tlp_sends_new_data_when_it_can(void **state)
+{
+	uint32_t seqs[8];
+
+	(void)state;
+	open_and_send(ISS, 12, 10); /* cwnd holds back 10 and 11 */
+	h_advance_ms(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 1);
+	assert_int_equal(seqs[0], S(10)); /* a new segment probes */
+	assert_int_equal(st().loss_probes, 1);
+	assert_int_equal(st().retransmits, 0);
+	h_advance_ms(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 0); /* one probe per episode */
+	h_close();
+}
+
+/* ---------- undo ---------- */
+
+void
+dsack_undoes_spurious_retransmission(void **state)
+{
+	uint32_t blk[4], seqs[32];
+	struct tcp_stats s;
+
+	(void)state;
+	open_and_send(ISS, 10, 10);
+	adv_us(100);
+	/* Segment 0 is late (reordered), 1-4 are SACKed: RACK resends 0 and reduces. */
+	blk[0] = S(1);
+	blk[1] = S(5);
+	h_ack_sack(ISS + 1, 65535, 0, 1, blk);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1);
+	assert_int_equal(seqs[0], S(0));
+	s = st();
+	assert_int_equal(s.retransmits, 1);
+	assert_true(s.ssthresh < 10 * MSS);
+	/* The original arrives (just after the retransmission left: acked faster than the
+	 * min RTT, so RACK does not take it for the retransmission's delivery), then the
+	 * rest. A DSACK for segment 2 (a duplicate the network made of a segment never
+	 * resent) proves nothing. */
+	adv_us(10);
+	h_ack_sack(S(5), 65535, 0, 0, NULL);
+	blk[0] = S(2);
+	blk[1] = S(3);
+	h_ack_sack(S(5), 65535, 0, 1, blk);
+	h_poll();
+	h_drain();
+	s = st();
+	assert_int_equal(s.dsacks_in, 1);
+	assert_int_equal(s.spurious_undos, 0);
+	/* Then our retransmission of 0 arrives: DSACK of exactly it: undo. */
+	blk[0] = S(0);
+	blk[1] = S(1);
+	h_ack_sack(S(10), 65535, 0, 1, blk);
+	h_poll();
+	h_drain();
+	s = st();
+	assert_int_equal(s.dsacks_in, 2);
+	assert_int_equal(s.undos_dsack, 1);
+	assert_int_equal(s.spurious_undos, 1);
+	assert_true(s.cwnd >= 10 * MSS);
+	assert_int_equal(s.ssthresh, UINT32_MAX / 2);
+	h_close();
+}
+
+static void
+eifel_case(bool spurious)
+{
+	struct pkt d;
+	uint32_t tsv_orig, tsv_rtx;
+	struct tcp_stats s;
+
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish(true, PISN); /* no SACK: Eifel works with timestamps alone */
+	h_write(MSS, false);     /* one segment: no loss probe, the RTO acts */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	tsv_orig = d.tsval;
+	h_drain();
+	h_advance_ms(200); /* RTO (200 ms floor): the path was only slow */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(0));
+	tsv_rtx = d.tsval;
+	assert_true(SEQ_GT(tsv_rtx, tsv_orig));
+	s = st();
+	assert_int_equal(s.rto_expiries, 1);
+	assert_int_equal(s.cwnd, MSS);
+	/* The first ACK echoes the original's TSval (spurious) or the retransmission's. */
+	h_ack_sack(S(1), 65535, spurious ? tsv_orig : tsv_rtx, 0, NULL);
+	h_poll();
+	s = st();
+	if (spurious) {
+		assert_int_equal(s.undos_eifel, 1);
+		assert_true(s.cwnd >= 10 * MSS);
+		assert_int_equal(s.ssthresh, UINT32_MAX / 2);
+	} else {
+		assert_int_equal(s.undos_eifel, 0);
+		assert_true(s.cwnd < 10 * MSS);
+	}
+	h_close();
+}
+
+void
+eifel_undoes_spurious_rto(void **state)
+{
+	(void)state;
+	eifel_case(true);
+	eifel_case(false);
+}
+
+/* ---------- the control lcore's heartbeat ---------- */
+
+void
+rto_held_until_control_polls(void **state)
+{
+	struct pkt d;
+
+	(void)state;
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, PISN);
+	h_write(100, true);
+	assert_int_equal(h_poll(), 1);
+	h_drain();
+	tcp_ctl_poll(H.c);                  /* the control lcore polled at t0 ... */
+	h_advance_ms(250);                  /* ... and then not for 250 ms */
+	assert_int_equal(h_poll(), 0);      /* its ACKs may be unread: no RTO */
+	assert_true(st().rto_held >= 1);
+	assert_int_equal(st().rto_expiries, 0);
+	tcp_ctl_poll(H.c);                  /* it polls: nothing arrived, the RTO acts */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(0));
+	assert_int_equal(st().rto_expiries, 1);
+	assert_int_equal(st().rtx_rto, 1);
+	h_close();
+}
+
+/* ---------- delayed ACKs ---------- */
+
+void
+delayed_ack_timing(void **state)
+{
+	uint8_t data[3000];
+	uint32_t r = PISN + 1;
+	struct tcp_params p;
+	struct pkt d;
+
+	(void)state;
+	memset(data, 0x5a, sizeof(data));
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	/* One segment: no ACK before the 2 ms timer, one pure ACK at it. */
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(h_poll(), 0);
+	adv_us(1999);
+	assert_int_equal(h_poll(), 0);
+	adv_us(1);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + 1000);
+	assert_int_equal(d.len, 0);
+	assert_int_equal(st().delayed_acks, 1);
+	r += 1000;
+	h_advance_ms(5);
+	assert_int_equal(h_poll(), 0); /* answered once */
+	/* Two segments: the second is ACKed at once, together with the first. */
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000);
+	h_inject(0x18, r + 1000, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + 2000);
+	r += 2000;
+	h_advance_ms(5);
+	assert_int_equal(h_poll(), 0); /* the first's timer is served by that ACK */
+	/* One segment, then we send data: the ACK rides on it, no pure ACK follows. */
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 500);
+	r += 500;
+	h_write(100, true);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.len, 100);
+	assert_int_equal(d.ack, r);
+	h_advance_ms(5);
+	H.peer_seq = r;
+	h_ack(ISS + 101, 65535);
+	assert_int_equal(h_poll(), 0);
+	/* Out of order: a dupack at once. */
+	h_inject(0x18, r + 1000, ISS + 101, 65535, NULL, 0, data, 500);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r);
+	assert_int_equal(st().delayed_acks, 1);
+	h_close();
+
+	/* delack_ms = 0: every segment is ACKed at once. */
+	tcp_params_default(&p);
+	p.delack_ms = 0;
+	h_open(&p, ISS);
+	h_establish(true, PISN);
+	r = PISN + 1;
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + 1000);
+	h_close();
+}
