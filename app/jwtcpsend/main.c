@@ -41,6 +41,7 @@
 #define MAX_OVERRIDES 64
 #define IDLE_SPINS    32
 #define IDLE_SLEEP_NS 20000
+#define PACE_SPIN_NS  50000
 #define ARP_WAIT_NS   3000000000ull
 
 static atomic_int interrupted;
@@ -171,6 +172,11 @@ tx_main(void *arg)
 		n = tcp_tx_poll(s->c);
 		if (n > 0 || s->written != before) {
 			s->tx_cycles += rte_rdtsc() - t0;
+			idle = 0;
+		} else if (tcp_tx_pace_wait_ns(s->c, now_ns(NULL)) - 1u < PACE_SPIN_NS) {
+			/* pacing holds data for less than a sleep lasts: keep polling (a longer
+			 * wait sleeps; the pacer credits the time a sleep overshoots) */
+			jw_port_tx_flush(s->port, s->txq_data);
 			idle = 0;
 		} else if (++idle >= IDLE_SPINS) {
 			jw_port_tx_flush(s->port, s->txq_data);

@@ -412,6 +412,8 @@ struct tcp_conn {
 	/* pacing */
 	uint64_t t_pace_next_ns;          /* no paced data before this time */
 	uint64_t t_pace_rate;             /* bytes per second, 0 = unpaced */
+	uint64_t t_pace_poll_ns;          /* previous poll (bounds the pacer's credit) */
+	bool t_pace_held;                 /* the last poll held data back for pacing */
 	uint32_t t_head, t_nxt, t_tail;   /* queue indices (free-running, masked) */
 	uint32_t t_qmask;
 	struct tcp_seg *t_q;

@@ -86,6 +86,10 @@ int tcp_tx_close(struct tcp_conn *c);
 uint16_t tcp_tx_poll(struct tcp_conn *c);
 /* TX lcore. Bytes written but not yet acknowledged (queued, in flight and being filled). */
 uint64_t tcp_tx_unacked(const struct tcp_conn *c);
+/* TX lcore. When the last tcp_tx_poll held data back for pacing: nanoseconds from now_ns
+ * until it may go (0 = nothing held, or it may go now). A poll loop that sleeps when idle
+ * should not sleep longer than this. */
+uint64_t tcp_tx_pace_wait_ns(const struct tcp_conn *c, uint64_t now_ns);
 
 /* Any thread. True once the TX lcore has seen the connection closed, freed its queue and
  * drained control's commands: after TCP_EV_CLOSED and this, tcp_conn_destroy is safe once

@@ -45,6 +45,7 @@ struct txctx {
 	uint64_t now;
 	uint16_t n;
 	uint16_t data_sent;
+	bool paced;        /* pacing held data back in this poll */
 	struct rte_mbuf *out[TCP_POLL_OUT_MAX];
 };
 
@@ -1317,6 +1318,87 @@ xmit_tso(struct txctx *x, uint32_t k)
 	return true;
 }
 
+/* ---- pacing ---- */
+
+/* Pacing rate (bytes/s) = gain x cwnd / SRTT, the gain doubled in slow start (as Linux's
+ * 200 % / 120 %); 0 = not pacing (off, or no RTT sample yet). */
+static void
+pace_update(struct tcp_conn *c)
+{
+	uint64_t rate = 0;
+
+	if (c->p.pacing_gain_pct != 0 && c->t_srtt_ns > 0) {
+		uint64_t gain = (uint64_t)c->p.pacing_gain_pct * (c->t_cwnd < c->t_ssthresh ? 2 : 1);
+		rate = (uint64_t)c->t_cwnd * 1000000000ull / (uint64_t)c->t_srtt_ns * gain / 100;
+		if (rate == 0)
+			rate = 1;
+	}
+	c->t_pace_rate = rate;
+	atomic_store_explicit(&c->st_pacing_rate, rate, memory_order_relaxed);
+}
+
+/* How far the pacer's clock may run ahead of now: the packet that starts a burst plus
+ * pacing_burst - 1 more segments. */
+static uint64_t
+pace_ahead_ns(const struct tcp_conn *c)
+{
+	return (uint64_t)(c->p.pacing_burst - 1u) * c->t_mss * 1000000000ull / c->t_pace_rate;
+}
+
+/* May the next data packet go? The pacer's clock (t_pace_next_ns, advanced by each packet's
+ * time at the rate) may run ahead of now by a burst (pacing_burst segments, or one TSO
+ * packet) and lag behind by at most the time since the previous poll (credit a sleeping
+ * poll loop earned, never more than 1 ms): a poll loop that cannot wake at each packet's
+ * time still sends at the rate on average. */
+static bool
+pace_ok(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+
+	if (c->t_pace_rate == 0)
+		return true;
+	if (c->t_pace_next_ns <= x->now + pace_ahead_ns(c))
+		return true;
+	x->paced = true;
+	return false;
+}
+
+static void
+pace_sent(struct txctx *x, uint32_t bytes)
+{
+	struct tcp_conn *c = x->c;
+
+	if (c->t_pace_rate == 0)
+		return;
+	c->t_pace_next_ns += (uint64_t)bytes * 1000000000ull / c->t_pace_rate;
+}
+
+/* At the start of a poll: forget credit older than the previous poll (at most 1 ms). */
+static void
+pace_begin(struct txctx *x)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t gap = x->now - c->t_pace_poll_ns, floor;
+
+	if (gap > 1000000ull)
+		gap = 1000000ull;
+	floor = x->now - gap;
+	if (c->t_pace_next_ns < floor)
+		c->t_pace_next_ns = floor;
+	c->t_pace_poll_ns = x->now;
+}
+
+uint64_t
+tcp_tx_pace_wait_ns(const struct tcp_conn *c, uint64_t now_ns)
+{
+	uint64_t ahead;
+
+	if (c->t_pace_rate == 0 || !c->t_pace_held)
+		return 0;
+	ahead = pace_ahead_ns(c);
+	return c->t_pace_next_ns > now_ns + ahead ? c->t_pace_next_ns - now_ns - ahead : 0;
+}
+
 /* SACK: resends the segments marked lost, lowest first, while pipe stays under cwnd
  * (they were inside the peer's window when first sent). */
 static void
@@ -1333,8 +1415,9 @@ send_lost(struct txctx *x)
 		if (!s->lost)
 			continue;
 		if ((uint64_t)c->t_pipe + s->len > c->t_cwnd || x->data_sent >= TCP_POLL_DATA_MAX ||
-		    !room_for(x, 2) || !xmit(x, i, RTX_AUTO))
+		    !room_for(x, 2) || !pace_ok(x) || !xmit(x, i, RTX_AUTO))
 			break;
+		pace_sent(x, s->len);
 		x->data_sent++;
 	}
 	c->t_lost_hint = i;
@@ -1357,18 +1440,21 @@ send_new(struct txctx *x)
 	while (c->t_nxt != c->t_tail && x->data_sent < TCP_POLL_DATA_MAX && room_for(x, 2)) {
 		uint32_t k;
 
-		if (!seg_fits(c, qseg(c, c->t_nxt), edge))
+		if (!seg_fits(c, qseg(c, c->t_nxt), edge) || !pace_ok(x))
 			break;
 		k = tso_span(c, edge);
 		if (k >= 2) {
+			uint32_t first = qseg(c, c->t_nxt)->seq;
 			if (!xmit_tso(x, k))
 				break;
+			pace_sent(x, c->t_snd_max - first);
 			c->t_nxt += k;
 			x->data_sent++;
 			continue;
 		}
 		if (!xmit(x, c->t_nxt, RTX_AUTO))
 			break;
+		pace_sent(x, qseg(c, c->t_nxt)->len);
 		c->t_nxt++;
 		x->data_sent++;
 	}
@@ -1515,6 +1601,8 @@ tx_setup(struct txctx *x)
 	c->t_rack_reo_mult = 1;
 	c->t_lost_hint = c->t_head;
 	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
+	c->t_pace_poll_ns = x->now;
+	c->t_pace_next_ns = x->now;
 	if (c->t_syn_tries == 0) {
 		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
 		c->t_min_rtt_ns = (uint64_t)c->t_srtt_ns;
@@ -1618,6 +1706,7 @@ tcp_tx_poll(struct tcp_conn *c)
 	x.now = tcp_now(c->io);
 	x.n = 0;
 	x.data_sent = 0;
+	x.paced = false;
 
 	if (c->t_pend_n > 0) {
 		uint16_t n = c->t_pend_n;
@@ -1684,10 +1773,16 @@ tcp_tx_poll(struct tcp_conn *c)
 	loss_probe(&x);
 	tlp_timer(&x);
 	rto_timer(&x);
+	pace_update(c);
+	pace_begin(&x);
+	x.paced = false;
 	if (!c->t_stopped) {
 		send_new(&x);
 		window_limited(&x);
 	}
+	c->t_pace_held = x.paced;
+	if (x.paced)
+		tcp_stat_add(&c->st_pacing_waits, 1);
 	/* ACKs for the peer's bytes: control asks at once (every second segment, FIN, a
 	 * filled hole: ack_req) or leaves a delayed-ACK deadline. Any segment of this poll
 	 * carries the ACK; a pure ACK goes only when nothing else did and rcv_nxt moved since

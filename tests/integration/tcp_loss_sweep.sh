@@ -4,6 +4,7 @@
 # throughput of each lossy run is reported beside the clean one (TCP_SWEEP_BYTES, default
 # 64 MiB per run). The clean run must not retransmit at all unless the fault stage or the
 # sink's kernel lost something; a lossy run must not fall below 0.1x the clean rate.
+# TCP_SWEEP_SET: extra jwtcpsend options for every run (e.g. "--set tcp.pacing_gain=0").
 source "$(dirname "$0")/tcp_common.bash"
 need
 BYTES=${TCP_SWEEP_BYTES:-$((64 * 1024 * 1024))}
@@ -15,7 +16,7 @@ for p in 0 0.001 0.01 0.02; do
   run_sender $PORT $BYTES \
     --set fault.tx_drop=$p --set fault.rx_drop=$p --set fault.tx_dup=$p \
     --set fault.rx_dup=$p --set fault.tx_reorder=$p --set fault.rx_reorder=$p \
-    --set fault.seed=11 > "$WORK/run.out"
+    --set fault.seed=11 ${TCP_SWEEP_SET:-} > "$WORK/run.out"
   wait_sink > /dev/null
   check_transfer $BYTES
   mbit=$(awk '/^seconds/ {print $4}' "$WORK/send.out")

@@ -242,6 +242,9 @@ h_open(const struct tcp_params *p, uint32_t iss)
 		H.p = *p;
 	else
 		tcp_params_default(&H.p);
+	if (!H.pacing)
+		H.p.pacing_gain_pct = 0;
+	H.pacing = false;
 	H.st = tcp_stack_create(&H.io, &H.p, key);
 	assert_non_null(H.st);
 	H.st->isn_fixed = true;

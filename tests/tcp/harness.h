@@ -62,6 +62,8 @@ struct harness {
 	uint32_t abort_after;       /* on_data aborts once this many bytes arrived (0 = never) */
 	uint32_t tso_pkts;          /* TSO packets the fake device split */
 	uint32_t tso_max_seen;      /* largest TSO payload */
+	bool pacing;                /* set before h_open: keep the params' pacing (else off,
+				     * so tests see whole bursts in one poll) */
 };
 
 extern struct harness H;

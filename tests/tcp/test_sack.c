@@ -719,3 +719,55 @@ delayed_ack_timing(void **state)
 	assert_int_equal(d.ack, r + 1000);
 	h_close();
 }
+
+/* ---------- pacing ---------- */
+
+void
+pacing_intervals(void **state)
+{
+	struct tcp_stats s;
+	uint64_t rate, seg_ns, t0;
+	int sent = 0, n;
+
+	(void)state;
+	iss_g = ISS;
+	H.pacing = true;
+	h_open(NULL, ISS); /* gain 120 %, doubled in slow start; bursts of 4 */
+	h_establish_sack(true, true, PISN);
+	s = st();
+	/* rate = 2 x 1.2 x cwnd / SRTT = 2.4 x 14480 B / 100 us */
+	h_write(10 * MSS, false);
+	n = h_poll();
+	rate = 14480ull * 1000000000ull / 100000ull * 240 / 100;
+	assert_int_equal(st().pacing_rate_bps, rate);
+	assert_int_equal(n, 4);               /* one burst of pacing_burst segments */
+	sent += n;
+	h_drain();
+	seg_ns = (uint64_t)MSS * 1000000000ull / rate;
+	/* held: the pacer's clock is 4 segment times ahead, a burst (3 more) may be ahead */
+	assert_int_equal(tcp_tx_pace_wait_ns(H.c, H.now),
+			 seg_ns * 4 - 3ull * MSS * 1000000000ull / rate);
+	assert_true(st().pacing_waits >= 1);
+	/* Then one segment per MSS / rate; IW10 is out after 6 more segment times. */
+	t0 = H.now;
+	for (int i = 0; i < 6; i++) {
+		H.now = t0 + (uint64_t)(i + 1) * seg_ns - seg_ns / 2;
+		assert_int_equal(h_poll(), 0);
+		H.now = t0 + (uint64_t)(i + 1) * seg_ns + 2;
+		assert_int_equal(h_poll(), 1);
+		h_drain();
+		sent++;
+	}
+	assert_int_equal(sent, 10);
+	assert_int_equal(tcp_tx_unacked(H.c), 10 * MSS);
+	(void)s;
+	h_close();
+
+	/* pacing_gain = 0: IW10 leaves in one poll. */
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, PISN);
+	h_write(10 * MSS, false);
+	assert_int_equal(h_poll(), 10);
+	assert_int_equal(st().pacing_rate_bps, 0);
+	h_close();
+}

@@ -14,5 +14,6 @@ void dsack_undoes_spurious_retransmission(void **state);
 void eifel_undoes_spurious_rto(void **state);
 void rto_held_until_control_polls(void **state);
 void delayed_ack_timing(void **state);
+void pacing_intervals(void **state);
 
 #endif

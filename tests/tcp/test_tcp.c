@@ -1316,6 +1316,7 @@ main(void)
 		cmocka_unit_test(eifel_undoes_spurious_rto),
 		cmocka_unit_test(rto_held_until_control_polls),
 		cmocka_unit_test(delayed_ack_timing),
+		cmocka_unit_test(pacing_intervals),
 	};
 	int rc;
 
