@@ -30,6 +30,8 @@
  *  | ctl_poll_ns              | ctl  | tx       | release/acquire: "every ACK that arrived     |
  *  |                          |      |          | before this time is in ack_state and sb"     |
  *  | delack_at                | ctl  | tx       | release/acquire: rcv_nxt published before it |
+ *  | rsb (our SACK blocks)    | ctl  | tx       | seqlock as sb; published before the ACK      |
+ *  |                          |      |          | command that makes TX send them              |
  *  | ack_req                  | ctl  | tx (xchg)| ctl stores 1 (release), tx exchanges to 0    |
  *  | peer_fin, fin_acked,     | ctl  | any      | release/acquire (tcp_conn_state)             |
  *  | reason                   |      |          |                                              |
@@ -192,6 +194,7 @@ struct tcp_stats {
 					    * their wire segments are in segs_out */
 	bool sack_ok;                      /* SACK negotiated */
 	uint64_t sack_blocks_in;           /* SACK blocks received (DSACK blocks included) */
+	uint64_t sack_blocks_out;          /* SACK blocks we sent for out-of-order data */
 	uint64_t dsacks_in;                /* DSACK blocks received (RFC 2883) */
 	uint64_t rtx_rto;                  /* retransmissions by cause: after an RTO */
 	uint64_t rtx_fast;                 /*   loss recovery (RACK / dupacks / partial ACKs) */
@@ -244,6 +247,16 @@ struct tcp_sack_board {
 	_Atomic uint32_t ds_start[TCP_SB_DSACKS], ds_end[TCP_SB_DSACKS];
 };
 
+/* SACK blocks for our own ACKs (RFC 2018 §4, we as receiver): the out-of-order data the
+ * control lcore holds, the block of the most recent arrival first; the TX lcore puts them
+ * into pure ACKs. Same seqlock discipline as struct tcp_sack_board. */
+#define TCP_RSB_MAX 4
+struct tcp_rcv_sack {
+	_Atomic uint32_t gen;
+	_Atomic uint32_t n;
+	_Atomic uint32_t start[TCP_RSB_MAX], end[TCP_RSB_MAX];
+};
+
 /* Retransmissions of one loss episode that a DSACK may prove needless (TX-private). */
 #define TCP_UNDO_RANGES 16
 
@@ -286,6 +299,7 @@ struct tcp_conn {
 	_Atomic uint64_t ctl_poll_ns;     /* last tcp_ctl_poll (0 = never: timers not held) */
 	_Atomic uint64_t delack_at;       /* delayed-ACK deadline for rcv_nxt (0 = none) */
 	struct tcp_sack_board sb;
+	struct tcp_rcv_sack rsb;          /* blocks for our ACKs (ctl writes, TX reads) */
 	uint16_t peer_mss;
 	uint8_t snd_wscale;               /* shift applied to the peer's window */
 	uint8_t rcv_wscale;               /* shift applied to ours (0 unless both offered) */
@@ -331,7 +345,7 @@ struct tcp_conn {
 		st_rto_expiries, st_fast_retransmits, st_zwp, st_tx_clones, st_tx_nomem,
 		st_loss_probes, st_tx_copies, st_tso_pkts, st_rtx_rto, st_rtx_fast, st_rtx_tlp,
 		st_rtx_other, st_rack_losses, st_undos_dsack, st_undos_eifel, st_rto_held,
-		st_pure_acks, st_delayed_acks, st_pacing_waits, st_pacing_rate;
+		st_pure_acks, st_delayed_acks, st_pacing_waits, st_pacing_rate, st_sack_blocks_out;
 
 	/* TX-private */
 	jw_cache_aligned bool t_ready;    /* template built after ESTABLISHED */

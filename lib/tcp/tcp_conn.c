@@ -278,6 +278,7 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 		     c->sack_ok;
 	o->sack_blocks_in = LD(st_sack_blocks_in);
 	o->dsacks_in = LD(st_dsacks_in);
+	o->sack_blocks_out = LD(st_sack_blocks_out);
 	o->rtx_rto = LD(st_rtx_rto);
 	o->rtx_fast = LD(st_rtx_fast);
 	o->rtx_tlp = LD(st_rtx_tlp);

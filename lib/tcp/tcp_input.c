@@ -130,6 +130,54 @@ ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq, uint32_t off, u
 	return true;
 }
 
+/* Publishes the SACK blocks our next ACKs carry (RFC 2018 §4): the out-of-order queue as
+ * merged ranges, the one holding recent (the latest arrival) first, then the others from
+ * the highest down; none when the queue is empty. Seqlock writer as sb_publish. */
+static void
+rsb_publish(struct tcp_conn *c, uint32_t recent)
+{
+	uint32_t st[TCP_RSB_MAX], en[TCP_RSB_MAX], n = 0, g;
+	uint32_t rs[64], re[64], nr = 0;
+
+	if (!c->sack_ok)
+		return;
+	for (uint16_t i = 0; i < c->c_ooo_n; i++) {
+		uint32_t s = c->c_ooo[i].seq, e = s + c->c_ooo[i].len + c->c_ooo[i].fin;
+		if (nr > 0 && SEQ_LEQ(s, re[nr - 1])) {
+			if (SEQ_GT(e, re[nr - 1]))
+				re[nr - 1] = e;
+		} else if (nr < 64) {
+			rs[nr] = s;
+			re[nr] = e;
+			nr++;
+		}
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		if (SEQ_LEQ(rs[i], recent) && SEQ_LT(recent, re[i])) {
+			st[n] = rs[i];
+			en[n] = re[i];
+			n++;
+			rs[i] = re[i]; /* taken */
+			break;
+		}
+	for (uint32_t i = nr; i-- > 0 && n < TCP_RSB_MAX;)
+		if (rs[i] != re[i]) {
+			st[n] = rs[i];
+			en[n] = re[i];
+			n++;
+		}
+	g = atomic_load_explicit(&c->rsb.gen, memory_order_relaxed);
+	atomic_store_explicit(&c->rsb.gen, g + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&c->rsb.n, n, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		atomic_store_explicit(&c->rsb.start[i], st[i], memory_order_relaxed);
+		atomic_store_explicit(&c->rsb.end[i], en[i], memory_order_relaxed);
+	}
+	/* Release pairs with the TX lcore's load-acquire in rsb_read (tcp_output.c). */
+	atomic_store_explicit(&c->rsb.gen, g + 2, memory_order_release);
+}
+
 static void
 got_fin(struct tcp_conn *c)
 {
@@ -541,6 +589,7 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 			return;
 		publish_rcv(c);
 		if (had_ooo || fin_now) {
+			rsb_publish(c, seq); /* what is still out of order (before the ACK command) */
 			(void)tcp_cmd_push(c, TCP_CMD_ACK, 0); /* filled a hole / FIN: ACK at once */
 			c->c_unacked_segs = 0;
 		} else if (c->p.delack_ms == 0 || ++c->c_unacked_segs >= 2) {
@@ -565,6 +614,7 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 	tcp_stat_add(&c->st_ooo_segs_in, 1);
 	if (ooo_insert(c, m, seq, off, len, fin ? 1 : 0))
 		*kept = true;
+	rsb_publish(c, seq); /* before the command: the dupack carries the blocks */
 	(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
 }
 

@@ -188,7 +188,42 @@ send_syn(struct txctx *x)
 	emit(x, m);
 }
 
-/* A pure ACK or RST. Before the template exists (SYN_SENT) an option-less header is used. */
+/* Reads the SACK blocks control published for our ACKs (seqlock reader: load-acquire of
+ * an even gen pairs with rsb_publish's store-release, acquire fence before the recheck)
+ * and keeps those above rcv_nxt, at most max. Returns how many. */
+static uint32_t
+rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint32_t max)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		uint32_t g1 = atomic_load_explicit(&c->rsb.gen, memory_order_acquire), n, k = 0;
+		uint32_t s[TCP_RSB_MAX], e[TCP_RSB_MAX];
+
+		if (g1 & 1u)
+			continue;
+		n = atomic_load_explicit(&c->rsb.n, memory_order_relaxed);
+		if (n > TCP_RSB_MAX)
+			n = TCP_RSB_MAX;
+		for (uint32_t i = 0; i < n; i++) {
+			s[i] = atomic_load_explicit(&c->rsb.start[i], memory_order_relaxed);
+			e[i] = atomic_load_explicit(&c->rsb.end[i], memory_order_relaxed);
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&c->rsb.gen, memory_order_relaxed) != g1)
+			continue;
+		for (uint32_t i = 0; i < n && k < max; i++)
+			if (SEQ_GT(s[i], rcv_nxt) && SEQ_LT(s[i], e[i])) {
+				st[k] = s[i];
+				en[k] = e[i];
+				k++;
+			}
+		return k;
+	}
+	return 0;
+}
+
+/* A pure ACK or RST. Before the template exists (SYN_SENT) an option-less header is used.
+ * With SACK, a pure ACK carries the blocks of the out-of-order data we hold (RFC 2018 §4;
+ * three fit beside the timestamps, four without): the peer's SACK recovery needs them. */
 static void
 send_ctl(struct txctx *x, uint8_t flags, uint32_t seq)
 {
@@ -196,12 +231,41 @@ send_ctl(struct txctx *x, uint8_t flags, uint32_t seq)
 	struct rte_mbuf *m;
 
 	if (c->t_ready) {
-		m = alloc_hdr(c, c->t_hdr_len);
+		uint32_t bs[TCP_RSB_MAX], be[TCP_RSB_MAX], nb = 0;
+		uint16_t olen = 0;
+		uint8_t *h;
+
+		if (c->sack_ok && flags == TCP_F_ACK) {
+			uint32_t rn = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire);
+			nb = rsb_read(c, rn, bs, be, c->ts_ok ? 3 : 4);
+			olen = nb > 0 ? (uint16_t)(4 + 8 * nb) : 0;
+		}
+		m = alloc_hdr(c, (uint16_t)(c->t_hdr_len + olen));
 		if (m == NULL)
 			return;
-		memcpy(rte_pktmbuf_mtod(m, uint8_t *), c->t_tmpl, c->t_hdr_len);
-		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, 0, x->now);
-		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+		h = rte_pktmbuf_mtod(m, uint8_t *);
+		memcpy(h, c->t_tmpl, c->t_hdr_len);
+		tcp_hdr_patch(c, h, flags, seq, 0, x->now);
+		if (olen > 0) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + TCP_IP_OFF);
+			struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(h + TCP_TCP_OFF);
+			uint8_t *o = h + c->t_hdr_len;
+
+			*o++ = TCP_OPT_NOP;
+			*o++ = TCP_OPT_NOP;
+			*o++ = TCP_OPT_SACK;
+			*o++ = (uint8_t)(2 + 8 * nb);
+			for (uint32_t i = 0; i < nb; i++) {
+				uint32_t v = rte_cpu_to_be_32(bs[i]), e = rte_cpu_to_be_32(be[i]);
+				memcpy(o, &v, 4);
+				memcpy(o + 4, &e, 4);
+				o += 8;
+			}
+			th->data_off = (uint8_t)(((c->t_tcp_hdr_len + olen) / 4) << 4);
+			ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + c->t_tcp_hdr_len + olen));
+			tcp_stat_add(&c->st_sack_blocks_out, nb);
+		}
+		tcp_hdr_finish(c, m, (uint16_t)(c->t_tcp_hdr_len + olen));
 	} else {
 		uint8_t hdr[TCP_HDR_MAX];
 		uint16_t len = tcp_hdr_write(c, hdr, NULL, 0);

@@ -68,6 +68,15 @@ parse_pkt(struct rte_mbuf *m, struct pkt *p)
 			p->mss = (uint16_t)(o[2] << 8 | o[3]);
 		} else if (o[0] == 4 && o[1] == 2) {
 			p->has_sack_perm = true;
+		} else if (o[0] == 5) {
+			for (int b = 0; b < (o[1] - 2) / 8 && b < 4; b++) {
+				uint32_t v, e;
+				memcpy(&v, o + 2 + 8 * b, 4);
+				memcpy(&e, o + 6 + 8 * b, 4);
+				p->sack[2 * b] = rte_be_to_cpu_32(v);
+				p->sack[2 * b + 1] = rte_be_to_cpu_32(e);
+				p->n_sack++;
+			}
 		} else if (o[0] == 3) {
 			p->has_ws = true;
 			p->ws = o[2];

@@ -24,6 +24,8 @@ struct pkt {
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	int n_sack;                /* SACK blocks in the segment */
+	uint32_t sack[8];          /* start, end pairs */
 	uint16_t nb_segs;
 	bool cksum_ok;
 	uint64_t ol_flags;

@@ -15,5 +15,6 @@ void eifel_undoes_spurious_rto(void **state);
 void rto_held_until_control_polls(void **state);
 void delayed_ack_timing(void **state);
 void pacing_intervals(void **state);
+void receiver_sends_sack_blocks(void **state);
 
 #endif

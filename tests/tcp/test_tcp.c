@@ -1317,6 +1317,7 @@ main(void)
 		cmocka_unit_test(rto_held_until_control_polls),
 		cmocka_unit_test(delayed_ack_timing),
 		cmocka_unit_test(pacing_intervals),
+		cmocka_unit_test(receiver_sends_sack_blocks),
 	};
 	int rc;
 
