@@ -10,6 +10,8 @@
 #                                          sender to the same sink (reference network)
 #   engine    bench/engine/run.sh          jetwire vs cnats js_PublishAsync through the same
 #                                          nats-server and stream (reference network)
+#   tls       bench/tls/run.sh             jetwire and cnats, plain and TLS (a TLS nats-server
+#                                          beside the reference one): TLS's cost to each
 #   go        bench/go/run.sh              Go producers: nats.go js.PublishAsync vs jetwire's
 #                                          Go Publish / AsyncPublisher vs C jw_publish, the
 #                                          reference burst (reference network)
@@ -42,7 +44,7 @@ STATUS=$OUT/status.tsv           # bench \t rc \t seconds
 export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
 export JW_BENCH_OUT=$OUT
 
-ONLY=${BENCH_ONLY:-codec producer stats tcp engine go}
+ONLY=${BENCH_ONLY:-codec producer stats tcp engine tls go}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
@@ -213,6 +215,13 @@ if wanted engine; then
     echo "bench: bench/engine/run.sh not present: engine benchmark skipped"
     printf 'engine\tmissing\t0\n' >> "$STATUS"
   fi
+fi
+
+# ---------------------------------------------------------------------------------------
+if wanted tls; then
+  run_bench tls 600 net bench/tls/run.sh
+  # bench/tls/run.sh writes its own headlines (targets of issue 15).
+  [ -f "$OUT/tls-headlines.tsv" ] && cat "$OUT/tls-headlines.tsv" >> "$HEAD"
 fi
 
 # ---------------------------------------------------------------------------------------

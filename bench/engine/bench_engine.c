@@ -9,6 +9,7 @@
  *       "Nats-Msg-Id" + js_PublishMsgAsync: what a caller does to get deduplication),
  *       jsOptions.PublishAsync.MaxPending = N, StallWait 200 ms (cnats's default); acks in
  *       jsOptions.PublishAsync.AckHandler (cnats's thread); js_PublishAsyncComplete at the end.
+ *       --tls-ca FILE [--tls-name NAME]: TLS (natsOptions_SetSecure, the CA, the name).
  *   common: -s SUBJECT (message i goes to SUBJECT.<i mod K>), --subjects K, -n COUNT,
  *           -z SIZE (payload starts with the decimal i and a space), --timeout SEC, --tag T
  *           (cnats --msgid: message i's Nats-Msg-Id is "T-i"; give each run its own T),
@@ -53,6 +54,7 @@
 
 struct opts {
 	const char *client, *instance, *url, *subject, *tag;
+	const char *tls_ca, *tls_name;   /* cnats: TLS (natsOptions_SetSecure) when tls_ca */
 	uint64_t count, subjects, size, max_pending, rate;
 	int msgid;
 	double timeout_s;
@@ -104,7 +106,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: bench_engine --client jetwire|cnats -s SUBJECT [-n COUNT] [--subjects K]\n"
 		"                    [-z SIZE] [-i INSTANCE] [--url URL] [--max-pending N] [--msgid]\n"
-		"                    [--timeout SEC] [--tag TEXT] [--rate MSGS_PER_S]\n");
+		"                    [--timeout SEC] [--tag TEXT] [--rate MSGS_PER_S]\n"
+		"                    [--tls-ca FILE [--tls-name NAME]]\n");
 	exit(2);
 }
 
@@ -135,6 +138,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "tag", required_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "tls-ca", required_argument, NULL, 'a' },
+		{ "tls-name", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -157,6 +162,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 't': o->timeout_s = strtod(optarg, NULL); break;
 		case 'g': o->tag = optarg; break;
 		case 'r': o->rate = num_arg(optarg, "--rate"); break;
+		case 'a': o->tls_ca = optarg; break;
+		case 'e': o->tls_name = optarg; break;
 		case 's': o->subject = optarg; break;
 		case 'n': o->count = num_arg(optarg, "-n"); break;
 		case 'z': o->size = num_arg(optarg, "-z"); break;
@@ -373,6 +380,13 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 	s = natsOptions_Create(&no);
 	if (s == NATS_OK)
 		s = natsOptions_SetURL(no, o->url);
+	if (s == NATS_OK && o->tls_ca != NULL) {
+		s = natsOptions_SetSecure(no, true);
+		if (s == NATS_OK)
+			s = natsOptions_LoadCATrustedCertificates(no, o->tls_ca);
+		if (s == NATS_OK && o->tls_name != NULL)
+			s = natsOptions_SetExpectedHostname(no, o->tls_name);
+	}
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&nc, no);
 	if (s != NATS_OK) {
