@@ -454,6 +454,8 @@ nkey_and_jwt_greetings_sign_each_nonce(void **state)
 	jw_nkey_wipe(&k);
 }
 
+int session_tls_tests(void);
+
 int
 main(void)
 {
@@ -466,5 +468,7 @@ main(void)
 		cmocka_unit_test(unsupported_server_and_garbage),
 		cmocka_unit_test(nkey_and_jwt_greetings_sign_each_nonce),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	return failed + session_tls_tests(); /* test_session_tls.c */
 }
