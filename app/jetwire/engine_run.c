@@ -294,6 +294,9 @@ log_summary(struct engine *e)
 	       (unsigned long)fc.ctl.duplicates, (unsigned long)fc.ctl.failed,
 	       (unsigned long)fc.ctl.late_acks, (unsigned long)fc.ctl.timeouts, fc.window,
 	       (unsigned long)fc.tx.outstanding_hwm, (unsigned long)fc.tx.window_refused);
+	JW_LOG(INFO, "engine: 503s taken for a stream between leaders %lu, holds %lu, probes %lu",
+	       (unsigned long)e->cnt.transient_503, (unsigned long)e->cnt.holds,
+	       (unsigned long)e->cnt.probes);
 	JW_LOG(INFO, "engine: reports deferred %lu (report ring full), lost %lu; resends dropped "
 	       "as torn %lu; TCP frames %lu, not ours %lu",
 	       (unsigned long)e->cnt.reports_deferred, (unsigned long)e->cnt.reports_late,

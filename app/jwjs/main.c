@@ -2,9 +2,11 @@
  *
  *   jwjs [-s URL] add NAME SUBJECT [--file]     (re)create a stream on SUBJECT (memory
  *                                               storage unless --file); an existing one
- *                                               of that name is deleted first
+ *                                               of that name is deleted first;
+ *                                               --replicas N for a clustered stream
  *   jwjs [-s URL] rm NAME                       delete a stream (absent is fine)
  *   jwjs [-s URL] info NAME                     "stream NAME: N messages, first F, last L"
+ *                                               (", leader X" for a clustered stream)
  *   jwjs [-s URL] verify NAME N                 "verified: N messages stored" and exit 0
  *                                               when the stream holds exactly N, else 1
  *   jwjs [-s URL] check NAME PREFIX N [-H 'Name: value']...
@@ -33,7 +35,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: jwjs [-s URL] [-C CREDS] add NAME SUBJECT [--file]\n"
+		"usage: jwjs [-s URL] [-C CREDS] add NAME SUBJECT [--file] [--replicas N]\n"
 		"       jwjs [-s URL] rm NAME\n"
 		"       jwjs [-s URL] info NAME\n"
 		"       jwjs [-s URL] verify NAME N\n"
@@ -49,7 +51,7 @@ die_status(const char *what, natsStatus s, jsErrCode jerr)
 }
 
 static int
-cmd_add(jsCtx *js, const char *name, const char *subject, bool file)
+cmd_add(jsCtx *js, const char *name, const char *subject, bool file, int replicas)
 {
 	jsStreamConfig cfg;
 	jsStreamInfo *si = NULL;
@@ -63,10 +65,12 @@ cmd_add(jsCtx *js, const char *name, const char *subject, bool file)
 	cfg.Subjects = subjects;
 	cfg.SubjectsLen = 1;
 	cfg.Storage = file ? js_FileStorage : js_MemoryStorage;
+	cfg.Replicas = replicas;
 	s = js_AddStream(&si, js, &cfg, NULL, &jerr);
 	if (s != NATS_OK)
 		die_status("add stream", s, jerr);
-	printf("stream %s on %s (%s storage)\n", name, subject, file ? "file" : "memory");
+	printf("stream %s on %s (%s storage, %d replica%s)\n", name, subject,
+	       file ? "file" : "memory", replicas, replicas > 1 ? "s" : "");
 	jsStreamInfo_Destroy(si);
 	return 0;
 }
@@ -88,9 +92,12 @@ cmd_info(jsCtx *js, const char *name)
 {
 	jsStreamInfo *si = info_of(js, name);
 
-	printf("stream %s: %llu messages, first %llu, last %llu, %llu bytes\n", name,
+	printf("stream %s: %llu messages, first %llu, last %llu, %llu bytes", name,
 	       (unsigned long long)si->State.Msgs, (unsigned long long)si->State.FirstSeq,
 	       (unsigned long long)si->State.LastSeq, (unsigned long long)si->State.Bytes);
+	if (si->Cluster != NULL && si->Cluster->Leader != NULL)
+		printf(", leader %s", si->Cluster->Leader);
+	printf("\n");
 	jsStreamInfo_Destroy(si);
 	return 0;
 }
@@ -228,6 +235,7 @@ main(int argc, char **argv)
 	struct hdr_want hdrs[MAX_HDRS];
 	int nh = 0, i = 1, rc = 2;
 	bool file = false;
+	int replicas = 1;
 	const char *args[8];
 	int na = 0;
 	natsConnection *nc = NULL;
@@ -241,6 +249,10 @@ main(int argc, char **argv)
 			creds = argv[++i];
 		} else if (strcmp(argv[i], "--file") == 0) {
 			file = true;
+		} else if (strcmp(argv[i], "--replicas") == 0 && i + 1 < argc) {
+			replicas = atoi(argv[++i]);
+			if (replicas < 1 || replicas > 5)
+				usage();
 		} else if (strcmp(argv[i], "-H") == 0 && i + 1 < argc) {
 			const char *v = argv[++i], *colon = strchr(v, ':');
 
@@ -261,8 +273,19 @@ main(int argc, char **argv)
 	if (na < 2)
 		usage();
 	s = natsOptions_Create(&opts);
-	if (s == NATS_OK)
-		s = natsOptions_SetURL(opts, url);
+	if (s == NATS_OK) {
+		/* a comma-separated list is a cluster: every URL a server to try */
+		static char list[1024];
+		const char *urls[8];
+		int nu = 0;
+		char *save = NULL, *tok;
+
+		snprintf(list, sizeof(list), "%s", url);
+		for (tok = strtok_r(list, ",", &save); tok != NULL && nu < 8;
+		     tok = strtok_r(NULL, ",", &save))
+			urls[nu++] = tok;
+		s = natsOptions_SetServers(opts, urls, nu);
+	}
 	if (s == NATS_OK && creds != NULL)
 		s = natsOptions_SetUserCredentialsFromFiles(opts, creds, NULL);
 	if (s == NATS_OK)
@@ -275,7 +298,7 @@ main(int argc, char **argv)
 	if (s != NATS_OK)
 		die_status("jetstream", s, 0);
 	if (strcmp(args[0], "add") == 0 && na == 3)
-		rc = cmd_add(js, args[1], args[2], file);
+		rc = cmd_add(js, args[1], args[2], file, replicas);
 	else if (strcmp(args[0], "rm") == 0 && na == 2) {
 		jsErrCode jerr = 0;
 

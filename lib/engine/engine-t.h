@@ -12,7 +12,7 @@
  *
  *   | field                 | writer | reader | ordering                                   |
  *   |-----------------------|--------|--------|--------------------------------------------|
- *   | tcp (connection)      | C      | T      | rcu_assign_pointer / rcu_dereference; C   |
+ *   | tcp, drain_tcp        | C      | T      | rcu_assign_pointer / rcu_dereference; C   |
  *   |                       |        |        | frees a replaced one after an RCU grace    |
  *   |                       |        |        | period (call_rcu flags it; C destroys)     |
  *   | deferred[slot].count  | C      | T      | relaxed: T stops draining a slot whose     |
@@ -21,6 +21,10 @@
  *   | engine.draining       | any    | T      | relaxed: T stops taking new records some   |
  *   |                       |        |        | iterations later at worst; nothing else    |
  *   |                       |        |        | depends on when (engine_drain)             |
+ *   | hold, probe_req,      | C      | T      | release/acquire: the stream-transition     |
+ *   | resend_gen            |        |        | hold (engine_ctl.c "holds"); T reads gen   |
+ *   |                       |        |        | and hold after C changed them together     |
+ *   | probe_done, probe_seq | T      | C      | release/acquire: probe_seq before done     |
  *   | servers[] fields,     | C      | any    | relaxed: telemetry shows a snapshot that   |
  *   | conn server/counters  |        |        | may mix two moments, never a torn field     |
  *
@@ -106,6 +110,7 @@ struct engine_server {
 	_Atomic uint64_t connects;        /* TCP connects started to it */
 	_Atomic uint64_t auth_refusals;   /* -ERRs refusing our credentials */
 	uint64_t refused_until_ns;        /* C: after a refusal, not before this */
+	uint64_t lame_until_ns;           /* C: in lame-duck mode: not before this */
 	bool listed;                      /* C: in the INFO being applied */
 };
 
@@ -129,6 +134,8 @@ struct engine_conn {
 
 	/* C publishes, T reads (RCU) */
 	struct tcp_conn *tcp;
+	struct tcp_conn *drain_tcp;       /* lame-duck connection still delivering acks: T only
+	                                   * polls it (ACKs, retransmissions), sends nothing new */
 
 	/* T private */
 	struct {
@@ -147,6 +154,7 @@ struct engine_conn {
 		uint8_t *resend_buf;      /* a resent record's bytes (ring_bytes) */
 		/* full resend of the live window after a (re)connect */
 		uint32_t resend_epoch;
+		uint32_t resend_gen;      /* the resend_gen the cursor belongs to */
 		uint64_t resend_cursor, resend_hi;
 		/* a resend claimed but not yet started (no TCP room) */
 		bool resend_held;
@@ -164,6 +172,14 @@ struct engine_conn {
 		uint64_t tls_seal_errors;
 	} t jw_cache_aligned;
 
+	/* The stream-transition hold: C-written, T reads (see the table) */
+	_Atomic uint32_t hold;            /* 1: no new records, no timeout resends */
+	_Atomic uint32_t probe_req;       /* +1: resend the lowest live publish alone */
+	_Atomic uint32_t resend_gen;      /* +1: resend the whole live range, in order */
+	/* T-written, C reads */
+	_Atomic uint32_t probe_done;      /* the probe_req served */
+	_Atomic uint64_t probe_seq;       /* the publish the last probe resent */
+
 	/* C-written, read by the stats (relaxed) */
 	_Atomic uint32_t srv_ip_be;       /* server of the current connection (0 = none) */
 	_Atomic uint32_t srv_port;
@@ -178,9 +194,18 @@ struct engine_conn {
 		uint32_t server_next;     /* round robin over servers[] */
 		int32_t server;           /* servers[] index of the current connection, -1 */
 		int32_t ready_server;     /* where the connection was last READY, -1 */
-		uint64_t rng;             /* reconnect jitter */
+		bool clustered;           /* the server's INFO lists other servers */
+		uint64_t since_503_ns;    /* first no-responders reply since the last PubAck */
+		uint64_t last_503_ns;     /* the latest of them */
+		uint64_t next_probe_ns;   /* hold: when the next probe goes out */
 		uint64_t next_scan_ns;    /* next timeout scan */
 		bool tcp_closed;          /* TCP_EV_CLOSED seen for the current tcp */
+		/* lame duck (make before break): the old connection, draining */
+		struct tcp_conn *drain_old;   /* unpublished, waiting for its grace period */
+		_Atomic int drain_grace_done;
+		int drain_parser;         /* session parser index it reads with */
+		uint64_t drain_since_ns;
+		bool drain_closed;        /* TCP_EV_CLOSED seen for drain_tcp */
 		struct engine_deferred *deferred; /* per slot */
 	} c jw_cache_aligned;
 };
@@ -189,6 +214,8 @@ struct engine_conn {
 struct engine_counters {
 	uint64_t rx_tcp, rx_not_ours, reports_deferred, reports_late;
 	uint64_t resend_torn;      /* resends dropped: the record was released meanwhile */
+	uint64_t transient_503;    /* 503s in a cluster taken for a stream between leaders */
+	uint64_t holds, probes;    /* stream-transition holds entered, probes sent */
 };
 
 struct engine {

@@ -196,6 +196,10 @@ engine_free(struct engine *e)
 				tcp_conn_destroy(c->tcp);
 			if (c->c.old != NULL)
 				tcp_conn_destroy(c->c.old);
+			if (c->drain_tcp != NULL)
+				tcp_conn_destroy(c->drain_tcp);
+			if (c->c.drain_old != NULL)
+				tcp_conn_destroy(c->c.drain_old);
 			flow_fini(&c->flow);
 			session_fini(&c->sess);
 			free(c->t.resend_buf);
@@ -344,6 +348,7 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 		out->tls_records_opened = t.records_opened;
 		out->tls_key_updates = t.key_updates_sent + t.key_updates_received;
 	}
+	out->backoff_waits = sc.backoff_waits;
 }
 
 const char *

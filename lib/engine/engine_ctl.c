@@ -151,8 +151,8 @@ pick_server(struct engine_conn *c, uint64_t now_ns, uint64_t *retry_at)
 
 		if (!(LD(sv->flags) & ENGINE_SRV_ACTIVE))
 			continue;
-		if (sv->refused_until_ns > now_ns) {
-			soonest = JW_MIN(soonest, sv->refused_until_ns);
+		if (sv->refused_until_ns > now_ns || sv->lame_until_ns > now_ns) {
+			soonest = JW_MIN(soonest, JW_MAX(sv->refused_until_ns, sv->lame_until_ns));
 			continue;
 		}
 		return (int32_t)k;
@@ -326,13 +326,104 @@ apply_connect_urls(struct engine *e, const struct nats_info *info)
 
 /* --- session callbacks -------------------------------------------------------------------- */
 
+/* --- stream-transition holds ----------------------------------------------------------------
+ *
+ * In a cluster, an R3 stream is leaderless for a few seconds after its leader dies: its
+ * publishes get no-responders (503) replies, or none, although the stream exists. Taking a
+ * 503 as final would fail messages that a second later store fine; resending each at its
+ * PubAck timeout would store them after later publishes (out of order). So on the first
+ * 503 of a clustered connection C puts it on hold: T sends no new records and no timeout
+ * resends (C does not scan timeouts meanwhile); every PROBE_NS T resends only the lowest
+ * live publish (stop-and-wait, same Msg-Id). Its first PubAck ends the hold: the timeouts
+ * restart, and T resends the whole live range in order (JetStream drops the ones it has as
+ * duplicates) before any new record. 503s that last TRANSIENT_503_NS end the hold too and
+ * then count as "no stream". Publishes in flight when the first 503 arrives can still
+ * straddle the new leader's start; that window is one round trip against seconds of
+ * election. */
+#define TRANSIENT_503_NS (10ull * 1000000000ull)
+#define PROBE_NS (250ull * 1000000ull)
+
+/* now - then, 0 when then is later (frame clocks run ahead of the poll's clock). */
+static uint64_t
+since(uint64_t now_ns, uint64_t then_ns)
+{
+	return now_ns > then_ns ? now_ns - then_ns : 0;
+}
+
+static void
+hold_release(struct engine_conn *c, uint64_t now_ns, const char *why)
+{
+	uint32_t gen = atomic_load_explicit(&c->resend_gen, memory_order_relaxed);
+
+	flow_ctl_rearm(&c->flow, now_ns);
+	atomic_store_explicit(&c->resend_gen, gen + 1, memory_order_relaxed);
+	/* release: T sees the new resend_gen no later than hold == 0 */
+	atomic_store_explicit(&c->hold, 0, memory_order_release);
+	ENGINE_LOG(INFO, "connection %u: hold lifted (%s) after %lu ms; resending the live "
+		   "publishes in order", c->index, why,
+		   (unsigned long)(since(now_ns, c->c.since_503_ns) / 1000000ull));
+}
+
+static void
+hold_enter(struct engine_conn *c, uint64_t now_ns)
+{
+	c->c.next_probe_ns = now_ns + PROBE_NS;
+	c->eng->cnt.holds++;
+	atomic_store_explicit(&c->hold, 1, memory_order_release);
+	ENGINE_LOG(INFO, "connection %u: no responders for a stream in the cluster (between "
+		   "leaders?): holding new publishes, probing every %llu ms", c->index,
+		   PROBE_NS / 1000000ull);
+}
+
+/* Control loop: while on hold, the next probe when it is due; the end of a long hold. */
+static void
+hold_poll(struct engine_conn *c, uint64_t now_ns)
+{
+	if (since(now_ns, c->c.since_503_ns) >= TRANSIENT_503_NS) {
+		hold_release(c, now_ns, "503s lasted too long: the stream is missing");
+		return;
+	}
+	if (now_ns >= c->c.next_probe_ns &&
+	    atomic_load_explicit(&c->probe_done, memory_order_acquire) ==
+	    atomic_load_explicit(&c->probe_req, memory_order_relaxed)) {
+		c->c.next_probe_ns = now_ns + PROBE_NS;
+		c->eng->cnt.probes++;
+		atomic_store_explicit(&c->probe_req,
+				      atomic_load_explicit(&c->probe_req, memory_order_relaxed) + 1,
+				      memory_order_release);
+	}
+}
+
 static void
 sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 {
 	struct engine_conn *c = ctx;
 	struct flow_ops ops;
+	bool held = atomic_load_explicit(&c->hold, memory_order_relaxed) != 0;
 
+	if (a->kind == FLOW_ACK_NO_STREAM && c->c.clustered &&
+	    (c->c.since_503_ns == 0 || since(ctl_now, c->c.since_503_ns) < TRANSIENT_503_NS)) {
+		if (c->c.since_503_ns == 0)
+			c->c.since_503_ns = ctl_now;
+		c->c.last_503_ns = ctl_now;
+		c->eng->cnt.transient_503++;
+		if (!held)
+			hold_enter(c, ctl_now);
+		return; /* resent later, in order */
+	}
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
+	if (a->kind == FLOW_ACK_OK) {
+		bool probe = held && seq == atomic_load_explicit(&c->probe_seq,
+								   memory_order_relaxed);
+
+		if (held)
+			hold_release(c, ctl_now, "the stream answers again");
+		/* the 503 episode ends when the probed publish is stored, or when no 503 came
+		 * for TRANSIENT_503_NS (a missing stream beside healthy ones keeps it open, so
+		 * its 503s end as "no stream", not in a loop) */
+		if (probe || since(ctl_now, c->c.last_503_ns) >= TRANSIENT_503_NS)
+			c->c.since_503_ns = 0;
+	}
 }
 
 static void
@@ -343,6 +434,9 @@ sess_on_ready(void *ctx)
 
 	/* T resends every live publish on this connection: their clocks restart now */
 	flow_ctl_rearm(&c->flow, ctl_now);
+	/* a new connection resends the live range in order anyway: no hold on it */
+	atomic_store_explicit(&c->hold, 0, memory_order_release);
+	c->c.since_503_ns = 0;
 	session_counters_read(&c->sess, &sc);
 	if (sc.ready > 1)
 		jw_stats_count_reconnect(c->eng->ctl_st);
@@ -383,6 +477,8 @@ sess_on_info(void *ctx, const struct nats_info *info)
 {
 	struct engine_conn *c = ctx;
 
+	/* a server that lists other servers is part of a cluster */
+	c->c.clustered = info->connect_urls_total > 1;
 	apply_connect_urls(c->eng, info);
 }
 
@@ -402,7 +498,7 @@ cb_of(struct engine_conn *c, struct session_cb *cb)
 
 struct retire {
 	struct rcu_head head;
-	struct engine_conn *c;
+	_Atomic int *done;
 };
 
 static void
@@ -411,33 +507,41 @@ retire_done(struct rcu_head *h)
 	struct retire *r = caa_container_of(h, struct retire, head);
 
 	/* on the call_rcu thread: only flag it, the control lcore destroys (it owns the stack) */
-	atomic_store_explicit(&r->c->c.old_grace_done, 1, memory_order_release);
+	atomic_store_explicit(r->done, 1, memory_order_release);
 	free(r);
 }
 
-/* Unpublishes the connection's TCP object; destroyed after a grace period. */
+/* Unpublishes *slot (T reads it under RCU) into *old; *done is set after a grace period,
+ * then the control lcore destroys it. */
 static void
-retire_tcp(struct engine_conn *c)
+retire_slot(struct tcp_conn **slot, struct tcp_conn **old, _Atomic int *done)
 {
-	struct tcp_conn *tcp = c->tcp;
+	struct tcp_conn *tcp = *slot;
 	struct retire *r;
 
 	if (tcp == NULL)
 		return;
-	rcu_assign_pointer(c->tcp, NULL);
-	c->c.old = tcp;
-	atomic_store_explicit(&c->c.old_grace_done, 0, memory_order_relaxed);
+	rcu_assign_pointer(*slot, NULL);
+	*old = tcp;
+	atomic_store_explicit(done, 0, memory_order_relaxed);
 	r = malloc(sizeof(*r));
 	if (r == NULL) {
 		/* no memory for the callback: wait here (rare, and only on a reconnect) */
 		rcu_thread_offline();
 		synchronize_rcu();
 		rcu_thread_online();
-		atomic_store_explicit(&c->c.old_grace_done, 1, memory_order_relaxed);
+		atomic_store_explicit(done, 1, memory_order_relaxed);
 		return;
 	}
-	r->c = c;
+	r->done = done;
 	call_rcu(&r->head, retire_done);
+}
+
+/* Unpublishes the connection's TCP object; destroyed after a grace period. */
+static void
+retire_tcp(struct engine_conn *c)
+{
+	retire_slot(&c->tcp, &c->c.old, &c->c.old_grace_done);
 }
 
 static void
@@ -447,6 +551,74 @@ reap_old_tcp(struct engine_conn *c)
 	    atomic_load_explicit(&c->c.old_grace_done, memory_order_acquire)) {
 		tcp_conn_destroy(c->c.old);
 		c->c.old = NULL;
+	}
+	if (c->c.drain_old != NULL &&
+	    atomic_load_explicit(&c->c.drain_grace_done, memory_order_acquire)) {
+		tcp_conn_destroy(c->c.drain_old);
+		c->c.drain_old = NULL;
+	}
+}
+
+/* --- lame duck: make before break ----------------------------------------------------------
+ *
+ * INFO with ldm on a READY connection: the server is going away. Instead of dropping the
+ * connection (and every ack in flight with it), the engine keeps it as the drain — T only
+ * polls it (TCP ACKs, retransmissions of what it sent), C reads its remaining acks with the
+ * session's old parser — and connects to another server at once, without backoff; the
+ * lame server is not picked again for LDM_AVOID_NS. On READY the new connection resends the
+ * live publishes (their Msg-Ids make any that the old server stored duplicates). The drain
+ * ends when the server closes it, or after LDM_DRAIN_MAX_NS. Without another server to go
+ * to, or while a drain is still open, the connection is dropped as before. */
+#define LDM_AVOID_NS (60ull * 1000000000ull)
+#define LDM_DRAIN_MAX_NS (120ull * 1000000000ull)
+
+static bool
+ldm_move(struct engine_conn *c, uint64_t now_ns)
+{
+	struct engine *e = c->eng;
+	uint64_t retry_at;
+	char from[40];
+	int idx;
+
+	if (c->c.server < 0 || c->drain_tcp != NULL || c->c.drain_old != NULL)
+		return false;
+	e->servers[c->c.server].lame_until_ns = now_ns + LDM_AVOID_NS;
+	if (pick_server(c, now_ns, &retry_at) < 0)
+		return false; /* nowhere to go: dropped, reconnect after the backoff */
+	idx = session_ctl_handoff(&c->sess, now_ns);
+	if (idx < 0)
+		return false;
+	srv_str(e, (uint32_t)c->c.server, from, sizeof(from));
+	c->c.drain_parser = idx;
+	c->c.drain_since_ns = now_ns;
+	c->c.drain_closed = false;
+	rcu_assign_pointer(c->drain_tcp, c->tcp);
+	rcu_assign_pointer(c->tcp, NULL);
+	conn_leave_server(c);
+	ADD(c->ldm_moves, 1);
+	ENGINE_LOG(INFO, "connection %u: %s entered lame-duck mode: connecting elsewhere now, "
+		   "the old connection keeps delivering its acks", c->index, from);
+	return true;
+}
+
+static void
+drain_poll(struct engine_conn *c, uint64_t now_ns)
+{
+	if (c->drain_tcp == NULL)
+		return;
+	tcp_ctl_poll(c->drain_tcp);
+	if (!c->c.drain_closed && since(now_ns, c->c.drain_since_ns) >= LDM_DRAIN_MAX_NS)
+		tcp_conn_abort(c->drain_tcp); /* reports CLOSED */
+	if (c->c.drain_closed) {
+		struct session_counters sc;
+
+		retire_slot(&c->drain_tcp, &c->c.drain_old, &c->c.drain_grace_done);
+		session_ctl_drain_done(&c->sess);
+		session_counters_read(&c->sess, &sc);
+		ENGINE_LOG(INFO, "connection %u: the lame-duck connection ended after %lu ms "
+			   "(acks read from lame-duck connections: %lu)", c->index,
+			   (unsigned long)(since(now_ns, c->c.drain_since_ns) / 1000000ull),
+			   (unsigned long)sc.drained_acks);
 	}
 }
 
@@ -472,11 +644,18 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	struct session_cb cb;
 	int rc;
 
-	if (tcp != c->tcp)
+	if (tcp != c->tcp) {
+		if (tcp == c->drain_tcp && !c->c.drain_closed &&
+		    session_ctl_drain_bytes(&c->sess, c->c.drain_parser, (const char *)data, len,
+					    cb_of(c, &cb)) != 0)
+			tcp_conn_abort(tcp);
 		return;
+	}
 	rc = session_ctl_bytes(&c->sess, (const char *)data, len, ctl_now, cb_of(c, &cb));
 	if (rc == -EACCES)
 		server_refused(c, ctl_now);
+	if (rc == -ESHUTDOWN && ldm_move(c, ctl_now))
+		return;
 	if (rc < 0) {
 		if (c->sess.x.last_close == SESSION_CLOSE_TLS)
 			log_tls_close(c);
@@ -492,8 +671,15 @@ on_tcp_event(void *owner, struct tcp_conn *tcp, enum tcp_event ev, enum tcp_reas
 {
 	struct engine_conn *c = owner;
 
-	if (tcp != c->tcp)
+	if (tcp != c->tcp) {
+		if (tcp == c->drain_tcp) {
+			if (ev == TCP_EV_PEER_CLOSED)
+				tcp_conn_abort(tcp); /* the server closed it: we are done too */
+			else if (ev == TCP_EV_CLOSED)
+				c->c.drain_closed = true;
+		}
 		return;
+	}
 	switch (ev) {
 	case TCP_EV_ESTABLISHED:
 		session_ctl_established(&c->sess, ctl_now);
@@ -621,6 +807,7 @@ conn_poll(struct engine_conn *c, uint64_t now_ns)
 
 	if (c->tcp != NULL)
 		tcp_ctl_poll(c->tcp);
+	drain_poll(c, now_ns);
 	if (c->c.tcp_closed) {
 		retire_tcp(c);
 		c->c.tcp_closed = false;
@@ -642,7 +829,9 @@ conn_poll(struct engine_conn *c, uint64_t now_ns)
 	}
 	if (flow_ctl_poll_local(&c->flow, now_ns, ops_of(c, &ops)) > 0)
 		work = true;
-	if (now_ns >= c->c.next_scan_ns) {
+	if (atomic_load_explicit(&c->hold, memory_order_relaxed)) {
+		hold_poll(c, now_ns); /* no timeouts while held: T resends nothing but probes */
+	} else if (now_ns >= c->c.next_scan_ns) {
 		c->c.next_scan_ns = now_ns + SCAN_PERIOD_NS;
 		if (flow_ctl_scan_timeouts(&c->flow, now_ns, ops_of(c, &ops)) > 0)
 			work = true;
@@ -704,9 +893,12 @@ engine_ctl_shutdown(struct engine *e)
 	if (e->ctl_registered)
 		rcu_thread_online();
 	/* leave the server cleanly: reset every connection (records stay in the rings) */
-	for (uint32_t k = 0; k < e->p.n_conns; k++)
+	for (uint32_t k = 0; k < e->p.n_conns; k++) {
 		if (e->conns[k].tcp != NULL)
 			tcp_conn_abort(e->conns[k].tcp);
+		if (e->conns[k].drain_tcp != NULL)
+			tcp_conn_abort(e->conns[k].drain_tcp);
+	}
 	if (e->ctl_registered) {
 		rcu_unregister_thread();
 		e->ctl_registered = false;

@@ -347,6 +347,29 @@ resend_live(struct engine_conn *c, struct tcp_conn *tcp)
 	return work;
 }
 
+/* Hold probe: resends the lowest live publish alone (stop-and-wait), when C asks. */
+static bool
+probe_one(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	uint32_t req = atomic_load_explicit(&c->probe_req, memory_order_acquire);
+	uint64_t lo, hi;
+	struct flow_record r;
+
+	if (req == atomic_load_explicit(&c->probe_done, memory_order_relaxed) ||
+	    c->t.frame_active || !tcp_has_room(tcp))
+		return false;
+	flow_tx_live_range(&c->flow, &lo, &hi);
+	for (uint64_t seq = lo; seq < hi; seq++)
+		if (flow_tx_claim_resend(&c->flow, seq, &r) == 0) {
+			resend_one(c, tcp, seq, &r);
+			atomic_store_explicit(&c->probe_seq, seq, memory_order_relaxed);
+			break;
+		}
+	/* release: C sees probe_seq with probe_done */
+	atomic_store_explicit(&c->probe_done, req, memory_order_release);
+	return true;
+}
+
 /* Resends the control lcore asked for after PubAck timeouts. */
 static bool
 resend_requested(struct engine_conn *c, struct tcp_conn *tcp)
@@ -443,15 +466,20 @@ bool
 engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 {
 	struct tcp_conn *tcp = rcu_dereference(c->tcp);
+	struct tcp_conn *drain = rcu_dereference(c->drain_tcp);
 	uint32_t epoch;
 	bool work = false;
+
+	/* a lame-duck connection: nothing new, but its ACKs and retransmissions */
+	if (drain != NULL && tcp_tx_poll(drain) > 0)
+		work = true;
 
 	if (tcp != c->t.cur) {
 		c->t.cur = tcp;
 		out_reset(c);
 	}
 	if (tcp == NULL)
-		return false;
+		return work;
 	epoch = session_tx_epoch(&c->sess);
 	if (epoch != c->t.epoch) {
 		c->t.epoch = epoch;
@@ -469,13 +497,21 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		}
 		if (c->t.ctl_len == 0 && !c->t.frame_active &&
 		    session_state(&c->sess) == SESSION_READY) {
-			if (c->t.resend_epoch != epoch) {
+			/* acquire: pairs with C's release of resend_gen and hold */
+			uint32_t gen = atomic_load_explicit(&c->resend_gen, memory_order_acquire);
+			bool held = atomic_load_explicit(&c->hold, memory_order_acquire) != 0;
+
+			if (c->t.resend_epoch != epoch || c->t.resend_gen != gen) {
 				c->t.resend_epoch = epoch;
+				c->t.resend_gen = gen;
 				flow_tx_live_range(&c->flow, &c->t.resend_cursor,
 						   &c->t.resend_hi);
 			}
-			work |= resend_live(c, tcp);
-			if (c->t.resend_cursor >= c->t.resend_hi) {
+			if (held)
+				work |= probe_one(c, tcp); /* nothing else until C lifts it */
+			else
+				work |= resend_live(c, tcp);
+			if (!held && c->t.resend_cursor >= c->t.resend_hi) {
 				work |= resend_requested(c, tcp);
 				if (!atomic_load_explicit(&c->eng->draining,
 							  memory_order_relaxed))

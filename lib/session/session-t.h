@@ -213,6 +213,8 @@ struct session_counters {
 	uint64_t infos;
 	uint64_t auth_failures;      /* -ERRs refusing our credentials */
 	uint64_t signatures;         /* nonces signed */
+	uint64_t backoff_waits;      /* reconnects that waited a backoff */
+	uint64_t drained_acks;       /* acks read from a lame-duck connection after handoff */
 };
 
 #define SESSION_HS_MAX 10240 /* CONNECT (with credentials, a JWT up to 8 KiB) + SUB + PING */
@@ -246,8 +248,12 @@ struct session {
 
 	/* C private */
 	struct {
-		struct nats_parser parser;
-		char *payload;
+		/* two parsers: the current connection's, and one a lame-duck connection may
+		 * keep reading its last acks with (session_ctl_handoff) */
+		struct nats_parser parsers[2];
+		char *payloads[2];
+		uint32_t pcur;               /* the current connection's parser */
+		bool drain_busy;             /* parsers[pcur ^ 1] is in use by a drain */
 		uint64_t state_since_ns;
 		uint64_t connect_start_ns;   /* the connect timeout runs from here */
 		uint64_t last_ping_ns;
@@ -260,7 +266,7 @@ struct session {
 		/* counters, single writer, relaxed */
 		_Atomic uint64_t connects, ready, closes[SESSION_CLOSE_REASONS], server_pings,
 			pongs_received, server_errs, acks, foreign_msgs, bad_acks, infos,
-			auth_failures, signatures;
+			auth_failures, signatures, backoff_waits, drained_acks;
 		enum nats_err_kind last_err;  /* kind of the last fatal -ERR */
 	} x jw_cache_aligned;
 

@@ -128,10 +128,14 @@ session_init(struct session *s, const struct session_params *p)
 		return rc;
 	s->hs_len[0] = s->hs_len[1] = (uint32_t)rc;
 	memcpy(s->hs[1], s->hs[0], (size_t)rc);
-	s->x.payload = malloc(p->payload_cap);
-	if (s->x.payload == NULL)
-		return -ENOMEM;
-	nats_parser_init(&s->x.parser, s->x.payload, p->payload_cap);
+	for (int i = 0; i < 2; i++) {
+		s->x.payloads[i] = malloc(p->payload_cap);
+		if (s->x.payloads[i] == NULL) {
+			session_fini(s);
+			return -ENOMEM;
+		}
+		nats_parser_init(&s->x.parsers[i], s->x.payloads[i], p->payload_cap);
+	}
 	rc = session_tls_init(s);
 	if (rc != 0) {
 		session_fini(s);
@@ -146,8 +150,10 @@ session_init(struct session *s, const struct session_params *p)
 void
 session_fini(struct session *s)
 {
-	free(s->x.payload);
-	s->x.payload = NULL;
+	for (int i = 0; i < 2; i++) {
+		free(s->x.payloads[i]);
+		s->x.payloads[i] = NULL;
+	}
 	session_tls_fini(s);
 }
 
@@ -231,7 +237,7 @@ session_ctl_established(struct session *s, uint64_t now_ns)
 {
 	if (session_state(s) != SESSION_TCP_CONNECTING)
 		return;
-	nats_parser_reset(&s->x.parser);
+	nats_parser_reset(&s->x.parsers[s->x.pcur]);
 	set_state(s, SESSION_WAIT_INFO, now_ns);
 }
 
@@ -262,8 +268,14 @@ session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
 		s->x.last_close = SESSION_CLOSE_TCP;
 		INC(s->x.closes[SESSION_CLOSE_TCP]);
 	}
-	s->x.next_connect_ns = now_ns + jittered(s, s->x.backoff_ns);
-	s->x.backoff_ns = JW_MIN(s->x.backoff_ns * 2, s->p.backoff_max_ns);
+	if (s->x.last_close == SESSION_CLOSE_LAME_DUCK) {
+		/* the server asked us to move: the next server at once, no backoff */
+		s->x.next_connect_ns = now_ns;
+	} else {
+		s->x.next_connect_ns = now_ns + jittered(s, s->x.backoff_ns);
+		s->x.backoff_ns = JW_MIN(s->x.backoff_ns * 2, s->p.backoff_max_ns);
+		INC(s->x.backoff_waits);
+	}
 	set_state(s, SESSION_DOWN, now_ns);
 }
 
@@ -418,7 +430,7 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 			return session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb);
 		if (st != SESSION_WAIT_INFO && st != SESSION_HANDSHAKE && st != SESSION_READY)
 			return 0; /* closing or down: the rest of this connection is ignored */
-		rc = nats_parser_next(&s->x.parser, data, len, &used, &ev);
+		rc = nats_parser_next(&s->x.parsers[s->x.pcur], data, len, &used, &ev);
 		if (rc < 0) {
 			session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
 			return -EPROTO;
@@ -477,6 +489,58 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 		if (len == 0)
 			return 0;
 	}
+}
+
+int
+session_ctl_handoff(struct session *s, uint64_t now_ns)
+{
+	uint32_t old = s->x.pcur;
+
+	if (s->x.drain_busy || s->x.last_close != SESSION_CLOSE_LAME_DUCK ||
+	    session_state(s) != SESSION_CLOSING)
+		return -EBUSY;
+	/* a TLS connection's records need the TLS state that the next connection resets */
+	if (s->tls != NULL && s->tls->x.in_records)
+		return -EOPNOTSUPP;
+	s->x.drain_busy = true;
+	s->x.pcur = old ^ 1u;
+	nats_parser_reset(&s->x.parsers[s->x.pcur]);
+	session_ctl_tcp_closed(s, now_ns); /* DOWN, reconnect at once */
+	return (int)old;
+}
+
+int
+session_ctl_drain_bytes(struct session *s, int parser, const char *data, size_t len,
+			const struct session_cb *cb)
+{
+	struct nats_parser *p;
+	struct nats_event ev;
+	size_t used;
+	int rc;
+
+	if (!s->x.drain_busy || parser < 0 || parser > 1 || (uint32_t)parser == s->x.pcur)
+		return -EINVAL;
+	p = &s->x.parsers[parser];
+	while (len > 0) {
+		rc = nats_parser_next(p, data, len, &used, &ev);
+		if (rc < 0)
+			return -EPROTO;
+		data += used;
+		len -= used;
+		if (rc == 0)
+			break;
+		if (ev.op == NATS_OP_MSG || ev.op == NATS_OP_HMSG) {
+			INC(s->x.drained_acks);
+			on_msg(s, &ev.msg, cb);
+		}
+	}
+	return 0;
+}
+
+void
+session_ctl_drain_done(struct session *s)
+{
+	s->x.drain_busy = false;
 }
 
 /* --- T ------------------------------------------------------------------------------------ */
@@ -556,5 +620,7 @@ session_counters_read(const struct session *s, struct session_counters *out)
 	out->infos = RD(s->x.infos);
 	out->auth_failures = RD(s->x.auth_failures);
 	out->signatures = RD(s->x.signatures);
+	out->backoff_waits = RD(s->x.backoff_waits);
+	out->drained_acks = RD(s->x.drained_acks);
 #undef RD
 }

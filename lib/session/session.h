@@ -70,6 +70,25 @@ void session_ctl_tcp_closed(struct session *s, uint64_t now_ns);
  * tried before then, e.g. every one refused our credentials). Ignored in other states. */
 void session_ctl_retry_at(struct session *s, uint64_t at_ns);
 
+/* Lame duck, make before break: after INFO ldm closed a READY session (-ESHUTDOWN, reason
+ * lame-duck, CLOSING) the owner may keep the old TCP connection open to read its last
+ * acks. This hands the current parser (mid-stream state and all) to that drain, gives the
+ * session a fresh one and goes DOWN with an immediate reconnect (no backoff). Returns the
+ * drain's parser index for session_ctl_drain_bytes, or -EBUSY: a drain is active already,
+ * or the session was not closed for lame duck; -EOPNOTSUPP on a TLS connection (its
+ * records need the TLS state the next connection resets: it is dropped instead). */
+int session_ctl_handoff(struct session *s, uint64_t now_ns);
+
+/* Bytes of the lame-duck connection: its replies on our inbox go to cb->on_ack (as on the
+ * live connection); everything else (INFO, PING, -ERR) is ignored. 0, -EPROTO when the
+ * stream does not parse (the owner resets that connection), -EINVAL for a parser that is
+ * not the drain's. */
+int session_ctl_drain_bytes(struct session *s, int parser, const char *data, size_t len,
+			    const struct session_cb *cb);
+
+/* The lame-duck connection ended: its parser is free for the next handoff. */
+void session_ctl_drain_done(struct session *s);
+
 /* --- T ------------------------------------------------------------------------------------ */
 
 /* Writes the protocol lines C asked for and T has not sent yet, into buf (cap >=

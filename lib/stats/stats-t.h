@@ -110,6 +110,7 @@ struct jw_stats_conn {
 	uint64_t tls_handshake_us;
 	uint64_t tls_handshakes, tls_failures;   /* completed / failed, all connections */
 	uint64_t tls_records_sealed, tls_records_opened, tls_key_updates;
+	uint64_t backoff_waits; /* reconnects that waited a backoff (a lame-duck move waits none) */
 };
 
 /* One known NATS server (configured or discovered), filled by the engine's servers view. */

@@ -368,6 +368,7 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "tls_records_sealed", c[i].tls_records_sealed);
 		rte_tel_data_add_dict_u64(e, "tls_records_opened", c[i].tls_records_opened);
 		rte_tel_data_add_dict_u64(e, "tls_key_updates", c[i].tls_key_updates);
+		rte_tel_data_add_dict_u64(e, "backoff_waits", c[i].backoff_waits);
 		snprintf(key, sizeof(key), "%u", c[i].id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);
