@@ -451,6 +451,14 @@ sess_on_ready(void *ctx)
 			   c->c.server >= 0 ? srv_str(c->eng, (uint32_t)c->c.server, name,
 						     sizeof(name)) : "?");
 	}
+	if (session_tls_on(&c->sess)) {
+		struct session_tls_stats t;
+
+		session_tls_read(&c->sess, &t);
+		ENGINE_LOG(INFO, "connection %u: %s %s, handshake %.2f ms", c->index,
+			   tls_version_str(t.info.version), t.info.cipher,
+			   (double)t.info.handshake_ns / 1e6);
+	}
 }
 
 static void

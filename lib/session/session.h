@@ -120,6 +120,9 @@ void session_counters_read(const struct session *s, struct session_counters *out
  * configured tls_server_name, else the server's address), copied; NULL keeps the last. */
 void session_ctl_tls_target(struct session *s, bool required, const char *name);
 
+/* C: true when the current connection runs TLS (its handshake done). */
+bool session_tls_on(const struct session *s);
+
 /* C: why the last TLS attempt failed (TLS_FAIL_NONE if it did not), with OpenSSL's or the
  * verifier's text. */
 enum tls_fail session_tls_failure(const struct session *s, const char **detail);

@@ -95,6 +95,12 @@ session_tls_conn_reset(struct session *s)
 }
 
 bool
+session_tls_on(const struct session *s)
+{
+	return s->tls->x.in_records;
+}
+
+bool
 session_tls_active(const struct session *s)
 {
 	return s->tls->x.hs != NULL || s->tls->x.in_records;

@@ -3,7 +3,8 @@
 # reference nats-server: nats-server 2.9 cannot restrict its versions): jetwire negotiates
 # TLS 1.2 (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305) and TLS 1.3, and every message is
 # stored exactly once; with tls_min_version = 1.3 against the 1.2-only server the handshake
-# fails as no-common-version.
+# fails as no-common-version, and against a 1.2 server with only a CBC suite as
+# no-common-cipher.
 set -euo pipefail
 source "$(dirname "$0")/lib-tls.bash"
 N=${JW_TEST_N:-20000}
@@ -64,4 +65,9 @@ engine_start_expect "TLS handshake failed: no-common-version" 15 "${TLS_SET[@]}"
   --set nats.tls_min_version=1.3
 engine_stop
 front_stop
-echo "PASS: TLS 1.2 (three AEADs) and 1.3-only servers; no common version refused"
+# a TLS 1.2 server with only a CBC suite: jetwire offers AEADs only
+front_start --max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA
+engine_start_expect "TLS handshake failed: no-common-cipher" 15 "${TLS_SET[@]}"
+engine_stop
+front_stop
+echo "PASS: TLS 1.2 (three AEADs) and 1.3-only servers; no common version or cipher refused"
