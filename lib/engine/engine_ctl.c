@@ -584,6 +584,8 @@ static bool
 ldm_move(struct engine_conn *c, uint64_t now_ns)
 {
 	struct engine *e = c->eng;
+	struct session_rest rest;
+	struct session_cb cb;
 	uint64_t retry_at;
 	char from[40];
 	int idx;
@@ -593,7 +595,7 @@ ldm_move(struct engine_conn *c, uint64_t now_ns)
 	e->servers[c->c.server].lame_until_ns = now_ns + LDM_AVOID_NS;
 	if (pick_server(c, now_ns, &retry_at) < 0)
 		return false; /* nowhere to go: dropped, reconnect after the backoff */
-	idx = session_ctl_handoff(&c->sess, now_ns);
+	idx = session_ctl_handoff(&c->sess, now_ns, &rest);
 	if (idx < 0)
 		return false;
 	srv_str(e, (uint32_t)c->c.server, from, sizeof(from));
@@ -606,6 +608,10 @@ ldm_move(struct engine_conn *c, uint64_t now_ns)
 	ADD(c->ldm_moves, 1);
 	ENGINE_LOG(INFO, "connection %u: %s entered lame-duck mode: connecting elsewhere now, "
 		   "the old connection keeps delivering its acks", c->index, from);
+	/* acks that came in the same segment after the ldm INFO */
+	if (rest.len > 0 &&
+	    session_ctl_drain_bytes(&c->sess, idx, rest.data, rest.len, cb_of(c, &cb)) != 0)
+		tcp_conn_abort(c->drain_tcp);
 	return true;
 }
 

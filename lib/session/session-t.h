@@ -198,6 +198,12 @@ struct session_cb {
 	void (*on_info)(void *ctx, const struct nats_info *info);
 };
 
+/* Bytes of the caller's input that followed an INFO ldm (session_ctl_handoff). */
+struct session_rest {
+	const char *data;
+	size_t len;
+};
+
 struct session_counters {
 	uint64_t connects;           /* TCP connects started */
 	uint64_t ready;              /* times READY was reached */
@@ -254,6 +260,8 @@ struct session {
 		char *payloads[2];
 		uint32_t pcur;               /* the current connection's parser */
 		bool drain_busy;             /* parsers[pcur ^ 1] is in use by a drain */
+		const char *ldm_rest;        /* bytes after an ldm INFO in the caller's input */
+		size_t ldm_rest_len;
 		uint64_t state_since_ns;
 		uint64_t connect_start_ns;   /* the connect timeout runs from here */
 		uint64_t last_ping_ns;

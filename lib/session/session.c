@@ -442,6 +442,12 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 		switch (ev.op) {
 		case NATS_OP_INFO:
 			rc = on_info(s, &ev, now_ns, cb);
+			if (rc == -ESHUTDOWN) {
+				/* what follows the ldm INFO belongs to a drain, if the owner
+				 * hands the connection to one (session_ctl_handoff) */
+				s->x.ldm_rest = data;
+				s->x.ldm_rest_len = len;
+			}
 			if (rc != 0)
 				return rc;
 			break;
@@ -492,7 +498,7 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 }
 
 int
-session_ctl_handoff(struct session *s, uint64_t now_ns)
+session_ctl_handoff(struct session *s, uint64_t now_ns, struct session_rest *rest)
 {
 	uint32_t old = s->x.pcur;
 
@@ -504,6 +510,12 @@ session_ctl_handoff(struct session *s, uint64_t now_ns)
 		return -EOPNOTSUPP;
 	s->x.drain_busy = true;
 	s->x.pcur = old ^ 1u;
+	if (rest != NULL) {
+		rest->data = s->x.ldm_rest;
+		rest->len = s->x.ldm_rest_len;
+	}
+	s->x.ldm_rest = NULL;
+	s->x.ldm_rest_len = 0;
 	nats_parser_reset(&s->x.parsers[s->x.pcur]);
 	session_ctl_tcp_closed(s, now_ns); /* DOWN, reconnect at once */
 	return (int)old;

@@ -73,11 +73,14 @@ void session_ctl_retry_at(struct session *s, uint64_t at_ns);
 /* Lame duck, make before break: after INFO ldm closed a READY session (-ESHUTDOWN, reason
  * lame-duck, CLOSING) the owner may keep the old TCP connection open to read its last
  * acks. This hands the current parser (mid-stream state and all) to that drain, gives the
- * session a fresh one and goes DOWN with an immediate reconnect (no backoff). Returns the
+ * session a fresh one and goes DOWN with an immediate reconnect (no backoff). *rest (may be
+ * NULL) gets the bytes that followed the ldm INFO in the session_ctl_bytes call that
+ * returned -ESHUTDOWN (still in the caller's buffer, len 0 when none): feed them to
+ * session_ctl_drain_bytes before anything newer. Returns the
  * drain's parser index for session_ctl_drain_bytes, or -EBUSY: a drain is active already,
  * or the session was not closed for lame duck; -EOPNOTSUPP on a TLS connection (its
  * records need the TLS state the next connection resets: it is dropped instead). */
-int session_ctl_handoff(struct session *s, uint64_t now_ns);
+int session_ctl_handoff(struct session *s, uint64_t now_ns, struct session_rest *rest);
 
 /* Bytes of the lame-duck connection: its replies on our inbox go to cb->on_ack (as on the
  * live connection); everything else (INFO, PING, -ERR) is ignored. 0, -EPROTO when the

@@ -6,6 +6,9 @@
 #    start-up with a clear message, before EAL;
 #  - a seed the server does not know: "refused the NKey credentials", exit 2 within one
 #    round, exactly one connection attempt (the server's log counts them), no loop;
+#  - once running, the server stops accepting the NKey (config reload): counted, retried
+#    only every maximum backoff (5 s; the server's log counts the attempts), and publishing
+#    resumes when the key is accepted again;
 #  - operator mode (operator, a JetStream-enabled account, a user; memory resolver
 #    preloaded): jetwire with the .creds file publishes, every message stored exactly once.
 # The auth server runs in netns jw-srv on a second address, 198.18.0.5, of jwv1.
@@ -75,9 +78,33 @@ jwpub -i "$JW_INSTANCE" -s auth.nk -n "$N" --wait --timeout 60 > "$JW_TMP/pub" |
   { cat "$JW_TMP/pub"; fail "jwpub over the NKey connection"; }
 grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
 jwjs -s "$URL" check JWAUTH auth.nk "$N" || fail "stored messages"
+echo "ok   nkey: $N acked and stored exactly once"
+
+# running: the server drops the NKey user (reload) -> refusals, no tight loop, recovery
+# (another nkey instead of ours: with no nkey users at all the server would take our CONNECT
+# as one without credentials and let no_auth_user in)
+sed -e "s/nkey: $(cat "$K/user.pub")/nkey: $(cat "$K/other.pub")/" "$JW_TMP/nkey.conf" > "$JW_TMP/nkey-off.conf"
+cp "$JW_TMP/nkey.conf" "$JW_TMP/nkey-on.conf"
+cp "$JW_TMP/nkey-off.conf" "$JW_TMP/nkey.conf"
+before=$(grep -c "authentication error" "$JW_TMP/srv.log" || true)
+nats-server --signal "reload=$SRV_PID" || fail "reload"
+sleep 12
+kill -0 "$JW_PID" 2>/dev/null || fail "jetwire exited after a refusal while running"
+attempts=$(( $(grep -c "authentication error" "$JW_TMP/srv.log" || true) - before ))
+refusals=$(grep -c "refused the NKey credentials" "$JW_LOG" || true)
+echo "refusing for 12 s: $attempts connection attempts refused by the server, $refusals refusals logged"
+[ "$attempts" -ge 1 ] && [ "$attempts" -le 3 ] || fail "$attempts attempts in 12 s (a refusing server is retried every 5 s)"
+af=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json --once |
+     python3 -c "import json,sys; print(json.load(sys.stdin)['info']['auth_failures'])")
+[ "$af" -ge 2 ] || fail "auth_failures $af"
+cp "$JW_TMP/nkey-on.conf" "$JW_TMP/nkey.conf"
+nats-server --signal "reload=$SRV_PID" || fail "reload"
+jwpub -i "$JW_INSTANCE" -s auth.nk2 -n 1000 --wait --timeout 30 > "$JW_TMP/pub" ||
+  { cat "$JW_TMP/pub"; fail "publishing after the key was accepted again"; }
+jwjs -s "$URL" check JWAUTH auth.nk2 1000 || fail "stored messages after the refusals"
 engine_stop
 grep -q "$(cat "$K/user.seed")" "$JW_LOG" && fail "the seed appears in the log"
-echo "ok   nkey: $N acked and stored exactly once"
+echo "ok   refusals while running: $attempts attempts in 12 s, auth_failures $af, resumed"
 
 # a seed file others may read: refused before EAL
 cp "$K/user.seed" "$JW_TMP/open.seed"; chmod 0644 "$JW_TMP/open.seed"

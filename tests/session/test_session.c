@@ -456,6 +456,108 @@ nkey_and_jwt_greetings_sign_each_nonce(void **state)
 
 int session_tls_tests(void);
 
+static const char info_ldm[] =
+	"INFO {\"server_id\":\"X\",\"headers\":true,\"max_payload\":1048576,\"jetstream\":true,"
+	"\"ldm\":true}\r\n";
+
+/* Lame duck: the READY session is closed by INFO ldm; the handoff gives the old
+ * connection's parser to the drain, with the bytes that followed the INFO in the same input
+ * (an ack cut in the middle), and the drain delivers that ack from the rest of the old
+ * stream, while the session reconnects at once on a fresh parser. */
+static void
+lame_duck_handoff_keeps_reading_acks(void **state)
+{
+	static struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_counters sc;
+	struct session_rest rest;
+	const char *ack = "{\"stream\":\"S\",\"seq\":5}";
+	char in[512], out[4096];
+	int idx, n;
+
+	(void)state;
+	assert_int_equal(session_init(&s, &p), 0);
+	bring_up(&s, &r, &cb);
+	assert_int_equal(session_ctl_handoff(&s, 11, &rest), -EBUSY); /* not closed for ldm */
+	/* one input: INFO ldm, then an ack cut after 9 payload bytes */
+	n = snprintf(in, sizeof(in), "%sMSG _JW.0000000000abcdef.2.7 1 %zu\r\n%.9s", info_ldm,
+		     strlen(ack), ack);
+	assert_int_equal(session_ctl_bytes(&s, in, (size_t)n, 11, &cb), -ESHUTDOWN);
+	assert_int_equal(session_state(&s), SESSION_CLOSING);
+	idx = session_ctl_handoff(&s, 12, &rest);
+	assert_true(idx == 0 || idx == 1);
+	assert_ptr_equal(rest.data, in + strlen(info_ldm));
+	assert_int_equal(rest.len, (size_t)n - strlen(info_ldm));
+	assert_int_equal(session_state(&s), SESSION_DOWN);
+	assert_int_equal(session_ctl_poll(&s, 12), SESSION_ACT_CONNECT); /* no backoff */
+	assert_int_equal(session_ctl_handoff(&s, 12, NULL), -EBUSY);
+	/* the drain: the trailing bytes, then the rest of the old stream in two pieces */
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, rest.data, rest.len, &cb), 0);
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, ack + 9, 5, &cb), 0);
+	assert_int_equal(r.nacks, 0);
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, ack + 14, strlen(ack) - 14, &cb), 0);
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, "\r\nPING\r\n", 8, &cb), 0);
+	assert_int_equal(r.nacks, 1);
+	assert_int_equal(r.seq[0], 7);
+	assert_int_equal(r.ack[0].stream_seq, 5);
+	assert_string_equal(r.text[0], "S");
+	assert_int_equal(session_ctl_drain_bytes(&s, idx ^ 1, "x", 1, &cb), -EINVAL);
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, "garbage\r\n", 9, &cb), -EPROTO);
+	/* the new connection parses from a clean state */
+	session_ctl_connecting(&s, 13);
+	session_ctl_established(&s, 14);
+	assert_int_equal(session_ctl_bytes(&s, info_line, strlen(info_line), 15, &cb), 0);
+	assert_true(session_tx_control(&s, out, sizeof(out)) > 0);
+	assert_int_equal(session_ctl_bytes(&s, "PONG\r\n", 6, 16, &cb), 0);
+	assert_int_equal(session_state(&s), SESSION_READY);
+	session_ctl_drain_done(&s);
+	assert_int_equal(session_ctl_drain_bytes(&s, idx, "x", 1, &cb), -EINVAL);
+	session_counters_read(&s, &sc);
+	assert_int_equal(sc.drained_acks, 1);
+	assert_int_equal(sc.backoff_waits, 0);
+	assert_int_equal(sc.closes[SESSION_CLOSE_LAME_DUCK], 1);
+	session_fini(&s);
+}
+
+/* Reconnect delays: jittered inside [b - b*j/1000, b], differently per seed; retry_at
+ * pushes the next connect later, never earlier. */
+static void
+jittered_backoff_and_retry_at(void **state)
+{
+	static struct session s;
+	struct session_params p = params();
+	uint64_t first[4];
+
+	(void)state;
+	p.backoff_min_ns = 100 * MS;
+	p.backoff_max_ns = 400 * MS;
+	p.jitter_permille = 500;
+	for (int k = 0; k < 4; k++) {
+		uint64_t t;
+
+		p.jitter_seed = 1000 + (uint64_t)k * 7919;
+		assert_int_equal(session_init(&s, &p), 0);
+		session_ctl_connecting(&s, 0);
+		session_ctl_tcp_closed(&s, 0);
+		for (t = 0; t <= 100 * MS; t += MS / 10)
+			if (session_ctl_poll(&s, t) == SESSION_ACT_CONNECT)
+				break;
+		assert_true(t >= 50 * MS && t <= 100 * MS);
+		first[k] = t;
+		session_ctl_retry_at(&s, 300 * MS);
+		assert_int_equal(session_ctl_poll(&s, 299 * MS), SESSION_ACT_NONE);
+		assert_int_equal(session_ctl_poll(&s, 300 * MS), SESSION_ACT_CONNECT);
+		session_ctl_retry_at(&s, 10 * MS); /* earlier: ignored */
+		assert_int_equal(session_ctl_poll(&s, 299 * MS), SESSION_ACT_NONE);
+		session_fini(&s);
+	}
+	assert_true(first[0] != first[1] || first[1] != first[2] || first[2] != first[3]);
+	p.jitter_permille = 1001;
+	assert_int_equal(session_init(&s, &p), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -467,6 +569,8 @@ main(void)
 		cmocka_unit_test(errors_close_and_reconnect_backs_off),
 		cmocka_unit_test(unsupported_server_and_garbage),
 		cmocka_unit_test(nkey_and_jwt_greetings_sign_each_nonce),
+		cmocka_unit_test(lame_duck_handoff_keeps_reading_acks),
+		cmocka_unit_test(jittered_backoff_and_retry_at),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

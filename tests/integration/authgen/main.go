@@ -4,7 +4,7 @@
 //	authgen DIR
 //
 // DIR/user.seed, DIR/user.pub      an NKey user (seed file 0600)
-// DIR/other.seed                   a user seed the server does not know
+// DIR/other.seed, DIR/other.pub    another user (the server does not know it at first)
 // DIR/op.jwt                       operator JWT
 // DIR/acc.pub, DIR/acc.jwt         an account with JetStream enabled, signed by the operator
 // DIR/user.creds                   a user of that account (JWT + seed), 0600
@@ -48,7 +48,9 @@ func main() {
 	o, err := nkeys.CreateUser()
 	must(err)
 	oseed, _ := o.Seed()
+	opub, _ := o.PublicKey()
 	write(dir, "other.seed", append(oseed, '\n'), 0600)
+	write(dir, "other.pub", []byte(opub), 0644)
 
 	op, err := nkeys.CreateOperator()
 	must(err)
