@@ -135,6 +135,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 		p->servers[i].tls = cfg->nats.servers[i].tls;
 	}
 	p->tls_server_name = cfg->nats.tls_server_name;
+	p->tls_key_update_records = cfg->nats.tls_key_update_records;
 	p->session.tls_mode = cfg->nats.tls == JW_TLS_OFF ? SESSION_TLS_OFF :
 			      cfg->nats.tls == JW_TLS_REQUIRED ? SESSION_TLS_REQUIRED :
 			      SESSION_TLS_AUTO;

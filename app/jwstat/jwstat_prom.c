@@ -170,6 +170,18 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 		{ "acks", "conn_acks_total", "counter", "PubAcks matched on the connection.", 0 },
 		{ "reconnects", "conn_reconnects_total", "counter", "Connection re-establishments.",
 		  0 },
+		{ "tls_handshakes", "conn_tls_handshakes_total", "counter",
+		  "TLS handshakes completed.", 0 },
+		{ "tls_failures", "conn_tls_failures_total", "counter",
+		  "TLS handshakes failed or refused (any reason).", 0 },
+		{ "tls_handshake_us", "conn_tls_handshake_seconds", "gauge",
+		  "Duration of the last TLS handshake.", 1e-6 },
+		{ "tls_records_sealed", "conn_tls_records_sealed_total", "counter",
+		  "TLS records sealed by the TX lcore.", 0 },
+		{ "tls_records_opened", "conn_tls_records_opened_total", "counter",
+		  "TLS records opened by the control lcore.", 0 },
+		{ "tls_key_updates", "conn_tls_key_updates_total", "counter",
+		  "TLS 1.3 KeyUpdates sent and received.", 0 },
 	};
 	static const struct per_entity prod_fams[] = {
 		{ "published", "producer_published_total", "counter",

@@ -107,6 +107,7 @@ struct jw_nats_config {
 	char tls_cert_file[JW_CONFIG_STR_MAX];   /* client certificate (PEM), "" = none */
 	char tls_key_file[JW_CONFIG_STR_MAX];
 	uint32_t tls_min_version;        /* 0x0303 (1.2) or 0x0304 (1.3) */
+	uint32_t tls_key_update_records; /* TLS 1.3: records per send key before a KeyUpdate */
 };
 
 struct jw_cores_config {

@@ -57,6 +57,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(nats, tls_cert_file, JW_CFG_STR, 0, 0, 0, NULL),
 	KEY(nats, tls_key_file, JW_CFG_STR, 0, 0, 0, NULL),
 	KEY(nats, tls_min_version, JW_CFG_TLSVER, 0, 0, 0, "1.2"),
+	KEY(nats, tls_key_update_records, JW_CFG_U32, 16, 1u << 23, 0, "8388608"),
 	/* [cores] */
 	KEY(cores, tx, JW_CFG_LCORES, 0, 0, 0, "2"),
 	KEY(cores, control, JW_CFG_U32, 0, JW_CONFIG_MAX_LCORES - 1, 0, "1"),

@@ -81,6 +81,8 @@ struct engine_params {
 	uint32_t jitter_permille;         /* reconnect delays drawn from [b - b*j/1000, b] */
 	const char *tls_server_name;      /* name the certificate must carry; NULL/"": the
 	                                   * server's address (session.tls_* say when TLS) */
+	uint64_t tls_key_update_records;  /* TLS 1.3: T changes its key after this many records
+	                                   * (0: TLS_KEY_UPDATE_RECORDS) */
 	struct flow_params flow;
 	struct session_params session;    /* run_id/conn_index filled per connection */
 	uint32_t burst;                   /* records framed per slot visit */

@@ -52,18 +52,20 @@ out_reset(struct engine_conn *c)
  * segments, and nothing else writes the segment while a record is open (T is its only
  * writer, and every iteration seals before tcp_tx_poll). */
 
-/* A KeyUpdate the server asked for, or ours when the key has sealed its share of records,
- * as a record of its own before the next one. */
+/* A KeyUpdate the server asked for, or ours when the key has sealed its share of records
+ * ([nats] tls_key_update_records), as a record of its own before the next one. */
 static void
 wr_key_update(struct engine_conn *c, struct tcp_conn *tcp)
 {
 	struct tls_dir *d = &c->t.tls_tx;
 	bool asked = session_tx_tls_ku_due(&c->sess) > 0;
+	uint64_t limit = c->eng->p.tls_key_update_records ? c->eng->p.tls_key_update_records :
+			 TLS_KEY_UPDATE_RECORDS;
 	uint32_t room;
 	uint8_t *p;
 	ssize_t n;
 
-	if (d->version != TLS_V13 || (!asked && d->seq < TLS_KEY_UPDATE_RECORDS))
+	if (d->version != TLS_V13 || (!asked && d->seq < limit))
 		return;
 	p = tcp_tx_buf(tcp, &room);
 	if (p == NULL || room < (uint32_t)(d->prefix + 5 + d->suffix)) {
