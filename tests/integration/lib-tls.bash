@@ -85,6 +85,14 @@ tls_server_start() {
   fail "TLS nats-server not ready"
 }
 
+# SIGKILL the TLS server (its store stays: tls_server_start again continues on it).
+tls_server_kill() {
+  [ -n "$TLS_SRV_PID" ] || return 0
+  kill -KILL "$TLS_SRV_PID" 2>/dev/null || true
+  wait "$TLS_SRV_PID" 2>/dev/null || true
+  TLS_SRV_PID=
+}
+
 tls_server_stop() {
   [ -n "$TLS_SRV_PID" ] || return 0
   kill -TERM "$TLS_SRV_PID" 2>/dev/null || true
@@ -99,8 +107,8 @@ tjwjs() {
     JWJS_TLS_KEY=$PKI/cli.key ip netns exec jw-srv "$JW_ROOT/build/jwjs" -s "$TLS_URL" "$@"
 }
 
-tls_stream() { # name subject
-  tjwjs add "$1" "$2" || fail "cannot create stream $1 on the TLS server"
+tls_stream() { # name subject [--file]
+  tjwjs add "$@" || fail "cannot create stream $1 on the TLS server"
 }
 
 # jetwire at the TLS server (overrides may follow).
