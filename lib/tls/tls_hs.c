@@ -145,7 +145,8 @@ tls_ctx_create(const struct tls_client_cfg *cfg, char *err, size_t errlen)
 	minv = cfg->min_version == TLS_V13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 	maxv = cfg->max_version == TLS_V12 ? TLS1_2_VERSION : TLS1_3_VERSION;
 	if (minv > maxv) {
-		snprintf(err, errlen, "TLS minimum version above the maximum");
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "TLS minimum version above the maximum");
 		errno = EINVAL;
 		return NULL;
 	}
@@ -358,7 +359,7 @@ tls_hs_input(struct tls_hs *h, const uint8_t *data, size_t len)
 {
 	if (h->state < 0)
 		return h->fail == TLS_FAIL_PROTOCOL ? -EPROTO : -ECONNREFUSED;
-	if (len > 0 && BIO_write(h->rbio, data, (int)len) != (int)len) {
+	if (len > (size_t)INT32_MAX || (len > 0 && BIO_write(h->rbio, data, (int)len) != (int)len)) {
 		h->state = -1;
 		h->fail = TLS_FAIL_INTERNAL;
 		snprintf(h->detail, sizeof(h->detail), "memory BIO write failed");

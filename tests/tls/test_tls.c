@@ -643,6 +643,12 @@ failures_are_classified(void **state)
 		assert_null(tls_ctx_create(&half, err, sizeof(err)));
 		assert_null(tls_ctx_create(&mism, err, sizeof(err)));
 		assert_null(tls_ctx_create(&ver, err, sizeof(err)));
+		{
+			struct tls_client_cfg inv = { .min_version = TLS_V13, .max_version = TLS_V12 };
+
+			assert_null(tls_ctx_create(&inv, NULL, 0)); /* no message buffer: fine */
+			assert_null(tls_ctx_create(&ver, NULL, 0));
+		}
 		assert_null(tls_hs_create(NULL, NAME));
 	}
 	free(p);
