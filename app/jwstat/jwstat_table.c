@@ -137,12 +137,12 @@ jwstat_print_table(FILE *f, const struct jwstat_sample *cur, const struct jwstat
 	if (cur->v[Q_CONNS] != NULL && cur->v[Q_CONNS]->child != NULL) {
 		const struct jw_json *pc = prev_of(prev, Q_CONNS);
 
-		fprintf(f, "\n%-5s %-12s %-22s %8s %8s %9s %6s %7s %8s %9s\n", "CONN", "STATE",
-			"SERVER", "cwnd", "srtt_us", "rto_us", "retx", "window", "inflight",
-			"acks/s");
+		fprintf(f, "\n%-5s %-12s %-22s %8s %8s %9s %6s %7s %8s %9s  %s\n", "CONN",
+			"STATE", "SERVER", "cwnd", "srtt_us", "rto_us", "retx", "window",
+			"inflight", "acks/s", "TLS");
 		for (c = cur->v[Q_CONNS]->child; c; c = c->next)
 			fprintf(f, "%-5s %-12.12s %-22.22s %8llu %8llu %9llu %6llu %7llu %8llu "
-				   "%9.0f\n",
+				   "%9.0f  %s\n",
 				c->key, jw_json_str(jw_json_get(c, "state"), "?"),
 				jw_json_str(jw_json_get(c, "server"), "?"),
 				(unsigned long long)jw_u64(c, "cwnd_bytes"),
@@ -151,7 +151,9 @@ jwstat_print_table(FILE *f, const struct jwstat_sample *cur, const struct jwstat
 				(unsigned long long)jw_u64(c, "retransmits"),
 				(unsigned long long)jw_u64(c, "js_window"),
 				(unsigned long long)jw_u64(c, "js_inflight"),
-				jw_rate(c, peer(pc, c), "acks", dt));
+				jw_rate(c, peer(pc, c), "acks", dt),
+				jw_json_str(jw_json_get(c, "tls_version"), "")[0] != '\0' ?
+				jw_json_str(jw_json_get(c, "tls_version"), "") : "-");
 	}
 	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
 		const struct jw_json *pp = prev_of(prev, Q_PRODUCERS);
