@@ -58,11 +58,12 @@ engine_start() { # nconns [--set k=v ...]
   fail "jetwire not ready after 30 s"
 }
 
-# SIGTERM jetwire, require a clean exit, keep its log.
+# SIGTERM jetwire, require a clean exit, keep its log. SIGTERM drains first: up to
+# [engine] drain_timeout_s (10 s) while publishes are unacknowledged, so allow 30 s.
 engine_stop() {
   local rc=0
   kill -TERM "$JW_PID"
-  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 300); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$JW_PID" 2>/dev/null && fail "jetwire ignored SIGTERM"
   wait "$JW_PID" || rc=$?
   JW_PID=
