@@ -181,9 +181,10 @@ install: all
 	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 # The service: unit, service user, shared files, /etc/jetwire (README "Operations"). With
-# DESTDIR set (packaging, tests) nothing outside DESTDIR is touched; without it the user is
+# DESTDIR set (packaging, tests), or a PREFIX other than /usr or /usr/local (then the
+# configuration goes to PREFIX/etc), nothing outside them is touched; otherwise the user is
 # created with systemd-sysusers and systemd reloads its units when it runs.
-SYSCONFDIR  ?= /etc
+SYSCONFDIR  ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR     ?= $(SYSCONFDIR)/systemd/system
 SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
 DOCDIR      ?= $(PREFIX)/share/doc/jetwire
@@ -195,14 +196,14 @@ install-service:
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(PREFIX)/sbin
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/jetwire
-	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  scripts/systemd/jetwire@.service.in > $(DESTDIR)$(UNITDIR)/jetwire@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/jetwire@.service
 	install -m 0644 scripts/systemd/jetwire.sysusers $(DESTDIR)$(SYSUSERSDIR)/jetwire.conf
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 dpdk-config/*.conf dpdk-config/grafana-jetwire.json $(DESTDIR)$(DATADIR)/
 	install -m 0755 scripts/host-setup.sh $(DESTDIR)$(PREFIX)/sbin/jetwire-host-setup
-	@if [ -z "$(DESTDIR)" ]; then \
+	@if [ -z "$(DESTDIR)" ] && [ "$(SYSCONFDIR)" = /etc ]; then \
 	  systemd-sysusers $(SYSUSERSDIR)/jetwire.conf && chgrp jetwire $(SYSCONFDIR)/jetwire; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi
@@ -217,7 +218,8 @@ uninstall:
 	  $(DESTDIR)$(SYSUSERSDIR)/jetwire.conf
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/jetwire 2>/dev/null
-	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@if [ -z "$(DESTDIR)" ] && [ "$(SYSCONFDIR)" = /etc ] && [ -d /run/systemd/system ]; then \
+	  systemctl daemon-reload; fi
 
 # The libraries a program linked with libjwcore.a needs (tests that build their own helper
 # programs use this, so a new dependency of lib/ needs no edit there).
