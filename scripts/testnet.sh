@@ -140,7 +140,9 @@ start_server() {
 wait_server() {
   local deadline=$(( $(date +%s) + UP_TIMEOUT_S ))
   until server_answers; do
-    if [ -z "$(server_pid)" ]; then
+    # the recorded pid, not server_pid: until its exec the starting subshell's command line
+    # does not name nats-server yet (a loaded host showed that window)
+    if ! kill -0 "$(cat "$STATE/nats.pid" 2>/dev/null)" 2>/dev/null; then
       tail -20 "$STATE/nats.log" >&2 || true
       die "nats-server exited (log: $STATE/nats.log)"
     fi
@@ -227,7 +229,7 @@ start_node() { # N
 wait_node() { # N
   local deadline=$(( $(date +%s) + UP_TIMEOUT_S ))
   until node_answers "$1"; do
-    if [ -z "$(node_pid "$1")" ]; then
+    if ! kill -0 "$(cat "$STATE/n$1.pid" 2>/dev/null)" 2>/dev/null; then  # as wait_server
       tail -20 "$STATE/n$1.log" >&2 || true
       die "node n$1 exited (log: $STATE/n$1.log)"
     fi
