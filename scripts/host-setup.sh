@@ -146,8 +146,9 @@ mounted_size() { # kB: is a hugetlbfs of that page size mounted? prints the moun
 # --- checks --------------------------------------------------------------------------------
 check_hugepages() {
   local need2=$(( (MEM_MB + 1) / 2 )) need1=$(( (MEM_MB + 1023) / 1024 )) f2 f1 m
-  if [ "$HUGE" = no ]; then
-    ok hugepages "not used ([eal] hugepages = no: EAL runs with --no-huge)"
+  if [ "$HUGE" = no ] || [ "$HUGE" = off ]; then
+    ok "hugepages-2M" "not used ([eal] hugepages = no: EAL runs with --no-huge)"
+    ok "hugepages-1G" "not used ([eal] hugepages = no)"
     return
   fi
   f2=$(free_pages 2048kB); f1=$(free_pages 1048576kB)
@@ -174,6 +175,11 @@ check_hugepages() {
 check_iommu() {
   local n
   n=$(ls "$SYS/kernel/iommu_groups" 2>/dev/null | wc -l)
+  if [ -n "$VDEV" ]; then
+    ok iommu "not needed: [port] vdev (${n} IOMMU groups)"
+    ok vfio-pci "not needed: [port] vdev"
+    return
+  fi
   if [ "$n" -gt 0 ]; then
     ok iommu "$n IOMMU groups"
   elif [ -n "$PCI" ] && [ "$(nic_vendor)" = 0x15b3 ]; then
@@ -181,7 +187,9 @@ check_iommu() {
   else
     fix iommu "no IOMMU groups: enable VT-d / AMD-Vi in the firmware and add 'intel_iommu=on iommu=pt' (or amd_iommu=on) to the kernel command line (vfio-pci needs it; mlx5 and vdevs do not)"
   fi
-  if [ -d "$SYS/bus/pci/drivers/vfio-pci" ]; then
+  if [ -n "$PCI" ] && [ "$(nic_vendor)" = 0x15b3 ]; then
+    ok vfio-pci "not needed: the Mellanox NIC stays on mlx5_core"
+  elif [ -d "$SYS/bus/pci/drivers/vfio-pci" ]; then
     ok vfio-pci "module loaded"
   elif find "/lib/modules/$(uname -r)" -name 'vfio-pci.ko*' 2>/dev/null | grep -q .; then
     ok vfio-pci "module available (host-setup.sh loads it when it binds an Intel NIC)"
@@ -330,7 +338,7 @@ else act "create the shm group" groupadd --system "$GROUP"; fi
 GID=$(group_line "$GROUP" | cut -d: -f3)
 [ -z "$GID" ] && [ "$DRY" = 1 ] && GID='<gid of '"$GROUP"'>'
 
-if [ "$HUGE" != no ]; then
+if [ "$HUGE" != no ] && [ "$HUGE" != off ]; then
   need=$(( (MEM_MB + 1) / 2 + 64 ))   # memory_mb in 2 MiB pages, plus room for a restart
   have=$(total_pages 2048kB)
   if [ "$have" -ge "$need" ] && [ -f "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" ]; then

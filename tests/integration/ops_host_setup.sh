@@ -53,7 +53,11 @@ cat "$TMP/r1"
 check_report "$TMP/r1"
 if grep -q '^FIX' "$TMP/r1"; then [ $rc = 1 ] || fail "FIX lines but exit 0"; else [ $rc = 0 ] || fail "all OK but exit $rc"; fi
 grep -q '^OK   nic .*vdev net_af_packet0' "$TMP/r1" || fail "vdev not recognised"
+grep -q '^OK   iommu .*not needed: \[port\] vdev' "$TMP/r1" || fail "a vdev needs no IOMMU"
 echo "ok exit $rc, 9 items"
+rc=0; $HS --check -c dpdk-config/default.conf --set eal.hugepages=no > "$TMP/r1b" || rc=$?
+check_report "$TMP/r1b"
+grep -q '^OK   hugepages-2M not used' "$TMP/r1b" || fail "hugepages = no"
 
 echo "== --check without a config"
 rc=0; $HS --check > "$TMP/r2" || rc=$?
