@@ -3,7 +3,9 @@
 # knows only n1. With discovery on (the default) INFO connect_urls add n2 and n3
 # (/jetwire/info lists them as discovered); n1 is SIGKILLed mid-run and jetwire continues on
 # n2 or n3: every message acked, reported once, stored once and in order. n1, a configured
-# seed, stays in the list while it is down.
+# seed, stays in the list while it is down; the other discovered node is killed too and
+# dropped from the list (the cluster's INFO update no longer names it), and discovered
+# again when it restarts.
 set -euo pipefail
 source "$(dirname "$0")/lib-engine.bash"
 source "$(dirname "$0")/lib-cluster.bash"
@@ -38,6 +40,23 @@ cat "$JW_TMP/pub"
 grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
 list=$(servers_json); echo "after the kill: $list"
 grep -q "198.18.0.1:4222 configured" <<<"$list" || fail "the configured seed was dropped: $list"
+# a discovered server that leaves the cluster (and carries no connection) is dropped
+gone=$(( moved == 2 ? 3 : 2 ))
+testnet node-kill "$gone"
+for _ in $(seq 100); do
+  grep -q "${CL_ADDRS[$((gone - 1))]}:4222" <<<"$(servers_json)" || break
+  sleep 0.1
+done
+list=$(servers_json); echo "after n$gone left: $list"
+grep -q "${CL_ADDRS[$((gone - 1))]}:4222" <<<"$list" && fail "n$gone (discovered, gone) still listed"
+grep -q "198.18.0.1:4222 configured" <<<"$list" || fail "the configured seed was dropped: $list"
+testnet node-start "$gone"
+for _ in $(seq 100); do
+  grep -q "${CL_ADDRS[$((gone - 1))]}:4222" <<<"$(servers_json)" && break
+  sleep 0.1
+done
+list=$(servers_json); echo "after n$gone came back: $list"
+grep -q "${CL_ADDRS[$((gone - 1))]}:4222 discovered" <<<"$list" || fail "n$gone not discovered again"
 engine_stop
 grep "engine: sent\|discovered\|left the cluster" "$JW_LOG"
 cjs check JWDISC disc.a "$N" || fail "stored messages"
