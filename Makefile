@@ -46,7 +46,7 @@ LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto -lsodium
 MODS       := $(notdir $(wildcard lib/*))
 APPS       := $(notdir $(wildcard app/*))
 TEST_MODS  := $(filter-out integration fuzz common data go,$(notdir $(wildcard tests/*)))
-BENCHES    := $(filter-out natsgo go,$(notdir $(wildcard bench/*)))
+BENCHES    := $(filter-out natsgo natsgo_failover go failover,$(notdir $(wildcard bench/*)))
 
 # Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
 # rules, because a literal % there would be replaced by the stem.
@@ -126,6 +126,8 @@ go-bench:
 	@mkdir -p $(BUILD)/bench
 	cd bench/natsgo && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
 	  $(GO) build -o $(abspath $(BUILD))/bench/natsgo .
+	cd bench/natsgo_failover && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
+	  $(GO) build -o $(abspath $(BUILD))/bench/natsgo_failover .
 $(BUILD)/tests/go/%: tests/go/%.c $(BUILD)/libjetwire.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libjetwire.a -lrt -lm

@@ -15,6 +15,8 @@
 #   go        bench/go/run.sh              Go producers: nats.go js.PublishAsync vs jetwire's
 #                                          Go Publish / AsyncPublisher vs C jw_publish, the
 #                                          reference burst (reference network)
+#   failover  bench/failover/run.sh        acked per 100 ms through a SIGKILL of the
+#                                          connected node: jetwire vs nats.go (cluster)
 #
 # Results: build/bench-results/<UTC time>/ (one .txt per benchmark, summary.txt,
 # summary.json, engine table and PNG) and build/bench-results/latest -> that directory.
@@ -44,7 +46,7 @@ STATUS=$OUT/status.tsv           # bench \t rc \t seconds
 export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
 export JW_BENCH_OUT=$OUT
 
-ONLY=${BENCH_ONLY:-codec producer stats tcp engine tls go}
+ONLY=${BENCH_ONLY:-codec producer stats tcp engine tls go failover}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
@@ -229,6 +231,12 @@ if wanted go; then
   run_bench go 600 net bench/go/run.sh
   # bench/go/run.sh writes its own headlines (targets of issue 14).
   [ -f "$OUT/go-headlines.tsv" ] && cat "$OUT/go-headlines.tsv" >> "$HEAD"
+fi
+
+if wanted failover; then
+  run_bench failover 300 net bench/failover/run.sh
+  # bench/failover/run.sh writes its own headlines (issue 12's benchmark).
+  [ -f "$OUT/failover-headlines.tsv" ] && cat "$OUT/failover-headlines.tsv" >> "$HEAD"
 fi
 
 # ---------------------------------------------------------------------------------------
