@@ -28,6 +28,9 @@ cjs check JWFO fo.a "$N" || fail "stored messages"
 fo=$(jw_json "sum(c['failovers'] for c in j['conns'].values())")
 [ "$fo" -ge 1 ] || fail "no failover counted ($fo)"
 jw_json "j['info']['servers']"
+"$JWSTAT_BIN" --prefix "jw-engine-$$" --prom --once > "$JW_TMP/prom.txt"
+python3 "$JW_ROOT/tests/integration/prom_check.py" "$JW_TMP/prom.txt" || fail "--prom format"
+grep -E '^jetwire_conn_failovers_total\{.*\} [1-9]' "$JW_TMP/prom.txt" || fail "no failover in --prom"
 testnet node-start "$n0"
 cjs verify JWFO "$N" || fail "stream count after the node came back"
 engine_stop
