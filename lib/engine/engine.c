@@ -323,6 +323,23 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 		out->srtt_us = ts.srtt_us;
 		out->rto_us = ts.rto_ms * 1000;
 		out->retransmits = ts.retransmits;
+		out->sack = ts.sack_ok;
+		out->segs_in = ts.segs_in;
+		out->segs_out = ts.segs_out;
+		out->rtx_rto = ts.rtx_rto;
+		out->rtx_fast = ts.rtx_fast;
+		out->rtx_tlp = ts.rtx_tlp;
+		out->rtx_other = ts.rtx_other;
+		out->rto_expiries = ts.rto_expiries;
+		out->fast_recoveries = ts.fast_retransmits;
+		out->loss_probes = ts.loss_probes;
+		out->spurious_undos = ts.spurious_undos;
+		out->sack_blocks_in = ts.sack_blocks_in;
+		out->sack_blocks_out = ts.sack_blocks_out;
+		out->dsacks_in = ts.dsacks_in;
+		out->pure_acks_out = ts.pure_acks_out;
+		out->delayed_acks = ts.delayed_acks;
+		out->pacing_rate_bps = ts.pacing_rate_bps;
 	}
 	rcu_read_unlock();
 	flow_counters_read(&c->flow, &fc);

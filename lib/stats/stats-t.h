@@ -97,6 +97,14 @@ struct jw_stats_conn {
 	uint32_t peer_wnd_bytes;/* peer's scaled receive window */
 	uint32_t srtt_us, rto_us;
 	uint64_t retransmits;   /* TCP segments retransmitted */
+	/* TCP counters (lib/tcp struct tcp_stats) */
+	uint32_t sack;          /* 1 = SACK negotiated */
+	uint64_t segs_in, segs_out;
+	uint64_t rtx_rto, rtx_fast, rtx_tlp, rtx_other; /* retransmissions by cause */
+	uint64_t rto_expiries, fast_recoveries, loss_probes, spurious_undos;
+	uint64_t sack_blocks_in, sack_blocks_out, dsacks_in;
+	uint64_t pure_acks_out, delayed_acks;
+	uint64_t pacing_rate_bps; /* bytes per second, 0 = not pacing */
 	uint32_t js_window;     /* current JetStream window W */
 	uint32_t js_inflight;   /* publishes sent and not yet acked */
 	uint64_t acks;          /* PubAcks matched on this connection */

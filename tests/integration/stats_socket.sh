@@ -101,6 +101,9 @@ for line in open(sys.argv[1]):
     assert l['3']['role'] == 'control' and l['3']['acked'] == 990
     c = j['conns']
     assert sorted(c) == ['0', '1'] and c['1']['retransmits'] == 4 and c['0']['js_window'] == 256
+    assert c['1']['retransmits_fast'] == 2 and c['1']['retransmits_rto'] == 1 and c['1']['retransmits_tlp'] == 1, c['1']
+    assert c['0']['sack'] == 1 and c['0']['sack_blocks_in'] == 40 and c['0']['dsacks_in'] == 2, c['0']
+    assert c['0']['spurious_undos'] == 1 and c['0']['pure_acks_out'] == 77 and c['0']['pacing_rate_bps'] == 125000000, c['0']
     p = j['producers']
     assert p['0']['pid'] == 4242 and p['0']['ring_used_bytes'] == 640 and p['3']['bad_records'] == 1 and p['0']['rejected_EAGAIN'] == 5 and p['3']['rejected_code_4242'] == 0 and p['3']['published'] == 400
     cf = j['config']

@@ -56,6 +56,15 @@ synth_conns(void *ctx, struct jw_stats_conn *out, int max)
 		out[i].srtt_us = 120;
 		out[i].rto_us = 200000;
 		out[i].retransmits = 3 + (uint64_t)i;
+		out[i].rtx_rto = 1;
+		out[i].rtx_fast = 1 + (uint64_t)i;
+		out[i].rtx_tlp = 1;
+		out[i].sack = 1;
+		out[i].sack_blocks_in = 40;
+		out[i].dsacks_in = 2;
+		out[i].spurious_undos = 1;
+		out[i].pure_acks_out = 77;
+		out[i].pacing_rate_bps = 125000000;
 		out[i].js_window = 256;
 		out[i].js_inflight = 10 + (uint32_t)i;
 		out[i].acks = 495;
