@@ -205,6 +205,14 @@ if wanted tcp; then
   headline tcp "jwtcpsend / kernel sender (default offloads)" "${r2:-?}" "x" "" ""
   v=$(sed -n 's/^tcp: TX lcore cycles per segment[^:]*: \([0-9.]*\) \([0-9.]*\)/\2/p' "$f")
   headline tcp "jwtcpsend TX lcore cycles/segment (TCP only)" "$v" "cycles" "" ""
+  for l in 0.1 1 2; do
+    v=$(sed -n "s/^tcp: loss ${l}% median [0-9.]* Mbit\/s ratio \([0-9.]*\)/\1/p" "$f")
+    if [ "$l" = 1 ]; then
+      headline tcp "jwtcpsend at 1% loss / clean" "$v" "x" ">= 0.5" "$(verdict "$v" ge 0.5)"
+    else
+      headline tcp "jwtcpsend at ${l}% loss / clean" "$v" "x" "" ""
+    fi
+  done
 fi
 
 # ---------------------------------------------------------------------------------------

@@ -9,9 +9,12 @@
 #        checksums) and once with the kernel's default offloads (TSO/GSO/GRO);
 #      throughput is what the sink measured (accept to EOF); sha256s are checked; ratio.
 #   3. CPU cycles per segment on jwtcpsend's TX lcore (rte_rdtsc around its work).
+#   4. Loss sweep: jwtcpsend to the same sink with 0, 0.1, 1 and 2 % drop + duplication +
+#      reordering in both directions (the port's [fault] stage), BENCH_TCP_LOSS_REPEAT runs
+#      each (default 3), the median sink-measured throughput as a ratio to the clean one.
 # Root; takes /run/jw-testnet.lock itself (set JW_TESTNET_LOCKED=1 if the caller holds it).
 # Everything stays on 198.18.0.0/15 inside namespaces; jw-cli and the jwc veth are removed.
-# Env: BENCH_TCP_BYTES (default 512 MiB).
+# Env: BENCH_TCP_BYTES (default 512 MiB), BENCH_TCP_LOSS_BYTES (64 MiB per sweep run).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 if [ "${JW_TESTNET_LOCKED:-0}" != 1 ]; then
@@ -79,4 +82,46 @@ cyc=$(awk '/^tx_cycles_per_segment/ {print $2, $6}' "$WORK/jw.out")
 echo "tcp: jwtcpsend ${jw} Mbit/s; kernel (offloads off) ${k_off} Mbit/s; kernel (default offloads) ${k_on} Mbit/s"
 awk -v a="$jw" -v b="$k_off" -v c="$k_on" 'BEGIN {printf "tcp: ratio jwtcpsend/kernel %.2f (offloads off), %.2f (default offloads)\n", a / b, a / c}'
 echo "tcp: TX lcore cycles per segment (incl. device tx_burst, TCP only): $cyc"
+
+# 4. Loss sweep.
+val() { # a counter from the last jwtcpsend summary
+  awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) {print $(i + 1); exit}}' "$WORK/l.out"
+}
+LB=${BENCH_TCP_LOSS_BYTES:-$((64 * 1024 * 1024))}
+REP=${BENCH_TCP_LOSS_REPEAT:-3}
+LOSSES="0 0.001 0.01 0.02"
+ip netns exec jw-srv python3 "$ROOT/tests/integration/tcp_sink.py" --port $((PORT + 1)) \
+  --conns $((4 * REP)) --out "$WORK/lsink.out" --ready "$WORK/lready" --timeout 600 &
+SINK_PID=$!
+for _ in $(seq 100); do [ -f "$WORK/lready" ] && break; sleep 0.05; done
+echo "== loss sweep: $LB bytes, $REP runs per loss rate (drop = dup = reorder = p, both ways)"
+for p in $LOSSES; do
+  for r in $(seq "$REP"); do
+    "$ROOT/build/jwtcpsend" -c "$ROOT/dpdk-config/default.conf" --dst 198.18.0.1:$((PORT + 1)) \
+      --bytes "$LB" --timeout 200 --set fault.tx_drop=$p --set fault.rx_drop=$p \
+      --set fault.tx_dup=$p --set fault.rx_dup=$p --set fault.tx_reorder=$p \
+      --set fault.rx_reorder=$p --set fault.seed=$((11 + r)) 2>/dev/null > "$WORK/l.out"
+    h=$(awk '/^sent/ {print $5}' "$WORK/l.out")
+    echo "$p $h $(val retransmits) $(val rto_expiries) $(val spurious_undos)" >> "$WORK/lruns"
+  done
+done
+wait "$SINK_PID"; SINK_PID=
+mapfile -t LR < "$WORK/lsink.out"
+mapfile -t RUNS < "$WORK/lruns"
+[ ${#LR[@]} -eq $((4 * REP)) ] || { echo "tcp: loss sweep sink saw ${#LR[@]} connections"; exit 1; }
+i=0; clean=
+for p in $LOSSES; do
+  vals=()
+  for r in $(seq "$REP"); do
+    read -r _ h rtx rto und <<< "${RUNS[$i]}"
+    sh=$(echo "${LR[$i]}" | awk '{print $5}')
+    [ "$sh" = "$h" ] || { echo "tcp: loss $p run $r: sha256 mismatch"; rc=1; }
+    vals+=("$(echo "${LR[$i]}" | awk -v b="$LB" '{printf "%.1f", b * 8 / $6 / 1e6}')")
+    echo "tcp: loss $p run $r: ${vals[-1]} Mbit/s, retransmits $rtx, rto $rto, undos $und"
+    i=$((i + 1))
+  done
+  med=$(printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
+  [ -z "$clean" ] && clean=$med
+  awk -v p="$p" -v m="$med" -v c="$clean" 'BEGIN {printf "tcp: loss %s median %.1f Mbit/s ratio %.2f\n", p * 100 "%", m, m / c}'
+done
 exit $rc

@@ -404,6 +404,7 @@ struct tcp_conn {
 	uint32_t t_sacked_bytes;
 	uint32_t t_prr_delivered, t_prr_out, t_recover_fs;
 	uint64_t t_last_xmit_ns;          /* last data transmission (re-arms the TLP) */
+	uint64_t t_pto_floor_ns;          /* TLP's PTO floor (adapts to needless probes) */
 	uint32_t t_tlp_high;              /* snd_max when the TLP went */
 	uint32_t t_tlp_seq, t_tlp_end;    /* the segment a retransmitted TLP resent */
 	bool t_tlp_out;                   /* a TLP episode is open */

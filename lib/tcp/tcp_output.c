@@ -39,6 +39,7 @@
 #define TCP_POLL_OUT_MAX  (TCP_TX_BURST * 2)
 #define TCP_POLL_DATA_MAX (TCP_POLL_OUT_MAX - 8)
 #define TCP_CMDS_PER_POLL 16
+#define TCP_PTO_MIN_NS    (10ull * 1000000ull) /* TLP's floor, raised by needless probes */
 
 struct txctx {
 	struct tcp_conn *c;
@@ -1024,11 +1025,18 @@ take_acks(struct txctx *x)
 		 * DSACK repaired a real loss: reduce once. */
 		if (c->t_tlp_out) {
 			if (c->t_tlp_dsacked) {
+				/* The probe was needless: the peer was only slow to ACK
+				 * (its delayed-ACK timer, a busy server). Wait longer next
+				 * time, up to rto_min. */
 				c->t_tlp_out = false;
+				c->t_pto_floor_ns = JW_MIN(2 * c->t_pto_floor_ns,
+							   (uint64_t)c->p.rto_min_ms * NS_PER_MS);
 			} else if (!c->t_tlp_rtx && SEQ_GEQ(una, c->t_tlp_high)) {
 				c->t_tlp_out = false;
 			} else if (c->t_tlp_rtx && SEQ_GT(una, c->t_tlp_high)) {
 				c->t_tlp_out = false;
+				/* It repaired a loss: probe sooner again (not below 10 ms). */
+				c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
 				if (!c->t_in_recovery && !c->t_in_loss) {
 					c->t_ssthresh = JW_MAX(c->t_cwnd / 2, 2u * c->t_mss);
 					c->t_cwnd = c->t_ssthresh;
@@ -1155,15 +1163,17 @@ loss_probe(struct txctx *x)
 }
 
 /* Tail loss probe (RFC 8985 §7), SACK connections: when nothing moved for PTO =
- * max(2 SRTT, 10 ms) with two or more segments in flight (and no RTO recovery), send one
+ * max(2 SRTT, floor) with two or more segments in flight (and no RTO recovery), send one
  * new segment if the peer's window takes it, else resend the highest unSACKed one; cwnd is
  * not touched (the probe's SACK lets RACK find a lost tail; a resent probe acked without a
  * DSACK reduces once, take_acks). One probe per episode; the RTO is re-armed behind it.
  * Unlike RFC 8985 §7.2 a probe may also go during fast recovery: there a lost ACK or a
  * lost retransmission with nothing sent after it leaves PRR waiting for deliveries that
  * never come, and the probe's answer (SACK or DSACK) lets RACK go on instead of a 200 ms
- * RTO collapsing cwnd. The 10 ms floor keeps scheduling jitter on a shared host from
- * firing probes. */
+ * RTO collapsing cwnd. The floor (10 ms at first) keeps scheduling jitter on a shared host
+ * from firing probes; each probe a DSACK proves needless doubles it (up to rto_min), each
+ * that repaired a loss halves it: it learns how long this peer may sit on an ACK (Linux
+ * delays one up to 40 ms), so a loss-free path stops seeing probes. */
 static void
 tlp_timer(struct txctx *x)
 {
@@ -1178,8 +1188,8 @@ tlp_timer(struct txctx *x)
 	if (SEQ_LEQ(edge, c->t_snd_una))
 		return;
 	pto = 2 * (uint64_t)c->t_srtt_ns;
-	if (pto < 10 * NS_PER_MS)
-		pto = 10 * NS_PER_MS;
+	if (pto < c->t_pto_floor_ns)
+		pto = c->t_pto_floor_ns;
 	/* Re-armed by every transmission too: a retransmission in recovery is progress. */
 	when = (c->t_last_xmit_ns > c->t_progress_ns ? c->t_last_xmit_ns : c->t_progress_ns) + pto;
 	if (x->now < when || (c->t_rto_deadline != 0 && when >= c->t_rto_deadline))
@@ -1667,6 +1677,7 @@ tx_setup(struct txctx *x)
 	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
 	c->t_pace_poll_ns = x->now;
 	c->t_pace_next_ns = x->now;
+	c->t_pto_floor_ns = TCP_PTO_MIN_NS;
 	if (c->t_syn_tries == 0) {
 		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
 		c->t_min_rtt_ns = (uint64_t)c->t_srtt_ns;

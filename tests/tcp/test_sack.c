@@ -827,3 +827,47 @@ receiver_sends_sack_blocks(void **state)
 	assert_int_equal(d.n_sack, 0);
 	h_close();
 }
+
+void
+tlp_floor_adapts_to_needless_probes(void **state)
+{
+	uint32_t blk[2], seqs[32];
+	struct pkt d;
+	int n;
+
+	(void)state;
+	open_and_send(ISS, 10, 10);
+	adv_us(100);
+	h_ack_sack(S(5), 65535, 0, 0, NULL);
+	h_poll();
+	h_drain();
+	h_advance_ms(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1); /* the probe: segment 9 again */
+	assert_int_equal(seqs[0], S(9));
+	/* Nothing was lost, the peer was slow: everything acked, the probe DSACKed. */
+	blk[0] = S(9);
+	blk[1] = S(10);
+	h_ack_sack(S(10), 65535, 0, 1, blk);
+	h_poll();
+	h_drain();
+	/* Next flight: the probe waits 20 ms now. */
+	h_write(10 * MSS, false);
+	h_poll();
+	n = 0;
+	while (h_pop(&d))
+		n++;
+	assert_true(n >= 2);
+	adv_us(100);
+	h_ack_sack(S(11), 65535, 0, 0, NULL);
+	h_poll();
+	h_drain();
+	h_advance_ms(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0);
+	h_advance_ms(10);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1);
+	assert_int_equal(st().loss_probes, 2);
+	h_close();
+}

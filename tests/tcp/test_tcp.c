@@ -1312,6 +1312,7 @@ main(void)
 		cmocka_unit_test(rack_reordering_window),
 		cmocka_unit_test(tlp_probes_tail_then_rack_repairs),
 		cmocka_unit_test(tlp_sends_new_data_when_it_can),
+		cmocka_unit_test(tlp_floor_adapts_to_needless_probes),
 		cmocka_unit_test(dsack_undoes_spurious_retransmission),
 		cmocka_unit_test(eifel_undoes_spurious_rto),
 		cmocka_unit_test(rto_held_until_control_polls),
