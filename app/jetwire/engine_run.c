@@ -154,6 +154,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	p->session.connect_timeout_ns = (uint64_t)cfg->nats.connect_timeout_ms * 1000000ull;
 	p->session.ping_interval_ns = (uint64_t)cfg->nats.ping_interval_s * 1000000000ull;
 	p->session.max_pings_out = MAX_PINGS_OUT;
+	p->session.liveness_timeout_ns = (uint64_t)cfg->nats.liveness_timeout_ms * 1000000ull;
 	p->session.backoff_min_ns = BACKOFF_MIN_NS;
 	p->session.backoff_max_ns = BACKOFF_MAX_NS;
 	p->session.payload_cap = ACK_PAYLOAD_CAP;

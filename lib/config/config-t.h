@@ -108,6 +108,7 @@ struct jw_nats_config {
 	char tls_key_file[JW_CONFIG_STR_MAX];
 	uint32_t tls_min_version;        /* 0x0303 (1.2) or 0x0304 (1.3) */
 	uint32_t tls_key_update_records; /* TLS 1.3: records per send key before a KeyUpdate */
+	uint32_t liveness_timeout_ms; /* a liveness probe unanswered this long: reconnect */
 };
 
 struct jw_cores_config {

@@ -58,6 +58,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(nats, tls_key_file, JW_CFG_STR, 0, 0, 0, NULL),
 	KEY(nats, tls_min_version, JW_CFG_TLSVER, 0, 0, 0, "1.2"),
 	KEY(nats, tls_key_update_records, JW_CFG_U32, 16, 1u << 23, 0, "8388608"),
+	KEY(nats, liveness_timeout_ms, JW_CFG_U32, 100, 3600000, 0, "10000"),
 	/* [cores] */
 	KEY(cores, tx, JW_CFG_LCORES, 0, 0, 0, "2"),
 	KEY(cores, control, JW_CFG_U32, 0, JW_CONFIG_MAX_LCORES - 1, 0, "1"),
@@ -66,7 +67,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(flow, window, JW_CFG_WINDOW, 1, 1u << 20, 0, "adaptive"),
 	KEY(flow, window_min, JW_CFG_U32, 1, 1u << 20, 0, "64"),
 	KEY(flow, window_max, JW_CFG_U32, 1, 1u << 20, 0, "16384"),
-	KEY(flow, ack_target_us, JW_CFG_U32, 10, 10000000, 0, "2000"),
+	KEY(flow, ack_target_us, JW_CFG_U32, 0, 10000000, 0, "0"),
 	KEY(flow, ack_timeout_ms, JW_CFG_U32, 10, 600000, 0, "2000"),
 	KEY(flow, max_retries, JW_CFG_U32, 0, 1000, 0, "5"),
 	KEY(flow, burst, JW_CFG_U32, 1, 512, 0, "32"),
@@ -75,7 +76,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(shm, group, JW_CFG_NAME, 0, 0, 0, NULL),
 	KEY(shm, mode, JW_CFG_OCTAL, 0, 0777, 0, "0660"),
 	KEY(shm, slots, JW_CFG_U32, 1, 256, 0, "8"),
-	KEY(shm, ring_bytes, JW_CFG_SIZE, 64u * 1024, 1024u * MiB, JW_CFG_F_POW2, "4M"),
+	KEY(shm, ring_bytes, JW_CFG_SIZE, 64u * 1024, 1024u * MiB, JW_CFG_F_POW2, "32M"),
 	KEY(shm, report_entries, JW_CFG_SIZE, 64, 16u * MiB, JW_CFG_F_POW2, "65536"),
 	/* [fault] */
 	KEY(fault, tx_drop, JW_CFG_PROB, 0, 0, 0, "0"),

@@ -481,6 +481,15 @@ sess_on_server_err(void *ctx, const char *text, size_t len, bool fatal)
 }
 
 static void
+sess_on_pong(void *ctx, uint64_t asked_ns)
+{
+	struct engine_conn *c = ctx;
+
+	if (asked_ns != 0)
+		flow_ctl_server_alive(&c->flow, asked_ns, ctl_now);
+}
+
+static void
 sess_on_info(void *ctx, const struct nats_info *info)
 {
 	struct engine_conn *c = ctx;
@@ -498,6 +507,7 @@ cb_of(struct engine_conn *c, struct session_cb *cb)
 	cb->on_ready = sess_on_ready;
 	cb->on_max_payload = sess_on_max_payload;
 	cb->on_server_err = sess_on_server_err;
+	cb->on_pong = sess_on_pong;
 	cb->ctx = c;
 	return cb;
 }
@@ -849,6 +859,10 @@ conn_poll(struct engine_conn *c, uint64_t now_ns)
 		c->c.next_scan_ns = now_ns + SCAN_PERIOD_NS;
 		if (flow_ctl_scan_timeouts(&c->flow, now_ns, ops_of(c, &ops)) > 0)
 			work = true;
+		/* acks stopped with publishes overdue: is the server there at all? */
+		if (session_state(&c->sess) == SESSION_READY &&
+		    flow_ctl_take_probe(&c->flow, now_ns))
+			session_ctl_probe(&c->sess, now_ns);
 	}
 	for (uint32_t i = 0; i < c->eng->shm->slots_per_tx; i++)
 		if (atomic_load_explicit(&c->c.deferred[i].count, memory_order_relaxed) > 0)

@@ -64,12 +64,15 @@ enum flow_dedupe {
 /* The [flow] settings a window runs with. */
 struct flow_params {
 	enum flow_dedupe dedupe;
-	bool adaptive;          /* AIMD between window_min and window_max; else fixed */
+	bool adaptive;          /* rate-seeking controller between window_min and window_max;
+	                         * else fixed */
 	uint32_t window_fixed;  /* W when !adaptive */
 	uint32_t window_min;    /* adaptive lower bound, >= 1 */
 	uint32_t window_max;    /* adaptive upper bound, <= FLOW_WINDOW_LIMIT */
-	uint64_t ack_target_ns; /* AIMD target for the ack latency */
-	uint64_t ack_timeout_ns;/* no PubAck after this long -> resend */
+	uint64_t ack_target_ns; /* optional ceiling of the adaptive window: at most this much
+	                         * queueing delay in the server (W <= max rate x (min latency
+	                         * + ack_target)); 0 = none */
+	uint64_t ack_timeout_ns;/* floor of the PubAck timeout (the estimate is srtt + 4 rttvar) */
 	uint32_t max_retries;   /* resends after timeouts before a failed report */
 };
 
@@ -91,7 +94,7 @@ struct flow_entry {
 	uint16_t slot;              /* T-filled */
 	uint16_t local_why;         /* T-filled: JW_R_* of a record failed before sending */
 	uint32_t retries;           /* C-owned: resends requested after timeouts */
-	uint32_t pad1;
+	uint32_t stall_counted;     /* C-owned: counted in stalled_suppressed since its last send */
 	uint64_t seq;               /* T-filled: the full sequence (sanity check) */
 	uint64_t ring_pos;          /* T-filled */
 	uint64_t ring_end;          /* T-filled */
@@ -161,7 +164,9 @@ struct flow_ops {
 /* Counters of one window. T-written and C-written ones live on separate lines. */
 struct flow_tx_counters {
 	uint64_t sent;              /* publishes sent for the first time */
-	uint64_t resent;            /* resends transmitted (timeouts and reconnects) */
+	uint64_t resent;            /* resends transmitted, all causes */
+	uint64_t resent_loss;       /* ... on evidence of loss (flow_tx_next_resend) */
+	uint64_t resent_reconnect;  /* ... after the connection was replaced */
 	uint64_t window_refused;    /* begins refused for lack of credit (W shrank after
 	                             * flow_tx_credit): the window held; 0 for a fixed W */
 	uint64_t local_failures;    /* records failed by T without sending */
@@ -176,19 +181,99 @@ struct flow_ctl_counters {
 	uint64_t late_acks;         /* seq below tail: an earlier use of the entry */
 	uint64_t repeat_acks;       /* seq live but already final (ack of a resend) */
 	uint64_t bogus_acks;        /* seq never sent */
-	uint64_t timeouts;          /* PubAck timeouts seen */
-	uint64_t resend_requests;
+	uint64_t timeouts;          /* PubAcks overdue with evidence of loss (resent or failed) */
+	uint64_t resend_requests;   /* resends asked of T on evidence of loss */
 	uint64_t timeout_failures;  /* failed after max_retries */
+	uint64_t stalled_suppressed;/* overdue publishes not resent: no ack nor PONG came back
+	                             * (a stalled server), counted once per publish and stall */
+	uint64_t budget_deferred;   /* resends postponed by the per-round-trip resend budget */
+	uint64_t liveness_probes;   /* PINGs asked for because acks stopped */
 	uint64_t window_increases;
 	uint64_t window_decreases;
+	uint64_t probes_up;         /* controller probes above the held window */
+	uint64_t probes_down;       /* ... and below it */
+	uint64_t probes_kept;       /* probes whose window became the held one */
+};
+
+/* The adaptive window's estimates (flow_ctlr.c), for the stats. */
+struct flow_ctlr_view {
+	uint32_t phase;             /* enum flow_ctlr_phase */
+	uint32_t held_window;       /* the window the controller holds between probes */
+	uint64_t max_rate;          /* acks/s: windowed max of window-limited intervals */
+	uint64_t min_latency_ns;    /* windowed min of clean ack latencies */
+	uint64_t last_rate;         /* acks/s of the last interval */
+};
+
+/* The PubAck timeout estimator (flow_rto.c), for the stats. */
+struct flow_rto_view {
+	uint64_t srtt_ns;           /* smoothed clean ack latency */
+	uint64_t rttvar_ns;         /* its mean deviation */
+	uint64_t rto_ns;            /* max(ack_timeout floor, srtt + 4 rttvar) */
 };
 
 struct flow_counters {
 	struct flow_tx_counters tx;
 	struct flow_ctl_counters ctl;
+	struct flow_ctlr_view ctlr;
+	struct flow_rto_view rto;
 	uint32_t window;            /* current W */
 	uint64_t outstanding;       /* sent but not final */
-	uint64_t ack_latency_ewma_ns;
+	uint64_t ack_latency_ewma_ns; /* = rto.srtt_ns (kept for existing readers) */
+};
+
+enum flow_ctlr_phase {
+	FLOW_CTLR_FIXED = 0,        /* window = N: no controller */
+	FLOW_CTLR_STARTUP,          /* W doubles per round while the ack rate rises */
+	FLOW_CTLR_HOLD,             /* W held at the knee found so far */
+	FLOW_CTLR_PROBE,            /* W moved up or down for a measurement */
+};
+
+/* Adaptive window state (C private). A measurement interval lasts at least one round
+ * (every publish in flight at its start acked) and FLOW_CTLR_IVL_MIN_NS. */
+#define FLOW_CTLR_HIST 8
+struct flow_ctlr {
+	uint32_t phase;
+	uint32_t held;              /* W to return to after a probe */
+	uint32_t ivl_window;        /* W when the interval began */
+	uint32_t stalls;            /* STARTUP: window-limited intervals without +25% rate */
+	uint32_t holds;             /* HOLD: window-limited intervals since the last probe */
+	uint32_t probe_ivls;        /* PROBE: intervals measured so far */
+	bool probe_up;              /* direction of the current / next probe */
+	uint64_t ivl_start_ns;
+	uint64_t ivl_end_seq;       /* the interval's round ends with an ack of seq >= this */
+	uint64_t ivl_acks;
+	uint64_t ivl_max_out;
+	uint64_t ivl_min_lat;
+	uint64_t startup_best;      /* best rate seen in STARTUP */
+	uint32_t startup_best_w;
+	uint32_t hist_n;            /* intervals recorded in the histories below */
+	uint64_t rate_hist[FLOW_CTLR_HIST];  /* rates of recent window-limited intervals */
+	uint64_t lat_hist[FLOW_CTLR_HIST];   /* min latencies of recent intervals */
+	uint64_t hold_ref;          /* best rate measured at the held window */
+	uint64_t last_rate;
+};
+
+/* What a scan makes of a publish without a PubAck (flow_rto_judge). */
+enum flow_overdue {
+	FLOW_NOT_DUE = 0,           /* within its timeout */
+	FLOW_STALLED,               /* overdue, but nothing at all comes back: do not resend */
+	FLOW_LOST,                  /* overdue with evidence of loss: resend */
+};
+
+/* PubAck timeout estimator and loss evidence (C private, flow_rto.c). */
+struct flow_rto {
+	uint64_t srtt_ns;
+	uint64_t rttvar_ns;
+	uint64_t last_ack_ns;        /* when the last ack (of any kind) arrived */
+	uint64_t acked_sent_ns;      /* latest first-send time among acked publishes */
+	uint64_t alive_ns;           /* the server answered a PING asked for at this time */
+	uint64_t alive_rx_ns;        /* the first PONG since the last ack arrived at this time */
+	uint64_t last_probe_ns;      /* the last liveness probe was asked for at this time */
+	uint64_t probe_ns;           /* a liveness PING asked for at this time, 0 = none */
+	uint64_t stall_since_ns;     /* first scan that found overdue publishes without
+	                              * evidence, 0 = not stalled */
+	uint64_t budget_start_ns;    /* resend budget: round start and resends in it */
+	uint32_t budget_used;
 };
 
 struct flow {
@@ -206,7 +291,7 @@ struct flow {
 		_Atomic uint64_t rq_tail;
 		_Atomic uint64_t lq_head;
 		_Atomic uint64_t sent;
-		_Atomic uint64_t resent;
+		_Atomic uint64_t resent, resent_loss, resent_reconnect;
 		_Atomic uint64_t window_refused;
 		_Atomic uint64_t local_failures;
 		_Atomic uint64_t outstanding_hwm;
@@ -219,12 +304,12 @@ struct flow {
 		_Atomic uint32_t window;
 		_Atomic uint64_t rq_head;
 		_Atomic uint64_t lq_tail;
-		_Atomic uint64_t latency_ewma_ns;
-		/* AIMD state (C private) */
-		bool slow_start;
-		uint64_t round_end;         /* the round ends with an ack of seq >= this */
-		uint64_t round_min_ns;      /* smallest clean ack latency of the round */
-		uint64_t round_max_out;     /* most publishes outstanding at an ack of the round */
+		/* for the stats: relaxed single-writer copies of C's estimates */
+		_Atomic uint64_t srtt_ns, rttvar_ns, rto_ns;
+		_Atomic uint64_t max_rate, min_latency_ns, last_rate;
+		_Atomic uint32_t phase, held;
+		struct flow_ctlr ctlr;      /* C private */
+		struct flow_rto rto;        /* C private */
 	} ctl jw_cache_aligned;
 
 	/* C-written counters (relaxed: single writer, readers take snapshots) */
@@ -232,7 +317,9 @@ struct flow {
 		_Atomic uint64_t acked, failed, duplicates, maybe_duplicates;
 		_Atomic uint64_t late_acks, repeat_acks, bogus_acks;
 		_Atomic uint64_t timeouts, resend_requests, timeout_failures;
+		_Atomic uint64_t stalled_suppressed, budget_deferred, liveness_probes;
 		_Atomic uint64_t window_increases, window_decreases;
+		_Atomic uint64_t probes_up, probes_down, probes_kept;
 	} ctlc jw_cache_aligned;
 };
 

@@ -1,6 +1,7 @@
 /* The JetStream pending window of one NATS connection: at most W unacknowledged publishes,
  * PubAck matching without hashing, timeouts with bounded resends, delivery outcomes in
- * ring order, and W adapted by delay-based AIMD. Types and the threading contract (T = TX
+ * ring order, W adapted to the server's ack rate (flow_ctlr.c), and timeouts that resend
+ * only on evidence of loss (flow_rto.c). Types and the threading contract (T = TX
  * lcore, C = control lcore): flow-t.h. Times are nanoseconds of one monotonic clock the
  * caller passes in; the module never reads a clock itself (tests drive a virtual one).
  */
@@ -11,7 +12,7 @@
 
 /* Checks [flow] settings. Rejects with -EINVAL: window_min 0 or above window_max,
  * window_max above FLOW_WINDOW_LIMIT, a fixed window 0 or above FLOW_WINDOW_LIMIT,
- * ack_timeout_ns 0, an adaptive window with ack_target_ns 0, an unknown dedupe mode. */
+ * ack_timeout_ns 0, an unknown dedupe mode. ack_target_ns 0 means no latency ceiling. */
 int flow_params_check(const struct flow_params *p);
 
 /* The pending array's size for p: the largest window it can ever hold (runtime tunables
@@ -71,7 +72,8 @@ int flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r);
 /* --- C: the control lcore ---------------------------------------------------------------- */
 
 /* Matches a PubAck (or a JetStream error, or a no-stream status) for sequence `seq` to its
- * publish: the outcome is reported through ops->report, the ack latency feeds the AIMD,
+ * publish: the outcome is reported through ops->report, the ack feeds the window controller and
+ * the timeout estimator,
  * ring space of contiguous finals is released through ops->release, and window credit
  * returns to T. Returns 0 when matched. Rejects, counting each, with -ESTALE a sequence
  * below the live range (a late ack for an earlier use of the entry), -EALREADY a live
@@ -83,14 +85,18 @@ int flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_
  * Returns how many. */
 uint32_t flow_ctl_poll_local(struct flow *f, uint64_t now_ns, const struct flow_ops *ops);
 
-/* Finds publishes without a PubAck for ack_timeout_ns since their last (re)send. Each one
- * gets a resend request for T while it has had fewer than max_retries, else a failed
- * outcome (JW_R_TIMEOUT, code 408, reason "PubAck timeout"). Cheap to call often: it looks only at the
- * publishes first sent more than ack_timeout_ns ago. Returns how many timed out. */
+/* Finds publishes without a PubAck for the timeout (flow_rto_ns, doubled per retry) since
+ * their last (re)send. One with evidence of loss (flow_rto.c) gets a resend request for T
+ * while it has had fewer than max_retries and the round trip's resend budget allows, else
+ * a failed outcome (JW_R_TIMEOUT, code 408, reason "PubAck timeout"). One without evidence
+ * (the server is stalled) is left alone and counted once in stalled_suppressed; see
+ * flow_ctl_take_probe. Cheap to call often: it looks only at the publishes first sent more
+ * than one timeout ago. Returns how many were found lost. */
 uint32_t flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *ops);
 
 /* Restarts every live publish's timeout from now (after a reconnect: T resends them all,
- * and the old connection's acks will never come). Does not count as a retry. */
+ * and the old connection's acks will never come). Does not count as a retry. Forgets the
+ * old connection's liveness evidence (flow_rto_connection_replaced). */
 void flow_ctl_rearm(struct flow *f, uint64_t now_ns);
 
 /* Ends every live publish with a failed outcome (why = JW_R_*, code, reason text), e.g.
@@ -100,9 +106,9 @@ uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const cha
 			   const struct flow_ops *ops);
 
 /* Applies runtime tunables (C): window bounds (window_min == window_max fixes W),
- * ack_timeout_ns, ack_target_ns. W is clamped into the new bounds at once. Rejects with
- * -EINVAL bounds that are 0, inverted or above the pending array, and zero times; nothing
- * changes then. */
+ * ack_timeout_ns (the timeout's floor), ack_target_ns (latency ceiling, 0 = none). W is
+ * clamped into the new bounds at once. Rejects with -EINVAL bounds that are 0, inverted or
+ * above the pending array, and a zero timeout; nothing changes then. */
 int flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
 		    uint64_t ack_timeout_ns, uint64_t ack_target_ns);
 
@@ -113,10 +119,55 @@ flow_window(const struct flow *f)
 	return atomic_load_explicit(&f->ctl.window, memory_order_relaxed);
 }
 
-/* Feeds one clean ack-latency sample of sequence `seq` to the AIMD (C). Called by
- * flow_ctl_ack for acks of publishes that were never resent (Karn); exposed for tests.
- * No-op for a fixed window. */
-void flow_aimd_sample(struct flow *f, uint64_t seq, uint64_t latency_ns);
+/* --- C: the adaptive window (flow_ctlr.c) ------------------------------------------------ */
+
+/* Resets the controller for the window's parameters (STARTUP at window_min, or FIXED). */
+void flow_ctlr_init(struct flow *f);
+
+/* Feeds one matched ack of sequence `seq` (an outcome decided by the server) to the
+ * controller; latency_ns is first send to ack, and `clean` says it is a latency sample at
+ * all (never resent: Karn). No-op for a fixed window. Called by flow_ctl_ack; exposed for
+ * tests. */
+void flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t latency_ns, bool clean,
+		      uint64_t now_ns);
+
+/* After flow_ctl_retune changed p: the held window follows the new bounds. */
+void flow_ctlr_retuned(struct flow *f);
+
+/* --- C: PubAck timeouts from evidence (flow_rto.c) ---------------------------------------- */
+
+void flow_rto_init(struct flow *f);
+
+/* The PubAck timeout now: max(ack_timeout floor, srtt + 4 rttvar). */
+uint64_t flow_rto_ns(const struct flow *f);
+
+/* An ack (or server error) for a publish first sent at sent_ns. clean: a latency sample
+ * (never resent). */
+void flow_rto_on_ack(struct flow *f, uint64_t sent_ns, uint64_t latency_ns, bool clean,
+		     uint64_t now_ns);
+
+/* Whether a publish last (re)sent at last_send_ns, resent `retries` times, is due, and
+ * whether there is evidence that it was lost (see flow_rto.c). */
+enum flow_overdue flow_rto_judge(const struct flow *f, uint64_t last_send_ns, uint32_t retries,
+				 uint64_t now_ns);
+
+/* Takes one resend from the per-round-trip budget; false (counted) when it is spent. */
+bool flow_rto_budget_take(struct flow *f, uint64_t now_ns);
+
+/* A scan found overdue publishes without evidence: the server looks stalled. */
+void flow_rto_stalled(struct flow *f, uint64_t now_ns);
+
+/* True once per stall: the owner should send a PING now (a liveness probe) and report its
+ * PONG with flow_ctl_server_alive. */
+bool flow_ctl_take_probe(struct flow *f, uint64_t now_ns);
+
+/* The server answered a PING that was asked for at asked_ns (so it has read every byte
+ * sent before it); now_ns is when the PONG arrived. */
+void flow_ctl_server_alive(struct flow *f, uint64_t asked_ns, uint64_t now_ns);
+
+/* The connection was replaced: forget what the old one's PINGs and stalls said. Called by
+ * flow_ctl_rearm. */
+void flow_rto_connection_replaced(struct flow *f);
 
 /* A relaxed snapshot of the counters, safe from any thread. */
 void flow_counters_read(const struct flow *f, struct flow_counters *out);

@@ -25,7 +25,7 @@ flow_params_check(const struct flow_params *p)
 		return -EINVAL;
 	if (p->adaptive) {
 		if (p->window_min == 0 || p->window_min > p->window_max ||
-		    p->window_max > FLOW_WINDOW_LIMIT || p->ack_target_ns == 0)
+		    p->window_max > FLOW_WINDOW_LIMIT)
 			return -EINVAL;
 	} else if (p->window_fixed == 0 || p->window_fixed > FLOW_WINDOW_LIMIT) {
 		return -EINVAL;
@@ -72,7 +72,8 @@ flow_init(struct flow *f, const struct flow_params *p)
 	memset(f->entries, 0, sizeof(*f->entries) * f->size);
 	atomic_store_explicit(&f->ctl.window, p->adaptive ? p->window_min : p->window_fixed,
 			      RELAXED);
-	f->ctl.slow_start = p->adaptive;
+	flow_ctlr_init(f);
+	flow_rto_init(f);
 	return 0;
 }
 
@@ -123,6 +124,7 @@ begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns
 	e->slot = r->slot;
 	e->local_why = why;
 	e->retries = 0;
+	e->stall_counted = 0;
 	e->seq = next;
 	e->ring_pos = r->ring_pos;
 	e->ring_end = r->ring_end;
@@ -180,8 +182,9 @@ record_of(const struct flow_entry *e, struct flow_record *r)
 	r->producer_seq = e->producer_seq;
 }
 
-int
-flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r)
+/* Claims a resend of live publish seq for T; counts it under `cause`. */
+static int
+claim(struct flow *f, uint64_t seq, struct flow_record *r, _Atomic uint64_t *cause)
 {
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
@@ -201,7 +204,14 @@ flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r)
 	} while (!atomic_compare_exchange_weak(&e->state, &st, st + 1));
 	record_of(e, r); /* T-filled fields: stable while live */
 	INC(f->tx.resent);
+	INC(*cause);
 	return 0;
+}
+
+int
+flow_tx_claim_resend(struct flow *f, uint64_t seq, struct flow_record *r)
+{
+	return claim(f, seq, r, &f->tx.resent_reconnect);
 }
 
 int
@@ -217,7 +227,7 @@ flow_tx_next_resend(struct flow *f, uint64_t *seq, struct flow_record *r)
 		t++;
 		/* release pairs with C's acquire of rq_tail: the slot may be overwritten */
 		atomic_store_explicit(&f->tx.rq_tail, t, RELEASE);
-		if (flow_tx_claim_resend(f, s, r) == 0) {
+		if (claim(f, s, r, &f->tx.resent_loss) == 0) {
 			*seq = s;
 			return 1;
 		}
@@ -378,8 +388,6 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 		INC(f->ctlc.acked);
 		if (a->duplicate)
 			INC(f->ctlc.duplicates);
-		if (resends == 0) /* Karn: a resent publish's latency is ambiguous */
-			flow_aimd_sample(f, seq, o.latency_ns);
 		break;
 	case FLOW_ACK_ERROR:
 		fail_outcome(&o, JW_R_JS_ERROR, a->code, a->err_code, a->reason, a->reason_len);
@@ -400,6 +408,14 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 		INC(f->ctlc.failed);
 	if (o.maybe_duplicate)
 		INC(f->ctlc.maybe_duplicates);
+	/* Karn: a resent publish's latency is ambiguous (and so is one rearmed by a
+	 * reconnect); its ack still counts for the rate and as evidence of progress */
+	{
+		bool clean = resends == 0 && e->rearmed_ns == 0;
+
+		flow_rto_on_ack(f, e->sent_ns, o.latency_ns, clean, now_ns);
+		flow_ctlr_sample(f, seq, o.latency_ns, clean && a->kind == FLOW_ACK_OK, now_ns);
+	}
 	ops->report(ops->ctx, &o);
 	advance_tail(f, ops);
 	return 0;
@@ -466,8 +482,9 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
-	uint64_t timeout = f->p.ack_timeout_ns;
-	uint32_t n = 0;
+	uint64_t timeout = flow_rto_ns(f);
+	uint32_t n = 0, stalled = 0;
+	bool budget_left = true;
 
 	for (uint64_t s = tail; s < next; s++) {
 		struct flow_entry *e = &f->entries[s & f->mask];
@@ -479,22 +496,43 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 		if ((atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL) || e->local_why != 0)
 			continue; /* local failures are C's to report via the queue */
 		last = e->rearmed_ns != 0 ? e->rearmed_ns : e->sent_ns;
-		if (now_ns < last + timeout)
+		switch (flow_rto_judge(f, last, e->retries, now_ns)) {
+		case FLOW_NOT_DUE:
 			continue;
-		n++;
-		INC(f->ctlc.timeouts);
+		case FLOW_STALLED:
+			stalled++;
+			if (!e->stall_counted) {
+				e->stall_counted = 1;
+				INC(f->ctlc.stalled_suppressed);
+			}
+			continue;
+		case FLOW_LOST:
+		default:
+			break;
+		}
 		if (e->retries < f->p.max_retries) {
+			if (!budget_left || !flow_rto_budget_take(f, now_ns)) {
+				budget_left = false;
+				continue; /* the next round trip's budget will take it */
+			}
 			if (!request_resend(f, s))
 				break; /* queue full: T is behind, look again next scan */
+			n++;
+			INC(f->ctlc.timeouts);
 			e->retries++;
 			e->rearmed_ns = now_ns;
+			e->stall_counted = 0;
 			INC(f->ctlc.resend_requests);
 		} else {
+			n++;
+			INC(f->ctlc.timeouts);
 			INC(f->ctlc.timeout_failures);
 			fail_entry(f, e, now_ns, JW_R_TIMEOUT, 408, timeout_reason,
 				   sizeof(timeout_reason) - 1, ops);
 		}
 	}
+	if (stalled > 0)
+		flow_rto_stalled(f, now_ns);
 	advance_tail(f, ops);
 	return n;
 }
@@ -508,9 +546,12 @@ flow_ctl_rearm(struct flow *f, uint64_t now_ns)
 	for (uint64_t s = tail; s < next; s++) {
 		struct flow_entry *e = &f->entries[s & f->mask];
 
-		if (!(atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL))
+		if (!(atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL)) {
 			e->rearmed_ns = now_ns;
+			e->stall_counted = 0;
+		}
 	}
+	flow_rto_connection_replaced(f);
 }
 
 uint32_t
@@ -544,6 +585,8 @@ flow_counters_read(const struct flow *f, struct flow_counters *out)
 	memset(out, 0, sizeof(*out));
 	out->tx.sent = RD(f->tx.sent);
 	out->tx.resent = RD(f->tx.resent);
+	out->tx.resent_loss = RD(f->tx.resent_loss);
+	out->tx.resent_reconnect = RD(f->tx.resent_reconnect);
 	out->tx.window_refused = RD(f->tx.window_refused);
 	out->tx.outstanding_hwm = RD(f->tx.outstanding_hwm);
 	out->tx.local_failures = RD(f->tx.local_failures);
@@ -557,10 +600,24 @@ flow_counters_read(const struct flow *f, struct flow_counters *out)
 	out->ctl.timeouts = RD(f->ctlc.timeouts);
 	out->ctl.resend_requests = RD(f->ctlc.resend_requests);
 	out->ctl.timeout_failures = RD(f->ctlc.timeout_failures);
+	out->ctl.stalled_suppressed = RD(f->ctlc.stalled_suppressed);
+	out->ctl.budget_deferred = RD(f->ctlc.budget_deferred);
+	out->ctl.liveness_probes = RD(f->ctlc.liveness_probes);
 	out->ctl.window_increases = RD(f->ctlc.window_increases);
 	out->ctl.window_decreases = RD(f->ctlc.window_decreases);
+	out->ctl.probes_up = RD(f->ctlc.probes_up);
+	out->ctl.probes_down = RD(f->ctlc.probes_down);
+	out->ctl.probes_kept = RD(f->ctlc.probes_kept);
+	out->ctlr.phase = RD(f->ctl.phase);
+	out->ctlr.held_window = RD(f->ctl.held);
+	out->ctlr.max_rate = RD(f->ctl.max_rate);
+	out->ctlr.min_latency_ns = RD(f->ctl.min_latency_ns);
+	out->ctlr.last_rate = RD(f->ctl.last_rate);
+	out->rto.srtt_ns = RD(f->ctl.srtt_ns);
+	out->rto.rttvar_ns = RD(f->ctl.rttvar_ns);
+	out->rto.rto_ns = RD(f->ctl.rto_ns);
 	out->window = RD(f->ctl.window);
 	out->outstanding = next >= fin ? next - fin : 0;
-	out->ack_latency_ewma_ns = RD(f->ctl.latency_ewma_ns);
+	out->ack_latency_ewma_ns = out->rto.srtt_ns;
 #undef RD
 }

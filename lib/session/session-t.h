@@ -6,7 +6,8 @@
  *      token, user/password, or an NKey / user JWT with the ed25519 signature of the INFO
  *      nonce), SUB to the ack inbox `_JW.<run>.<conn>.*`, PING
  *   -> (PONG) -> READY: publishing; server PINGs are answered with PONGs; our own PINGs
- *      every ping_interval detect a stale server
+ *      every ping_interval detect a stale server, and so does a liveness probe (a PING the
+ *      owner asks for when acks stop coming) left unanswered for liveness_timeout
  *   -> (fatal -ERR, parse error, stale, timeout, TCP end) -> CLOSING -> DOWN, and a
  *      reconnect after a backoff that doubles from backoff_min to backoff_max.
  *
@@ -89,6 +90,8 @@ struct session_params {
 	uint64_t connect_timeout_ns; /* TCP connect to PONG */
 	uint64_t ping_interval_ns;   /* our keepalive PING period; 0 = none */
 	uint32_t max_pings_out;      /* unanswered PINGs before the server is stale */
+	uint64_t liveness_timeout_ns;/* a liveness probe (session_ctl_probe) unanswered this
+	                              * long: the server is stale; 0 = probes never close */
 	uint64_t backoff_min_ns;     /* first reconnect delay */
 	uint64_t backoff_max_ns;     /* cap of the doubling */
 	uint32_t jitter_permille;    /* each delay is drawn from [b - b*j/1000, b]; 0 = exact */
@@ -192,6 +195,9 @@ struct session_cb {
 	void (*on_max_payload)(void *ctx, uint32_t max_payload);
 	/* An -ERR from the server (fatal or not), for the log. text is not NUL-terminated. */
 	void (*on_server_err)(void *ctx, const char *text, size_t len, bool fatal);
+	/* READY: a PONG answered the PING that C asked for at asked_ns (0 if not known): the
+	 * server has read every byte sent before that request. May be NULL. */
+	void (*on_pong)(void *ctx, uint64_t asked_ns);
 	void *ctx;
 	/* Every INFO that parsed (connect_urls, ldm, ...), before the session acts on it; may
 	 * be NULL. */
@@ -212,6 +218,7 @@ struct session_counters {
 	uint64_t pongs_sent;
 	uint64_t pings_sent;
 	uint64_t pongs_received;
+	uint64_t probes;             /* liveness probes asked for (acks stopped) */
 	uint64_t server_errs;        /* -ERR lines */
 	uint64_t acks;               /* inbox messages matched to a sequence */
 	uint64_t foreign_msgs;       /* MSGs not for our inbox, or with a bad sequence */
@@ -224,6 +231,7 @@ struct session_counters {
 };
 
 #define SESSION_HS_MAX 10240 /* CONNECT (with credentials, a JWT up to 8 KiB) + SUB + PING */
+#define SESSION_PINGS_TRACKED 8 /* request times of outstanding READY PINGs kept */
 
 struct session {
 	/* read-only after session_init */
@@ -266,6 +274,11 @@ struct session {
 		uint64_t connect_start_ns;   /* the connect timeout runs from here */
 		uint64_t last_ping_ns;
 		uint32_t pings_out;
+		/* request times of READY PINGs not answered yet, oldest first (PONGs come in
+		 * order); the liveness probe's deadline, 0 when none is out */
+		uint64_t ping_asked[SESSION_PINGS_TRACKED];
+		uint32_t ping_head, ping_tail;
+		uint64_t probe_deadline_ns;
 		uint64_t backoff_ns;
 		uint64_t next_connect_ns;
 		uint64_t rng;                /* jitter draws (xorshift64) */
@@ -273,7 +286,7 @@ struct session {
 		struct nats_info info;
 		/* counters, single writer, relaxed */
 		_Atomic uint64_t connects, ready, closes[SESSION_CLOSE_REASONS], server_pings,
-			pongs_received, server_errs, acks, foreign_msgs, bad_acks, infos,
+			pongs_received, probes, server_errs, acks, foreign_msgs, bad_acks, infos,
 			auth_failures, signatures, backoff_waits, drained_acks;
 		enum nats_err_kind last_err;  /* kind of the last fatal -ERR */
 	} x jw_cache_aligned;

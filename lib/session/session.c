@@ -185,6 +185,29 @@ session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now
 	set_state(s, SESSION_CLOSING, now_ns);
 }
 
+/* Asks T for one PING and remembers when (PONGs answer PINGs in order). */
+static void
+ask_ping(struct session *s, uint64_t now_ns)
+{
+	if (s->x.ping_tail - s->x.ping_head < SESSION_PINGS_TRACKED)
+		s->x.ping_asked[s->x.ping_tail++ % SESSION_PINGS_TRACKED] = now_ns;
+	else
+		s->x.ping_tail++, s->x.ping_head++; /* oldest forgotten: its PONG reports 0 */
+	/* release pairs with T's acquire of ping_req: the request is new */
+	atomic_store_explicit(&s->c.ping_req, atomic_load_explicit(&s->c.ping_req, RELAXED) + 1,
+			      RELEASE);
+}
+
+void
+session_ctl_probe(struct session *s, uint64_t now_ns)
+{
+	if (session_state(s) != SESSION_READY || s->x.probe_deadline_ns != 0)
+		return;
+	INC(s->x.probes);
+	s->x.probe_deadline_ns = now_ns + JW_MAX(s->p.liveness_timeout_ns, (uint64_t)1);
+	ask_ping(s, now_ns);
+}
+
 enum session_action
 session_ctl_poll(struct session *s, uint64_t now_ns)
 {
@@ -203,6 +226,11 @@ session_ctl_poll(struct session *s, uint64_t now_ns)
 		}
 		return SESSION_ACT_NONE;
 	case SESSION_READY:
+		if (s->x.probe_deadline_ns != 0 && s->p.liveness_timeout_ns != 0 &&
+		    now_ns >= s->x.probe_deadline_ns) {
+			session_ctl_close(s, SESSION_CLOSE_STALE, now_ns);
+			return SESSION_ACT_ABORT;
+		}
 		if (s->p.ping_interval_ns == 0 || now_ns - s->x.last_ping_ns < s->p.ping_interval_ns)
 			return SESSION_ACT_NONE;
 		if (s->x.pings_out >= s->p.max_pings_out) {
@@ -211,8 +239,7 @@ session_ctl_poll(struct session *s, uint64_t now_ns)
 		}
 		s->x.pings_out++;
 		s->x.last_ping_ns = now_ns;
-		atomic_store_explicit(&s->c.ping_req,
-				      atomic_load_explicit(&s->c.ping_req, RELAXED) + 1, RELEASE);
+		ask_ping(s, now_ns);
 		return SESSION_ACT_NONE;
 	case SESSION_CLOSING:
 	default:
@@ -225,6 +252,8 @@ session_ctl_connecting(struct session *s, uint64_t now_ns)
 {
 	INC(s->x.connects);
 	s->x.pings_out = 0;
+	s->x.ping_head = s->x.ping_tail = 0;
+	s->x.probe_deadline_ns = 0;
 	s->x.connect_start_ns = now_ns;
 	atomic_store_explicit(&s->c.epoch, atomic_load_explicit(&s->c.epoch, RELAXED) + 1,
 			      RELAXED); /* published by set_state's release */
@@ -359,8 +388,16 @@ on_pong(struct session *s, uint64_t now_ns, const struct session_cb *cb)
 		set_state(s, SESSION_READY, now_ns);
 		if (cb->on_ready != NULL)
 			cb->on_ready(cb->ctx);
-	} else if (s->x.pings_out > 0) {
-		s->x.pings_out--;
+	} else if (session_state(s) == SESSION_READY) {
+		uint64_t asked = 0;
+
+		if (s->x.pings_out > 0)
+			s->x.pings_out--;
+		if (s->x.ping_head != s->x.ping_tail)
+			asked = s->x.ping_asked[s->x.ping_head++ % SESSION_PINGS_TRACKED];
+		s->x.probe_deadline_ns = 0; /* the server answers: alive */
+		if (cb->on_pong != NULL)
+			cb->on_pong(cb->ctx, asked);
 	}
 }
 
@@ -625,6 +662,7 @@ session_counters_read(const struct session *s, struct session_counters *out)
 	out->pongs_sent = RD(s->t.pong_sent);
 	out->pings_sent = RD(s->t.ping_sent);
 	out->pongs_received = RD(s->x.pongs_received);
+	out->probes = RD(s->x.probes);
 	out->server_errs = RD(s->x.server_errs);
 	out->acks = RD(s->x.acks);
 	out->foreign_msgs = RD(s->x.foreign_msgs);

@@ -59,6 +59,12 @@ void session_ctl_established(struct session *s, uint64_t now_ns);
 int session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
 		      const struct session_cb *cb);
 
+/* A liveness probe (READY only; ignored otherwise or while one is out): asks T for a PING
+ * now; its PONG reaches the owner through cb->on_pong with the request time. Unanswered
+ * for liveness_timeout_ns, the session closes as STALE (session_ctl_poll says ABORT). The
+ * window asks for it when publishes are overdue and nothing comes back. */
+void session_ctl_probe(struct session *s, uint64_t now_ns);
+
 /* Gives the connection up for `why` (CLOSING). The owner resets TCP. */
 void session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now_ns);
 

@@ -36,7 +36,7 @@ struct jw_tunables {
 /* The same bounds as the [flow] keys of lib/config. */
 #define JW_TUNABLES_ACK_TIMEOUT_MIN_MS 10u
 #define JW_TUNABLES_ACK_TIMEOUT_MAX_MS 600000u
-#define JW_TUNABLES_ACK_TARGET_MIN_US  10u
+#define JW_TUNABLES_ACK_TARGET_MIN_US  0u /* 0 = no latency ceiling */
 #define JW_TUNABLES_ACK_TARGET_MAX_US  10000000u
 
 /* The RCU-published current set (read it with jw_tunables_current()). */

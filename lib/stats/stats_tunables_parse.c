@@ -34,8 +34,7 @@ jw_tunables_validate(const struct jw_tunables *t, uint32_t cap, char *err, size_
 			JW_TUNABLES_ACK_TIMEOUT_MIN_MS, JW_TUNABLES_ACK_TIMEOUT_MAX_MS);
 		return -EINVAL;
 	}
-	if (t->ack_target_us < JW_TUNABLES_ACK_TARGET_MIN_US ||
-	    t->ack_target_us > JW_TUNABLES_ACK_TARGET_MAX_US) {
+	if (t->ack_target_us > JW_TUNABLES_ACK_TARGET_MAX_US) { /* 0 = no ceiling */
 		jw_errf(err, errlen, "ack_target_us (%u) must be %u..%u", t->ack_target_us,
 			JW_TUNABLES_ACK_TARGET_MIN_US, JW_TUNABLES_ACK_TARGET_MAX_US);
 		return -EINVAL;

@@ -87,7 +87,9 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.flow.window_min, 64);
 	assert_int_equal(c.flow.window_max, 16384);
 	assert_int_equal(c.shm.mode, 0660);
-	assert_int_equal(c.shm.ring_bytes, 4u << 20);
+	assert_int_equal(c.shm.ring_bytes, 32u << 20); /* 100,000+ records of 128 bytes */
+	assert_int_equal(c.nats.liveness_timeout_ms, 10000);
+	assert_int_equal(c.flow.ack_target_us, 0);
 	assert_int_equal(c.shm.report_entries, 65536);
 	assert_true(c.fault.tx_drop == 0.0 && c.fault.rx_reorder == 0.0);
 	assert_int_equal(c.fault.seed, 1);

@@ -23,6 +23,8 @@ struct rec {
 	int ready;
 	uint32_t max_payload;
 	int errs, fatal_errs;
+	int pongs;
+	uint64_t pong_asked[8];
 };
 
 static void
@@ -54,6 +56,16 @@ r_err(void *ctx, const char *t, size_t l, bool fatal)
 	(void)l;
 	r->errs++;
 	r->fatal_errs += fatal;
+}
+
+static void
+r_pong(void *ctx, uint64_t asked)
+{
+	struct rec *r = ctx;
+
+	if (r->pongs < 8)
+		r->pong_asked[r->pongs] = asked;
+	r->pongs++;
 }
 
 static struct session_params
@@ -110,7 +122,8 @@ greeting_and_ready(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	char out[4096];
 	size_t n;
 
@@ -155,7 +168,8 @@ user_password_and_bad_params(void **state)
 	session_ctl_established(&s, 0);
 	{
 		struct rec r = { 0 };
-		struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+		struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 
 		assert_int_equal(feed(&s, info_line, strlen(info_line), 0, &cb), 0);
 	}
@@ -185,7 +199,8 @@ server_ping_gets_pong_and_keepalive(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	struct session_counters c;
 	char out[256];
 	size_t n;
@@ -220,7 +235,8 @@ inbox_replies_become_acks(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	struct session_counters c;
 	char buf[1024];
 	const char *ok = "{\"stream\":\"ORDERS\", \"seq\":42, \"duplicate\":true}";
@@ -277,7 +293,8 @@ errors_close_and_reconnect_backs_off(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	const char *perm = "-ERR 'Permissions Violation for Publish to \"x\"'\r\n";
 	const char *fatal = "-ERR 'Maximum Payload Violation'\r\n";
 	char out[4096];
@@ -331,7 +348,8 @@ unsupported_server_and_garbage(void **state)
 	struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	const char *nojs = "INFO {\"headers\":true,\"max_payload\":1024}\r\n";
 	const char *ldm = "INFO {\"headers\":true,\"jetstream\":true,\"ldm\":true}\r\n";
 	struct session_counters c;
@@ -391,7 +409,8 @@ nkey_and_jwt_greetings_sign_each_nonce(void **state)
 	static struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	struct jw_nkey k;
 	struct session_counters sc;
 	char out[SESSION_HS_MAX + 64], sig[128];
@@ -470,7 +489,8 @@ lame_duck_handoff_keeps_reading_acks(void **state)
 	static struct session s;
 	struct session_params p = params();
 	struct rec r = { 0 };
-	struct session_cb cb = { r_ack, r_ready, r_maxp, r_err, &r, NULL };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .ctx = &r };
 	struct session_counters sc;
 	struct session_rest rest;
 	const char *ack = "{\"stream\":\"S\",\"seq\":5}";
@@ -562,6 +582,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(liveness_probe_pings_and_times_out),
 		cmocka_unit_test(greeting_and_ready),
 		cmocka_unit_test(user_password_and_bad_params),
 		cmocka_unit_test(server_ping_gets_pong_and_keepalive),

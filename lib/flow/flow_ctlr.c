@@ -1,0 +1,318 @@
+/* The adaptive JetStream window (C only): the smallest in-flight count that reaches the
+ * server's full ack rate.
+ *
+ * Why not a latency target: a NATS server works in batches (it reads what the socket holds,
+ * hands it to the stream, writes the acks back), so its ack latency at a light load says
+ * little about how many publishes it needs in flight to run at full rate; a controller that
+ * keeps the latency near a fixed target keeps too few in flight, and the messages then wait
+ * in jetwire's ring instead of the server's queue, which is worse for the user. So the
+ * controller measures what it wants to maximise, the ack rate, and climbs the curve
+ * rate(W) until more in flight no longer buys rate (a hill climb in W, as BBR's startup
+ * and ProbeBW do for a congestion window):
+ *
+ *   - intervals: an interval lasts at least one round (every publish in flight at its start
+ *     acked) and FLOW_CTLR_IVL_MIN_NS; it yields an ack rate, and it counts only when the
+ *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
+ *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
+ *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 25% or
+ *     more within the last three window-limited intervals; then W is set to the window of
+ *     the interval that brought the last such rise, and the controller HOLDs;
+ *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
+ *     quarter, up or down, for two intervals (the first lets the server's queue settle);
+ *     an up-probe is kept when it raised the rate by 5% over the best held interval, a
+ *     down-probe when it kept 97% of it; otherwise W returns and the next probe goes the
+ *     other way. So W settles within a quarter above the knee of rate(W), and follows the
+ *     knee when the server's speed changes.
+ *
+ * Windowed estimates for the stats and for the optional latency ceiling: the max rate of
+ * the last FLOW_CTLR_HIST window-limited intervals, the min clean ack latency of the last
+ * FLOW_CTLR_HIST intervals. With ack_target_ns set, W never exceeds max rate x (min latency
+ * + ack_target): at most ack_target of queueing inside the server (a user who prefers a
+ * short server queue to the last bit of rate says so).
+ */
+#include <string.h>
+
+#include "flow/flow.h"
+
+#define RELAXED memory_order_relaxed
+#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
+
+#define FLOW_CTLR_IVL_MIN_NS 1000000ull   /* 1 ms: long enough for a stable rate */
+#define IDLE_RESTART_NS (20 * FLOW_CTLR_IVL_MIN_NS)
+#define STARTUP_STALLS 3
+#define HOLD_IVLS 4
+
+static void
+publish_view(struct flow *f)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint64_t rmax = 0, lmin = 0;
+	uint32_t n = JW_MIN(k->hist_n, (uint32_t)FLOW_CTLR_HIST);
+
+	for (uint32_t i = 0; i < n; i++) {
+		rmax = JW_MAX(rmax, k->rate_hist[i]);
+		if (k->lat_hist[i] != 0 && (lmin == 0 || k->lat_hist[i] < lmin))
+			lmin = k->lat_hist[i];
+	}
+	atomic_store_explicit(&f->ctl.max_rate, rmax, RELAXED);
+	atomic_store_explicit(&f->ctl.min_latency_ns, lmin, RELAXED);
+	atomic_store_explicit(&f->ctl.last_rate, k->last_rate, RELAXED);
+	atomic_store_explicit(&f->ctl.phase, k->phase, RELAXED);
+	atomic_store_explicit(&f->ctl.held, k->held, RELAXED);
+}
+
+/* The largest W the latency ceiling allows: max rate x (min latency + ack_target), i.e. at
+ * most ack_target of queueing in the server (UINT32_MAX without a ceiling or a rate). */
+static uint32_t
+ceiling(const struct flow *f)
+{
+	uint64_t rate = atomic_load_explicit(&f->ctl.max_rate, RELAXED), cap;
+	uint64_t lmin = atomic_load_explicit(&f->ctl.min_latency_ns, RELAXED);
+
+	if (f->p.ack_target_ns == 0 || rate == 0)
+		return UINT32_MAX;
+	/* in flight = rate x latency (Little): the minimum latency plus the queueing allowed */
+	cap = rate * (lmin + f->p.ack_target_ns) / 1000000000ull + 1;
+	return (uint32_t)JW_MIN(cap, (uint64_t)UINT32_MAX);
+}
+
+static uint32_t
+clamp_window(const struct flow *f, uint64_t w)
+{
+	w = JW_MIN(w, (uint64_t)ceiling(f));
+	w = JW_MIN(JW_MAX(w, (uint64_t)f->p.window_min), (uint64_t)f->p.window_max);
+	return (uint32_t)w;
+}
+
+static void
+set_window(struct flow *f, uint64_t want)
+{
+	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED); /* C-owned */
+	uint32_t nw = clamp_window(f, want);
+
+	if (nw == w)
+		return;
+	if (nw > w)
+		INC(f->ctlc.window_increases);
+	else
+		INC(f->ctlc.window_decreases);
+	atomic_store_explicit(&f->ctl.window, nw, RELAXED);
+}
+
+void
+flow_ctlr_init(struct flow *f)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+
+	memset(k, 0, sizeof(*k));
+	k->phase = f->p.adaptive ? FLOW_CTLR_STARTUP : FLOW_CTLR_FIXED;
+	k->held = f->p.adaptive ? f->p.window_min : f->p.window_fixed;
+	k->probe_up = true;
+	publish_view(f);
+}
+
+static void
+enter_hold(struct flow *f, uint32_t w)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+
+	k->phase = FLOW_CTLR_HOLD;
+	k->held = clamp_window(f, w);
+	k->holds = 0;
+	k->hold_ref = 0;
+	set_window(f, k->held);
+}
+
+static void
+startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+
+	if (rate * 4 >= k->startup_best * 5) {
+		k->startup_best = rate;
+		k->startup_best_w = w_end;
+		k->stalls = 0;
+	} else {
+		k->stalls++;
+	}
+	if (k->stalls >= STARTUP_STALLS)
+		enter_hold(f, k->startup_best_w);
+	else if (w_end >= clamp_window(f, UINT32_MAX))
+		enter_hold(f, w_end); /* at the bound: nothing above to find */
+}
+
+static void
+hold_decide(struct flow *f, uint64_t rate)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint64_t probe;
+	uint32_t pw;
+
+	k->hold_ref = JW_MAX(k->hold_ref, rate);
+	if (++k->holds < HOLD_IVLS)
+		return;
+	for (int tries = 0; tries < 2; tries++) {
+		probe = k->probe_up ? (uint64_t)k->held * 5 / 4 + 1 : (uint64_t)k->held * 4 / 5;
+		pw = clamp_window(f, probe);
+		if (pw != k->held)
+			break;
+		k->probe_up = !k->probe_up; /* at a bound: probe the other way */
+	}
+	k->holds = 0;
+	if (pw == k->held)
+		return; /* min == max: nothing to probe */
+	if (k->probe_up)
+		INC(f->ctlc.probes_up);
+	else
+		INC(f->ctlc.probes_down);
+	k->phase = FLOW_CTLR_PROBE;
+	k->probe_ivls = 0;
+	set_window(f, pw);
+}
+
+static void
+probe_decide(struct flow *f, uint64_t rate, bool limited)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED);
+	bool keep;
+
+	if (++k->probe_ivls < 2)
+		return; /* the first interval lets the queue settle */
+	if (k->probe_up)
+		keep = limited && rate * 20 >= k->hold_ref * 21;
+	else
+		keep = limited && rate * 100 >= k->hold_ref * 97;
+	if (keep) {
+		INC(f->ctlc.probes_kept);
+		enter_hold(f, w);
+		k->hold_ref = rate;
+	} else {
+		k->probe_up = !k->probe_up;
+		enter_hold(f, k->held);
+	}
+}
+
+static void
+interval_end(struct flow *f, uint64_t now_ns, uint64_t next)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint64_t elapsed = now_ns - k->ivl_start_ns;
+	uint64_t rate = k->ivl_acks * 1000000000ull / elapsed;
+	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED);
+	bool limited = k->ivl_max_out * 4 >= (uint64_t)k->ivl_window * 3;
+
+	k->last_rate = rate;
+	if (limited || k->ivl_min_lat != 0) {
+		uint32_t i = k->hist_n % FLOW_CTLR_HIST;
+
+		k->rate_hist[i] = limited ? rate : 0;
+		k->lat_hist[i] = k->ivl_min_lat;
+		k->hist_n++;
+	}
+	publish_view(f);
+	switch (k->phase) {
+	case FLOW_CTLR_STARTUP:
+		if (limited)
+			startup_decide(f, rate, w);
+		break;
+	case FLOW_CTLR_HOLD:
+		if (limited)
+			hold_decide(f, rate);
+		break;
+	case FLOW_CTLR_PROBE:
+		probe_decide(f, rate, limited);
+		break;
+	default:
+		break;
+	}
+	publish_view(f);
+	/* the ceiling moves with the rate estimate */
+	set_window(f, atomic_load_explicit(&f->ctl.window, RELAXED));
+	k->ivl_start_ns = now_ns;
+	k->ivl_end_seq = next;
+	k->ivl_acks = 0;
+	k->ivl_max_out = 0;
+	k->ivl_min_lat = 0;
+	k->ivl_window = atomic_load_explicit(&f->ctl.window, RELAXED);
+}
+
+void
+flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t latency_ns, bool clean,
+		 uint64_t now_ns)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint64_t next, out;
+	uint32_t w;
+
+	if (k->phase == FLOW_CTLR_FIXED)
+		return;
+	next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
+	/* in flight before this ack was final: what the window allowed at this point */
+	out = next - atomic_load_explicit(&f->ctl.finalized, RELAXED) + 1;
+	if (k->ivl_start_ns == 0 ||
+	    (k->ivl_acks == 0 && now_ns - k->ivl_start_ns > IDLE_RESTART_NS)) {
+		/* first ack, or the first after an idle spell: begin measuring here */
+		k->ivl_start_ns = now_ns;
+		k->ivl_end_seq = next;
+		k->ivl_acks = 0;
+		k->ivl_max_out = out;
+		k->ivl_min_lat = clean ? latency_ns : 0;
+		k->ivl_window = atomic_load_explicit(&f->ctl.window, RELAXED);
+		return;
+	}
+	k->ivl_acks++;
+	k->ivl_max_out = JW_MAX(k->ivl_max_out, out);
+	if (clean && latency_ns != 0 && (k->ivl_min_lat == 0 || latency_ns < k->ivl_min_lat))
+		k->ivl_min_lat = latency_ns;
+	w = atomic_load_explicit(&f->ctl.window, RELAXED);
+	if (k->phase == FLOW_CTLR_STARTUP && out * 4 >= (uint64_t)w * 3)
+		set_window(f, (uint64_t)w + 1);
+	if (seq >= k->ivl_end_seq && now_ns - k->ivl_start_ns >= FLOW_CTLR_IVL_MIN_NS)
+		interval_end(f, now_ns, next);
+}
+
+void
+flow_ctlr_retuned(struct flow *f)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED);
+
+	if (!f->p.adaptive) {
+		k->phase = FLOW_CTLR_FIXED;
+		k->held = f->p.window_fixed;
+	} else if (k->phase == FLOW_CTLR_FIXED) {
+		flow_ctlr_init(f); /* fixed -> adaptive: find the knee again */
+	} else {
+		k->held = clamp_window(f, k->held);
+		if (k->phase == FLOW_CTLR_PROBE)
+			enter_hold(f, k->held);
+		else if (k->phase == FLOW_CTLR_HOLD)
+			set_window(f, k->held);
+		else
+			set_window(f, w);
+	}
+	publish_view(f);
+}
+
+int
+flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
+		uint64_t ack_timeout_ns, uint64_t ack_target_ns)
+{
+	uint32_t w;
+
+	if (window_min == 0 || window_min > window_max || window_max > f->size ||
+	    ack_timeout_ns == 0)
+		return -EINVAL;
+	f->p.ack_timeout_ns = ack_timeout_ns;
+	f->p.ack_target_ns = ack_target_ns;
+	f->p.adaptive = window_min != window_max;
+	f->p.window_min = window_min;
+	f->p.window_max = window_max;
+	f->p.window_fixed = window_min;
+	w = atomic_load_explicit(&f->ctl.window, RELAXED);
+	w = f->p.adaptive ? JW_MIN(JW_MAX(w, window_min), window_max) : window_min;
+	atomic_store_explicit(&f->ctl.window, w, RELAXED);
+	flow_ctlr_retuned(f);
+	return 0;
+}
