@@ -299,6 +299,11 @@ log_summary(struct engine *e)
 	JW_LOG(INFO, "engine: 503s taken for a stream between leaders %lu, holds %lu, probes %lu",
 	       (unsigned long)e->cnt.transient_503, (unsigned long)e->cnt.holds,
 	       (unsigned long)e->cnt.probes);
+	JW_LOG(INFO, "engine: resends on evidence of loss %lu, after reconnects %lu; overdue "
+	       "but not resent (server stalled) %lu, liveness probes %lu, resends held by the "
+	       "budget %lu", (unsigned long)fc.tx.resent_loss, (unsigned long)fc.tx.resent_reconnect,
+	       (unsigned long)fc.ctl.stalled_suppressed, (unsigned long)fc.ctl.liveness_probes,
+	       (unsigned long)fc.ctl.budget_deferred);
 	JW_LOG(INFO, "engine: reports deferred %lu (report ring full), lost %lu; resends dropped "
 	       "as torn %lu; TCP frames %lu, not ours %lu",
 	       (unsigned long)e->cnt.reports_deferred, (unsigned long)e->cnt.reports_late,

@@ -264,6 +264,11 @@ engine_flow_totals(const struct engine *e, struct flow_counters *out)
 		flow_counters_read(&e->conns[k].flow, &c);
 		out->tx.sent += c.tx.sent;
 		out->tx.resent += c.tx.resent;
+		out->tx.resent_loss += c.tx.resent_loss;
+		out->tx.resent_reconnect += c.tx.resent_reconnect;
+		out->ctl.stalled_suppressed += c.ctl.stalled_suppressed;
+		out->ctl.budget_deferred += c.ctl.budget_deferred;
+		out->ctl.liveness_probes += c.ctl.liveness_probes;
 		out->tx.window_refused += c.tx.window_refused;
 		out->tx.local_failures += c.tx.local_failures;
 		out->tx.outstanding_hwm = JW_MAX(out->tx.outstanding_hwm, c.tx.outstanding_hwm);
@@ -365,6 +370,18 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 		out->tls_records_opened = t.records_opened;
 		out->tls_key_updates = t.key_updates_sent + t.key_updates_received;
 	}
+	snprintf(out->js_phase, sizeof(out->js_phase), "%s", flow_ctlr_phase_str(fc.ctlr.phase));
+	out->js_target = fc.ctlr.held_window;
+	out->js_max_rate = fc.ctlr.max_rate;
+	out->js_min_latency_us = fc.ctlr.min_latency_ns / 1000;
+	out->ack_srtt_us = fc.rto.srtt_ns / 1000;
+	out->ack_rttvar_us = fc.rto.rttvar_ns / 1000;
+	out->ack_rto_us = fc.rto.rto_ns / 1000;
+	out->ack_timeouts = fc.ctl.timeouts;
+	out->resent_loss = fc.tx.resent_loss;
+	out->resent_reconnect = fc.tx.resent_reconnect;
+	out->stalled_suppressed = fc.ctl.stalled_suppressed;
+	out->liveness_probes = fc.ctl.liveness_probes;
 	out->backoff_waits = sc.backoff_waits;
 }
 

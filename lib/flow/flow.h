@@ -121,6 +121,9 @@ flow_window(const struct flow *f)
 
 /* --- C: the adaptive window (flow_ctlr.c) ------------------------------------------------ */
 
+/* "fixed", "startup", "hold", "probe" (enum flow_ctlr_phase), "?" for anything else. */
+const char *flow_ctlr_phase_str(uint32_t phase);
+
 /* Resets the controller for the window's parameters (STARTUP at window_min, or FIXED). */
 void flow_ctlr_init(struct flow *f);
 

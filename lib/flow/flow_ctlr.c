@@ -99,6 +99,14 @@ set_window(struct flow *f, uint64_t want)
 	atomic_store_explicit(&f->ctl.window, nw, RELAXED);
 }
 
+const char *
+flow_ctlr_phase_str(uint32_t phase)
+{
+	static const char *const names[] = { "fixed", "startup", "hold", "probe" };
+
+	return phase < sizeof(names) / sizeof(names[0]) ? names[phase] : "?";
+}
+
 void
 flow_ctlr_init(struct flow *f)
 {

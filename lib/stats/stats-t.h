@@ -119,6 +119,18 @@ struct jw_stats_conn {
 	uint64_t tls_handshakes, tls_failures;   /* completed / failed, all connections */
 	uint64_t tls_records_sealed, tls_records_opened, tls_key_updates;
 	uint64_t backoff_waits; /* reconnects that waited a backoff (a lame-duck move waits none) */
+	/* the adaptive window's estimates (lib/flow/flow_ctlr.c) */
+	char js_phase[12];      /* "startup", "hold", "probe", "fixed" */
+	uint32_t js_target;     /* the in-flight count the controller holds between probes */
+	uint64_t js_max_rate;   /* acks/s, windowed max */
+	uint64_t js_min_latency_us;
+	/* PubAck timeouts (lib/flow/flow_rto.c) */
+	uint64_t ack_srtt_us, ack_rttvar_us, ack_rto_us;
+	uint64_t resent_loss;       /* resends on evidence of loss */
+	uint64_t resent_reconnect;  /* resends after the connection was replaced */
+	uint64_t stalled_suppressed;/* overdue publishes not resent: the server was stalled */
+	uint64_t liveness_probes;
+	uint64_t ack_timeouts;      /* overdue with evidence (resent or failed) */
 };
 
 /* One known NATS server (configured or discovered), filled by the engine's servers view. */

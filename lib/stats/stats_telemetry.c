@@ -386,6 +386,19 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "tls_records_opened", c[i].tls_records_opened);
 		rte_tel_data_add_dict_u64(e, "tls_key_updates", c[i].tls_key_updates);
 		rte_tel_data_add_dict_u64(e, "backoff_waits", c[i].backoff_waits);
+		c[i].js_phase[sizeof(c[i].js_phase) - 1] = '\0';
+		add_str(e, "js_phase", c[i].js_phase);
+		rte_tel_data_add_dict_u64(e, "js_target", c[i].js_target);
+		rte_tel_data_add_dict_u64(e, "js_max_rate", c[i].js_max_rate);
+		rte_tel_data_add_dict_u64(e, "js_min_latency_us", c[i].js_min_latency_us);
+		rte_tel_data_add_dict_u64(e, "ack_srtt_us", c[i].ack_srtt_us);
+		rte_tel_data_add_dict_u64(e, "ack_rttvar_us", c[i].ack_rttvar_us);
+		rte_tel_data_add_dict_u64(e, "ack_rto_us", c[i].ack_rto_us);
+		rte_tel_data_add_dict_u64(e, "ack_timeouts", c[i].ack_timeouts);
+		rte_tel_data_add_dict_u64(e, "resent_loss", c[i].resent_loss);
+		rte_tel_data_add_dict_u64(e, "resent_reconnect", c[i].resent_reconnect);
+		rte_tel_data_add_dict_u64(e, "stalled_suppressed", c[i].stalled_suppressed);
+		rte_tel_data_add_dict_u64(e, "liveness_probes", c[i].liveness_probes);
 		snprintf(key, sizeof(key), "%u", c[i].id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);
