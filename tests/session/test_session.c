@@ -578,6 +578,55 @@ jittered_backoff_and_retry_at(void **state)
 	assert_int_equal(session_init(&s, &p), -EINVAL);
 }
 
+/* A liveness probe: asked for when acks stop, it sends a PING at once; its PONG reports
+ * the request time (so the window knows the server has read what came before); left
+ * unanswered for liveness_timeout it makes the server stale. PONGs of keepalive PINGs
+ * report their own request times, in order. */
+static void
+liveness_probe_pings_and_times_out(void **state)
+{
+	struct session s;
+	struct session_params p = params();
+	struct rec r = { 0 };
+	struct session_cb cb = { .on_ack = r_ack, .on_ready = r_ready, .on_max_payload = r_maxp,
+				 .on_server_err = r_err, .on_pong = r_pong, .ctx = &r };
+	struct session_counters c;
+	char out[4096];
+	size_t n;
+
+	(void)state;
+	p.ping_interval_ns = 1000 * MS;
+	p.liveness_timeout_ns = 50 * MS;
+	assert_int_equal(session_init(&s, &p), 0);
+	session_ctl_probe(&s, 0); /* not READY: ignored */
+	bring_up(&s, &r, &cb);
+	session_ctl_probe(&s, 10 * MS);
+	session_ctl_probe(&s, 11 * MS); /* one at a time */
+	n = session_tx_control(&s, out, sizeof(out));
+	assert_int_equal(n, 6);
+	assert_memory_equal(out, "PING\r\n", 6);
+	assert_int_equal(session_ctl_poll(&s, 59 * MS), SESSION_ACT_NONE);
+	assert_int_equal(feed(&s, "PONG\r\n", 6, 20 * MS, &cb), 0);
+	assert_int_equal(r.pongs, 1);
+	assert_int_equal(r.pong_asked[0], 10 * MS);
+	assert_int_equal(session_ctl_poll(&s, 100 * MS), SESSION_ACT_NONE); /* answered */
+	/* a second probe, never answered: stale after 50 ms */
+	session_ctl_probe(&s, 200 * MS);
+	assert_int_equal(session_tx_control(&s, out, sizeof(out)), 6);
+	assert_int_equal(session_ctl_poll(&s, 249 * MS), SESSION_ACT_NONE);
+	assert_int_equal(session_ctl_poll(&s, 250 * MS), SESSION_ACT_ABORT);
+	assert_int_equal(session_state(&s), SESSION_CLOSING);
+	session_counters_read(&s, &c);
+	assert_int_equal(c.closes[SESSION_CLOSE_STALE], 1);
+	assert_int_equal(c.probes, 2);
+	/* next connection: the old probe is forgotten */
+	session_ctl_tcp_closed(&s, 251 * MS);
+	assert_int_equal(session_ctl_poll(&s, 300 * MS), SESSION_ACT_CONNECT);
+	session_ctl_connecting(&s, 300 * MS);
+	assert_int_equal(session_ctl_poll(&s, 301 * MS), SESSION_ACT_NONE);
+	session_fini(&s);
+}
+
 int
 main(void)
 {
