@@ -14,13 +14,14 @@
  *     acked) and FLOW_CTLR_IVL_MIN_NS; it yields an ack rate, and it counts only when the
  *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
- *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 25% or
- *     more within the last three window-limited intervals; then W is set to the window of
+ *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 12.5% or
+ *     more within the last three window-limited intervals (a batching server gains rate
+ *     slowly with W: BBR's 25% would stop too early); then W is set to the window of
  *     the interval that brought the last such rise, and the controller HOLDs;
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
  *     quarter, up or down, for two intervals (the first lets the server's queue settle);
- *     an up-probe is kept when it raised the rate by 5% over the best held interval, a
- *     down-probe when it kept 97% of it; otherwise W returns and the next probe goes the
+ *     an up-probe is kept when it raised the rate by 3% over the best held interval, a
+ *     down-probe when it kept 98% of it; otherwise W returns and the next probe goes the
  *     other way. So W settles within a quarter above the knee of rate(W), and follows the
  *     knee when the server's speed changes.
  *
@@ -136,7 +137,7 @@ startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
 
-	if (rate * 4 >= k->startup_best * 5) {
+	if (rate * 8 >= k->startup_best * 9) {
 		k->startup_best = rate;
 		k->startup_best_w = w_end;
 		k->stalls = 0;
@@ -188,9 +189,9 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 	if (++k->probe_ivls < 2)
 		return; /* the first interval lets the queue settle */
 	if (k->probe_up)
-		keep = limited && rate * 20 >= k->hold_ref * 21;
+		keep = limited && rate * 100 >= k->hold_ref * 103;
 	else
-		keep = limited && rate * 100 >= k->hold_ref * 97;
+		keep = limited && rate * 100 >= k->hold_ref * 98;
 	if (keep) {
 		INC(f->ctlc.probes_kept);
 		enter_hold(f, w);
