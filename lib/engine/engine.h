@@ -79,6 +79,29 @@ const char *engine_fatal(const struct engine *e);
 struct jw_stats_server;
 int engine_servers_view(const struct engine *e, struct jw_stats_server *out, int max);
 
+/* --- the server table (control lcore; exposed for tests) --- */
+
+/* Parses a server address of INFO connect_urls: "a.b.c.d:port" or "nats://a.b.c.d[:port]"
+ * (4222 when absent). 0, or -EINVAL for anything else: host names and IPv6 (jetwire has no
+ * resolver), a port of 0 or above 65535, trailing bytes. */
+int engine_server_parse_url(const char *u, uint32_t *ip_be, uint16_t *port);
+
+/* The first server from index start on (round robin) that is active and neither refusing
+ * our credentials nor in lame-duck mode at now_ns; -1 when none, with *retry_at the earliest
+ * time one may be tried (now + the maximum backoff when none is active). */
+int32_t engine_server_pick(const struct engine *e, uint32_t start, uint64_t now_ns,
+			   uint64_t *retry_at);
+
+/* INFO connect_urls ([nats] discover = yes): adds every IPv4 server listed (at most
+ * ENGINE_SERVERS_MAX in all; the rest and unparsable entries counted in discover_ignored);
+ * when the list is complete, drops the discovered servers it no longer names that no
+ * connection uses. Configured servers are never dropped; an INFO without connect_urls
+ * changes nothing. */
+void engine_servers_apply_info(struct engine *e, const struct nats_info *info);
+
+/* Every active server has refused our credentials at least once (the start-up exit). */
+bool engine_servers_all_refused(const struct engine *e);
+
 /* Sum of every connection's window counters (any thread): for tests and the summary. */
 void engine_flow_totals(const struct engine *e, struct flow_counters *out);
 

@@ -136,18 +136,15 @@ srv_str(const struct engine *e, uint32_t k, char *buf, size_t len)
 	return buf;
 }
 
-/* The next server for c from its round-robin cursor: active, not refusing our credentials
- * now. -1 when there is none; *retry_at is then the earliest time one may be tried. */
-static int32_t
-pick_server(struct engine_conn *c, uint64_t now_ns, uint64_t *retry_at)
+int32_t
+engine_server_pick(const struct engine *e, uint32_t start, uint64_t now_ns, uint64_t *retry_at)
 {
-	struct engine *e = c->eng;
 	uint32_t n = LD(e->n_server_slots);
 	uint64_t soonest = UINT64_MAX;
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t k = (c->c.server_next + i) % n;
-		struct engine_server *sv = &e->servers[k];
+		uint32_t k = (start + i) % n;
+		const struct engine_server *sv = &e->servers[k];
 
 		if (!(LD(sv->flags) & ENGINE_SRV_ACTIVE))
 			continue;
@@ -159,6 +156,12 @@ pick_server(struct engine_conn *c, uint64_t now_ns, uint64_t *retry_at)
 	}
 	*retry_at = soonest == UINT64_MAX ? now_ns + e->p.session.backoff_max_ns : soonest;
 	return -1;
+}
+
+static int32_t
+pick_server(struct engine_conn *c, uint64_t now_ns, uint64_t *retry_at)
+{
+	return engine_server_pick(c->eng, c->c.server_next, now_ns, retry_at);
 }
 
 static void
@@ -212,7 +215,7 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 		active++;
 		refusing += LD(e->servers[k].auth_refusals) > 0;
 	}
-	if (active > 0 && refusing == active) {
+	if (engine_servers_all_refused(e)) {
 		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)%s",
 			 name, e->p.cred_kind ? e->p.cred_kind : "no", why,
 			 active > 1 ? "; every known server refused them" : "");
@@ -220,10 +223,22 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 	}
 }
 
-/* Parses "a.b.c.d:port" (or "nats://a.b.c.d:port", port 4222 when absent): 0 or -EINVAL
- * (host names and IPv6 are not used: jetwire has no resolver). */
-static int
-parse_url(const char *u, uint32_t *ip_be, uint16_t *port)
+bool
+engine_servers_all_refused(const struct engine *e)
+{
+	uint32_t n = LD(e->n_server_slots), refusing = 0, active = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		if (!(LD(e->servers[k].flags) & ENGINE_SRV_ACTIVE))
+			continue;
+		active++;
+		refusing += LD(e->servers[k].auth_refusals) > 0;
+	}
+	return active > 0 && refusing == active;
+}
+
+int
+engine_server_parse_url(const char *u, uint32_t *ip_be, uint16_t *port)
 {
 	char host[64];
 	const char *colon;
@@ -252,7 +267,7 @@ parse_url(const char *u, uint32_t *ip_be, uint16_t *port)
 }
 
 static int32_t
-server_find(struct engine *e, uint32_t ip_be, uint16_t port)
+server_find(const struct engine *e, uint32_t ip_be, uint16_t port)
 {
 	uint32_t n = LD(e->n_server_slots);
 
@@ -263,10 +278,8 @@ server_find(struct engine *e, uint32_t ip_be, uint16_t port)
 	return -1;
 }
 
-/* INFO connect_urls: adds the servers it lists; drops discovered ones it no longer lists
- * and that no connection uses. Configured servers are never dropped. */
-static void
-apply_connect_urls(struct engine *e, const struct nats_info *info)
+void
+engine_servers_apply_info(struct engine *e, const struct nats_info *info)
 {
 	uint32_t n = LD(e->n_server_slots);
 	char name[40];
@@ -280,7 +293,7 @@ apply_connect_urls(struct engine *e, const struct nats_info *info)
 		uint16_t port;
 		int32_t k;
 
-		if (parse_url(info->connect_urls[i], &ip, &port) != 0) {
+		if (engine_server_parse_url(info->connect_urls[i], &ip, &port) != 0) {
 			ADD(e->discover_ignored, 1);
 			continue;
 		}
@@ -496,7 +509,7 @@ sess_on_info(void *ctx, const struct nats_info *info)
 
 	/* a server that lists other servers is part of a cluster */
 	c->c.clustered = info->connect_urls_total > 1;
-	apply_connect_urls(c->eng, info);
+	engine_servers_apply_info(c->eng, info);
 }
 
 static const struct session_cb *

@@ -1,11 +1,14 @@
-/* Unit tests of the engine's pure parts: delivery reports from outcomes, parameter checks.
+/* Unit tests of the engine's pure parts: delivery reports from outcomes, parameter checks,
+ * the server table (connect_urls discovery, server choice, the start-up refusal rule).
  * The loops themselves run against the real nats-server in tests/integration/engine_*.sh. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "engine/engine.h"
@@ -129,6 +132,192 @@ create_rejects_bad_parameters(void **state)
 	assert_null(engine_create(NULL, &net, &shm, err, sizeof(err)));
 }
 
+static uint32_t
+ip(const char *s)
+{
+	uint32_t v;
+
+	assert_int_equal(inet_pton(AF_INET, s, &v), 1);
+	return v;
+}
+
+static struct engine *
+table_engine(void)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	e->p.discover = true;
+	e->p.session.backoff_max_ns = 5000;
+	atomic_store(&e->servers[0].ip_be, ip("198.18.0.1"));
+	atomic_store(&e->servers[0].port, 4222);
+	atomic_store(&e->servers[0].flags, ENGINE_SRV_ACTIVE | ENGINE_SRV_CONFIGURED);
+	atomic_store(&e->n_server_slots, 1);
+	return e;
+}
+
+static void
+info_urls(struct nats_info *in, unsigned total, int n, ...)
+{
+	va_list ap;
+
+	memset(in, 0, sizeof(*in));
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		snprintf(in->connect_urls[i], sizeof(in->connect_urls[i]), "%s", va_arg(ap, char *));
+	va_end(ap);
+	in->n_connect_urls = (unsigned)n;
+	in->connect_urls_total = total;
+}
+
+/* index of ip:4222 among the active servers, -1 if absent */
+static int
+find(const struct engine *e, const char *addr)
+{
+	for (uint32_t k = 0; k < atomic_load(&e->n_server_slots); k++)
+		if ((atomic_load(&e->servers[k].flags) & ENGINE_SRV_ACTIVE) &&
+		    atomic_load(&e->servers[k].ip_be) == ip(addr))
+			return (int)k;
+	return -1;
+}
+
+static void
+server_urls_parse(void **state)
+{
+	uint32_t a;
+	uint16_t port;
+
+	(void)state;
+	assert_int_equal(engine_server_parse_url("198.18.0.3:4222", &a, &port), 0);
+	assert_int_equal(a, ip("198.18.0.3"));
+	assert_int_equal(port, 4222);
+	assert_int_equal(engine_server_parse_url("nats://198.18.0.4:4333", &a, &port), 0);
+	assert_int_equal(port, 4333);
+	assert_int_equal(engine_server_parse_url("198.18.0.4", &a, &port), 0);
+	assert_int_equal(port, 4222);
+	assert_int_equal(engine_server_parse_url("nats.example.com:4222", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url("[::1]:4222", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url("198.18.0.4:0", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url("198.18.0.4:65536", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url("198.18.0.4:42x", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url(":4222", &a, &port), -EINVAL);
+	assert_int_equal(engine_server_parse_url("", &a, &port), -EINVAL);
+}
+
+static void
+discovery_adds_and_drops(void **state)
+{
+	struct engine *e = table_engine();
+	struct nats_info in;
+
+	(void)state;
+	/* an INFO without cluster view changes nothing */
+	info_urls(&in, 0, 0);
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(atomic_load(&e->n_server_slots), 1);
+	/* the cluster: two more servers, discovered; junk counted, not added */
+	info_urls(&in, 5, 5, "198.18.0.1:4222", "198.18.0.3:4222", "198.18.0.4:4222",
+		  "host.example:4222", "[fe80::1]:4222");
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(atomic_load(&e->n_server_slots), 3);
+	assert_true(atomic_load(&e->servers[find(e, "198.18.0.3")].flags) & ENGINE_SRV_DISCOVERED);
+	assert_int_equal(atomic_load(&e->discovered_total), 2);
+	assert_int_equal(atomic_load(&e->discover_ignored), 2);
+	/* the same again: no duplicates */
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(atomic_load(&e->n_server_slots), 3);
+	/* .4 leaves; .3 leaves too but carries a connection: kept */
+	atomic_store(&e->servers[find(e, "198.18.0.3")].conns, 1);
+	info_urls(&in, 1, 1, "198.18.0.1:4222");
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(find(e, "198.18.0.4"), -1);
+	assert_true(find(e, "198.18.0.3") >= 0);
+	/* a configured seed is never dropped, even when the cluster forgets it */
+	atomic_store(&e->servers[find(e, "198.18.0.3")].conns, 0);
+	info_urls(&in, 1, 1, "198.18.0.3:4222");
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(find(e, "198.18.0.1"), 0);
+	assert_true(find(e, "198.18.0.3") >= 0);
+	/* a partial list (more listed than stored) drops nothing */
+	info_urls(&in, 20, 1, "198.18.0.1:4222");
+	engine_servers_apply_info(e, &in);
+	assert_true(find(e, "198.18.0.3") >= 0);
+	/* a returning server reuses a free slot */
+	info_urls(&in, 2, 2, "198.18.0.3:4222", "198.18.0.4:4222");
+	engine_servers_apply_info(e, &in);
+	assert_true(find(e, "198.18.0.4") >= 0);
+	assert_int_equal(atomic_load(&e->n_server_slots), 3);
+	/* discover = no: nothing is learnt */
+	e->p.discover = false;
+	info_urls(&in, 1, 1, "198.18.0.9:4222");
+	engine_servers_apply_info(e, &in);
+	assert_int_equal(find(e, "198.18.0.9"), -1);
+	free(e);
+}
+
+static void
+discovery_is_bounded(void **state)
+{
+	struct engine *e = table_engine();
+	struct nats_info in;
+	char urls[NATS_INFO_URLS_MAX][64];
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		memset(&in, 0, sizeof(in));
+		for (int i = 0; i < NATS_INFO_URLS_MAX; i++) {
+			snprintf(urls[i], sizeof(urls[i]), "198.18.%d.%d:4222", 1 + round, 10 + i);
+			snprintf(in.connect_urls[i], sizeof(in.connect_urls[i]), "%.63s", urls[i]);
+		}
+		in.n_connect_urls = in.connect_urls_total = NATS_INFO_URLS_MAX;
+		for (uint32_t k = 0; k < atomic_load(&e->n_server_slots); k++)
+			atomic_store(&e->servers[k].conns, 1); /* all in use: none dropped */
+		engine_servers_apply_info(e, &in);
+	}
+	assert_int_equal(atomic_load(&e->n_server_slots), ENGINE_SERVERS_MAX);
+	assert_true(atomic_load(&e->discover_ignored) > 0);
+	free(e);
+}
+
+static void
+server_pick_skips_refusing_and_lame(void **state)
+{
+	struct engine *e = table_engine();
+	struct nats_info in;
+	uint64_t at = 0;
+
+	(void)state;
+	info_urls(&in, 3, 3, "198.18.0.1:4222", "198.18.0.3:4222", "198.18.0.4:4222");
+	engine_servers_apply_info(e, &in);
+	/* connections start on different servers */
+	assert_int_equal(engine_server_pick(e, 0, 100, &at), 0);
+	assert_int_equal(engine_server_pick(e, 1, 100, &at), 1);
+	assert_int_equal(engine_server_pick(e, 2, 100, &at), 2);
+	assert_int_equal(engine_server_pick(e, 3, 100, &at), 0);
+	e->servers[0].refused_until_ns = 300;
+	e->servers[1].lame_until_ns = 200;
+	assert_int_equal(engine_server_pick(e, 0, 100, &at), 2);
+	e->servers[2].refused_until_ns = 400;
+	assert_int_equal(engine_server_pick(e, 0, 100, &at), -1);
+	assert_int_equal(at, 200);          /* the earliest back */
+	assert_int_equal(engine_server_pick(e, 0, 250, &at), 1);
+	assert_int_equal(engine_server_pick(e, 0, 300, &at), 0);
+	/* refusal rule at start-up: every active server must have refused */
+	assert_false(engine_servers_all_refused(e));
+	atomic_store(&e->servers[0].auth_refusals, 1);
+	atomic_store(&e->servers[1].auth_refusals, 1);
+	assert_false(engine_servers_all_refused(e));
+	atomic_store(&e->servers[2].auth_refusals, 2);
+	assert_true(engine_servers_all_refused(e));
+	/* nothing active at all */
+	for (int k = 0; k < 3; k++)
+		atomic_store(&e->servers[k].flags, 0);
+	assert_int_equal(engine_server_pick(e, 0, 1000, &at), -1);
+	assert_int_equal(at, 1000 + 5000);
+	assert_false(engine_servers_all_refused(e));
+	free(e);
+}
+
 int
 main(void)
 {
@@ -137,6 +326,10 @@ main(void)
 		cmocka_unit_test(dup_risk_and_long_stream),
 		cmocka_unit_test(failed_reports),
 		cmocka_unit_test(create_rejects_bad_parameters),
+		cmocka_unit_test(server_urls_parse),
+		cmocka_unit_test(discovery_adds_and_drops),
+		cmocka_unit_test(discovery_is_bounded),
+		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
