@@ -75,6 +75,8 @@ struct tls_dir {
 	EVP_CIPHER_CTX *ctx;       /* keyed once per key and use; the nonce is set per record */
 	int8_t keyed;              /* ctx holds the key for: 0 nothing, 1 sealing, 2 opening */
 	uint64_t seq;              /* next record's sequence number */
+	uint32_t stream_left;      /* tls_seal_begin..final: inner bytes still to come */
+	bool streaming;            /* a record is being sealed in pieces */
 	_Atomic uint64_t records;  /* records sealed or opened */
 	_Atomic uint64_t bytes;    /* plaintext bytes sealed or opened */
 	_Atomic uint64_t key_updates;

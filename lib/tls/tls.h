@@ -62,6 +62,20 @@ static inline size_t tls_seal_suffix(const struct tls_dir *d) { return d->suffix
  * when the cipher fails (nothing usable was written). */
 ssize_t tls_seal(struct tls_dir *d, uint8_t type, uint8_t *rec, size_t len, size_t cap);
 
+/* TLS 1.3, a record sealed in pieces (a record spanning TCP segments, each piece encrypted in
+ * place before its segment is handed to TCP). tls_seal_begin writes the 5-byte header at
+ * hdr for an inner plaintext of inner_len bytes (content, then the inner content type, then
+ * any zero padding: 2 .. TLS_PLAIN_MAX + 1) and starts the AEAD; tls_seal_update encrypts the
+ * next n bytes of the inner plaintext in place (the pieces in order, inner_len in all);
+ * tls_seal_final writes the 16-byte tag and advances the sequence number (content_len: the
+ * plaintext bytes, for the counters). Nothing else may be sealed with d in between.
+ * -EPROTO: TLS 1.2, or begin while a record is open, or update/final without one;
+ * -EMSGSIZE: inner_len out of range, or pieces beyond it; -EINVAL: final before all of it;
+ * -EIO: the cipher failed. */
+int tls_seal_begin(struct tls_dir *d, uint8_t *hdr, size_t inner_len);
+int tls_seal_update(struct tls_dir *d, uint8_t *p, size_t n);
+int tls_seal_final(struct tls_dir *d, uint8_t *tag, size_t content_len);
+
 /* TLS 1.3: seals a KeyUpdate handshake message (update_requested when `request`) with the
  * current key into rec (cap >= prefix + 5 + suffix), then moves this direction to the next
  * key. Returns the record length or a tls_seal/tls_dir_key_update error. */

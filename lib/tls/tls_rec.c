@@ -197,7 +197,7 @@ tls_dir_key_update(struct tls_dir *d)
 	uint8_t next[48];
 	int rc;
 
-	if (d->version != TLS_V13 || d->ctx == NULL)
+	if (d->version != TLS_V13 || d->ctx == NULL || d->streaming)
 		return -EPROTO;
 	rc = hkdf_expand_label(d->md, d->secret, d->secret_len, "traffic upd", next,
 			       d->secret_len);
@@ -250,6 +250,8 @@ tls_seal(struct tls_dir *d, uint8_t type, uint8_t *rec, size_t len, size_t cap)
 
 	if (d == NULL || d->ctx == NULL || rec == NULL)
 		return -EINVAL;
+	if (d->streaming)
+		return -EPROTO;
 	if (len > TLS_PLAIN_MAX)
 		return -EMSGSIZE;
 	total = (size_t)d->prefix + len + d->suffix;
@@ -292,6 +294,72 @@ tls_seal(struct tls_dir *d, uint8_t type, uint8_t *rec, size_t len, size_t cap)
 	BUMP(d->records, 1);
 	BUMP(d->bytes, len);
 	return (ssize_t)total;
+}
+
+int
+tls_seal_begin(struct tls_dir *d, uint8_t *hdr, size_t inner_len)
+{
+	uint8_t nonce[12];
+	int outl = 0;
+
+	if (d == NULL || d->ctx == NULL || hdr == NULL)
+		return -EINVAL;
+	if (d->version != TLS_V13 || d->streaming)
+		return -EPROTO;
+	if (inner_len < 2 || inner_len > TLS_PLAIN_MAX + 1)
+		return -EMSGSIZE;
+	if (d->seq == UINT64_MAX || key_for(d, 1) != 0)
+		return -EIO;
+	hdr[0] = TLS_CT_APPDATA;
+	hdr[1] = 0x03;
+	hdr[2] = 0x03;
+	put16(hdr + 3, inner_len + TLS_TAG_LEN);
+	nonce_of(d, NULL, nonce);
+	if (EVP_CipherInit_ex(d->ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
+	    EVP_EncryptUpdate(d->ctx, NULL, &outl, hdr, TLS_HDR_LEN) != 1)
+		return -EIO;
+	d->streaming = true;
+	d->stream_left = (uint32_t)inner_len;
+	return 0;
+}
+
+int
+tls_seal_update(struct tls_dir *d, uint8_t *p, size_t n)
+{
+	int outl = 0;
+
+	if (d == NULL || !d->streaming)
+		return -EPROTO;
+	if (n > d->stream_left)
+		return -EMSGSIZE;
+	if (n == 0)
+		return 0;
+	if (EVP_EncryptUpdate(d->ctx, p, &outl, p, (int)n) != 1 || (size_t)outl != n) {
+		d->streaming = false;
+		return -EIO;
+	}
+	d->stream_left -= (uint32_t)n;
+	return 0;
+}
+
+int
+tls_seal_final(struct tls_dir *d, uint8_t *tag, size_t content_len)
+{
+	uint8_t end[16];
+	int fl = 0;
+
+	if (d == NULL || !d->streaming)
+		return -EPROTO;
+	if (d->stream_left != 0)
+		return -EINVAL;
+	d->streaming = false;
+	if (EVP_EncryptFinal_ex(d->ctx, end, &fl) != 1 || fl != 0 ||
+	    EVP_CIPHER_CTX_ctrl(d->ctx, EVP_CTRL_AEAD_GET_TAG, TLS_TAG_LEN, tag) != 1)
+		return -EIO;
+	d->seq++;
+	BUMP(d->records, 1);
+	BUMP(d->bytes, content_len);
+	return 0;
 }
 
 ssize_t

@@ -466,6 +466,78 @@ tls12_bytes_after_handshake(void **state)
 	free(p);
 }
 
+/* TLS 1.3 records sealed in pieces (as the TX lcore seals a record spanning TCP segments):
+ * content in 1400-byte pieces, the inner type, zero padding, the tag; OpenSSL reads the
+ * content back. And the misuse errors. */
+static void
+streamed_records(void **state)
+{
+	static uint8_t wire[TLS_RECORD_MAX + 64], data[TLS_PLAIN_MAX], back[TLS_PLAIN_MAX];
+	struct tls_client_cfg cc = { .ca_file = pki.ca_file };
+	struct srv_opts so = { .suites13 = "TLS_CHACHA20_POLY1305_SHA256" };
+	struct peer *p = calloc(1, sizeof(*p));
+	static const size_t content[] = { 10000, 1, TLS_PLAIN_MAX, 0, 1400 };
+	static const size_t pad[] = { 500, 0, 0, 3, 2000 };
+
+	(void)state;
+	assert_int_equal(handshake(p, &so, &cc, NAME), 1);
+	finish(p);
+	for (unsigned t = 0; t < 5; t++) {
+		size_t len = content[t], inner = len + 1 + pad[t], off = 5, got = 0;
+
+		fill(data, len, t);
+		assert_int_equal(tls_seal_begin(&p->tx, wire, inner), 0);
+		assert_int_equal(tls_seal_begin(&p->tx, wire, inner), -EPROTO);
+		assert_int_equal(tls_seal(&p->tx, TLS_CT_APPDATA, wire, 1, sizeof(wire)), -EPROTO);
+		assert_int_equal(tls_dir_key_update(&p->tx), -EPROTO);
+		for (size_t c = 0; c < len; c += 1400) {
+			size_t k = JW_TLS_MIN((size_t)1400, len - c);
+
+			memcpy(wire + off, data + c, k);
+			assert_int_equal(tls_seal_update(&p->tx, wire + off, k), 0);
+			off += k;
+		}
+		wire[off] = TLS_CT_APPDATA;
+		memset(wire + off + 1, 0, pad[t]);
+		assert_int_equal(tls_seal_final(&p->tx, wire + off, 0), -EINVAL); /* too early */
+		assert_int_equal(tls_seal_update(&p->tx, wire + off, 1), 0);
+		if (pad[t] > 0)
+			assert_int_equal(tls_seal_update(&p->tx, wire + off + 1, pad[t]), 0);
+		assert_int_equal(tls_seal_update(&p->tx, wire + off, 1), -EMSGSIZE);
+		off += 1 + pad[t];
+		assert_int_equal(tls_seal_final(&p->tx, wire + off, len), 0);
+		off += TLS_TAG_LEN;
+		assert_int_equal(off, 5 + inner + TLS_TAG_LEN);
+		assert_int_equal(BIO_write(p->rbio, wire, (int)off), (int)off);
+		if (len == 0) {
+			assert_true(SSL_read(p->s, back, sizeof(back)) <= 0); /* nothing to read */
+			ERR_clear_error();
+			continue;
+		}
+		while (got < len) {
+			int n = SSL_read(p->s, back + got, (int)(sizeof(back) - got));
+
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		assert_int_equal(got, len);
+		assert_memory_equal(back, data, len);
+	}
+	assert_int_equal(tls_seal_update(&p->tx, wire, 1), -EPROTO);
+	assert_int_equal(tls_seal_begin(&p->tx, wire, TLS_PLAIN_MAX + 2), -EMSGSIZE);
+	us_to_server(p, 3000, 1000, 9); /* whole records still work after the pieces */
+	peer_free(p);
+	free(p);
+	{
+		struct tls_dir d12;
+		uint8_t key[16] = { 0 }, iv[4] = { 0 };
+
+		assert_int_equal(tls_dir_init12(&d12, TLS_AEAD_AES128GCM, key, 16, iv, 4, 1), 0);
+		assert_int_equal(tls_seal_begin(&d12, wire, 100), -EPROTO);
+		tls_dir_fini(&d12);
+	}
+}
+
 /* KeyUpdate started by the server (update_requested): our rx key changes, we are asked to
  * answer, our answer moves our tx key, and data keeps flowing both ways. */
 static void
@@ -802,6 +874,7 @@ main(void)
 		cmocka_unit_test(tls13_every_suite),
 		cmocka_unit_test(tls12_every_suite),
 		cmocka_unit_test(tls12_bytes_after_handshake),
+		cmocka_unit_test(streamed_records),
 		cmocka_unit_test(key_update_from_server),
 		cmocka_unit_test(key_update_from_us),
 		cmocka_unit_test(mutual_tls),
