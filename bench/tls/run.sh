@@ -3,12 +3,15 @@
 # run. Two nats-servers 2.9 with JetStream, both pinned to BENCH_SERVER_CPU: the reference
 # server (plain, 198.18.0.1) and a TLS one (`tls { cert_file, key_file }`, 198.18.0.5, the
 # test CA of tests/integration/lib-tls.bash). Rows, dedupe on (Nats-Msg-Id) in every row:
-#   jetwire plain  -> nats://198.18.0.1        jetwire TLS -> tls://198.18.0.5 (TLS 1.3)
-#   cnats plain    -> nats://198.18.0.1        cnats TLS   -> tls://198.18.0.5
+#   jetwire plain  -> nats://198.18.0.5:4223   jetwire TLS -> tls://198.18.0.5 (TLS 1.3)
+#   cnats plain    -> nats://198.18.0.5:4223   cnats TLS   -> tls://198.18.0.5
 #                    (natsOptions_SetSecure), js_PublishMsgAsync, MaxPending 50,000
+# The plain rows go to a twin of the TLS server (same configuration without the tls block,
+# 198.18.0.5:4223, pinned to the same CPU), so that the two servers differ only by TLS.
 # each BENCH_TLS_COUNT messages (default 300,000) of 128 bytes over 5 subjects, as fast as
 # the client goes (build/bench/bench_engine, the engine benchmark's measuring client), the
-# client side on BENCH_CLIENT_CPU. BENCH_TLS_REPEATS rounds (default 3), interleaved; the
+# client side on BENCH_CLIENT_CPU. BENCH_TLS_REPEATS rounds (default 3), interleaved, plain
+# and TLS taking turns at going first; the
 # table shows per row the run with the median acked rate. Per row: acked msgs/s, call p99,
 # and for jetwire the TX lcore's busy cycles per packet sent (TSC cycles of busy loop
 # iterations from the stats socket / packets the port sent, pure ACKs included).
@@ -43,25 +46,33 @@ build/bench/bench_tls | tee "$OUT/tls-seal.txt"
 engine_net_up
 tls_pki
 tls_server_start
-taskset -a -p -c "$SRV_CPUS" "$(cat /run/jetwire-testnet/nats.pid)" > /dev/null || say "cannot pin the reference server"
+PLAIN_URL=nats://$TLS_IP:4223
+mkdir -p "$JW_TMP/twin-store"
+printf 'listen: %s:4223\njetstream { store_dir: "%s" }\n' "$TLS_IP" "$JW_TMP/twin-store" > "$JW_TMP/twin.conf"
+ip netns exec jw-srv nats-server -c "$JW_TMP/twin.conf" > "$JW_TMP/twin.log" 2>&1 &
+TWIN_PID=$!
+trap 'kill -KILL "$TWIN_PID" 2>/dev/null; wait "$TWIN_PID" 2>/dev/null; tls_cleanup' EXIT
+for _ in $(seq 100); do grep -q "Server is ready" "$JW_TMP/twin.log" && break; sleep 0.1; done
+grep -q "Server is ready" "$JW_TMP/twin.log" || { cat "$JW_TMP/twin.log"; fail "plain twin server"; }
+taskset -a -p -c "$SRV_CPUS" "$TWIN_PID" > /dev/null || say "cannot pin the plain server"
 taskset -a -p -c "$SRV_CPUS" "$TLS_SRV_PID" > /dev/null || say "cannot pin the TLS server"
-say "nats-server $(nats-server --version | head -1): plain pid $(cat /run/jetwire-testnet/nats.pid), TLS pid $TLS_SRV_PID, both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
+say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($PLAIN_URL), TLS pid $TLS_SRV_PID ($TLS_URL), both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
 
 NJW=0
 row() { # REP CLIENT MODE
-  local rep=$1 client=$2 mode=$3 stream=JWTLSB sj=tlsb js=(jwjs) args rc cyc="" pk=""
+  local rep=$1 client=$2 mode=$3 stream=JWTLSB sj=tlsb js=(jwjs -s "$PLAIN_URL") args rc cyc="" pk=""
   [ "$mode" = tls ] && js=(tjwjs)
   "${js[@]}" add "$stream" "$sj.>" > /dev/null || { say "cannot create the stream"; return 1; }
   args=(-s "$sj.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$client-$mode")
   if [ "$client" = cnats ]; then
-    local url=nats://198.18.0.1:4222 tlsargs=()
+    local url=$PLAIN_URL tlsargs=()
     [ "$mode" = tls ] && { url=$TLS_URL; tlsargs=(--tls-ca "$PKI/ca.pem" --tls-name nats.test); }
     ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
       --url "$url" --max-pending 50000 --msgid "${tlsargs[@]}" "${args[@]}" \
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
   else
-    local sets=(--set nats.servers=nats://198.18.0.1:4222)
+    local sets=(--set "nats.servers=$PLAIN_URL")
     [ "$mode" = tls ] && sets=("${TLS_SET[@]}")
     NJW=$((NJW + 1))
     JW_INSTANCE=$RUNID
@@ -119,8 +130,10 @@ PY
 
 for rep in $(seq "$REPEATS"); do
   say "-- repeat $rep/$REPEATS"
+  # the order alternates between repeats: a row never always runs first
+  if [ $((rep % 2)) -eq 1 ]; then order="plain tls"; else order="tls plain"; fi
   for client in jetwire cnats; do
-    for mode in plain tls; do
+    for mode in $order; do
       row "$rep" "$client" "$mode"
     done
   done

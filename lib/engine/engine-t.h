@@ -169,9 +169,18 @@ struct engine_conn {
 		 * a time, inside the current TCP segment (engine_tx.c) */
 		bool tls_on;
 		struct tls_dir tls_tx;
-		uint8_t *rec;             /* the open record's start in the segment, or NULL */
+		uint8_t *rec;             /* the open segment record's start, or NULL */
 		uint32_t rec_len, rec_cap; /* its plaintext so far and its plaintext room */
-		uint64_t tls_seal_errors;
+		uint64_t tls_hint;        /* bytes about to be written (drain_slot), 0 = unknown */
+		bool span;                /* a spanning record (TLS 1.3) is open */
+		bool fin, fin_type, tag_ready; /* ... and being finished */
+		uint32_t span_cap, span_len;   /* its declared content and what came so far */
+		uint8_t *seg;             /* where its bytes in the current segment start */
+		uint32_t seg_room, seg_used, seg_enc, seg_hdr; /* room, written, encrypted,
+		                                           * header bytes before seg */
+		uint32_t fin_left, tag_left;
+		uint8_t tag[16];
+		uint64_t tls_seal_errors, tls_pad_bytes;
 	} t jw_cache_aligned;
 
 	/* The stream-transition hold: C-written, T reads (see the table) */

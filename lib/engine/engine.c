@@ -369,6 +369,8 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 		out->tls_records_sealed = t.records_sealed;
 		out->tls_records_opened = t.records_opened;
 		out->tls_key_updates = t.key_updates_sent + t.key_updates_received;
+		out->tls_bytes_sealed = t.bytes_sealed;
+		out->tls_pad_bytes = t.pad_bytes;
 	}
 	snprintf(out->js_phase, sizeof(out->js_phase), "%s", flow_ctlr_phase_str(fc.ctlr.phase));
 	out->js_target = fc.ctlr.held_window;

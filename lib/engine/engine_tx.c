@@ -40,17 +40,34 @@ out_reset(struct engine_conn *c)
 		tls_dir_fini(&c->t.tls_tx);
 	c->t.tls_on = false;
 	c->t.rec = NULL;
+	c->t.tls_hint = 0;
+	c->t.span = false;
+	c->t.fin = false;
+	c->t.seg = NULL;
 }
 
 /* --- the writer: TCP's writer API, or TLS records inside the TCP segments ------------------
  *
- * Plain: wr_buf/wr_commit are tcp_tx_buf/tcp_tx_commit. TLS: wr_buf opens a record at the
- * write position of the current segment (header room before, tag room after) and returns
- * where its plaintext continues; wr_commit only counts; the record is sealed in place
- * (tls_seal) and committed to TCP when it is full or pushed. So TCP's send queue only ever
- * holds ciphertext (a retransmission resends the same bytes), a record never spans
- * segments, and nothing else writes the segment while a record is open (T is its only
- * writer, and every iteration seals before tcp_tx_poll). */
+ * Plain: wr_buf/wr_commit are tcp_tx_buf/tcp_tx_commit. TLS, two kinds of record:
+ *   - a segment record: opened at the write position of the current segment (header room
+ *     before, tag room after); wr_buf returns where its plaintext continues, wr_commit only
+ *     counts, and when the segment's room is used up or at the end of the iteration the
+ *     record is sealed in place (tls_seal) and committed to TCP. Its length is decided when
+ *     it is sealed. TLS 1.2 always, and TLS 1.3 for small writes;
+ *   - a spanning record (TLS 1.3, when T knows it is about to write more than a segment:
+ *     c->t.tls_hint, the exact size of the frames drain_slot is writing): its length
+ *     (up to 16 KiB) is declared when it is opened (tls_seal_begin); each segment's share is
+ *     encrypted in place (tls_seal_update) before the segment is committed, the inner type
+ *     and the tag follow the last byte, across a segment boundary if need be. Should fewer
+ *     bytes come than declared (a frame refused at the last moment), the rest is TLS 1.3
+ *     padding (counted in tls_pad_bytes). Fewer, larger records: the server reads and
+ *     decrypts 16 KiB at a time instead of one segment.
+ * Either way TCP's send queue only ever holds ciphertext (a retransmission resends the same
+ * bytes): a segment is committed only once its bytes are sealed, and nothing else writes
+ * the segment meanwhile (T is its only writer). A spanning record may stay open across
+ * tcp_tx_poll only when TCP had no room to finish it; its uncommitted bytes then sit after
+ * the fill segment's committed data, where tcp_tx_buf points again next time (checked:
+ * span_seg). tcp_tx_push is never called while a spanning record is open. */
 
 /* A KeyUpdate the server asked for, or ours when the key has sealed its share of records
  * ([nats] tls_key_update_records), as a record of its own before the next one. */
@@ -82,6 +99,144 @@ wr_key_update(struct engine_conn *c, struct tcp_conn *tcp)
 	session_tx_tls_ku_sent(&c->sess, asked);
 }
 
+/* --- spanning records --- */
+
+static void
+span_drop(struct engine_conn *c)
+{
+	c->t.span = false;
+	c->t.fin = false;
+	c->t.seg = NULL;
+}
+
+/* Encrypts the bytes of the current segment not yet encrypted. */
+static void
+span_encrypt(struct engine_conn *c)
+{
+	uint32_t k = c->t.seg_used - c->t.seg_enc;
+
+	if (k > 0 && tls_seal_update(&c->t.tls_tx, c->t.seg + c->t.seg_enc, k) != 0)
+		c->t.tls_seal_errors++;
+	c->t.seg_enc = c->t.seg_used;
+}
+
+/* Hands the current segment's part of the record to TCP (encrypted first). */
+static void
+span_commit(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	if (c->t.seg == NULL)
+		return;
+	span_encrypt(c);
+	tcp_tx_commit(tcp, c->t.seg_hdr + c->t.seg_used);
+	c->t.seg = NULL;
+}
+
+/* Room in the record's current segment, taking the next segment when this one is full:
+ * 0 when TCP has none now. An open segment is checked to still be where TCP writes next
+ * (it would not be after the connection was torn down: the record is then dropped). */
+static uint32_t
+span_room(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	uint32_t r;
+	uint8_t *p;
+
+	if (c->t.seg != NULL && c->t.seg_used == c->t.seg_room)
+		span_commit(c, tcp);
+	p = tcp_tx_buf(tcp, &r);
+	if (c->t.seg != NULL) {
+		if (p != c->t.seg - c->t.seg_hdr) {
+			c->t.tls_seal_errors++; /* not ours any more */
+			span_drop(c);
+			return 0;
+		}
+		return c->t.seg_room - c->t.seg_used;
+	}
+	if (p == NULL)
+		return 0;
+	c->t.seg = p;
+	c->t.seg_room = r;
+	c->t.seg_used = c->t.seg_enc = c->t.seg_hdr = 0;
+	return r;
+}
+
+/* Ends the open spanning record: inner type, padding for what was declared and not
+ * written, tag. Resumable: returns false when TCP has no room now (call again). */
+static bool
+span_finish(struct engine_conn *c, struct tcp_conn *tcp)
+{
+	if (!c->t.fin) {
+		span_encrypt(c); /* the content so far, before the inner type */
+		c->t.fin = true;
+		c->t.fin_left = 1 + (c->t.span_cap - c->t.span_len);
+		c->t.fin_type = true;
+		c->t.tag_left = TLS_TAG_LEN;
+		c->t.tag_ready = false;
+		c->t.tls_pad_bytes += c->t.span_cap - c->t.span_len;
+		if (c->t.span_cap > c->t.span_len)
+			session_tx_tls_padded(&c->sess, c->t.span_cap - c->t.span_len);
+	}
+	while (c->t.fin_left > 0) {
+		uint32_t k = span_room(c, tcp);
+		uint8_t *b;
+
+		if (k == 0)
+			return !c->t.span; /* dropped counts as done */
+		k = JW_MIN(k, c->t.fin_left);
+		b = c->t.seg + c->t.seg_used;
+		memset(b, 0, k);
+		if (c->t.fin_type) {
+			b[0] = TLS_CT_APPDATA;
+			c->t.fin_type = false;
+		}
+		c->t.seg_used += k;
+		c->t.fin_left -= k;
+		span_encrypt(c);
+	}
+	if (!c->t.tag_ready) {
+		if (tls_seal_final(&c->t.tls_tx, c->t.tag, c->t.span_len) != 0)
+			c->t.tls_seal_errors++;
+		c->t.tag_ready = true;
+		session_tx_tls_sealed(&c->sess, 1, c->t.span_len);
+	}
+	while (c->t.tag_left > 0) {
+		uint32_t k = span_room(c, tcp);
+
+		if (k == 0)
+			return !c->t.span;
+		k = JW_MIN(k, c->t.tag_left);
+		memcpy(c->t.seg + c->t.seg_used, c->t.tag + TLS_TAG_LEN - c->t.tag_left, k);
+		c->t.seg_used += k;
+		c->t.seg_enc = c->t.seg_used; /* the tag is not encrypted */
+		c->t.tag_left -= k;
+	}
+	span_commit(c, tcp);
+	span_drop(c);
+	return true;
+}
+
+/* Opens a spanning record of cap content bytes at p (r bytes of room in the segment). */
+static bool
+span_open(struct engine_conn *c, uint8_t *p, uint32_t r, uint32_t cap)
+{
+	struct tls_dir *d = &c->t.tls_tx;
+
+	if (tls_seal_begin(d, p, (size_t)cap + 1) != 0) {
+		c->t.tls_seal_errors++;
+		return false;
+	}
+	c->t.span = true;
+	c->t.fin = false;
+	c->t.span_cap = cap;
+	c->t.span_len = 0;
+	c->t.seg = p + d->prefix;
+	c->t.seg_room = r - d->prefix;
+	c->t.seg_used = c->t.seg_enc = 0;
+	c->t.seg_hdr = d->prefix;
+	return true;
+}
+
+/* --- the writer --- */
+
 static uint8_t *
 wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
 {
@@ -91,6 +246,16 @@ wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
 
 	if (!c->t.tls_on)
 		return tcp_tx_buf(tcp, room);
+	if (c->t.span && c->t.fin && !span_finish(c, tcp))
+		return NULL;
+	if (c->t.span) {
+		uint32_t k = span_room(c, tcp);
+
+		if (k == 0)
+			return NULL;
+		*room = JW_MIN(k, c->t.span_cap - c->t.span_len);
+		return c->t.seg + c->t.seg_used;
+	}
 	if (c->t.rec == NULL) {
 		wr_key_update(c, tcp);
 		ovh = (uint32_t)(d->prefix + d->suffix);
@@ -101,6 +266,11 @@ wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
 		}
 		if (p == NULL || r < ovh + 1)
 			return NULL;
+		if (d->version == TLS_V13 && c->t.tls_hint > r - ovh &&
+		    span_open(c, p, r, (uint32_t)JW_MIN(c->t.tls_hint, (uint64_t)TLS_PLAIN_MAX))) {
+			*room = JW_MIN(c->t.seg_room, c->t.span_cap);
+			return c->t.seg;
+		}
 		c->t.rec = p;
 		c->t.rec_cap = JW_MIN(r - ovh, (uint32_t)TLS_PLAIN_MAX);
 		c->t.rec_len = 0;
@@ -109,7 +279,7 @@ wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
 	return c->t.rec + d->prefix + c->t.rec_len;
 }
 
-/* Seals the open record and hands it to TCP. */
+/* Seals the open segment record and hands it to TCP. */
 static void
 wr_seal(struct engine_conn *c, struct tcp_conn *tcp)
 {
@@ -140,16 +310,33 @@ wr_commit(struct engine_conn *c, struct tcp_conn *tcp, uint32_t n)
 		tcp_tx_commit(tcp, n);
 		return;
 	}
+	c->t.tls_hint -= JW_MIN((uint64_t)n, c->t.tls_hint);
+	if (c->t.span) {
+		n = JW_MIN(n, c->t.span_cap - c->t.span_len);
+		c->t.span_len += n;
+		c->t.seg_used += n;
+		if (c->t.span_len == c->t.span_cap)
+			(void)span_finish(c, tcp); /* resumed by the next wr_buf if TCP is full */
+		else if (c->t.seg_used == c->t.seg_room)
+			span_commit(c, tcp);
+		return;
+	}
 	c->t.rec_len += JW_MIN(n, c->t.rec_cap - c->t.rec_len);
 	if (c->t.rec_len == c->t.rec_cap)
 		wr_seal(c, tcp);
 }
 
+/* End of an iteration's writing: every record sealed and committed, the segment pushed
+ * (unless a spanning record could not be finished: TCP is full, it goes on next time). */
 static void
 wr_push(struct engine_conn *c, struct tcp_conn *tcp)
 {
-	if (c->t.tls_on)
+	if (c->t.tls_on) {
+		c->t.tls_hint = 0;
+		if (c->t.span && !span_finish(c, tcp))
+			return;
 		wr_seal(c, tcp);
+	}
 	tcp_tx_push(tcp);
 }
 
@@ -390,6 +577,50 @@ resend_requested(struct engine_conn *c, struct tcp_conn *tcp)
 	return work;
 }
 
+/* The exact bytes the frames of views v[0..n) will take (as prepare() and out_frame() will
+ * write them, with the sequences they will get), for sizing spanning TLS records. Views
+ * that will fail count 0; a view that turns out different when prepare() copies it only
+ * makes the last record carry some padding. */
+static uint64_t
+frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
+	     const struct jw_shm_view *v, uint32_t n)
+{
+	struct flow_msgid_parts id = c->msgid_base;
+	uint64_t seq = flow_tx_next_seq(&c->flow), total = 0;
+	uint32_t maxp = session_max_payload(&c->sess);
+	char reply[FLOW_REPLY_MAX], msgid[FLOW_MSGID_MAX];
+
+	for (uint32_t k = 0; k < n; k++, seq++) {
+		struct nats_pub m;
+		ssize_t sz;
+
+		if (v[k].reason != 0 || v[k].subject_len == 0)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.subject = v[k].subject;
+		m.subject_len = v[k].subject_len;
+		m.reply = reply;
+		m.reply_len = flow_reply_format(&c->sess.inbox, seq, reply);
+		if (c->flow.p.dedupe == FLOW_DEDUPE_MSGID) {
+			id.slot = slot_index;
+			id.gen = gen;
+			id.producer_seq = v[k].seq;
+			m.msg_id = msgid;
+			m.msg_id_len = flow_msgid_format(&id, msgid);
+		}
+		m.hdr = v[k].hdr_len ? v[k].hdr : NULL;
+		m.hdr_len = v[k].hdr_len;
+		m.payload = v[k].payload;
+		m.payload_len = v[k].payload_len;
+		if (maxp != 0 && nats_hdr_size(m.msg_id_len, m.hdr_len) + m.payload_len > maxp)
+			continue; /* prepare() fails it: too big */
+		sz = nats_pub_size(&m);
+		if (sz > 0)
+			total += (uint64_t)sz;
+	}
+	return total;
+}
+
 /* New records of one slot: up to max. Returns how many were taken. */
 static uint32_t
 drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t max,
@@ -407,6 +638,8 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	if (n == 0)
 		return 0;
 	gen = jw_shm_slot_gen(s);
+	if (c->t.tls_on && c->t.tls_tx.version == TLS_V13)
+		c->t.tls_hint = frames_bytes(c, idx, gen, v, n);
 	for (k = 0; k < n; k++) {
 		struct flow_record r = { .slot = (uint16_t)idx, .ring_pos = v[k].pos,
 					 .ring_end = v[k].end, .producer_seq = v[k].seq };
@@ -431,6 +664,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 		}
 		sent_end = v[k].end;
 	}
+	c->t.tls_hint = 0;
 	if (sent_end != 0)
 		jw_shm_mark_sent(e->shm, s, sent_end);
 	if (k > 0) {
@@ -525,10 +759,13 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		wr_push(c, tcp);
 		work = true;
 	} else if (c->t.tls_on) {
-		wr_seal(c, tcp); /* a record opened for a frame that did not fit */
-		if (session_tx_tls_ku_due(&c->sess) > 0) {
-			wr_key_update(c, tcp); /* asked for while we have nothing to send */
-			tcp_tx_push(tcp);
+		c->t.tls_hint = 0;
+		if (!c->t.span || span_finish(c, tcp)) {
+			wr_seal(c, tcp); /* a record opened for a frame that did not fit */
+			if (session_tx_tls_ku_due(&c->sess) > 0) {
+				wr_key_update(c, tcp); /* asked for while we have nothing to send */
+				tcp_tx_push(tcp);
+			}
 		}
 	}
 	if (tcp_tx_poll(tcp) > 0)

@@ -156,6 +156,7 @@ struct session_tls {
 		_Atomic uint64_t ku_sent;
 		_Atomic uint64_t records, bytes;   /* sealed, all connections */
 		_Atomic uint64_t key_updates;      /* sent */
+		_Atomic uint64_t pad_bytes;        /* TLS 1.3 padding sealed */
 	} t jw_cache_aligned;
 	uint32_t t_out_epoch;             /* T private: the epoch out_sent counts for */
 	struct {
@@ -181,7 +182,7 @@ struct session_tls_stats {
 	struct session_tls_info info;  /* of the current / last connection */
 	uint64_t handshakes;           /* completed */
 	uint64_t fails[TLS_FAIL_REASONS];
-	uint64_t records_sealed, bytes_sealed, records_opened, bytes_opened;
+	uint64_t records_sealed, bytes_sealed, records_opened, bytes_opened, pad_bytes;
 	uint64_t key_updates_sent, key_updates_received, rx_errors;
 };
 

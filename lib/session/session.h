@@ -149,8 +149,9 @@ int session_tx_tls_keys(struct session *s, struct tls_keys *k);
  * session_tx_tls_ku_sent after sealing each. */
 uint64_t session_tx_tls_ku_due(struct session *s);
 void session_tx_tls_ku_sent(struct session *s, bool asked);
-/* T: records and plaintext bytes sealed (counters). */
+/* T: records and plaintext bytes sealed, padding bytes sealed (counters). */
 void session_tx_tls_sealed(struct session *s, uint64_t records, uint64_t bytes);
+void session_tx_tls_padded(struct session *s, uint64_t bytes);
 
 /* Any thread: TLS of the current or last connection and the counters. */
 void session_tls_read(const struct session *s, struct session_tls_stats *out);

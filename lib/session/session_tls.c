@@ -396,6 +396,12 @@ session_tx_tls_sealed(struct session *s, uint64_t records, uint64_t bytes)
 	ADD(s->tls->t.bytes, bytes);
 }
 
+void
+session_tx_tls_padded(struct session *s, uint64_t bytes)
+{
+	ADD(s->tls->t.pad_bytes, bytes);
+}
+
 /* --- any ---------------------------------------------------------------------------------- */
 
 void
@@ -425,6 +431,7 @@ session_tls_read(const struct session *s, struct session_tls_stats *out)
 	out->records_opened = RD(t->x.records);
 	out->bytes_opened = RD(t->x.bytes);
 	out->key_updates_sent = RD(t->t.key_updates);
+	out->pad_bytes = RD(t->t.pad_bytes);
 	out->key_updates_received = RD(t->x.key_updates);
 	out->rx_errors = RD(t->x.rx_errors);
 }

@@ -118,6 +118,7 @@ struct jw_stats_conn {
 	uint64_t tls_handshake_us;
 	uint64_t tls_handshakes, tls_failures;   /* completed / failed, all connections */
 	uint64_t tls_records_sealed, tls_records_opened, tls_key_updates;
+	uint64_t tls_bytes_sealed, tls_pad_bytes; /* plaintext sealed; TLS 1.3 padding sealed */
 	uint64_t backoff_waits; /* reconnects that waited a backoff (a lame-duck move waits none) */
 	/* the adaptive window's estimates (lib/flow/flow_ctlr.c) */
 	char js_phase[12];      /* "startup", "hold", "probe", "fixed" */

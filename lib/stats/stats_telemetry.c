@@ -385,6 +385,8 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "tls_records_sealed", c[i].tls_records_sealed);
 		rte_tel_data_add_dict_u64(e, "tls_records_opened", c[i].tls_records_opened);
 		rte_tel_data_add_dict_u64(e, "tls_key_updates", c[i].tls_key_updates);
+		rte_tel_data_add_dict_u64(e, "tls_bytes_sealed", c[i].tls_bytes_sealed);
+		rte_tel_data_add_dict_u64(e, "tls_pad_bytes", c[i].tls_pad_bytes);
 		rte_tel_data_add_dict_u64(e, "backoff_waits", c[i].backoff_waits);
 		c[i].js_phase[sizeof(c[i].js_phase) - 1] = '\0';
 		add_str(e, "js_phase", c[i].js_phase);

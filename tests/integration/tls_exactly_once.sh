@@ -51,6 +51,11 @@ for c in find(j):
     assert c["tls_cipher"].startswith("TLS_"), c
     assert c["tls_handshakes"] >= 1 and c["tls_records_sealed"] > 1000, c
     assert c["tls_records_opened"] > 100, c
+    # spanning records: far fewer records than segments' worth, little padding
+    per = c["tls_bytes_sealed"] / c["tls_records_sealed"]
+    print(f"plaintext per record {per:.0f} B, padding {c['tls_pad_bytes']} B")
+    assert per > 1460, c
+    assert c["tls_pad_bytes"] * 100 < c["tls_bytes_sealed"], c
     break
 else:
     raise SystemExit("no connection with TLS fields")
