@@ -27,6 +27,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,21 +218,27 @@ metrics_body(struct hsrv *s, size_t *len)
 	int up = 0;
 
 	s->scrapes++;
-	if (s->client.fd < 0 &&
-	    jw_stats_client_open(&s->client, s->sock_path, 2000, err, sizeof(err)) != 0)
-		fprintf(stderr, "jwstat: %s\n", err);
 	f = open_memstream(&buf, len);
 	if (f == NULL)
 		return NULL;
-	if (s->client.fd >= 0) {
-		int rc = jwstat_sample_take(&s->client, &smp);
+	/* A kept connection may be stale (jetwire restarted since the last scrape): one more
+	 * try on a fresh connection, so the first scrape after a restart is already up. */
+	for (int attempt = 0; attempt < 2 && !up; attempt++) {
+		bool fresh = s->client.fd < 0;
 
-		if (rc == 0) {
+		if (fresh && jw_stats_client_open(&s->client, s->sock_path, 2000, err,
+						  sizeof(err)) != 0) {
+			fprintf(stderr, "jwstat: %s\n", err);
+			break;
+		}
+		if (jwstat_sample_take(&s->client, &smp) == 0) {
 			jwstat_print_prom(f, &smp, s->instance);
 			jwstat_sample_free(&smp);
 			up = 1;
 		} else {
-			jw_stats_client_close(&s->client); /* reconnect at the next scrape */
+			jw_stats_client_close(&s->client);
+			if (fresh)
+				break; /* a fresh connection failed too: jetwire is not answering */
 		}
 	}
 	if (!up)

@@ -99,6 +99,17 @@ $PY tests/integration/http_metrics.py 127.0.0.1 $PORT hostile || fail "hostile c
 kill -0 $HPID || fail "jwstat died"
 kill -0 $SPID || fail "the instance died"
 $B/jwstat --prefix $P --json | jq -e '.stats.acked == 990' > /dev/null || fail "instance after the attack"
+echo "== the instance restarts: the first scrape after it is up again"
+exec 3>&-; wait $SPID || true; SPID=
+$SYNTH.ops --no-huge --no-pci -l 0 -m 64 --file-prefix $P -- --seconds 120 \
+  --set shm.instance=synth --set flow.window_max=1024 < $TMP/stdin > $TMP/synth2.log 2>&1 &
+SPID=$!
+exec 3> $TMP/stdin
+for _ in $(seq 100); do grep -q READY $TMP/synth2.log && break; sleep 0.1; done
+$PY tests/integration/http_metrics.py 127.0.0.1 $PORT scrape |
+  tee $TMP/after-restart.json | jq -e ".jetwire_up == 1 and .jetwire_exporter_scrape_errors_total == 0 and .jetwire_uptime_seconds < 30" > /dev/null ||
+  { jq -c "{up: .jetwire_up, err: .jetwire_exporter_scrape_errors_total, uptime: .jetwire_uptime_seconds}" $TMP/after-restart.json; cat $TMP/http.log; fail "first scrape after the restart"; }
+echo "ok the kept telemetry connection was stale; the scrape reconnected and was up"
 kill $HPID; rc=0; wait $HPID || rc=$?; HPID=
 [ $rc = 0 ] || { cat $TMP/http.log; fail "jwstat --listen exit $rc on SIGTERM"; }
 echo "ok jwstat --listen stopped cleanly on SIGTERM"
