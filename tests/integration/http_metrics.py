@@ -12,6 +12,7 @@ hostile: bad requests (405, 404, 400 for several malformed lines, 431 for a 64 K
 Every socket has a timeout and every loop a bound; traffic goes to HOST (loopback) only.
 """
 import json
+import random
 import socket
 import sys
 import threading
@@ -82,6 +83,20 @@ expect(b'GET /metrics HTTP/1.1\r\n' + b'X-Big: ' + b'a' * 65536 + b'\r\n\r\n', 4
        '64 KiB of headers')
 expect(b'GET /metrics HTTP/1.1\r\n' + b''.join(b'H%d: v\r\n' % i for i in range(5000)) +
        b'\r\n', 431, '5000 header lines')
+
+# 300 random request heads (seeded): each is answered with a status or closed, none hangs
+rng = random.Random(16)
+seen = {}
+for i in range(300):
+    n = rng.randrange(0, 300)
+    junk = bytes(rng.randrange(256) for _ in range(n))
+    if i % 3 == 0:  # a real request line, garbage as its headers
+        junk = (rng.choice([b'GET ', b'HEAD ', b'POST ']) + rng.choice([b'/metrics', b'/', b'/x']) +
+                b' HTTP/1.1\r\n' + junk.replace(b'\n', b' ').replace(b'\r', b' '))
+    code = raw(junk + b'\r\n\r\n', timeout=10)
+    seen[code] = seen.get(code, 0) + 1
+assert set(seen) <= {0, 200, 400, 404, 405, 431}, seen
+print(f'ok 300 random request heads: {dict(sorted(seen.items()))}')
 
 # slowloris: more trickling connections than slots, for longer than the request timeout
 stop = threading.Event()
