@@ -326,14 +326,16 @@ wr_commit(struct engine_conn *c, struct tcp_conn *tcp, uint32_t n)
 		wr_seal(c, tcp);
 }
 
-/* End of an iteration's writing: every record sealed and committed, the segment pushed
- * (unless a spanning record could not be finished: TCP is full, it goes on next time). */
+/* End of an iteration's writing: every record sealed and committed, the segment pushed.
+ * A spanning record stays open instead when a frame is still being written (TCP ran out of
+ * room: its rest and the frames after it fill the record next time, rather than padding
+ * now) or when TCP has no room to finish it. */
 static void
 wr_push(struct engine_conn *c, struct tcp_conn *tcp)
 {
 	if (c->t.tls_on) {
 		c->t.tls_hint = 0;
-		if (c->t.span && !span_finish(c, tcp))
+		if (c->t.span && (c->t.frame_active || !span_finish(c, tcp)))
 			return;
 		wr_seal(c, tcp);
 	}
@@ -760,7 +762,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		work = true;
 	} else if (c->t.tls_on) {
 		c->t.tls_hint = 0;
-		if (!c->t.span || span_finish(c, tcp)) {
+		if (!c->t.span || (!c->t.frame_active && span_finish(c, tcp))) {
 			wr_seal(c, tcp); /* a record opened for a frame that did not fit */
 			if (session_tx_tls_ku_due(&c->sess) > 0) {
 				wr_key_update(c, tcp); /* asked for while we have nothing to send */
