@@ -216,9 +216,23 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 		refusing += LD(e->servers[k].auth_refusals) > 0;
 	}
 	if (engine_servers_all_refused(e)) {
-		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)%s",
-			 name, e->p.cred_kind ? e->p.cred_kind : "no", why,
-			 active > 1 ? "; every known server refused them" : "");
+		char list[160] = "", one[40];
+		size_t off = 0;
+
+		/* name them all when they fit (4 or so), else the count */
+		for (uint32_t k = 0; k < n && active > 1; k++) {
+			if (!(LD(e->servers[k].flags) & ENGINE_SRV_ACTIVE))
+				continue;
+			srv_str(e, k, one, sizeof(one));
+			if (off + strlen(one) + 3 >= sizeof(list)) {
+				snprintf(list, sizeof(list), "all %u known servers", active);
+				break;
+			}
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						off ? ", " : "", one);
+		}
+		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)",
+			 active > 1 ? list : name, e->p.cred_kind ? e->p.cred_kind : "no", why);
 		atomic_store(&e->fatal, 1);
 	}
 }

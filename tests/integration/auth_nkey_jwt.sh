@@ -5,7 +5,8 @@
 #  - a seed file others may read, a seed with a bad CRC, a malformed .creds file: exit 2 at
 #    start-up with a clear message, before EAL;
 #  - a seed the server does not know: "refused the NKey credentials", exit 2 within one
-#    round, exactly one connection attempt (the server's log counts them), no loop;
+#    round, exactly one connection attempt (the server's log counts them), no loop; with
+#    two such servers, one attempt on each, then exit 2;
 #  - once running, the server stops accepting the NKey (config reload): counted, retried
 #    only every maximum backoff (5 s; the server's log counts the attempts), and publishing
 #    resumes when the key is accepted again;
@@ -17,15 +18,19 @@ source "$(dirname "$0")/lib-engine.bash"
 N=5000
 ADDR=198.18.0.5
 URL=nats://$ADDR:4222
-SRV_PID=
+ADDR2=198.18.0.6
+SRV_PID=; SRV2_PID=
 auth_cleanup() {
   [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null || true
+  [ -n "$SRV2_PID" ] && kill -KILL "$SRV2_PID" 2>/dev/null || true
   ip netns exec jw-srv ip addr del "$ADDR/24" dev jwv1 2>/dev/null || true
+  ip netns exec jw-srv ip addr del "$ADDR2/24" dev jwv1 2>/dev/null || true
 }
 trap 'auth_cleanup; engine_cleanup' EXIT
 
 engine_net_up
 ip netns exec jw-srv ip addr replace "$ADDR/24" dev jwv1
+ip netns exec jw-srv ip addr replace "$ADDR2/24" dev jwv1
 K=$JW_TMP/keys; mkdir -p "$K"
 ( cd "$JW_ROOT/tests/integration/authgen" &&
   GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$JW_TMP/gocache go build -o "$JW_TMP/authgen" main.go ) \
@@ -141,6 +146,26 @@ grep -q "jetwire: .*: $URL refused the NKey credentials (Authorization Violation
 attempts=$(( $(grep -c "authentication error" "$JW_TMP/srv.log" || true) - before ))
 [ "$attempts" -eq 1 ] || fail "wrong seed: $attempts connection attempts (expected 1)"
 echo "ok   wrong seed: exit 2 after $attempts attempt in ${took}s: $(grep 'refused the' <<<"$OUT" | tail -1)"
+
+# two servers, both refusing: exit 2 after one round (one attempt each)
+mkdir -p "$JW_TMP/js3"
+sed -e "s/^host: .*/host: $ADDR2/" -e "s|store_dir: .*|store_dir: \"$JW_TMP/js3\" }|" \
+    -e "s/server_name: .*/server_name: jw-auth2/" "$JW_TMP/nkey.conf" > "$JW_TMP/nkey2.conf"
+: > "$JW_TMP/srv2.log"
+ip netns exec jw-srv setsid nats-server -c "$JW_TMP/nkey2.conf" >> "$JW_TMP/srv2.log" 2>&1 < /dev/null &
+SRV2_PID=$!
+for _ in $(seq 100); do grep -q "Server is ready" "$JW_TMP/srv2.log" && break; sleep 0.1; done
+grep -q "Server is ready" "$JW_TMP/srv2.log" || { cat "$JW_TMP/srv2.log"; fail "second auth server"; }
+b1=$(grep -c "authentication error" "$JW_TMP/srv.log" || true)
+run_jw --set "nats.servers=$URL,nats://$ADDR2:4222" --set "nats.nkey_seed_file=$K/other.seed"
+[ "$RC" -eq 2 ] || fail "two refusing servers: exit $RC: $(tail -5 <<<"$OUT")"
+grep -q ": $URL, nats://$ADDR2:4222 refused the NKey credentials (Authorization Violation)" <<<"$OUT" ||
+  fail "message: $(tail -5 <<<"$OUT")"
+a1=$(( $(grep -c "authentication error" "$JW_TMP/srv.log" || true) - b1 ))
+a2=$(grep -c "authentication error" "$JW_TMP/srv2.log" || true)
+[ "$a1" -eq 1 ] && [ "$a2" -eq 1 ] || fail "two refusing servers: $a1 + $a2 attempts (expected 1 + 1)"
+kill -KILL "$SRV2_PID" 2>/dev/null; wait "$SRV2_PID" 2>/dev/null || true; SRV2_PID=
+echo "ok   two refusing servers: exit 2 after one attempt on each: $(grep 'refused the' <<<"$OUT" | tail -1)"
 stop_auth_server
 
 # --- operator mode: JWT from a .creds file ------------------------------------------------
