@@ -46,7 +46,7 @@ LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto -lsodium
 MODS       := $(notdir $(wildcard lib/*))
 APPS       := $(notdir $(wildcard app/*))
 TEST_MODS  := $(filter-out integration fuzz common data go,$(notdir $(wildcard tests/*)))
-BENCHES    := $(filter-out natsgo natsgo_failover go failover,$(notdir $(wildcard bench/*)))
+BENCHES    := $(filter-out natsgo natsgo_failover go failover burst pause,$(notdir $(wildcard bench/*)))
 
 # Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
 # rules, because a literal % there would be replaced by the stem.

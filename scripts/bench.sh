@@ -2,6 +2,11 @@
 # `make bench`: every jetwire benchmark in one go, a header per benchmark, then a summary
 # table of the headline numbers with the issue targets (met / NOT met).
 #
+#   burst     bench/burst/run.sh           the headline: the reference burst (5 x 10,000 x 128 B),
+#                                          jetwire vs cnats vs nats.go: submit, all acked,
+#                                          publish->report latency, server CPU and packets
+#   pause     bench/pause/run.sh           a server SIGSTOPped 5 s / sharing its CPU with a hog:
+#                                          resends, time to all acked, acked/s (jetwire, cnats)
 #   codec     build/bench/bench_codec      encoding ns/frame vs memcpy, PubAck parsing
 #   producer  build/bench/bench_producer   jw_publish vs rd_kafka_producev vs js_PublishAsync
 #                                          (its own nats-server on 127.0.0.1)
@@ -46,7 +51,7 @@ STATUS=$OUT/status.tsv           # bench \t rc \t seconds
 export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
 export JW_BENCH_OUT=$OUT
 
-ONLY=${BENCH_ONLY:-codec producer stats tcp engine tls go failover}
+ONLY=${BENCH_ONLY:-burst codec producer stats tcp engine pause tls go failover}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
@@ -147,6 +152,13 @@ echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
 
 # ---------------------------------------------------------------------------------------
+# The headline: the reference burst, jetwire vs cnats vs nats.go (bench/burst/run.sh).
+if wanted burst; then
+  run_bench burst 600 net bench/burst/run.sh
+  [ -f "$OUT/burst-headlines.tsv" ] && cat "$OUT/burst-headlines.tsv" >> "$HEAD"
+fi
+
+# ---------------------------------------------------------------------------------------
 if wanted codec; then
   run_bench codec 120 local build/bench/bench_codec
   f=$OUT/codec.txt
@@ -213,6 +225,23 @@ if wanted tcp; then
       headline tcp "jwtcpsend at ${l}% loss / clean" "$v" "x" "" ""
     fi
   done
+fi
+
+# ---------------------------------------------------------------------------------------
+# A late server: SIGSTOP 5 s and a CPU hog on the server's CPU, jetwire vs cnats.
+if wanted pause; then
+  run_bench pause 600 net bench/pause/run.sh
+  f=$OUT/pause-table.txt
+  if [ -f "$f" ]; then
+    v=$(awk '$1 == "pause" && $2 == "jetwire" {print $5}' "$f")
+    headline pause "resends into a server paused 5 s (jetwire)" "$v" "" "0" "$(verdict "$v" le 0)"
+    v=$(awk '$1 == "pause" && $2 == "jetwire" {print $9}' "$f")
+    c=$(awk '$1 == "pause" && $2 == "cnats" {print $9}' "$f")
+    headline pause "all acked after SIGCONT, jetwire (cnats $c s)" "$v" "s" "" ""
+    v=$(awk '$1 == "overload" && $2 == "jetwire" {print $4}' "$f")
+    c=$(awk '$1 == "overload" && $2 == "cnats" {print $4}' "$f")
+    headline pause "acked/s with a CPU hog on the server's CPU, jetwire (cnats $c)" "$v" "msgs/s" "" ""
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The reference burst, the headline of `make bench` (issue 10): 5 subjects x 10,000 messages
+# of 128 bytes, as fast as each client goes, through the same nats-server and memory stream:
+#   jetwire (defaults: adaptive window, default ring; C producer through bench_engine),
+#   cnats js_PublishAsync (MaxPending 50,000; bench_engine --client cnats),
+#   nats.go js.PublishAsync (MaxPending 50,000; build/bench/natsgo),
+# each with dedupe off / plain publishes and with Nats-Msg-Id (jetwire msgid), like with like.
+# Per run: submit time (first call to the last accepted call), all-acked time, end-to-end
+# latency publish call -> delivery report p50/p99/max, and what the server paid: nats-server
+# CPU (utime+stime of all its threads, /proc/PID/stat) per acked message, and packets per
+# message both ways at the server's interface (jwv1 for jetwire; lo inside jw-srv for the
+# stock clients, whose loopback path counts each packet once).
+# BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
+# ratios to the best stock client. BENCH_BURST_JETWIRE_SET="k=v ..." adds jetwire
+# overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo")
+# and BENCH_BURST_DEDUPE (default "off msgid") select rows. Pinning as bench/engine: nats-server on BENCH_SERVER_CPU
+# (1), the client side on BENCH_CLIENT_CPU (0).
+# Output: $JW_BENCH_OUT (or build/bench-results/burst-<time>): burst-rows.jsonl,
+# burst-table.txt, burst.png, burst-headlines.tsv.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+[ "$(id -u)" -eq 0 ] || { echo "burst: needs root" >&2; exit 1; }
+source "$ROOT/scripts/testnet-lock.bash"
+jw_testnet_lock
+for b in build/jetwire build/jwjs build/bench/bench_engine build/bench/natsgo; do
+  [ -x "$b" ] || { echo "burst: $b missing: make all benches" >&2; exit 1; }
+done
+REPEATS=${BENCH_BURST_REPEATS:-5}
+SRV_CPUS=${BENCH_SERVER_CPU:-1}
+CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+N=50000
+STREAM=JWBURST
+SUBJ=jwburst
+OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/burst-$(date -u +%Y%m%dT%H%M%SZ)}
+RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-burst
+mkdir -p "$OUT"
+ROWS=$OUT/burst-rows.jsonl
+: > "$ROWS"
+WORK=$(mktemp -d /tmp/jw-bench-burst.XXXXXX)
+JW_PID=
+N_JW=0
+say() { echo "burst: $*"; }
+
+stop_jetwire() {
+  [ -n "$JW_PID" ] || return 0
+  kill -TERM "$JW_PID" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$JW_PID" 2>/dev/null
+  wait "$JW_PID" 2>/dev/null
+  JW_PID=
+}
+cleanup() {
+  stop_jetwire
+  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
+  scripts/testnet.sh down >/dev/null 2>&1
+  rm -f "/dev/shm/jetwire.$RUNID"
+  rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_jetwire() { # dedupe
+  N_JW=$((N_JW + 1))
+  : > "$WORK/jetwire.log"
+  rm -f "/dev/shm/jetwire.$RUNID"
+  taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
+    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
+    --set "flow.dedupe=$1" --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" \
+    > "$WORK/jetwire.log" 2>&1 &
+  JW_PID=$!
+  for _ in $(seq 300); do
+    grep -q "ready (NATS session up)" "$WORK/jetwire.log" && return 0
+    kill -0 "$JW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  say "jetwire did not get a NATS session"; stop_jetwire; return 1
+}
+JW_SETS=()
+for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
+srv_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
+ifpk() { # iface: rx+tx packets inside jw-srv
+  ip netns exec jw-srv cat "/sys/class/net/$1/statistics/rx_packets" \
+    "/sys/class/net/$1/statistics/tx_packets" | awk '{s += $1} END {print s}'
+}
+
+# row REP CLIENT DEDUPE
+row() {
+  local rep=$1 client=$2 dedupe=$3 iface=lo t0 t1 p0 p1 rc=0 msgid=()
+  [ "$dedupe" = msgid ] && msgid=(--msgid)
+  ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" >/dev/null || { say "no stream"; return 1; }
+  case $client in
+    jetwire)
+      iface=jwv1
+      start_jetwire "$dedupe" || return 1
+      t0=$(srv_ticks); p0=$(ifpk $iface)
+      taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
+        -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
+        > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+      t1=$(srv_ticks); p1=$(ifpk $iface)
+      stop_jetwire
+      grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
+    cnats)
+      t0=$(srv_ticks); p0=$(ifpk $iface)
+      ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
+        --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
+        -z 128 --timeout 60 --tag "$$-$rep" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+      t1=$(srv_ticks); p1=$(ifpk $iface) ;;
+    natsgo)
+      t0=$(srv_ticks); p0=$(ifpk $iface)
+      ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/natsgo --url nats://198.18.0.1:4222 \
+        -s "$SUBJ.x" --subjects 5 -n $N -z 128 --max-pending 50000 --tag "$$-$rep" "${msgid[@]}" \
+        --json > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+      t1=$(srv_ticks); p1=$(ifpk $iface) ;;
+  esac
+  sed "s/^/    | $client $dedupe: /" "$WORK/row.err" | tail -3
+  local stored
+  stored=$(ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null | sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p')
+  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
+  [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
+  jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
+     --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson pk "$((p1 - p0))" \
+     --arg iface "$iface" \
+     '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
+       submit_ms: (.submit_s * 1000), all_acked_ms: (.all_acked_s * 1000),
+       e2e_us: .ack_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
+       acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
+         $ticks * 1e6 / $hz / .acked else null end),
+       packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end)}' \
+     "$WORK/row.json" >> "$ROWS"
+  [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe: stream holds ${stored:-?} messages, expected $N"
+}
+
+scripts/testnet.sh up 2>&1 | sed 's/^/burst: /'
+srv_pid=$(cat /run/jetwire-testnet/nats.pid)
+taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
+say "reference burst: 5 subjects x 10,000 x 128 B; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
+for rep in $(seq "$REPEATS"); do
+  for dedupe in ${BENCH_BURST_DEDUPE:-off msgid}; do
+    for client in ${BENCH_BURST_CLIENTS:-jetwire cnats natsgo}; do
+      say "-- repeat $rep/$REPEATS: $client, dedupe $dedupe"
+      row "$rep" "$client" "$dedupe"
+    done
+  done
+done
+python3 bench/burst/report.py "$ROWS" "$OUT"
