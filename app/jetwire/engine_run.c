@@ -257,9 +257,19 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 		r->launched++;
 	}
 	JW_LOG(INFO, "engine: %u connection(s), shm instance %s (%u slots x %u bytes per TX "
-	       "lcore), dedupe %s, window %s", ep.n_conns, cfg->shm.instance, r->shm->slots_per_tx,
-	       r->shm->ring_bytes, ep.flow.dedupe == FLOW_DEDUPE_MSGID ? "msgid" : "off",
+	       "lcore, %.1f MiB shared memory in all, touched only where producers write), "
+	       "dedupe %s, window %s", ep.n_conns, cfg->shm.instance, r->shm->slots_per_tx,
+	       r->shm->ring_bytes, (double)r->shm->size / (1024.0 * 1024.0),
+	       ep.flow.dedupe == FLOW_DEDUPE_MSGID ? "msgid" : "off",
 	       ep.flow.adaptive ? "adaptive" : "fixed");
+	{
+		char mem[96];
+
+		snprintf(mem, sizeof(mem), "%llu bytes: %u x %u slots, %u-byte rings",
+			 (unsigned long long)r->shm->size, r->shm->n_tx, r->shm->slots_per_tx,
+			 r->shm->ring_bytes);
+		jw_stats_set_info("shm_memory", mem);
+	}
 	return 0;
 fail:
 	jw_ctl_set_tcp_input(ctl, NULL, NULL);
