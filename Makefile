@@ -81,8 +81,10 @@ $(BUILD)/libjetwire.a: $(PRODUCER_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/libjetwire.so: $(PRODUCER_OBJS)
-	$(CC) -shared -Wl,-soname,libjetwire.so.0 $(LDFLAGS) -o $@ $^ -lrt -pthread
+# The shared library exports exactly the public API (lib/producer/libjetwire.map).
+$(BUILD)/libjetwire.so: $(PRODUCER_OBJS) lib/producer/libjetwire.map
+	$(CC) -shared -Wl,-soname,libjetwire.so.0 -Wl,--version-script=lib/producer/libjetwire.map \
+	  $(LDFLAGS) -o $@ $(filter %.o,$^) -lrt -pthread
 
 $(BUILD)/jetwire.pc: scripts/jetwire.pc.in
 	@mkdir -p $(dir $@)
