@@ -317,7 +317,7 @@ log_summary(struct engine *e)
 	JW_LOG(INFO, "engine: reports deferred %lu (report ring full), lost %lu; resends dropped "
 	       "as torn %lu; TCP frames %lu, not ours %lu",
 	       (unsigned long)e->cnt.reports_deferred, (unsigned long)e->cnt.reports_late,
-	       (unsigned long)e->cnt.resend_torn, (unsigned long)e->cnt.rx_tcp,
+	       (unsigned long)engine_resend_torn(e), (unsigned long)e->cnt.rx_tcp,
 	       (unsigned long)e->cnt.rx_not_ours);
 	if (jw_stats_latency_read(&lat, NULL) > 0 && lat.count > 0)
 		JW_LOG(INFO, "engine: ack latency us: p50 %.1f p99 %.1f max %.1f",

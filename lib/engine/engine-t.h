@@ -27,6 +27,8 @@
  *   | probe_done, probe_seq | T      | C      | release/acquire: probe_seq before done     |
  *   | servers[] fields,     | C      | any    | relaxed: telemetry shows a snapshot that   |
  *   | conn server/counters  |        |        | may mix two moments, never a torn field     |
+ *   | t.resend_torn         | T      | any    | relaxed; one writer per connection (the    |
+ *   |                       |        |        | summary sums them: engine_resend_torn)     |
  *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
  * while sleeping when idle.
@@ -165,6 +167,9 @@ struct engine_conn {
 		uint32_t rr;              /* round-robin slot cursor */
 		struct jw_stats_lcore *st;
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
+		/* resends dropped because the record was released meanwhile (the copy may be
+		 * torn): T-written, read relaxed by the summary (one writer per connection) */
+		_Atomic uint64_t resend_torn;
 		/* TLS: once on, every byte T writes is sealed into records, one open record at
 		 * a time, inside the current TCP segment (engine_tx.c) */
 		bool tls_on;
@@ -224,7 +229,6 @@ struct engine_conn {
 /* Engine counters kept by the control lcore beyond the stats blocks. */
 struct engine_counters {
 	uint64_t rx_tcp, rx_not_ours, reports_deferred, reports_late;
-	uint64_t resend_torn;      /* resends dropped: the record was released meanwhile */
 	uint64_t transient_503;    /* 503s in a cluster taken for a stream between leaders */
 	uint64_t holds, probes;    /* stream-transition holds entered, probes sent */
 };

@@ -254,6 +254,16 @@ engine_unfinished(const struct engine *e)
 	return n;
 }
 
+uint64_t
+engine_resend_torn(const struct engine *e)
+{
+	uint64_t n = 0;
+
+	for (uint32_t k = 0; k < e->p.n_conns; k++)
+		n += atomic_load_explicit(&e->conns[k].t.resend_torn, memory_order_relaxed);
+	return n;
+}
+
 void
 engine_flow_totals(const struct engine *e, struct flow_counters *out)
 {

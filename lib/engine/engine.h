@@ -105,4 +105,8 @@ bool engine_servers_all_refused(const struct engine *e);
 /* Sum of every connection's window counters (any thread): for tests and the summary. */
 void engine_flow_totals(const struct engine *e, struct flow_counters *out);
 
+/* Resends dropped as torn, summed over the connections (each counter has one writer, its
+ * TX lcore; read relaxed, from any thread). */
+uint64_t engine_resend_torn(const struct engine *e);
+
 #endif /* JW_ENGINE_H */

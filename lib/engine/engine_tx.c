@@ -513,7 +513,10 @@ resend_one(struct engine_conn *c, struct tcp_conn *tcp, uint64_t seq, const stru
 	if (prepare(c, r->slot, jw_shm_slot_gen(s), &v, c->t.resend_buf, seq, &m) != 0)
 		return;
 	if (!jw_shm_is_held(s, r->ring_pos)) {
-		e->cnt.resend_torn++; /* released meanwhile: the copy may be torn */
+		/* released meanwhile: the copy may be torn. One writer (this TX lcore). */
+		atomic_store_explicit(&c->t.resend_torn,
+				      atomic_load_explicit(&c->t.resend_torn, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 		return;
 	}
 	if (out_frame(c, tcp, &m) > 0)
