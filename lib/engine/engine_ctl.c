@@ -440,8 +440,14 @@ sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 	}
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
 	if (a->kind == FLOW_ACK_OK) {
-		bool probe = held && seq == atomic_load_explicit(&c->probe_seq,
-								   memory_order_relaxed);
+		bool probe = false;
+
+		if (held) {
+			/* acquire: pairs with T's release of probe_done, so probe_seq is the
+			 * one that probe wrote */
+			(void)atomic_load_explicit(&c->probe_done, memory_order_acquire);
+			probe = seq == atomic_load_explicit(&c->probe_seq, memory_order_relaxed);
+		}
 
 		if (held)
 			hold_release(c, ctl_now, "the stream answers again");
