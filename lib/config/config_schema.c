@@ -98,7 +98,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(tcp, syn_retries, JW_CFG_U32, 1, 50, 0, "6"),
 	KEY(tcp, sack, JW_CFG_BOOL, 0, 0, 0, "yes"),
 	KEY(tcp, delack_ms, JW_CFG_U32, 0, 500, 0, "2"),
-	KEY(tcp, pacing_gain, JW_CFG_U32, 0, 1000, 0, "120"),
+	KEY(tcp, pacing_gain, JW_CFG_U32, 0, 1000, 0, "0"),
 	KEY(tcp, pacing_burst, JW_CFG_U32, 1, 64, 0, "4"),
 	/* [engine] */
 	KEY(engine, drain_timeout_s, JW_CFG_U32, 0, 3600, 0, "10"), /* 0: stop without draining */

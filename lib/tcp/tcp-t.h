@@ -141,7 +141,8 @@ struct tcp_params {
 				    * ms (piggybacked when data leaves first); 0 = ACK every
 				    * segment at once. Default 2 */
 	uint16_t pacing_gain_pct;  /* pacing rate = gain x cwnd / SRTT (percent; slow start
-				    * uses twice this); 0 = no pacing. Default 120 */
+				    * uses twice this), e.g. 120 as Linux; 0 = no pacing. Default
+				    * 0: the engine's latency-bound bursts lose to it (README) */
 	uint16_t pacing_burst;     /* most segments (or one TSO packet) per paced burst,
 				    * default 4 */
 	uint32_t fin_wait2_ms;     /* FIN_WAIT_2 limit, default 60000 */

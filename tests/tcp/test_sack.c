@@ -727,12 +727,15 @@ pacing_intervals(void **state)
 {
 	struct tcp_stats s;
 	uint64_t rate, seg_ns, t0;
+	struct tcp_params p;
 	int sent = 0, n;
 
 	(void)state;
 	iss_g = ISS;
+	tcp_params_default(&p);
+	p.pacing_gain_pct = 120;
 	H.pacing = true;
-	h_open(NULL, ISS); /* gain 120 %, doubled in slow start; bursts of 4 */
+	h_open(&p, ISS); /* gain 120 %, doubled in slow start; bursts of 4 */
 	h_establish_sack(true, true, PISN);
 	s = st();
 	/* rate = 2 x 1.2 x cwnd / SRTT = 2.4 x 14480 B / 100 us */
@@ -763,7 +766,8 @@ pacing_intervals(void **state)
 	(void)s;
 	h_close();
 
-	/* pacing_gain = 0: IW10 leaves in one poll. */
+	/* pacing_gain = 0 (the default): IW10 leaves in one poll. */
+	H.pacing = true;
 	h_open(NULL, ISS);
 	h_establish_sack(true, true, PISN);
 	h_write(10 * MSS, false);
