@@ -255,6 +255,7 @@ struct tcp_sack_board {
 struct tcp_rcv_sack {
 	_Atomic uint32_t gen;
 	_Atomic uint32_t n;
+	_Atomic uint32_t dsack;           /* 1: block 0 reports a duplicate (RFC 2883), sent once */
 	_Atomic uint32_t start[TCP_RSB_MAX], end[TCP_RSB_MAX];
 };
 
@@ -425,6 +426,7 @@ struct tcp_conn {
 	/* delayed ACKs */
 	uint32_t t_last_ack;              /* rcv_nxt carried by the last segment sent */
 	uint64_t t_delack_served;         /* delack_at value already answered */
+	uint32_t t_rsb_ds_gen;            /* rsb generation whose DSACK block went out */
 	/* pacing */
 	uint64_t t_pace_next_ns;          /* no paced data before this time */
 	uint64_t t_pace_rate;             /* bytes per second, 0 = unpaced */

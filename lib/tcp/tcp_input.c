@@ -130,17 +130,24 @@ ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq, uint32_t off, u
 	return true;
 }
 
-/* Publishes the SACK blocks our next ACKs carry (RFC 2018 §4): the out-of-order queue as
- * merged ranges, the one holding recent (the latest arrival) first, then the others from
- * the highest down; none when the queue is empty. Seqlock writer as sb_publish. */
+/* Publishes the SACK blocks our next ACKs carry (RFC 2018 §4): with ds, first a DSACK
+ * block [ds_s, ds_e) for a duplicate that arrived (RFC 2883 §4, sent once); then the
+ * out-of-order queue as merged ranges, the one holding recent (the latest arrival) first,
+ * then the others from the highest down; none when the queue is empty. Seqlock writer as
+ * sb_publish. */
 static void
-rsb_publish(struct tcp_conn *c, uint32_t recent)
+rsb_publish_ds(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uint32_t ds_e)
 {
 	uint32_t st[TCP_RSB_MAX], en[TCP_RSB_MAX], n = 0, g;
 	uint32_t rs[64], re[64], nr = 0;
 
 	if (!c->sack_ok)
 		return;
+	if (ds) {
+		st[0] = ds_s;
+		en[0] = ds_e;
+		n = 1;
+	}
 	for (uint16_t i = 0; i < c->c_ooo_n; i++) {
 		uint32_t s = c->c_ooo[i].seq, e = s + c->c_ooo[i].len + c->c_ooo[i].fin;
 		if (nr > 0 && SEQ_LEQ(s, re[nr - 1])) {
@@ -152,7 +159,7 @@ rsb_publish(struct tcp_conn *c, uint32_t recent)
 			nr++;
 		}
 	}
-	for (uint32_t i = 0; i < nr; i++)
+	for (uint32_t i = 0; i < nr && n < TCP_RSB_MAX; i++)
 		if (SEQ_LEQ(rs[i], recent) && SEQ_LT(recent, re[i])) {
 			st[n] = rs[i];
 			en[n] = re[i];
@@ -170,12 +177,19 @@ rsb_publish(struct tcp_conn *c, uint32_t recent)
 	atomic_store_explicit(&c->rsb.gen, g + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&c->rsb.n, n, memory_order_relaxed);
+	atomic_store_explicit(&c->rsb.dsack, ds ? 1u : 0u, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
 		atomic_store_explicit(&c->rsb.start[i], st[i], memory_order_relaxed);
 		atomic_store_explicit(&c->rsb.end[i], en[i], memory_order_relaxed);
 	}
 	/* Release pairs with the TX lcore's load-acquire in rsb_read (tcp_output.c). */
 	atomic_store_explicit(&c->rsb.gen, g + 2, memory_order_release);
+}
+
+static void
+rsb_publish(struct tcp_conn *c, uint32_t recent)
+{
+	rsb_publish_ds(c, recent, false, 0, 0);
 }
 
 static void
@@ -518,8 +532,13 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct seg_info *si, uint64
 		acceptable = SEQ_IN(seq, rn, rn + wnd) || SEQ_IN(seq + seg_len - 1, rn, rn + wnd);
 	if (!acceptable) {
 		if (!(si->flags & TCP_F_RST)) {
-			if (seg_len > 0)
+			if (seg_len > 0) {
 				tcp_stat_add(&c->st_dup_segs_in, 1);
+				/* Data we already have: tell a SACK peer it was a duplicate,
+				 * so it can undo a needless retransmission (RFC 2883). */
+				if (si->len > 0 && SEQ_LEQ(seq + si->len, rn))
+					rsb_publish_ds(c, rn, true, seq, seq + si->len);
+			}
 			(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
 		}
 		return;

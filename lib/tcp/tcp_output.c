@@ -191,17 +191,19 @@ send_syn(struct txctx *x)
 
 /* Reads the SACK blocks control published for our ACKs (seqlock reader: load-acquire of
  * an even gen pairs with rsb_publish's store-release, acquire fence before the recheck)
- * and keeps those above rcv_nxt, at most max. Returns how many. */
+ * and keeps those above rcv_nxt, at most max; a DSACK block first, once per generation.
+ * Returns how many. */
 static uint32_t
 rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint32_t max)
 {
 	for (int tries = 0; tries < 4; tries++) {
-		uint32_t g1 = atomic_load_explicit(&c->rsb.gen, memory_order_acquire), n, k = 0;
-		uint32_t s[TCP_RSB_MAX], e[TCP_RSB_MAX];
+		uint32_t g1 = atomic_load_explicit(&c->rsb.gen, memory_order_acquire), n, k = 0, i0 = 0;
+		uint32_t s[TCP_RSB_MAX], e[TCP_RSB_MAX], ds;
 
 		if (g1 & 1u)
 			continue;
 		n = atomic_load_explicit(&c->rsb.n, memory_order_relaxed);
+		ds = atomic_load_explicit(&c->rsb.dsack, memory_order_relaxed);
 		if (n > TCP_RSB_MAX)
 			n = TCP_RSB_MAX;
 		for (uint32_t i = 0; i < n; i++) {
@@ -211,7 +213,16 @@ rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint3
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&c->rsb.gen, memory_order_relaxed) != g1)
 			continue;
-		for (uint32_t i = 0; i < n && k < max; i++)
+		if (ds && n > 0) {
+			i0 = 1;
+			if (c->t_rsb_ds_gen != g1 && SEQ_LT(s[0], e[0])) {
+				c->t_rsb_ds_gen = g1;
+				st[k] = s[0];
+				en[k] = e[0];
+				k++;
+			}
+		}
+		for (uint32_t i = i0; i < n && k < max; i++)
 			if (SEQ_GT(s[i], rcv_nxt) && SEQ_LT(s[i], e[i])) {
 				st[k] = s[i];
 				en[k] = e[i];

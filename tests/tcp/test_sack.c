@@ -410,14 +410,13 @@ sack_blocks_outside_flight_ignored(void **state)
 	h_close();
 }
 
-void
-rack_reordering_window(void **state)
+static void
+rack_reordering_window_case(uint32_t iss)
 {
 	uint32_t blk[2], seqs[32];
 	int n;
 
-	(void)state;
-	open_and_send(ISS, 30, 10);
+	open_and_send(iss, 30, 10);
 	adv_us(100);
 	/* Segment 0 arrives after segment 1 (reordered, never resent): RACK learns. */
 	blk[0] = S(1);
@@ -451,17 +450,24 @@ rack_reordering_window(void **state)
 	h_close();
 }
 
+void
+rack_reordering_window(void **state)
+{
+	(void)state;
+	rack_reordering_window_case(ISS);
+	rack_reordering_window_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
+}
+
 /* ---------- TLP ---------- */
 
-void
-tlp_probes_tail_then_rack_repairs(void **state)
+static void
+tlp_probes_tail_then_rack_repairs_case(uint32_t iss)
 {
 	uint32_t blk[2], seqs[32];
 	struct tcp_stats s0, s;
 	int n;
 
-	(void)state;
-	open_and_send(ISS, 10, 10);
+	open_and_send(iss, 10, 10);
 	adv_us(100);
 	h_ack_sack(S(5), 65535, 0, 0, NULL); /* 5-9 are lost: a tail */
 	h_poll();
@@ -507,6 +513,14 @@ tlp_probes_tail_then_rack_repairs(void **state)
 }
 
 void
+tlp_probes_tail_then_rack_repairs(void **state)
+{
+	(void)state;
+	tlp_probes_tail_then_rack_repairs_case(ISS);
+	tlp_probes_tail_then_rack_repairs_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
+}
+
+void
 tlp_sends_new_data_when_it_can(void **state)
 {
 	uint32_t seqs[8];
@@ -527,19 +541,18 @@ tlp_sends_new_data_when_it_can(void **state)
 
 /* ---------- undo ---------- */
 
-void
-dsack_undoes_spurious_retransmission(void **state)
+static void
+dsack_undoes_spurious_retransmission_case(uint32_t iss)
 {
 	uint32_t blk[4], seqs[32];
 	struct tcp_stats s;
 
-	(void)state;
-	open_and_send(ISS, 10, 10);
+	open_and_send(iss, 10, 10);
 	adv_us(100);
 	/* Segment 0 is late (reordered), 1-4 are SACKed: RACK resends 0 and reduces. */
 	blk[0] = S(1);
 	blk[1] = S(5);
-	h_ack_sack(ISS + 1, 65535, 0, 1, blk);
+	h_ack_sack(S(0), 65535, 0, 1, blk);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 1);
 	assert_int_equal(seqs[0], S(0));
@@ -573,6 +586,14 @@ dsack_undoes_spurious_retransmission(void **state)
 	assert_true(s.cwnd >= 10 * MSS);
 	assert_int_equal(s.ssthresh, UINT32_MAX / 2);
 	h_close();
+}
+
+void
+dsack_undoes_spurious_retransmission(void **state)
+{
+	(void)state;
+	dsack_undoes_spurious_retransmission_case(ISS);
+	dsack_undoes_spurious_retransmission_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
 }
 
 static void
@@ -820,6 +841,21 @@ receiver_sends_sack_blocks(void **state)
 	assert_int_equal(d.n_sack, 0);
 	assert_int_equal(H.log.data_len, 4000);
 	assert_int_equal(st().sack_blocks_out, 4);
+	/* A duplicate of 1 (a needless retransmission): the dupack DSACKs it (RFC 2883). */
+	h_inject(0x18, r + 1000, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + 4000);
+	assert_int_equal(d.n_sack, 1);
+	assert_int_equal(d.sack[0], r + 1000);
+	assert_int_equal(d.sack[1], r + 2000);
+	/* Reported once: the next ACKs carry no block. */
+	h_inject(0x18, r + 4000, ISS + 1, 65535, NULL, 0, data, 1000);
+	h_inject(0x18, r + 5000, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + 6000);
+	assert_int_equal(d.n_sack, 0);
 	h_close();
 
 	/* Without SACK negotiated, dupacks carry no blocks. */
@@ -832,15 +868,14 @@ receiver_sends_sack_blocks(void **state)
 	h_close();
 }
 
-void
-tlp_floor_adapts_to_needless_probes(void **state)
+static void
+tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 {
 	uint32_t blk[2], seqs[32];
 	struct pkt d;
 	int n;
 
-	(void)state;
-	open_and_send(ISS, 10, 10);
+	open_and_send(iss, 10, 10);
 	adv_us(100);
 	h_ack_sack(S(5), 65535, 0, 0, NULL);
 	h_poll();
@@ -874,4 +909,12 @@ tlp_floor_adapts_to_needless_probes(void **state)
 	assert_int_equal(pop_all(seqs, 32), 1);
 	assert_int_equal(st().loss_probes, 2);
 	h_close();
+}
+
+void
+tlp_floor_adapts_to_needless_probes(void **state)
+{
+	(void)state;
+	tlp_floor_adapts_to_needless_probes_case(ISS);
+	tlp_floor_adapts_to_needless_probes_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
 }
