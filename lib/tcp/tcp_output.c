@@ -39,7 +39,8 @@
 #define TCP_POLL_OUT_MAX  (TCP_TX_BURST * 2)
 #define TCP_POLL_DATA_MAX (TCP_POLL_OUT_MAX - 8)
 #define TCP_CMDS_PER_POLL 16
-#define TCP_PTO_MIN_NS    (10ull * 1000000ull) /* TLP's floor, raised by needless probes */
+#define TCP_PTO_MIN_NS    (10ull * 1000000ull) /* TLP's lowest floor */
+#define TCP_PTO_INIT_NS   (40ull * 1000000ull) /* its first floor: Linux's delayed-ACK min */
 
 struct txctx {
 	struct tcp_conn *c;
@@ -952,6 +953,8 @@ sack_after_acks(struct txctx *x, bool una_moved, uint32_t delivered)
 		c->t_prr_out = 0;
 		c->t_recover_fs = flight_size(c);
 		c->t_rtt_timing = false;
+		if (c->t_tlp_out) /* the probe revealed a real loss: probe sooner next time */
+			c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
 		c->t_tlp_out = false; /* the recovery's reduction covers what the TLP found */
 		tcp_stat_add(&c->st_fast_retransmits, 1);
 		delivered = 0;
@@ -1688,7 +1691,7 @@ tx_setup(struct txctx *x)
 	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
 	c->t_pace_poll_ns = x->now;
 	c->t_pace_next_ns = x->now;
-	c->t_pto_floor_ns = TCP_PTO_MIN_NS;
+	c->t_pto_floor_ns = JW_MIN(TCP_PTO_INIT_NS, (uint64_t)c->p.rto_min_ms * NS_PER_MS);
 	if (c->t_syn_tries == 0) {
 		rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
 		c->t_min_rtt_ns = (uint64_t)c->t_srtt_ns;

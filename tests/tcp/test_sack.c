@@ -473,8 +473,8 @@ tlp_probes_tail_then_rack_repairs_case(uint32_t iss)
 	h_poll();
 	h_drain();
 	s0 = st();
-	/* PTO = max(2 SRTT, 10 ms) after the last progress. */
-	h_advance_ms(9);
+	/* PTO = max(2 SRTT, floor) after the last progress; the floor starts at 40 ms. */
+	h_advance_ms(39);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 0);
 	h_advance_ms(1);
@@ -509,6 +509,16 @@ tlp_probes_tail_then_rack_repairs_case(uint32_t iss)
 	assert_int_equal(s.rto_expiries, 0);
 	assert_int_equal(s.retransmits, 5);  /* the probe and the four holes, once each */
 	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	/* The probe found a real loss: the next one comes after 20 ms, not 40. */
+	h_write(4 * MSS, false);
+	h_poll();
+	h_drain();
+	h_advance_ms(19);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0);
+	h_advance_ms(1);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1);
 	h_close();
 }
 
@@ -527,13 +537,13 @@ tlp_sends_new_data_when_it_can(void **state)
 
 	(void)state;
 	open_and_send(ISS, 12, 10); /* cwnd holds back 10 and 11 */
-	h_advance_ms(10);
+	h_advance_ms(40);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 1);
 	assert_int_equal(seqs[0], S(10)); /* a new segment probes */
 	assert_int_equal(st().loss_probes, 1);
 	assert_int_equal(st().retransmits, 0);
-	h_advance_ms(10);
+	h_advance_ms(40);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 0); /* one probe per episode */
 	h_close();
@@ -880,7 +890,7 @@ tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 	h_ack_sack(S(5), 65535, 0, 0, NULL);
 	h_poll();
 	h_drain();
-	h_advance_ms(10);
+	h_advance_ms(40);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 1); /* the probe: segment 9 again */
 	assert_int_equal(seqs[0], S(9));
@@ -890,7 +900,7 @@ tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 	h_ack_sack(S(10), 65535, 0, 1, blk);
 	h_poll();
 	h_drain();
-	/* Next flight: the probe waits 20 ms now. */
+	/* Next flight: the probe waits 80 ms now. */
 	h_write(10 * MSS, false);
 	h_poll();
 	n = 0;
@@ -901,10 +911,10 @@ tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 	h_ack_sack(S(11), 65535, 0, 0, NULL);
 	h_poll();
 	h_drain();
-	h_advance_ms(10);
+	h_advance_ms(79);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 0);
-	h_advance_ms(10);
+	h_advance_ms(1);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 1);
 	assert_int_equal(st().loss_probes, 2);
