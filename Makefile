@@ -168,7 +168,7 @@ test: deps
 	scripts/run-tests.sh
 
 run: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench/bench_engine
 	scripts/run.sh
 
 bench: deps

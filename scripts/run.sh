@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run: needs root (network namespaces, AF_PACKET)" >&2; exit 1; }
-for b in build/jetwire build/jwpub build/jwjs; do
+for b in build/jetwire build/jwpub build/jwjs build/bench/bench_engine; do
   [ -x "$b" ] || { echo "run: $b missing: run make first" >&2; exit 1; }
 done
 
@@ -22,6 +22,8 @@ CONF=${JW_RUN_CONF:-dpdk-config/default.conf}
 STREAM=JWRUN
 SUBJECT=jw.run
 SUBJECTS=5
+BSTREAM=JWRUNBURST   # the reference burst goes to its own stream first
+BSUBJECT=jw.burst
 
 source scripts/testnet-lock.bash
 jw_testnet_lock   # unless the caller already holds it (flock /run/jw-testnet.lock make run)
@@ -35,6 +37,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1 || true
+  ip netns exec jw-srv build/jwjs rm "$BSTREAM" >/dev/null 2>&1 || true
   scripts/testnet.sh down >/dev/null 2>&1 || true
   # What this run created and nothing else: its EAL runtime dir, and the shared memory of
   # the default instance unless it was there before (then it may hold someone's records).
@@ -65,6 +68,19 @@ grep -q "ready (NATS session up)" "$log" || { grep -v '^EAL:' "$log" >&2; say "n
 grep -E "engine:|resolved|ready" "$log" | sed 's/^/  | /'
 
 # 2. publish
+# The reference burst (5 subjects x 10,000 x 128 B, as fast as jw_publish goes): submit time,
+# all-acked time and end-to-end latency (publish call -> delivery report), measured by
+# bench_engine's jetwire client (make bench compares it with cnats and nats.go).
+ip netns exec jw-srv build/jwjs add "$BSTREAM" "$BSUBJECT.>" 9>&- | sed 's/^/run: /'
+inst=$(build/jetwire -c "$CONF" "${sets[@]}" --dump-config 2>/dev/null | sed -n 's/^shm\.instance *= *//p' | head -1)
+say "reference burst: 5 subjects x 10,000 messages of 128 bytes (instance ${inst:-default})"
+brc=0
+build/bench/bench_engine --client jetwire -i "${inst:-default}" -s "$BSUBJECT.x" -n 50000 \
+  --subjects 5 -z 128 --timeout 60 --tag "run-$$" > "$tmp/burst.json" 2> "$tmp/burst.err" 9>&- || brc=$?
+sed 's/^/  | /' "$tmp/burst.err"
+bverified=$(ip netns exec jw-srv build/jwjs verify "$BSTREAM" 50000 9>&- 2>&1) || brc=1
+echo "  | $bverified"
+
 say "jwpub publishes $COUNT messages of 128 bytes over $SUBJECTS subjects ($SUBJECT.0-$((SUBJECTS-1)))"
 rc=0
 build/jwpub -s "$SUBJECT" -n "$COUNT" --subjects "$SUBJECTS" --wait --timeout 120 \
@@ -84,6 +100,9 @@ rate=$(num 's/.*acked rate \([0-9]*\) msg\/s.*/\1/p' "$tmp/jwpub.out")
 read -r p50 p99 p999 max < <(sed -n 's/^call latency ns: p50 \([0-9]*\).* p99 \([0-9]*\)  p99.9 \([0-9]*\)  max \([0-9]*\).*/\1 \2 \3 \4/p' "$tmp/jwpub.out")
 read -r a50 a99 < <(sed -n 's/.*ack latency us: p50 \([0-9.]*\) p99 \([0-9.]*\).*/\1 \2/p' "$log")
 echo
+if [ -s "$tmp/burst.json" ]; then
+  jq -r '"reference burst (5 x 10,000 x 128 B): submit \(.submit_s * 1000 | floor) ms, all acked \(.all_acked_s * 1000 | floor) ms, refused \(.refused), acked \(.acked), failed \(.failed); publish -> report p50 \(.ack_us.p50 / 1000 | floor) ms, p99 \(.ack_us.p99 / 1000 | floor) ms, max \(.ack_us.max / 1000 | floor) ms; call p99 \(.call_ns.p99) ns"' "$tmp/burst.json"
+fi
 echo "summary ($COUNT messages, 128 B, $SUBJECTS subjects, memory stream, $CONF)"
 printf '  %-14s %s acked, %s failed\n' "reports" "${acked:-?}" "${failed:-?}"
 printf '  %-14s %s\n' "acked msgs/s" "${rate:-?}"
@@ -98,4 +117,5 @@ ip netns exec jw-srv build/jwjs info "$STREAM" 9>&- | sed 's/^/run: /'
 vrc=0
 ip netns exec jw-srv build/jwjs verify "$STREAM" "$COUNT" 9>&- || vrc=$?
 [ "$rc" -eq 0 ] || { say "jwpub reported failures (status $rc)"; exit 1; }
+[ "$brc" -eq 0 ] || { say "the reference burst was not stored exactly (status $brc)"; exit 1; }
 exit "$vrc"
