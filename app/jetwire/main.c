@@ -37,6 +37,7 @@
 #include "net/net.h"
 #include "port/port.h"
 #include "supervise.h"
+#include "tls/tls.h"
 #include "version.h"
 
 #define MAX_OVERRIDES 64
@@ -202,6 +203,22 @@ main(int argc, char **argv)
 			return 2;
 		}
 		credp = &creds;
+	}
+	/* TLS files (CA, client certificate and key): loaded once now, also for --check */
+	if (cfg.nats.tls != JW_TLS_OFF) {
+		struct tls_client_cfg tc = {
+			.ca_file = cfg.nats.tls_ca_file, .cert_file = cfg.nats.tls_cert_file,
+			.key_file = cfg.nats.tls_key_file,
+			.min_version = (uint16_t)cfg.nats.tls_min_version,
+		};
+		struct tls_ctx *tctx = tls_ctx_create(&tc, err, sizeof(err));
+
+		if (tctx == NULL) {
+			fprintf(stderr, "jetwire: %s: [nats] tls: %s\n", path, err);
+			jw_creds_wipe(&creds);
+			return 2;
+		}
+		tls_ctx_destroy(tctx);
 	}
 	if (check) {
 		jw_creds_wipe(&creds);

@@ -115,11 +115,25 @@ keylog_cb(const SSL *ssl, const char *line)
 static void
 ssl_errf(char *err, size_t errlen, const char *what, const char *path)
 {
-	unsigned long e = ERR_get_error();
+	unsigned long e, last = 0, sys = 0;
+	const char *why;
+	char buf[160];
 
+	while ((e = ERR_get_error()) != 0) { /* a system error (no such file) says it best */
+		if (ERR_SYSTEM_ERROR(e) && sys == 0)
+			sys = e;
+		last = e;
+	}
+	why = last ? ERR_reason_error_string(last) : NULL;
+	if (sys != 0) {
+		snprintf(buf, sizeof(buf), "%s", strerror(ERR_GET_REASON(sys)));
+		why = buf;
+	} else if (why == NULL) {
+		why = path != NULL ? "cannot read or parse the file" : "failed";
+	}
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s%s%s%s: %s", what, path ? " '" : "", path ? path : "",
-			 path ? "'" : "", e ? ERR_reason_error_string(e) : "failed");
+			 path ? "'" : "", why);
 	ERR_clear_error();
 }
 

@@ -41,4 +41,12 @@ expect_fail certificate-expired "${TLS_SET[@]}"
   > "$JW_TMP/bad.log" 2>&1 && fail "jetwire started with a missing CA file"
 grep -q "/nonexistent/ca.pem" "$JW_TMP/bad.log" || { cat "$JW_TMP/bad.log"; fail "no clear message"; }
 rm -f "/dev/shm/jetwire.jwt$$"
+# --check loads the TLS files too
+"$JW_ROOT/build/jetwire" -c "$JW_ROOT/dpdk-config/default.conf" --check "${TLS_SET[@]}" \
+  --set "nats.tls_cert_file=$PKI/cli.pem" --set "nats.tls_key_file=$PKI/srv.key" \
+  > "$JW_TMP/chk.log" 2>&1 && fail "--check accepted a key that does not match the certificate"
+grep -q "key values mismatch" "$JW_TMP/chk.log" || { cat "$JW_TMP/chk.log"; fail "--check message"; }
+"$JW_ROOT/build/jetwire" -c "$JW_ROOT/dpdk-config/default.conf" --check "${TLS_SET[@]}" \
+  --set "nats.tls_cert_file=$PKI/cli.pem" --set "nats.tls_key_file=$PKI/cli.key" \
+  || fail "--check refused good TLS files"
 echo "PASS: TLS failures classified, logged and not retried in a tight loop"
