@@ -636,8 +636,12 @@ ldm_move(struct engine_conn *c, uint64_t now_ns)
 	if (c->c.server < 0 || c->drain_tcp != NULL || c->c.drain_old != NULL)
 		return false;
 	e->servers[c->c.server].lame_until_ns = now_ns + LDM_AVOID_NS;
-	if (pick_server(c, now_ns, &retry_at) < 0)
-		return false; /* nowhere to go: dropped, reconnect after the backoff */
+	if (pick_server(c, now_ns, &retry_at) < 0) {
+		/* nowhere else to go (one server): dropped, and the same server is tried again
+		 * as after any loss, so its restart is found without waiting LDM_AVOID_NS */
+		e->servers[c->c.server].lame_until_ns = 0;
+		return false;
+	}
 	idx = session_ctl_handoff(&c->sess, now_ns, &rest);
 	if (idx < 0)
 		return false;
