@@ -38,18 +38,9 @@ mkdir -p "$OUT"
 ROWS=$OUT/burst-rows.jsonl
 : > "$ROWS"
 WORK=$(mktemp -d /tmp/jw-bench-burst.XXXXXX)
-JW_PID=
-N_JW=0
 say() { echo "burst: $*"; }
+source "$ROOT/scripts/bench-jetwire.bash"
 
-stop_jetwire() {
-  [ -n "$JW_PID" ] || return 0
-  kill -TERM "$JW_PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$JW_PID" 2>/dev/null
-  wait "$JW_PID" 2>/dev/null
-  JW_PID=
-}
 cleanup() {
   stop_jetwire
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
@@ -60,22 +51,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_jetwire() { # dedupe
-  N_JW=$((N_JW + 1))
-  : > "$WORK/jetwire.log"
-  rm -f "/dev/shm/jetwire.$RUNID"
-  taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
-    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
-    --set "flow.dedupe=$1" --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" \
-    > "$WORK/jetwire.log" 2>&1 &
-  JW_PID=$!
-  for _ in $(seq 300); do
-    grep -q "ready (NATS session up)" "$WORK/jetwire.log" && return 0
-    kill -0 "$JW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  say "jetwire did not get a NATS session"; stop_jetwire; return 1
-}
 JW_SETS=()
 for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
 srv_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
@@ -92,7 +67,7 @@ row() {
   case $client in
     jetwire)
       iface=jwv1
-      start_jetwire "$dedupe" || return 1
+      start_jetwire --set "flow.dedupe=$dedupe" || return 1
       t0=$(srv_ticks); p0=$(ifpk $iface)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \

@@ -28,15 +28,11 @@ mkdir -p "$OUT"
 ROWS=$OUT/pause-rows.jsonl
 : > "$ROWS"
 WORK=$(mktemp -d /tmp/jw-bench-pause.XXXXXX)
-JW_PID= HOG_PID= N_JW=0
+HOG_PID=
+JW_SETS=()
 say() { echo "pause: $*"; }
+source "$ROOT/scripts/bench-jetwire.bash"
 srv_pid() { cat /run/jetwire-testnet/nats.pid; }
-stop_jetwire() {
-  [ -n "$JW_PID" ] || return 0
-  kill -TERM "$JW_PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$JW_PID" 2>/dev/null; wait "$JW_PID" 2>/dev/null; JW_PID=
-}
 stop_hog() { [ -n "$HOG_PID" ] && kill "$HOG_PID" 2>/dev/null; wait "$HOG_PID" 2>/dev/null; HOG_PID=; }
 cleanup() {
   kill -CONT "$(srv_pid)" 2>/dev/null
@@ -47,19 +43,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-start_jetwire() {
-  N_JW=$((N_JW + 1)); : > "$WORK/jetwire.log"; rm -f "/dev/shm/jetwire.$RUNID"
-  taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
-    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
-    --set "eal.lcores=(0-2)@($CLI_CPUS)" > "$WORK/jetwire.log" 2>&1 &
-  JW_PID=$!
-  for _ in $(seq 300); do
-    grep -q "ready (NATS session up)" "$WORK/jetwire.log" && return 0
-    kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1
-  done
-  say "jetwire did not get a NATS session"; stop_jetwire; return 1
-}
-
 # row REP SCENARIO CLIENT
 row() {
   local rep=$1 scen=$2 client=$3 pace=() resent=0 t_cont=0 pub
@@ -86,7 +69,7 @@ row() {
   stop_hog
   if [ "$client" = jetwire ]; then
     stop_jetwire
-    resent=$(sed -n 's/.*engine: sent [0-9]*, resent \([0-9]*\),.*/\1/p' "$WORK/jetwire.log" | tail -1)
+    resent=$(jetwire_resent)
     grep -E "engine: (sent|resends on)" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /'
   fi
   sed "s/^/    | $client $scen: /" "$WORK/row.err" | tail -2

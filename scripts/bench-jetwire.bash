@@ -1,0 +1,41 @@
+# Starting and stopping jetwire for a benchmark (sourced by bench/burst/run.sh and
+# bench/pause/run.sh). The caller sets RUNID (file prefix and shm instance), WORK (a temp
+# dir), CLI_CPUS (where jetwire's lcores run) and JW_SETS (an array of --set overrides).
+JW_PID=
+N_JW=0
+
+# start_jetwire [--set k=v ...]: a fresh jetwire on the client CPUs, its log in
+# $WORK/jetwire.log; returns once its NATS session is up (non-zero after 30 s or an exit).
+start_jetwire() {
+  N_JW=$((N_JW + 1))
+  : > "$WORK/jetwire.log"
+  rm -f "/dev/shm/jetwire.$RUNID"
+  taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
+    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
+    --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" "$@" > "$WORK/jetwire.log" 2>&1 &
+  JW_PID=$!
+  for _ in $(seq 300); do
+    grep -q "ready (NATS session up)" "$WORK/jetwire.log" && return 0
+    kill -0 "$JW_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -v '^EAL:' "$WORK/jetwire.log" | tail -20 >&2
+  echo "bench: jetwire did not get a NATS session" >&2
+  stop_jetwire
+  return 1
+}
+
+# stop_jetwire: SIGTERM (it drains), SIGKILL after 10 s.
+stop_jetwire() {
+  [ -n "$JW_PID" ] || return 0
+  kill -TERM "$JW_PID" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$JW_PID" 2>/dev/null
+  wait "$JW_PID" 2>/dev/null
+  JW_PID=
+}
+
+# jetwire_resent: "resent N" from the exit summary of the last run.
+jetwire_resent() {
+  sed -n 's/.*engine: sent [0-9]*, resent \([0-9]*\),.*/\1/p' "$WORK/jetwire.log" | tail -1
+}
