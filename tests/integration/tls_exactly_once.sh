@@ -49,7 +49,7 @@ for c in find(j):
     print("conn:", {k: v for k, v in c.items() if k.startswith("tls")})
     assert c["tls_version"] == "TLSv1.3", c
     assert c["tls_cipher"].startswith("TLS_"), c
-    assert c["tls_handshakes"] >= 1 and c["tls_records_sealed"] > 1000, c
+    assert c["tls_handshakes"] >= 1 and c["tls_records_sealed"] > 100, c
     assert c["tls_records_opened"] > 100, c
     # spanning records: far fewer records than segments' worth, little padding
     per = c["tls_bytes_sealed"] / c["tls_records_sealed"]
