@@ -1509,6 +1509,16 @@ send_lost(struct txctx *x)
 		x->data_sent++;
 	}
 	c->t_lost_hint = i;
+	if (i == c->t_nxt && c->t_lost_cnt > 0) {
+		/* Nothing marked lost from the hint on, yet the count says some are: recount
+		 * rather than hold new data back behind holes that are not there. */
+		uint32_t n = 0;
+		c->t_lost_hint = c->t_nxt;
+		for (uint32_t j = c->t_head; j != c->t_nxt; j++)
+			if (qseg(c, j)->lost && n++ == 0)
+				c->t_lost_hint = j;
+		c->t_lost_cnt = n;
+	}
 }
 
 /* Sends queued segments while the congestion window and the peer's window allow; with TSO,
