@@ -443,10 +443,15 @@ nkey_and_jwt_greetings_sign_each_nonce(void **state)
 	assert_int_equal(q[JW_NKEY_SIG_LEN], '"');
 	assert_string_not_equal(sig, NK_SIG);
 	assert_int_equal(jw_nkey_verify(&k, "other-nonce", 11, sig), 0);
+	/* Authentication Timeout closes the same way, with its kind */
+	assert_int_equal(session_ctl_bytes(&s, "-ERR 'Authentication Timeout'\r\n", 31, 200 * MS,
+					   &cb), -EACCES);
+	assert_int_equal(s.x.last_err, NATS_ERR_AUTH_TIMEOUT);
+	session_ctl_tcp_closed(&s, 201 * MS);
 	session_counters_read(&s, &sc);
-	assert_int_equal(sc.auth_failures, 1);
+	assert_int_equal(sc.auth_failures, 2);
 	assert_int_equal(sc.signatures, 2);
-	assert_int_equal(sc.closes[SESSION_CLOSE_AUTH], 1);
+	assert_int_equal(sc.closes[SESSION_CLOSE_AUTH], 2);
 	session_fini(&s);
 
 	/* a .creds user: jwt + sig, no nkey */
