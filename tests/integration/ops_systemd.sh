@@ -55,8 +55,23 @@ export NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=1000000
 engine_start 2 "${JW_TWO_TX[@]}"
 unset NOTIFY_SOCKET WATCHDOG_USEC
 for _ in $(seq 50); do grep -q 'READY=1' "$OUT" && break; sleep 0.1; done
+# meanwhile jwstat --listen on this jetwire takes the hostile HTTP clients of ops_jwstat
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --prom --listen "127.0.0.1:$PORT" 2> "$JW_TMP/http.log" &
+hp=$!
+for _ in $(seq 50); do grep -q serving "$JW_TMP/http.log" && break; sleep 0.1; done
+/usr/bin/python3 tests/integration/http_metrics.py 127.0.0.1 "$PORT" hostile > "$JW_TMP/hostile.log" 2>&1 &
+hh=$!
 jwpub -i "$JW_INSTANCE" -s notify.a -n 100000 --rate 50000 --wait --timeout 60 > "$JW_TMP/pub" ||
   { cat "$JW_TMP/pub"; fail "jwpub"; }
+grep -q '^reports: 100000 acked' "$JW_TMP/pub" || { cat "$JW_TMP/pub"; fail "not every message acked"; }
+wait "$hh" || { cat "$JW_TMP/hostile.log"; fail "hostile HTTP clients against a real jetwire"; }
+tail -3 "$JW_TMP/hostile.log"
+/usr/bin/python3 tests/integration/http_metrics.py 127.0.0.1 "$PORT" scrape |
+  jq -e '.jetwire_up == 1 and .jetwire_messages_acked_total == 100000' > /dev/null ||
+  fail "/metrics of the real jetwire after the attack"
+kill "$hp"; wait "$hp" || fail "jwstat --listen exit"
+echo "ok jetwire published 100,000 while jwstat --listen took the hostile clients; /metrics shows them acked"
 sleep 1.2
 kill -HUP "$JW_PID"
 for _ in $(seq 50); do grep -q 'RELOADING=1' "$OUT" && break; sleep 0.1; done
