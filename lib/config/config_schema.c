@@ -65,7 +65,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	/* [flow] */
 	KEY(flow, dedupe, JW_CFG_DEDUPE, 0, 0, 0, "msgid"),
 	KEY(flow, window, JW_CFG_WINDOW, 1, 1u << 20, 0, "adaptive"),
-	KEY(flow, window_min, JW_CFG_U32, 1, 1u << 20, 0, "64"),
+	KEY(flow, window_min, JW_CFG_U32, 1, 1u << 20, 0, "1024"),
 	KEY(flow, window_max, JW_CFG_U32, 1, 1u << 20, 0, "16384"),
 	KEY(flow, ack_target_us, JW_CFG_U32, 0, 10000000, 0, "0"),
 	KEY(flow, ack_timeout_ms, JW_CFG_U32, 10, 600000, 0, "2000"),

@@ -16,12 +16,13 @@
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
  *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 12.5% or
  *     more within the last three window-limited intervals (a batching server gains rate
- *     slowly with W: BBR's 25% would stop too early); then W is set to the window of
- *     the interval that brought the last such rise, and the controller HOLDs;
+ *     slowly with W: BBR's 25% would stop too early); then W is set to 1.5 x the window
+ *     of the interval that brought the last such rise, and the controller HOLDs;
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
  *     quarter, up or down, for two intervals (the first lets the server's queue settle);
- *     an up-probe is kept when it raised the rate by 3% over the best held interval, a
- *     down-probe when it kept 98% of it; otherwise W returns and the next probe goes the
+ *     an up-probe is kept when it raised the rate by 2% over the best held interval, a
+ *     down-probe only when it lost nothing (a smaller window costs the server CPU per
+ *     message, as it reads less per wakeup, so doubt goes to the larger window); otherwise W returns and the next probe goes the
  *     other way. So W settles within a quarter above the knee of rate(W), and follows the
  *     knee when the server's speed changes.
  *
@@ -121,7 +122,7 @@ flow_ctlr_init(struct flow *f)
 }
 
 static void
-enter_hold(struct flow *f, uint32_t w)
+enter_hold(struct flow *f, uint64_t w)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
 
@@ -145,7 +146,7 @@ startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
 		k->stalls++;
 	}
 	if (k->stalls >= STARTUP_STALLS)
-		enter_hold(f, k->startup_best_w);
+		enter_hold(f, (uint64_t)k->startup_best_w * 3 / 2);
 	else if (w_end >= clamp_window(f, UINT32_MAX))
 		enter_hold(f, w_end); /* at the bound: nothing above to find */
 }
@@ -189,9 +190,9 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 	if (++k->probe_ivls < 2)
 		return; /* the first interval lets the queue settle */
 	if (k->probe_up)
-		keep = limited && rate * 100 >= k->hold_ref * 103;
+		keep = limited && rate * 100 >= k->hold_ref * 102;
 	else
-		keep = limited && rate * 100 >= k->hold_ref * 98;
+		keep = limited && rate >= k->hold_ref;
 	if (keep) {
 		INC(f->ctlc.probes_kept);
 		enter_hold(f, w);

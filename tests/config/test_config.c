@@ -84,7 +84,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.tcp.rto_min_ms, 200);
 	assert_int_equal(c.flow.dedupe, JW_DEDUPE_MSGID);
 	assert_int_equal(c.flow.window, 0);
-	assert_int_equal(c.flow.window_min, 64);
+	assert_int_equal(c.flow.window_min, 1024);
 	assert_int_equal(c.flow.window_max, 16384);
 	assert_int_equal(c.shm.mode, 0660);
 	assert_int_equal(c.shm.ring_bytes, 32u << 20); /* 100,000+ records of 128 bytes */
