@@ -367,7 +367,7 @@ engine_servers_apply_info(struct engine *e, const struct nats_info *info)
  * then count as "no stream". Publishes in flight when the first 503 arrives can still
  * straddle the new leader's start; that window is one round trip against seconds of
  * election. */
-#define TRANSIENT_503_NS (10ull * 1000000000ull)
+#define TRANSIENT_503_NS (30ull * 1000000000ull)
 #define PROBE_NS (250ull * 1000000ull)
 
 /* now - then, 0 when then is later (frame clocks run ahead of the poll's clock). */
