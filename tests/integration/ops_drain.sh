@@ -56,7 +56,7 @@ kill -HUP "$JW_PID"
 for _ in $(seq 50); do [ "$(tunable window_max)" = 2000 ] && break; sleep 0.1; done
 [ "$(tunable window_max)" = 2000 ] || fail "SIGHUP did not apply window_max"
 [ "$(tunable ack_timeout_ms)" = 3000 ] || fail "SIGHUP did not apply ack_timeout_ms"
-grep -q 'SIGHUP: .* applied: window 64..2000, ack_timeout_ms 3000' "$JW_LOG" || fail "no reload log"
+grep -q 'SIGHUP: .* applied: window 1024..2000, ack_timeout_ms 3000' "$JW_LOG" || fail "no reload log"
 sed -i 's/^window_max = 2000/window_max = 1048576/' "$CONF"
 kill -HUP "$JW_PID"
 for _ in $(seq 50); do grep -q 'SIGHUP: .*nothing changed' "$JW_LOG" && break; sleep 0.1; done
