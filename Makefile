@@ -6,7 +6,8 @@
 #   app/<prog>/*.c       -> build/<prog>   (jwpub links libjetwire.a only; the rest libjwcore.a)
 #   tests/<mod>/*.c      -> build/tests/test_<mod>   (cmocka, one binary per lib module)
 #   tests/fuzz/fuzz_*.c  -> build/fuzz/fuzz_*        (clang libFuzzer, see `make fuzz`)
-#   bench/<name>/*.c     -> build/bench/bench_<name>
+#   tests/bench/<name>/*.c -> build/bench/bench_<name>
+#   lib/include/jetwire.h is the public header (installed to PREFIX/include)
 #
 # `make asan` builds the same tree with ASan+UBSan into build-asan/.
 
@@ -38,15 +39,15 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 OPT := -O1 -g -fno-omit-frame-pointer $(SANFLAGS)
 endif
 
-CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+CPPFLAGS += -Ilib/include -Ilib -D_GNU_SOURCE
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS)
 LDFLAGS  += $(SANFLAGS) -pthread
 LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto -lsodium
 
-MODS       := $(notdir $(wildcard lib/*))
+MODS       := $(filter-out include go,$(notdir $(wildcard lib/*)))
 APPS       := $(notdir $(wildcard app/*))
-TEST_MODS  := $(filter-out integration fuzz common data go,$(notdir $(wildcard tests/*)))
-BENCHES    := $(filter-out natsgo natsgo_failover go failover burst pause,$(notdir $(wildcard bench/*)))
+TEST_MODS  := $(filter-out integration fuzz common data go bench,$(notdir $(wildcard tests/*)))
+BENCHES    := $(filter-out natsgo natsgo_failover go failover burst pause,$(notdir $(wildcard tests/bench/*)))
 
 # Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
 # rules, because a literal % there would be replaced by the stem.
@@ -67,7 +68,7 @@ BENCH_BINS := $(addprefix $(BUILD)/bench/bench_,$(BENCHES))
 all: $(BUILD)/libjwcore.a $(BUILD)/libjetwire.a $(BUILD)/libjetwire.so $(BUILD)/jetwire.pc $(APP_BINS)
 apps: $(APP_BINS)
 tests: $(TEST_BINS) $(if $(SAN),,go-tools)
-benches: $(BENCH_BINS) go-tools $(if $(wildcard bench/natsgo),go-bench)
+benches: $(BENCH_BINS) go-tools $(if $(wildcard tests/bench/natsgo),go-bench)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -102,7 +103,7 @@ $(BUILD)/tests/test_$(1): $(call objs_in,tests/$(1)) $(TEST_COMMON) $(BUILD)/lib
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) -Wl,--whole-archive $(BUILD)/libjwcore.a -Wl,--no-whole-archive $$(LDLIBS) -lcmocka
 endef
 define bench_rule
-$(BUILD)/bench/bench_$(1): $(call objs_in,bench/$(1)) $(BUILD)/libjwcore.a
+$(BUILD)/bench/bench_$(1): $(call objs_in,tests/bench/$(1)) $(BUILD)/libjwcore.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) -Wl,--whole-archive $(BUILD)/libjwcore.a -Wl,--no-whole-archive $$(LDLIBS) $$(BENCH_LIBS_$(1))
 endef
@@ -126,9 +127,9 @@ go-tools: $(GO_TOOLS)
 	cd lib/go && $(GO_ENV) GO111MODULE=on $(GO) build -o $(abspath $(BUILD))/jwgopub ./cmd/jwgopub
 go-bench:
 	@mkdir -p $(BUILD)/bench
-	cd bench/natsgo && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
+	cd tests/bench/natsgo && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
 	  $(GO) build -o $(abspath $(BUILD))/bench/natsgo .
-	cd bench/natsgo_failover && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
+	cd tests/bench/natsgo_failover && $(GO_ENV) GO111MODULE=off GOPATH=/usr/share/gocode \
 	  $(GO) build -o $(abspath $(BUILD))/bench/natsgo_failover .
 $(BUILD)/tests/go/%: tests/go/%.c $(BUILD)/libjetwire.a
 	@mkdir -p $(dir $@)
@@ -177,7 +178,7 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 0644 include/jetwire.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 lib/include/jetwire.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 $(BUILD)/libjetwire.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libjetwire.so $(DESTDIR)$(PREFIX)/lib/libjetwire.so.0
 	ln -sf libjetwire.so.0 $(DESTDIR)$(PREFIX)/lib/libjetwire.so

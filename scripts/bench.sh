@@ -2,25 +2,25 @@
 # `make bench`: every jetwire benchmark in one go, a header per benchmark, then a summary
 # table of the headline numbers with the issue targets (met / NOT met).
 #
-#   burst     bench/burst/run.sh           the headline: the reference burst (5 x 10,000 x 128 B),
+#   burst     tests/bench/burst/run.sh           the headline: the reference burst (5 x 10,000 x 128 B),
 #                                          jetwire vs cnats vs nats.go: submit, all acked,
 #                                          publish->report latency, server CPU and packets
-#   pause     bench/pause/run.sh           a server SIGSTOPped 5 s / sharing its CPU with a hog:
+#   pause     tests/bench/pause/run.sh           a server SIGSTOPped 5 s / sharing its CPU with a hog:
 #                                          resends, time to all acked, acked/s (jetwire, cnats)
 #   codec     build/bench/bench_codec      encoding ns/frame vs memcpy, PubAck parsing
 #   producer  build/bench/bench_producer   jw_publish vs rd_kafka_producev vs js_PublishAsync
 #                                          (its own nats-server on 127.0.0.1)
 #   stats     build/bench/bench_stats      what counting costs the data path
-#   tcp       bench/tcp/run.sh             bench_tcp cycles/segment; jwtcpsend vs a kernel
+#   tcp       tests/bench/tcp/run.sh             bench_tcp cycles/segment; jwtcpsend vs a kernel
 #                                          sender to the same sink (reference network)
-#   engine    bench/engine/run.sh          jetwire vs cnats js_PublishAsync through the same
+#   engine    tests/bench/engine/run.sh          jetwire vs cnats js_PublishAsync through the same
 #                                          nats-server and stream (reference network)
-#   tls       bench/tls/run.sh             jetwire and cnats, plain and TLS (a TLS nats-server
+#   tls       tests/bench/tls/run.sh             jetwire and cnats, plain and TLS (a TLS nats-server
 #                                          beside the reference one): TLS's cost to each
-#   go        bench/go/run.sh              Go producers: nats.go js.PublishAsync vs jetwire's
+#   go        tests/bench/go/run.sh              Go producers: nats.go js.PublishAsync vs jetwire's
 #                                          Go Publish / AsyncPublisher vs C jw_publish, the
 #                                          reference burst (reference network)
-#   failover  bench/failover/run.sh        acked per 100 ms through a SIGKILL of the
+#   failover  tests/bench/failover/run.sh        acked per 100 ms through a SIGKILL of the
 #                                          connected node: jetwire vs nats.go (cluster)
 #
 # Results: build/bench-results/<UTC time>/ (one .txt per benchmark, summary.txt,
@@ -32,7 +32,7 @@
 # group is killed and the common cleanup below removes what it may have left (the
 # network namespaces, /dev/shm/jetwire.jw-bench-<pid>*, DPDK runtime dirs of this run).
 # Knobs: BENCH_ONLY="codec engine" (a subset), BENCH_ENGINE_* and BENCH_*_CPU (sizes, repeats
-# and CPU placement of the engine benchmark: bench/engine/run.sh), BENCH_TCP_BYTES (bench/tcp/run.sh).
+# and CPU placement of the engine benchmark: tests/bench/engine/run.sh), BENCH_TCP_BYTES (tests/bench/tcp/run.sh).
 # Numbers only: a benchmark never fails the run for a missed target; the exit status is
 # non-zero only when a benchmark could not run to its end.
 set -uo pipefail
@@ -152,9 +152,9 @@ echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.txt"
 
 # ---------------------------------------------------------------------------------------
-# The headline: the reference burst, jetwire vs cnats vs nats.go (bench/burst/run.sh).
+# The headline: the reference burst, jetwire vs cnats vs nats.go (tests/bench/burst/run.sh).
 if wanted burst; then
-  run_bench burst 600 net bench/burst/run.sh
+  run_bench burst 600 net tests/bench/burst/run.sh
   [ -f "$OUT/burst-headlines.tsv" ] && cat "$OUT/burst-headlines.tsv" >> "$HEAD"
 fi
 
@@ -206,7 +206,7 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted tcp; then
-  run_bench tcp 300 net bench/tcp/run.sh
+  run_bench tcp 300 net tests/bench/tcp/run.sh
   f=$OUT/tcp.txt
   v=$(awk '/^tcp: tx_cycles_per_segment/ {print $3}' "$f")
   headline tcp "bench_tcp TX cycles/segment (null device)" "$v" "cycles" "" ""
@@ -230,7 +230,7 @@ fi
 # ---------------------------------------------------------------------------------------
 # A late server: SIGSTOP 5 s and a CPU hog on the server's CPU, jetwire vs cnats.
 if wanted pause; then
-  run_bench pause 600 net bench/pause/run.sh
+  run_bench pause 600 net tests/bench/pause/run.sh
   f=$OUT/pause-table.txt
   if [ -f "$f" ]; then
     v=$(awk '$1 == "pause" && $2 == "jetwire" {print $5}' "$f")
@@ -246,33 +246,33 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted engine; then
-  if [ -x bench/engine/run.sh ]; then
-    run_bench engine 900 net bench/engine/run.sh
-    # bench/engine/run.sh appends its own headlines (it knows its table).
+  if [ -x tests/bench/engine/run.sh ]; then
+    run_bench engine 900 net tests/bench/engine/run.sh
+    # tests/bench/engine/run.sh appends its own headlines (it knows its table).
     [ -f "$OUT/engine-headlines.tsv" ] && cat "$OUT/engine-headlines.tsv" >> "$HEAD"
   else
-    echo "bench: bench/engine/run.sh not present: engine benchmark skipped"
+    echo "bench: tests/bench/engine/run.sh not present: engine benchmark skipped"
     printf 'engine\tmissing\t0\n' >> "$STATUS"
   fi
 fi
 
 # ---------------------------------------------------------------------------------------
 if wanted tls; then
-  run_bench tls 600 net bench/tls/run.sh
-  # bench/tls/run.sh writes its own headlines (targets of issue 15).
+  run_bench tls 600 net tests/bench/tls/run.sh
+  # tests/bench/tls/run.sh writes its own headlines (targets of issue 15).
   [ -f "$OUT/tls-headlines.tsv" ] && cat "$OUT/tls-headlines.tsv" >> "$HEAD"
 fi
 
 # ---------------------------------------------------------------------------------------
 if wanted go; then
-  run_bench go 600 net bench/go/run.sh
-  # bench/go/run.sh writes its own headlines (targets of issue 14).
+  run_bench go 600 net tests/bench/go/run.sh
+  # tests/bench/go/run.sh writes its own headlines (targets of issue 14).
   [ -f "$OUT/go-headlines.tsv" ] && cat "$OUT/go-headlines.tsv" >> "$HEAD"
 fi
 
 if wanted failover; then
-  run_bench failover 300 net bench/failover/run.sh
-  # bench/failover/run.sh writes its own headlines (issue 12's benchmark).
+  run_bench failover 300 net tests/bench/failover/run.sh
+  # tests/bench/failover/run.sh writes its own headlines (issue 12's benchmark).
   [ -f "$OUT/failover-headlines.tsv" ] && cat "$OUT/failover-headlines.tsv" >> "$HEAD"
 fi
 

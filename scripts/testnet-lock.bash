@@ -1,5 +1,5 @@
 # Taking /run/jw-testnet.lock from a script without deadlocking against a caller that
-# already holds it. Sourced by scripts/run.sh and bench/engine/run.sh.
+# already holds it. Sourced by scripts/run.sh and tests/bench/engine/run.sh.
 #
 # HELPERS.md asks every user of the reference network to run under
 # `flock /run/jw-testnet.lock <command>`; a script that then flocks the file again on a new

@@ -1,7 +1,7 @@
 /* jwtcpsend's deterministic byte pattern: byte i of the stream is
  * block[i % PATTERN_PERIOD], block[k] = ((k * 2654435761) mod 2^32) >> 24.
  * The period is a prime, so a segment misplaced by a multiple of any MSS changes the
- * sha256. bench/tcp/ksend.py generates the same stream for the kernel sender. */
+ * sha256. tests/bench/tcp/ksend.py generates the same stream for the kernel sender. */
 #ifndef JW_TCPSEND_PATTERN_H
 #define JW_TCPSEND_PATTERN_H
 

@@ -5,7 +5,7 @@
  *     (-EINVAL, -ENOMEM, -EAGAIN, -E2BIG, -ENOSPC, -EPROTO, ...);
  *   - a burst call returns how many items it handled (0..n), never a negative value;
  *   - a constructor returns a pointer, or NULL with errno set.
- * The public producer API (include/jetwire.h) maps these onto its JW_E* codes.
+ * The public producer API (lib/include/jetwire.h) maps these onto its JW_E* codes.
  *
  * lib/ never prints and never exits: it returns codes and counts; app/ decides policy.
  *

@@ -1,7 +1,7 @@
 // Package jetwire is the producer side of jetwire's shared-memory protocol in pure Go (no
 // cgo, standard library only): a Go process hands messages to a local jetwire appliance
 // through a ring in /dev/shm/jetwire.<instance> and learns each one's outcome from a
-// delivery report, exactly as a C producer does with libjetwire (include/jetwire.h).
+// delivery report, exactly as a C producer does with libjetwire (lib/include/jetwire.h).
 //
 //	p, err := jetwire.Open(jetwire.Options{Instance: "default", TX: -1})
 //	seq, err := p.Publish("orders.new", data) // never blocks; ErrAgain when the ring is full

@@ -2,7 +2,7 @@ package jetwire
 
 import "strconv"
 
-// Error is a jetwire error code: the same numbers and texts as include/jetwire.h's JW_E*
+// Error is a jetwire error code: the same numbers and texts as lib/include/jetwire.h's JW_E*
 // codes and jw_strerror. The values below are the only ones; compare with errors.Is (an
 // error returned by Open may wrap one of them with more detail).
 type Error struct {
@@ -16,7 +16,7 @@ func (e *Error) Error() string { return e.text }
 // Code returns the C code (JW_EAGAIN is -11, ...).
 func (e *Error) Code() int { return e.code }
 
-// The error values, one per JW_E* code of include/jetwire.h.
+// The error values, one per JW_E* code of lib/include/jetwire.h.
 var (
 	// ErrAgain: the ring is full; nothing was queued (counted in the slot's eagain).
 	// Read reports and retry later.
@@ -83,7 +83,7 @@ func (s Status) String() string {
 // Reason a message failed (JW_R_*).
 type Reason uint16
 
-// Reasons, the values of include/jetwire.h.
+// Reasons, the values of lib/include/jetwire.h.
 const (
 	ReasonNone       Reason = 0
 	ReasonNoStream   Reason = 1 // no stream listens on the subject (503 no responders)

@@ -1,4 +1,4 @@
-/* libjetwire: the public producer API of include/jetwire.h on top of lib/shm.
+/* libjetwire: the public producer API of lib/include/jetwire.h on top of lib/shm.
  *
  * The producer owns its slot's head and rep_tail; the hot path (jw_publish) touches only
  * producer-private state, its ring bytes and its own cursor line, and reads the shared

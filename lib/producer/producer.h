@@ -1,4 +1,4 @@
-/* libjetwire internals that tools and tests may use beside the public include/jetwire.h. */
+/* libjetwire internals that tools and tests may use beside the public lib/include/jetwire.h. */
 #ifndef JW_PRODUCER_H
 #define JW_PRODUCER_H
 

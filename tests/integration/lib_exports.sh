@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libjetwire.so exports exactly the functions declared in include/jetwire.h (version script
+# libjetwire.so exports exactly the functions declared in lib/include/jetwire.h (version script
 # lib/producer/libjetwire.map), and a program built against the shared library alone works.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -8,7 +8,7 @@ trap 'rm -rf "$TMP"' EXIT
 so=$ROOT/build/libjetwire.so
 [ -f "$so" ] || { echo "FAIL: $so missing"; exit 1; }
 # declarations: "type jw_name(" at the start of a line (not comments)
-grep -oE '^[a-z0-9_ ]+\*?(jw_[a-z_]+)\(' "$ROOT/include/jetwire.h" | sed -E 's/.*(jw_[a-z_]+)\(/\1/' \
+grep -oE '^[a-z0-9_ ]+\*?(jw_[a-z_]+)\(' "$ROOT/lib/include/jetwire.h" | sed -E 's/.*(jw_[a-z_]+)\(/\1/' \
   | sort -u > "$TMP/api"
 nm -D --defined-only "$so" | awk '$2 == "T" || $2 == "W" { sub("@.*", "", $3); print $3 }' \
   | sort -u > "$TMP/exported"
@@ -37,7 +37,7 @@ int main(void)
 	return 0;
 }
 C
-cc -I"$ROOT/include" -o "$TMP/use" "$TMP/use.c" -L"$ROOT/build" -ljetwire
+cc -I"$ROOT/lib/include" -o "$TMP/use" "$TMP/use.c" -L"$ROOT/build" -ljetwire
 ln -s "$so" "$TMP/libjetwire.so.0"   # the soname, as make install lays it out
 out=$(LD_LIBRARY_PATH=$TMP "$TMP/use")
 [ -n "$out" ] || { echo "FAIL: no jw_strerror text"; exit 1; }

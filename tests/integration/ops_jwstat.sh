@@ -37,7 +37,7 @@ echo "ok: $($B/jetwire --version)"
 echo "== the synthetic instance"
 mkdir -p $B/tests
 SYNTH=$B/tests/stats_synth_eal
-cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib -D_GNU_SOURCE \
+cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/include -Ilib -D_GNU_SOURCE \
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
    -o $SYNTH.ops tests/integration/stats_synth_eal.c \
    -Wl,--whole-archive $B/libjwcore.a -Wl,--no-whole-archive \

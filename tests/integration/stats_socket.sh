@@ -24,7 +24,7 @@ mkdir -p $B/tests
 SYNTH=$B/tests/stats_synth_eal
 JWSTAT=$B/jwstat
 [ -x build-asan/jwstat ] && JWSTAT=build-asan/jwstat
-cc -std=gnu11 $SAN -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib -D_GNU_SOURCE \
+cc -std=gnu11 $SAN -g -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/include -Ilib -D_GNU_SOURCE \
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
    -o $SYNTH tests/integration/stats_synth_eal.c \
    -Wl,--whole-archive $LIB -Wl,--no-whole-archive \

@@ -247,7 +247,7 @@ parser_puback_stream(void **state)
 	expect_stream(in, n, 128, 0, want);
 }
 
-/* Bytes exactly as nats-server 2.9 sent them (bench/codec/puback_recording.c): an empty
+/* Bytes exactly as nats-server 2.9 sent them (tests/bench/codec/puback_recording.c): an empty
  * reply field leaves two spaces between the sid and the size. */
 static void
 parser_recorded_acks(void **state)

@@ -1,4 +1,4 @@
-/* Tests of the public producer API (include/jetwire.h): every JW_E* path, headers, reports
+/* Tests of the public producer API (lib/include/jetwire.h): every JW_E* path, headers, reports
  * and flush against a consumer thread, the C++ compile of the header, a multi-process
  * stress run (producer processes + this process as jetwire), and producers killed with
  * SIGKILL mid-publish. The test process plays jetwire with lib/shm's consumer calls.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Table, targets and plot of the reference-burst benchmark (bench/burst/run.sh).
+"""Table, targets and plot of the reference-burst benchmark (tests/bench/burst/run.sh).
 
 usage: report.py ROWS.jsonl OUTDIR -> OUTDIR/burst-table.txt, burst-headlines.tsv, burst.png
 Medians over the repeats of each (client, dedupe); ratios are jetwire's median over the

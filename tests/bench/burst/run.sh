@@ -13,12 +13,12 @@
 # BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
 # ratios to the best stock client. BENCH_BURST_JETWIRE_SET="k=v ..." adds jetwire
 # overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo")
-# and BENCH_BURST_DEDUPE (default "off msgid") select rows. Pinning as bench/engine: nats-server on BENCH_SERVER_CPU
+# and BENCH_BURST_DEDUPE (default "off msgid") select rows. Pinning as tests/bench/engine: nats-server on BENCH_SERVER_CPU
 # (1), the client side on BENCH_CLIENT_CPU (0).
 # Output: $JW_BENCH_OUT (or build/bench-results/burst-<time>): burst-rows.jsonl,
 # burst-table.txt, burst.png, burst-headlines.tsv.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "burst: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"
@@ -118,4 +118,4 @@ for rep in $(seq "$REPEATS"); do
     done
   done
 done
-python3 bench/burst/report.py "$ROWS" "$OUT"
+python3 tests/bench/burst/report.py "$ROWS" "$OUT"

@@ -1,4 +1,4 @@
-/* bench_tls: what jetwire's record layer costs per TCP segment (bench/tls/run.sh, make bench).
+/* bench_tls: what jetwire's record layer costs per TCP segment (tests/bench/tls/run.sh, make bench).
  * Seals full-segment records (1438 bytes of plaintext: MSS 1460 minus TLS 1.3's 22 bytes) in
  * place, as the TX lcore does, for each AEAD of TLS 1.3 and TLS 1.2 AES-128-GCM, and opens
  * 120-byte records (a PubAck's size) as the control lcore does. Prints ns and TSC cycles per

@@ -20,7 +20,7 @@
 # Headline: the acked rate TLS costs each client (1 - TLS/plain); target: jetwire's cost
 # below cnats's.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "tls: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"

@@ -16,7 +16,7 @@
 # Everything stays on 198.18.0.0/15 inside namespaces; jw-cli and the jwc veth are removed.
 # Env: BENCH_TCP_BYTES (default 512 MiB), BENCH_TCP_LOSS_BYTES (64 MiB per sweep run).
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 if [ "${JW_TESTNET_LOCKED:-0}" != 1 ]; then
   JW_TESTNET_LOCKED=1 exec flock /run/jw-testnet.lock "$0" "$@"
 fi

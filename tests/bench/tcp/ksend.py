@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Kernel-socket baseline for bench/tcp/run.sh: sends the first N bytes of jwtcpsend's
+"""Kernel-socket baseline for tests/bench/tcp/run.sh: sends the first N bytes of jwtcpsend's
 pattern (byte i = ((i mod 65521) * 2654435761 mod 2^32) >> 24) to HOST:PORT through an
 ordinary TCP socket, closes, and prints `sent N bytes sha256 <hex> <seconds>`."""
 import hashlib, socket, sys, time

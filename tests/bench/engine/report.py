@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Engine benchmark report: reads the rows bench/engine/run.sh collected (one JSON object per
+"""Engine benchmark report: reads the rows tests/bench/engine/run.sh collected (one JSON object per
 row, from bench_engine plus storage/scenario/dedupe/label/stored/engine_ack_us) and writes
   engine-table.txt      the table, ratios against the cnats rows, the issue-7 targets
   engine.json           rows, groups, ratios and target verdicts

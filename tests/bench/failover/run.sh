@@ -17,7 +17,7 @@
 # jetwire, nats.go), failover.png (gnuplot), failover-table.txt, failover-headlines.tsv.
 # Root; takes /run/jw-testnet.lock unless the caller holds it; takes the network down.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "failover: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"

@@ -7,10 +7,10 @@
 #             shares the server's pinned CPU: acked msgs/s and resends.
 # jetwire runs with dedupe=msgid, cnats with a Nats-Msg-Id per message (like with like);
 # cnats never resends by itself (its resends are 0 by construction; we count what failed).
-# BENCH_PAUSE_REPEATS (default 2) interleaved repeats. Pinning as bench/engine.
+# BENCH_PAUSE_REPEATS (default 2) interleaved repeats. Pinning as tests/bench/engine.
 # Output: $JW_BENCH_OUT (or build/bench-results/pause-<time>): pause-rows.jsonl, pause-table.txt.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "pause: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"

@@ -1,4 +1,4 @@
-/* bench_engine: one publishing client of the engine benchmark (bench/engine/run.sh), measured
+/* bench_engine: one publishing client of the engine benchmark (tests/bench/engine/run.sh), measured
  * the same way whichever client it drives, so the rows of the table compare like with like.
  *
  *   bench_engine --client jetwire -i INSTANCE  [common options]

@@ -14,14 +14,14 @@
 # the loop / calls; C: jw_publish has no allocation on its path, shown as 0), refused calls
 # (jetwire: ErrAgain, ring full; nats.go: stall wait ran out), stored count.
 # BENCH_GO_REPEATS (default 3) interleaved repeats; the table shows per client the run with
-# the median call p99. CPU placement as bench/engine/run.sh: nats-server on BENCH_SERVER_CPU
+# the median call p99. CPU placement as tests/bench/engine/run.sh: nats-server on BENCH_SERVER_CPU
 # (default 1), the clients and jetwire on BENCH_CLIENT_CPU (default 0); nats.go runs inside
 # netns jw-srv against nats://198.18.0.1:4222. Extra jetwire overrides: BENCH_GO_JETWIRE_SET
 # ("section.key=value ..."). Output in JW_BENCH_OUT (default build/bench-results/go-<time>):
 # go-rows.jsonl, go-table.txt, go-headlines.tsv (for scripts/bench.sh). Root; takes
 # /run/jw-testnet.lock unless the caller holds it; takes the network down at the end.
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "go: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"

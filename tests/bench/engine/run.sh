@@ -22,7 +22,7 @@
 # The whole matrix runs BENCH_ENGINE_REPEATS times (default 3), interleaved, and the table
 # shows per row the run with the median acked rate (the machine is shared: single runs vary).
 # Every run is one build/bench/bench_engine process (the same measuring code for both
-# clients; definitions in bench/engine/bench_engine.c) on a freshly (re)created stream
+# clients; definitions in tests/bench/engine/bench_engine.c) on a freshly (re)created stream
 # JWBENCH (no run sees another's messages or Msg-Ids). jetwire is started fresh for each of
 # its runs (own file prefix and shm instance) and stopped after it, which also yields its
 # engine-side ack latency (frame sent -> PubAck) from its exit summary. After each run
@@ -46,7 +46,7 @@
 # ("burst sustained paced"), BENCH_ENGINE_VETH_SCENARIOS, BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_ENGINE_JETWIRE_SET
 # (extra "section.key=value ..." overrides for jetwire, e.g. "flow.window=4096").
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "engine: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"
@@ -234,4 +234,4 @@ for rep in $(seq "$REPEATS"); do
 done
 say "all rows in $(( $(date +%s) - t_start )) s"
 
-python3 bench/engine/report.py "$ROWS" "$OUT"
+python3 tests/bench/engine/report.py "$ROWS" "$OUT"

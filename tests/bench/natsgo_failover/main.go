@@ -1,5 +1,5 @@
 // Command natsgo_failover is the nats.go side of jetwire's cluster failover benchmark
-// (bench/failover/run.sh): it publishes at a fixed rate through nats.go's
+// (tests/bench/failover/run.sh): it publishes at a fixed rate through nats.go's
 // js.PublishMsgAsync (each message with Nats-Msg-Id, as jetwire's default dedupe msgid)
 // to a cluster, while the script SIGKILLs the node it is connected to, and counts the
 // acked messages per 100 ms bucket. Every publish whose future fails (or that is not acked
