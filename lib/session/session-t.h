@@ -238,11 +238,13 @@ struct session {
 	/* read-only after session_init */
 	struct session_params p;
 	struct flow_inbox inbox;
-	bool sign;                   /* the greeting carries a nonce signature: built per INFO */
+	bool sign;                   /* the greeting carries a nonce signature: built per INFO
+				      * (so is a TLS connection's: "tls_required":true) */
 
 	/* the greeting, CONNECT ... SUB ... PING, of epoch e in hs[e & 1] (see the table) */
 	char hs[2][SESSION_HS_MAX];
 	uint32_t hs_len[2];
+	bool hs_tls[2];              /* C private: hs[i] says "tls_required":true */
 
 	/* C-written, read by T */
 	struct {

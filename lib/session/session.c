@@ -57,13 +57,16 @@ set(const char *v)
 
 /* Writes the greeting into dst (SESSION_HS_MAX): CONNECT with the credentials (an NKey
  * signature of nonce when the session signs and the server sent a nonce; a server that
- * sends none asks for no proof), SUB to the inbox, PING. Returns its length or -E2BIG. */
+ * sends none asks for no proof) and "tls_required" true when this connection runs TLS (as
+ * nats.c says it for a secure connection), SUB to the inbox, PING. Returns its length or
+ * -E2BIG. */
 static int
-build_greeting(struct session *s, char *dst, const char *nonce)
+build_greeting(struct session *s, char *dst, const char *nonce, bool tls)
 {
 	char sig[JW_NKEY_SIG_LEN + 1];
 	struct nats_connect_opts o = {
 		.name = s->p.name,
+		.tls_required = tls,
 		.auth_token = set(s->p.token) ? s->p.token : NULL,
 		.user = set(s->p.user) ? s->p.user : NULL,
 		.pass = set(s->p.user) ? s->p.pass : NULL,
@@ -122,8 +125,9 @@ session_init(struct session *s, const struct session_params *p)
 	s->p = *p;
 	flow_inbox_init(&s->inbox, p->run_id, p->conn_index);
 	s->sign = p->nkey != NULL;
-	/* without a signature the greeting is the same on every connection: built once */
-	rc = build_greeting(s, s->hs[0], NULL);
+	/* without a signature the greeting is the same on every plain connection: built once
+	 * (a TLS connection's is rebuilt at its INFO: tls_required) */
+	rc = build_greeting(s, s->hs[0], NULL, false);
 	if (rc < 0)
 		return rc;
 	s->hs_len[0] = s->hs_len[1] = (uint32_t)rc;
@@ -344,23 +348,25 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 	}
 	if (session_state(s) == SESSION_WAIT_INFO) {
 		uint32_t epoch = atomic_load_explicit(&s->c.epoch, RELAXED);
-		int rc;
+		int rc = session_tls_decide(s, info, now_ns);
+		bool tls = rc > 0;
 
-		if (s->sign) {
-			/* this connection's nonce; T reads hs[epoch & 1] after the release of
-			 * HANDSHAKE (session_greet) */
-			int n = build_greeting(s, s->hs[epoch & 1], info->nonce);
+		if (rc < 0)
+			return rc;
+		if (s->sign || tls || s->hs_tls[epoch & 1]) {
+			/* this connection's nonce or TLS flag; T reads hs[epoch & 1] only after
+			 * the release of HANDSHAKE (session_greet), C wrote it last for an
+			 * earlier connection that T has left (epoch) */
+			int n = build_greeting(s, s->hs[epoch & 1], info->nonce, tls);
 
 			if (n < 0) {
 				session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
 				return -EPROTO;
 			}
 			s->hs_len[epoch & 1] = (uint32_t)n;
+			s->hs_tls[epoch & 1] = tls;
 		}
-		rc = session_tls_decide(s, info, now_ns);
-		if (rc < 0)
-			return rc;
-		if (rc > 0)
+		if (tls)
 			return 0; /* the TLS handshake first; session_greet() when it is done */
 		session_greet(s, now_ns);
 	}

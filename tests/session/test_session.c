@@ -138,6 +138,7 @@ greeting_and_ready(void **state)
 	out[n] = 0;
 	assert_non_null(strstr(out, "CONNECT {"));
 	assert_true(strncmp(out, "CONNECT {", 9) == 0);
+	assert_non_null(strstr(out, "\"tls_required\":false,")); /* a plain connection */
 	assert_non_null(strstr(out, "\"headers\":true"));
 	assert_non_null(strstr(out, "\"no_responders\":true"));
 	assert_non_null(strstr(out, "\"echo\":false"));

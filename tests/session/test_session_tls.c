@@ -196,6 +196,8 @@ tls_session_end_to_end(void **state)
 	assert_true(n > 20);
 	got[n] = '\0';
 	assert_memory_equal(got, "CONNECT {", 9);
+	assert_non_null(strstr(got, "\"tls_required\":true,")); /* as nats.c says it */
+	assert_null(strstr(got, "\"tls_required\":false"));
 	assert_non_null(strstr(got, "\r\nSUB _JW."));
 	assert_non_null(strstr(got, "PING\r\n"));
 	/* the server's tickets, then PONG: READY */
@@ -257,7 +259,11 @@ tls_session_end_to_end(void **state)
 		assert_int_equal(session_tx_tls_pending(&s, &pp), 0);
 	}
 	assert_int_equal(session_tx_tls_keys(&s, &k), 0);
-	assert_true(session_tx_control(&s, line, sizeof(line)) > 0); /* in clear: plain server */
+	n = session_tx_control(&s, line, sizeof(line) - 1);
+	assert_true(n > 0); /* in clear: plain server */
+	line[n] = '\0';
+	assert_memory_equal(line, "CONNECT {", 9);
+	assert_non_null(strstr(line, "\"tls_required\":false,")); /* not a TLS connection */
 	tls_dir_fini(&d);
 	session_fini(&s);
 	srv_free(&v);
