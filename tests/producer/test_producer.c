@@ -545,7 +545,7 @@ header_compiles_as_cxx(void **state)
 	      "}\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
-		 "g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I%s/include -c %s -o %s.o && "
+		 "g++ -std=c++11 -Wall -Wextra -Werror -pedantic -I%s/lib/include -c %s -o %s.o && "
 		 "nm %s.o | grep -Eq ' U jw_open$' && nm %s.o | grep -Eq ' U jw_publish_msg$'",
 		 root, src, src, src, src);
 	assert_int_equal(system(cmd), 0);
