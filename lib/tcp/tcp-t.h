@@ -189,7 +189,7 @@ struct tcp_stats {
 	uint64_t zero_window_probes, dupacks_in, ooo_segs_in, ooo_drops, dup_segs_in;
 	uint64_t challenge_acks, bad_segs_in, tx_clones, tx_nomem;
 	uint64_t zero_windows_in;          /* ACKs from the peer advertising a zero window */
-	uint64_t loss_probes;              /* early head retransmissions (PTO, see tcp_output.c) */
+	uint64_t loss_probes;              /* loss probes sent (TLP / PTO, tcp_recovery.c) */
 	uint64_t tx_copies;                /* segments copied because the port cannot chain */
 	uint64_t tso_pkts;                 /* packets the device split (TSO), counted once each;
 					    * their wire segments are in segs_out */
@@ -272,6 +272,40 @@ struct tcp_ooo {
 
 #define TCP_TX_BURST 32
 #define TCP_HDR_MAX  (RTE_ETHER_HDR_LEN + 20 + 60)
+/* Most packets one tcp_tx_poll builds (data, probes, ACKs). */
+#define TCP_POLL_OUT_MAX (TCP_TX_BURST * 2)
+
+/* One arriving segment's header fields as tcp_input parsed them (control lcore). */
+struct tcp_seg_info {
+	uint32_t seq, ack, wnd;    /* wnd as in the header (unscaled) */
+	uint8_t flags;
+	uint32_t off, len;         /* payload offset in the mbuf and length */
+	bool has_mss, has_ws, has_ts, has_sack_perm;
+	uint16_t mss;
+	uint8_t ws;
+	uint32_t tsval, tsecr;
+	uint8_t n_sack;            /* SACK blocks (RFC 2018 §3: at most 4 fit) */
+	uint32_t sack_start[4], sack_end[4];
+};
+
+/* One tcp_tx_poll in progress (TX lcore, on its stack): the packets built so far. */
+struct tcp_txctx {
+	struct tcp_conn *c;
+	uint64_t now;
+	uint16_t n;                /* packets in out[] */
+	uint16_t data_sent;        /* data packets among them */
+	bool paced;                /* pacing held data back in this poll */
+	struct rte_mbuf *out[TCP_POLL_OUT_MAX];
+};
+
+/* Why a segment is sent again (retransmission counters by cause). */
+enum tcp_rtx_cause {
+	TCP_RTX_AUTO = 0, /* decided by the state: after an RTO or in loss recovery */
+	TCP_RTX_RTO,
+	TCP_RTX_FAST,
+	TCP_RTX_TLP,
+	TCP_RTX_OTHER,
+};
 
 struct tcp_conn {
 	/* ---- set by tcp_conn_create/connect before either side runs, then read-only ---- */
