@@ -1,0 +1,163 @@
+/* The control lcore's receive queue: bytes handed to the owner in order and once, the
+ * bounded out-of-order queue (sorted by sequence, duplicates dropped), the peer's FIN, and
+ * the SACK blocks our ACKs carry to describe that queue (RFC 2018 §4, DSACK RFC 2883).
+ */
+#include <string.h>
+
+#include "tcp/tcp_priv.h"
+#include "tcp/tcp_seq.h"
+
+/* Hands len bytes of m from offset off to the owner, segment by segment. */
+void
+tcp_deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	tcp_stat_add(&c->st_bytes_received, len);
+	/* The owner may abort from on_data: deliver nothing after that. */
+	while (m != NULL && len > 0 && !c->c_reported_closed) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			m = m->next;
+			continue;
+		}
+		uint32_t k = JW_MIN(len, (uint32_t)m->data_len - off);
+		if (c->ops.on_data != NULL)
+			c->ops.on_data(c->ops.owner, c, rte_pktmbuf_mtod_offset(m, uint8_t *, off), k);
+		len -= k;
+		off = 0;
+		m = m->next;
+	}
+}
+
+void
+tcp_ooo_clear(struct tcp_conn *c)
+{
+	for (uint16_t i = 0; i < c->c_ooo_n; i++)
+		rte_pktmbuf_free(c->c_ooo[i].m);
+	c->c_ooo_n = 0;
+}
+
+/* Keeps an out-of-order segment (payload [seq, seq+len) of m at off). Returns true when m
+ * was kept, false when the caller must free it (duplicate, or the queue is full). */
+bool
+tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq, uint32_t off, uint32_t len,
+	   uint8_t fin)
+{
+	uint16_t i = 0;
+
+	while (i < c->c_ooo_n && SEQ_LT(c->c_ooo[i].seq, seq))
+		i++;
+	if (i < c->c_ooo_n && c->c_ooo[i].seq == seq && c->c_ooo[i].len >= len) {
+		tcp_stat_add(&c->st_dup_segs_in, 1);
+		return false;
+	}
+	if (i > 0 && SEQ_GEQ(c->c_ooo[i - 1].seq + c->c_ooo[i - 1].len, seq + len)) {
+		tcp_stat_add(&c->st_dup_segs_in, 1);
+		return false; /* covered by the previous entry */
+	}
+	if (c->c_ooo_n >= c->p.ooo_segs) {
+		tcp_stat_add(&c->st_ooo_drops, 1);
+		return false;
+	}
+	memmove(&c->c_ooo[i + 1], &c->c_ooo[i], (size_t)(c->c_ooo_n - i) * sizeof(c->c_ooo[0]));
+	c->c_ooo[i] = (struct tcp_ooo){ .m = m, .seq = seq, .len = len, .off = off, .fin = fin };
+	c->c_ooo_n++;
+	return true;
+}
+
+void
+tcp_got_fin(struct tcp_conn *c)
+{
+	c->c_rcv_nxt++;
+	/* Release pairs with the load-acquire of peer_fin in tcp_conn_state (tcp_conn.c). */
+	atomic_store_explicit(&c->peer_fin, 1, memory_order_release);
+}
+
+/* Delivers queued out-of-order data that has become in order. Returns true if a FIN
+ * became in order. */
+bool
+tcp_ooo_drain(struct tcp_conn *c)
+{
+	bool fin = false;
+
+	while (c->c_ooo_n > 0 && SEQ_LEQ(c->c_ooo[0].seq, c->c_rcv_nxt)) {
+		struct tcp_ooo o = c->c_ooo[0];
+		uint32_t end = o.seq + o.len;
+
+		if (SEQ_GT(end, c->c_rcv_nxt)) {
+			uint32_t skip = c->c_rcv_nxt - o.seq;
+			tcp_deliver(c, o.m, o.off + skip, o.len - skip);
+			if (c->c_reported_closed)
+				return false; /* aborted from on_data: the queue (o.m too) is freed */
+			c->c_rcv_nxt = end;
+		}
+		if (o.fin && end == c->c_rcv_nxt && !fin) {
+			tcp_got_fin(c);
+			fin = true;
+		}
+		rte_pktmbuf_free(o.m);
+		c->c_ooo_n--;
+		memmove(&c->c_ooo[0], &c->c_ooo[1], (size_t)c->c_ooo_n * sizeof(c->c_ooo[0]));
+		if (fin) {
+			tcp_ooo_clear(c); /* nothing after a FIN counts */
+			break;
+		}
+	}
+	return fin;
+}
+
+/* Publishes the SACK blocks our next ACKs carry (RFC 2018 §4): with ds, first a DSACK
+ * block [ds_s, ds_e) for a duplicate that arrived (RFC 2883 §4, sent once); then the
+ * out-of-order queue as merged ranges, the one holding recent (the latest arrival) first,
+ * then the others from the highest down; none when the queue is empty. Seqlock writer as
+ * sb_publish (tcp_sack.c): gen goes odd, a release fence orders it before the data stores,
+ * the final store-release of the even gen pairs with rsb_read (tcp_xmit.c). */
+void
+tcp_rsb_publish(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uint32_t ds_e)
+{
+	uint32_t st[TCP_RSB_MAX], en[TCP_RSB_MAX], n = 0, g;
+	uint32_t rs[64], re[64], nr = 0;
+
+	if (!c->sack_ok)
+		return;
+	if (ds) {
+		st[0] = ds_s;
+		en[0] = ds_e;
+		n = 1;
+	}
+	for (uint16_t i = 0; i < c->c_ooo_n; i++) {
+		uint32_t s = c->c_ooo[i].seq, e = s + c->c_ooo[i].len + c->c_ooo[i].fin;
+		if (nr > 0 && SEQ_LEQ(s, re[nr - 1])) {
+			if (SEQ_GT(e, re[nr - 1]))
+				re[nr - 1] = e;
+		} else if (nr < 64) {
+			rs[nr] = s;
+			re[nr] = e;
+			nr++;
+		}
+	}
+	for (uint32_t i = 0; i < nr && n < TCP_RSB_MAX; i++)
+		if (SEQ_LEQ(rs[i], recent) && SEQ_LT(recent, re[i])) {
+			st[n] = rs[i];
+			en[n] = re[i];
+			n++;
+			rs[i] = re[i]; /* taken */
+			break;
+		}
+	for (uint32_t i = nr; i-- > 0 && n < TCP_RSB_MAX;)
+		if (rs[i] != re[i]) {
+			st[n] = rs[i];
+			en[n] = re[i];
+			n++;
+		}
+	g = atomic_load_explicit(&c->rsb.gen, memory_order_relaxed);
+	atomic_store_explicit(&c->rsb.gen, g + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&c->rsb.n, n, memory_order_relaxed);
+	atomic_store_explicit(&c->rsb.dsack, ds ? 1u : 0u, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		atomic_store_explicit(&c->rsb.start[i], st[i], memory_order_relaxed);
+		atomic_store_explicit(&c->rsb.end[i], en[i], memory_order_relaxed);
+	}
+	/* Release pairs with the TX lcore's load-acquire of gen in rsb_read (tcp_xmit.c). */
+	atomic_store_explicit(&c->rsb.gen, g + 2, memory_order_release);
+}
