@@ -418,7 +418,7 @@ struct tcp_conn {
 	uint64_t t_persist_deadline;      /* 0 = not armed */
 	uint64_t t_syn_deadline;
 	uint64_t t_probe_acks_in;
-	uint64_t t_acks_seen;             /* acks_in at the last take_acks */
+	uint64_t t_acks_seen;             /* acks_in at the last tcp_take_acks */
 	uint64_t t_ctl_seen_ns;           /* ctl_poll_ns loaded at this poll's start */
 	/* SACK scoreboard as the TX lcore applied it, RACK (RFC 8985), PRR (RFC 6937) */
 	uint32_t t_sb_gen;                /* scoreboard generation last applied */

@@ -97,7 +97,7 @@ uint64_t tcp_tx_pace_wait_ns(const struct tcp_conn *c, uint64_t now_ns);
 static inline bool
 tcp_conn_tx_released(const struct tcp_conn *c)
 {
-	/* Acquire pairs with the TX lcore's release store in tcp_tx_poll. */
+	/* Acquire pairs with the TX lcore's store-release in tx_closed (tcp_txpoll.c). */
 	return atomic_load_explicit(&c->tx_released, memory_order_acquire) != 0;
 }
 

@@ -51,6 +51,7 @@ nomem:
 	return NULL;
 }
 
+/* Takes c out of the stack's connection table (control lcore or owner). */
 static void
 stack_unregister(struct tcp_conn *c)
 {
@@ -78,6 +79,7 @@ tcp_conn_destroy(struct tcp_conn *c)
 	free(c);
 }
 
+/* The smallest window-scale shift (at most 14) that lets rcv_buf fit the 16-bit field. */
 static uint8_t
 wscale_for(uint32_t rcv_buf)
 {
@@ -133,6 +135,7 @@ tcp_conn_connect(struct tcp_conn *c, const struct tcp_endpoint *ep)
 	atomic_store_explicit(&c->snd_max, c->iss, memory_order_relaxed);
 	atomic_store_explicit(&c->snd_nxt, c->iss, memory_order_relaxed);
 
+	/* Release pairs with the load-acquire of ctl_state in tcp_tx_poll (tcp_txpoll.c). */
 	atomic_store_explicit(&c->ctl_state, TCP_CTL_SYN_SENT, memory_order_release);
 	return 0;
 }
@@ -154,7 +157,8 @@ tcp_ctl_close(struct tcp_conn *c, enum tcp_reason why)
 		return;
 	c->c_reported_closed = true;
 	atomic_store_explicit(&c->reason, (uint8_t)why, memory_order_relaxed);
-	/* Release: the TX lcore that load-acquires CLOSED stops sending data. */
+	/* Release pairs with the load-acquires of ctl_state in tcp_tx_poll (tcp_txpoll.c),
+	 * writable (tcp_txq.c) and tcp_conn_state: whoever sees CLOSED sees reason. */
 	atomic_store_explicit(&c->ctl_state, TCP_CTL_CLOSED, memory_order_release);
 	tcp_port_release(c->st, c->src_port, tcp_now(c->st->io));
 	tcp_ooo_clear(c);
@@ -183,11 +187,11 @@ tcp_ctl_poll(struct tcp_conn *c)
 		return;
 	/* Heartbeat: every frame the caller received before this call has been through
 	 * tcp_input, so ack_state and the scoreboard hold what arrived until now. Release
-	 * pairs with the TX lcore's acquire at the start of tcp_tx_poll, which holds its
-	 * loss timers (RTO, TLP, RACK) until the control lcore has polled past them: a late
-	 * control poll is not mistaken for loss. */
+	 * pairs with the TX lcore's acquire at the start of tcp_tx_poll (tcp_txpoll.c),
+	 * which holds its loss timers (RTO, TLP, RACK) until the control lcore has polled
+	 * past them: a late control poll is not mistaken for loss. */
 	atomic_store_explicit(&c->ctl_poll_ns, tcp_now(c->st->io) | 1u, memory_order_release);
-	/* Acquire pairs with the TX lcore's release store of tx_fail. */
+	/* Acquire pairs with the store-release in tx_fail (tcp_tx.h). */
 	fail = atomic_load_explicit(&c->tx_fail, memory_order_acquire);
 	if (fail != TCP_R_NONE) {
 		tcp_ctl_close(c, (enum tcp_reason)fail);
@@ -203,6 +207,8 @@ tcp_ctl_poll(struct tcp_conn *c)
 enum tcp_state
 tcp_conn_state(const struct tcp_conn *c)
 {
+	/* Acquire pairs with the store-releases of ctl_state in tcp_conn_connect,
+	 * tcp_ctl_close and syn_sent (tcp_input.c). */
 	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
 	bool fin_sent, fin_acked, peer_fin;
 
@@ -219,6 +225,8 @@ tcp_conn_state(const struct tcp_conn *c)
 	default:
 		return TCP_CLOSED;
 	}
+	/* Acquires pair with the store-releases of fin_sent in tcp_xmit (tcp_xmit.c),
+	 * fin_acked in process_ack (tcp_input.c) and peer_fin in tcp_got_fin (tcp_ooo.c). */
 	fin_sent = atomic_load_explicit(&c->fin_sent, memory_order_acquire);
 	fin_acked = atomic_load_explicit(&c->fin_acked, memory_order_acquire);
 	peer_fin = atomic_load_explicit(&c->peer_fin, memory_order_acquire);
@@ -274,6 +282,7 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 	o->loss_probes = LD(st_loss_probes);
 	o->tx_copies = LD(st_tx_copies);
 	o->tso_pkts = LD(st_tso_pkts);
+	/* Acquire pairs with syn_sent's store-release of ESTABLISHED: sack_ok is set. */
 	o->sack_ok = atomic_load_explicit(&c->ctl_state, memory_order_acquire) >= TCP_CTL_ESTABLISHED &&
 		     c->sack_ok;
 	o->sack_blocks_in = LD(st_sack_blocks_in);

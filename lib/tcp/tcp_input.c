@@ -16,6 +16,9 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_priv.h"
 
+/* Fills si from the n option bytes at o (RFC 9293 §3.1): MSS, window scale, timestamps,
+ * SACK-permitted and up to 4 SACK blocks. Unknown kinds are skipped; a malformed length
+ * ends parsing (what was read so far stays). */
 static void
 parse_options(const uint8_t *o, uint32_t n, struct tcp_seg_info *si)
 {
@@ -79,6 +82,7 @@ challenge_ack(struct tcp_conn *c, uint64_t now)
 	(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
 }
 
+/* Asks the TX lcore for an ACK of rcv_nxt soon (coalesced: one flag, not a command). */
 static void
 request_ack(struct tcp_conn *c)
 {
@@ -87,6 +91,7 @@ request_ack(struct tcp_conn *c)
 	atomic_store_explicit(&c->ack_req, 1, memory_order_release);
 }
 
+/* Publishes c_rcv_nxt, the ACK number of every segment the TX lcore builds. */
 static void
 publish_rcv(struct tcp_conn *c)
 {
@@ -95,6 +100,7 @@ publish_rcv(struct tcp_conn *c)
 	atomic_store_explicit(&c->rcv_nxt, c->c_rcv_nxt, memory_order_release);
 }
 
+/* Both FINs exchanged and ours acknowledged: the connection ends normally. */
 static void
 maybe_closed_normally(struct tcp_conn *c)
 {
@@ -103,6 +109,8 @@ maybe_closed_normally(struct tcp_conn *c)
 		tcp_ctl_close(c, TCP_R_NORMAL);
 }
 
+/* SYN_SENT (RFC 9293 3.10.7.3): takes the SYN-ACK (options, windows, irs) and reports
+ * ESTABLISHED; RST+ACK for our SYN refuses; anything else is counted bad and dropped. */
 static void
 syn_sent(struct tcp_conn *c, struct tcp_seg_info *si)
 {
@@ -227,6 +235,7 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 	return true;
 }
 
+/* The connection of a segment from saddr:sport to daddr:dport, or NULL. */
 static struct tcp_conn *
 lookup(struct tcp_stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport)
 {
@@ -239,6 +248,7 @@ lookup(struct tcp_stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport, uin
 	return NULL;
 }
 
+/* Counts and frees a malformed frame; returns -EBADMSG for tcp_input. */
 static int
 malformed(struct tcp_stack *st, struct rte_mbuf *m)
 {

@@ -372,7 +372,7 @@ tcp_newreno_dupacks(struct tcp_txctx *x, uint32_t dup)
  * or a lost retransmission without waiting for the RTO (200 ms floor) and without
  * collapsing cwnd to one segment; it enters NewReno recovery (halving) like a fast
  * retransmit. With one segment in flight the peer may be delaying its ACK (up to 200 ms),
- * so the RTO handles it. SACK connections use tlp_timer instead.
+ * so the RTO handles it. SACK connections use tcp_tlp_timer instead.
  */
 void
 tcp_loss_probe(struct tcp_txctx *x)
@@ -384,7 +384,7 @@ tcp_loss_probe(struct tcp_txctx *x)
 	    (c->t_probed && c->t_probe_una == c->t_snd_una) || !room_for(x, 1))
 		return;
 	/* A closed window explains the silence: the RTO (as window probe) handles it. */
-	if (SEQ_LEQ(atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire), c->t_snd_una))
+	if (SEQ_LEQ(wnd_edge(c), c->t_snd_una))
 		return;
 	pto = 2 * (uint64_t)c->t_srtt_ns;
 	if (pto < 10 * NS_PER_MS)
@@ -413,7 +413,7 @@ tcp_loss_probe(struct tcp_txctx *x)
  * max(2 SRTT, floor) with two or more segments in flight (and no RTO recovery), send one
  * new segment if the peer's window takes it, else resend the highest unSACKed one; cwnd is
  * not touched (the probe's SACK lets RACK find a lost tail; a resent probe acked without a
- * DSACK reduces once, take_acks). One probe per episode; the RTO is re-armed behind it.
+ * DSACK reduces once, ack_tlp_episode in tcp_txack.c). One probe per episode; the RTO is re-armed behind it.
  * Unlike RFC 8985 §7.2 a probe may also go during fast recovery: there a lost ACK or a
  * lost retransmission with nothing sent after it leaves PRR waiting for deliveries that
  * never come, and the probe's answer (SACK or DSACK) lets RACK go on instead of a 200 ms
@@ -431,7 +431,7 @@ tcp_tlp_timer(struct tcp_txctx *x)
 	if (!c->sack_ok || c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
 	    c->t_in_loss || c->t_tlp_out || !room_for(x, 1))
 		return;
-	edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	edge = wnd_edge(c);
 	if (SEQ_LEQ(edge, c->t_snd_una))
 		return;
 	pto = 2 * (uint64_t)c->t_srtt_ns;

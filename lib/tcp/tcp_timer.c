@@ -31,8 +31,7 @@ tcp_rto_timer(struct tcp_txctx *x)
 	 * retransmissions are window probes, and a live peer that is slow to read is not a
 	 * dead path (as Linux's tcp_retransmit_timer). Only silence counts toward the limit. */
 	acks_in = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
-	zero_wnd = SEQ_LEQ(atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire),
-			   c->t_snd_una);
+	zero_wnd = SEQ_LEQ(wnd_edge(c), c->t_snd_una);
 	if (!(zero_wnd && acks_in != c->t_rto_acks_in)) {
 		if (c->t_retries >= c->p.max_retries) {
 			tx_fail(c, TCP_R_TIMEOUT);
@@ -89,7 +88,7 @@ void
 tcp_persist_timer(struct tcp_txctx *x)
 {
 	struct tcp_conn *c = x->c;
-	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	uint32_t edge = wnd_edge(c);
 	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS, ival;
 	uint64_t acks_in;
 	struct tcp_seg *s;

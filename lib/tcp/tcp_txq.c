@@ -9,9 +9,13 @@
  */
 #include "tcp/tcp_tx.h"
 
+/* May the writer add bytes? false with errno EPIPE once closed, stopped or FIN queued,
+ * EAGAIN before the connection is established and set up. */
 static bool
 writable(struct tcp_conn *c)
 {
+	/* Acquire pairs with the store-releases of ctl_state in syn_sent (tcp_input.c) and
+	 * tcp_ctl_close (tcp_conn.c). */
 	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
 
 	if (s == TCP_CTL_CLOSED || c->t_stopped || c->t_fin_queued) {
@@ -25,6 +29,7 @@ writable(struct tcp_conn *c)
 	return true;
 }
 
+/* Queues the segment being filled (fin: with our FIN after its bytes). */
 static void
 enqueue_fill(struct tcp_conn *c, uint8_t fin)
 {
@@ -44,6 +49,8 @@ enqueue_fill(struct tcp_conn *c, uint8_t fin)
 	c->t_fill = NULL;
 }
 
+/* Starts a new segment to fill, its payload after room for the headers; NULL with errno
+ * EAGAIN when the queue is full, ENOMEM when the pool is empty. */
 static struct rte_mbuf *
 new_fill(struct tcp_conn *c)
 {

@@ -22,6 +22,8 @@
 
 /* ---- headers-only packets: SYN, pure ACK, RST ---- */
 
+/* A fresh mbuf of len bytes for headers (and a copied payload); NULL when out of mbufs
+ * (counted in tx_nomem). */
 static struct rte_mbuf *
 alloc_hdr(struct tcp_conn *c, uint16_t len)
 {
@@ -152,6 +154,7 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 		uint8_t *h;
 
 		if (c->sack_ok && flags == TCP_F_ACK) {
+			/* Acquire pairs with publish_rcv's store-release (tcp_input.c). */
 			uint32_t rn = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire);
 			nb = rsb_read(c, rn, bs, be, c->ts_ok ? 3 : 4);
 			olen = nb > 0 ? (uint16_t)(4 + 8 * nb) : 0;
@@ -189,7 +192,7 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 
 		th->sent_seq = rte_cpu_to_be_32(seq);
 		th->tcp_flags = flags;
-		if (flags & TCP_F_ACK)
+		if (flags & TCP_F_ACK) /* acquire: pairs with publish_rcv (tcp_input.c) */
 			th->recv_ack = rte_cpu_to_be_32(atomic_load_explicit(&c->rcv_nxt,
 									     memory_order_acquire));
 		m = alloc_hdr(c, len);
@@ -227,9 +230,10 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		return m;
 	}
 	if (whole && rte_mbuf_refcnt_read(m) == 1) {
-		/* The device dropped its reference (its free is an atomic decrement after it
-		 * finished reading), so the headers are ours again; fence so our writes cannot
-		 * move before that observation. */
+		/* The device dropped its reference (its rte_pktmbuf_free is an atomic
+		 * acq_rel decrement of the refcount after it finished reading), so the headers
+		 * are ours again; this acquire fence after our refcount read pairs with that
+		 * decrement, so our writes cannot move before the device's reads. */
 		rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
 		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, len, x->now);
 		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
@@ -343,7 +347,8 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 		c->t_snd_max = end;
 	if (s->fin && !atomic_load_explicit(&c->fin_sent, memory_order_relaxed)) {
 		atomic_store_explicit(&c->fin_seq, s->seq + s->len, memory_order_relaxed);
-		/* Release: fin_seq is visible to the control lcore before fin_sent. */
+		/* Release pairs with the load-acquires of fin_sent in process_ack
+		 * (tcp_input.c) and tcp_conn_state (tcp_conn.c): fin_seq is visible first. */
 		atomic_store_explicit(&c->fin_sent, 1, memory_order_release);
 	}
 	if (c->t_rto_deadline == 0)
@@ -493,8 +498,7 @@ void
 tcp_send_data(struct tcp_txctx *x)
 {
 	struct tcp_conn *c = x->c;
-	/* Acquire pairs with the control lcore's release of the window edge. */
-	uint32_t edge = atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	uint32_t edge = wnd_edge(c);
 
 	if (c->sack_ok && c->t_lost_cnt > 0) {
 		send_lost(x);
