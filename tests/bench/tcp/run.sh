@@ -62,10 +62,10 @@ echo "== jwtcpsend $BYTES bytes"
   --bytes "$BYTES" --timeout 200 2>/dev/null | tee "$WORK/jw.out" | grep -E "cycles|seconds|sent|failed"
 offloads off
 echo "== kernel sender, offloads off"
-ip netns exec jw-cli python3 "$ROOT/bench/tcp/ksend.py" 198.18.1.1 $PORT "$BYTES" | tee "$WORK/k1.out"
+ip netns exec jw-cli python3 "$ROOT/tests/bench/tcp/ksend.py" 198.18.1.1 $PORT "$BYTES" | tee "$WORK/k1.out"
 offloads on
 echo "== kernel sender, default offloads"
-ip netns exec jw-cli python3 "$ROOT/bench/tcp/ksend.py" 198.18.1.1 $PORT "$BYTES" | tee "$WORK/k2.out"
+ip netns exec jw-cli python3 "$ROOT/tests/bench/tcp/ksend.py" 198.18.1.1 $PORT "$BYTES" | tee "$WORK/k2.out"
 wait "$SINK_PID"; SINK_PID=
 
 mapfile -t R < "$WORK/sink.out"
