@@ -85,7 +85,7 @@ $(BUILD)/libjetwire.a: $(PRODUCER_OBJS)
 # The shared library exports exactly the public API (lib/producer/libjetwire.map).
 $(BUILD)/libjetwire.so: $(PRODUCER_OBJS) lib/producer/libjetwire.map
 	$(CC) -shared -Wl,-soname,libjetwire.so.0 -Wl,--version-script=lib/producer/libjetwire.map \
-	  $(LDFLAGS) -o $@ $(filter %.o,$^) -lrt -pthread
+	  $(LDFLAGS) -o $@ $(filter %.o,$^) -lrt -lm -pthread
 
 $(BUILD)/jetwire.pc: scripts/jetwire.pc.in
 	@mkdir -p $(dir $@)
@@ -153,7 +153,7 @@ FUZZ_SECONDS ?= 60
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) -lrt -pthread $(FUZZ_LIBS)
+	  -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) -lrt -lm -pthread $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

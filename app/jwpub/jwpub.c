@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_hist.h"
 #include "common/jw_time.h"
 #include "jetwire.h"
-#include "producer/lat_hist.h"
 
 #define MAX_HEADERS 32
 #define MAX_FAIL_KINDS 32
@@ -271,7 +271,7 @@ json_str(const char *s)
 }
 
 static void
-print_summary(const struct opts *o, const struct counts *c, const struct jw_lhist *h,
+print_summary(const struct opts *o, const struct counts *c, const struct jw_hist_snap *h,
 	      double pub_s, uint64_t missing, int waited)
 {
 	double ack_s = c->last_report_ns > c->first_ns ?
@@ -293,8 +293,8 @@ print_summary(const struct opts *o, const struct counts *c, const struct jw_lhis
 		       ",\"duplicates\":%" PRIu64 ",\"dup_risk\":%" PRIu64 ",\"failed\":%" PRIu64
 		       ",\"missing\":%" PRIu64 ",\"acked_rate\":%.1f,\"failed_reasons\":{",
 		       o->count, o->size, o->subjects, c->published, c->eagain, pub_s, pub_rate,
-		       jw_lhist_quantile(h, 0.5), jw_lhist_quantile(h, 0.9),
-		       jw_lhist_quantile(h, 0.99), jw_lhist_quantile(h, 0.999), h->max,
+		       jw_hist_percentile(h, 50), jw_hist_percentile(h, 90),
+		       jw_hist_percentile(h, 99), jw_hist_percentile(h, 99.9), h->max,
 		       h->count ? (double)h->sum / (double)h->count : 0.0,
 		       waited ? "true" : "false", c->reports, c->acked, c->duplicates,
 		       c->dup_risk, c->failed, missing, ack_rate);
@@ -314,9 +314,9 @@ print_summary(const struct opts *o, const struct counts *c, const struct jw_lhis
 	       " B in %.3f s (%.0f msg/s), %" PRIu64 " EAGAIN retries\n", c->published, o->count,
 	       o->size, pub_s, pub_rate, c->eagain);
 	printf("call latency ns: p50 %" PRIu64 "  p90 %" PRIu64 "  p99 %" PRIu64 "  p99.9 %" PRIu64
-	       "  max %" PRIu64 "  mean %.1f\n", jw_lhist_quantile(h, 0.5),
-	       jw_lhist_quantile(h, 0.9), jw_lhist_quantile(h, 0.99),
-	       jw_lhist_quantile(h, 0.999), h->max,
+	       "  max %" PRIu64 "  mean %.1f\n", jw_hist_percentile(h, 50),
+	       jw_hist_percentile(h, 90), jw_hist_percentile(h, 99),
+	       jw_hist_percentile(h, 99.9), h->max,
 	       h->count ? (double)h->sum / (double)h->count : 0.0);
 	printf("reports%s: %" PRIu64 " acked (%" PRIu64 " duplicate, %" PRIu64 " dup-risk), %"
 	       PRIu64 " failed, %" PRIu64 " missing; acked rate %.0f msg/s\n",
@@ -335,7 +335,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct counts c;
-	struct jw_lhist *h;
+	struct jw_hist_snap *h;
 	struct jw_open_opts oo;
 	struct jw_msg m;
 	jw_producer *p = NULL;
@@ -354,6 +354,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "jwpub: out of memory\n");
 		goto out;
 	}
+	jw_hist_snap_init(h);
 	for (uint64_t b = 0; b < o.size + 32; b++)
 		payload[b] = (char)('a' + b % 26);
 	base_len = strlen(o.subject);
@@ -374,7 +375,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	ns_per_tick = jw_lhist_ns_per_tick();
+	ns_per_tick = jw_ns_per_tick();
 	memset(&m, 0, sizeof(m));
 	m.subject = o.subject;
 	m.hdr = hdr;
@@ -401,12 +402,12 @@ main(int argc, char **argv)
 			}
 		}
 		for (;;) {
-			uint64_t t0 = jw_lhist_ticks();
+			uint64_t t0 = jw_ticks();
 			rc = jw_publish_msg(p, &m, NULL);
-			uint64_t t1 = jw_lhist_ticks();
+			uint64_t t1 = jw_ticks();
 
 			if (rc == 0) {
-				jw_lhist_add(h, (uint64_t)((double)(t1 - t0) * ns_per_tick));
+				jw_hist_snap_add(h, (uint64_t)((double)(t1 - t0) * ns_per_tick));
 				c.published++;
 				break;
 			}

@@ -34,10 +34,10 @@
  */
 #include <string.h>
 
+#include "common/jw_atomic.h"
 #include "flow/flow.h"
 
 #define RELAXED memory_order_relaxed
-#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
 
 #define FLOW_CTLR_IVL_MIN_NS 1000000ull   /* 1 ms: long enough for a stable rate */
 #define IDLE_RESTART_NS (20 * FLOW_CTLR_IVL_MIN_NS)
@@ -95,9 +95,9 @@ set_window(struct flow *f, uint64_t want)
 	if (nw == w)
 		return;
 	if (nw > w)
-		INC(f->ctlc.window_increases);
+		JW_INC(f->ctlc.window_increases);
 	else
-		INC(f->ctlc.window_decreases);
+		JW_INC(f->ctlc.window_decreases);
 	atomic_store_explicit(&f->ctl.window, nw, RELAXED);
 }
 
@@ -172,9 +172,9 @@ hold_decide(struct flow *f, uint64_t rate)
 	if (pw == k->held)
 		return; /* min == max: nothing to probe */
 	if (k->probe_up)
-		INC(f->ctlc.probes_up);
+		JW_INC(f->ctlc.probes_up);
 	else
-		INC(f->ctlc.probes_down);
+		JW_INC(f->ctlc.probes_down);
 	k->phase = FLOW_CTLR_PROBE;
 	k->probe_ivls = 0;
 	set_window(f, pw);
@@ -194,7 +194,7 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 	else
 		keep = limited && rate >= k->hold_ref;
 	if (keep) {
-		INC(f->ctlc.probes_kept);
+		JW_INC(f->ctlc.probes_kept);
 		enter_hold(f, w);
 		k->hold_ref = rate;
 	} else {

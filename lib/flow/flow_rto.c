@@ -23,10 +23,10 @@
  */
 #include <string.h>
 
+#include "common/jw_atomic.h"
 #include "flow/flow.h"
 
 #define RELAXED memory_order_relaxed
-#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
 
 #define BUDGET_MIN 16u
 #define BUDGET_ROUND_MIN_NS 1000000ull
@@ -106,7 +106,7 @@ flow_rto_budget_take(struct flow *f, uint64_t now_ns)
 		r->budget_used = 0;
 	}
 	if (r->budget_used >= budget) {
-		INC(f->ctlc.budget_deferred);
+		JW_INC(f->ctlc.budget_deferred);
 		return false;
 	}
 	r->budget_used++;
@@ -132,7 +132,7 @@ flow_ctl_take_probe(struct flow *f, uint64_t now_ns)
 		return false; /* one probe in flight, at most one per timeout */
 	r->probe_ns = now_ns;
 	r->last_probe_ns = now_ns;
-	INC(f->ctlc.liveness_probes);
+	JW_INC(f->ctlc.liveness_probes);
 	return true;
 }
 

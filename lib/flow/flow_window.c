@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jw_atomic.h"
 #include "flow/flow.h"
 #include "jetwire.h"
 
@@ -10,7 +11,6 @@
 #define RELEASE memory_order_release
 
 /* Single-writer counter increment: a plain load+store is enough, readers are relaxed. */
-#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
 
 static const char timeout_reason[] = "PubAck timeout";
 
@@ -115,7 +115,7 @@ begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns
 	struct flow_entry *e;
 
 	if (flow_tx_credit(f) == 0) {
-		INC(f->tx.window_refused);
+		JW_INC(f->tx.window_refused);
 		return -ENOSPC;
 	}
 	/* Outside [tail, next): C does not look at this entry until next_seq moves. */
@@ -146,7 +146,7 @@ flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, uint
 	int rc = begin(f, r, 0, now_ns, seq);
 
 	if (rc == 0)
-		INC(f->tx.sent);
+		JW_INC(f->tx.sent);
 	return rc;
 }
 
@@ -169,7 +169,7 @@ flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t why,
 	f->lq[h & f->mask] = *seq;
 	/* release pairs with C's acquire of lq_head: the value is written */
 	atomic_store_explicit(&f->tx.lq_head, h + 1, RELEASE);
-	INC(f->tx.local_failures);
+	JW_INC(f->tx.local_failures);
 	return 0;
 }
 
@@ -203,8 +203,8 @@ claim(struct flow *f, uint64_t seq, struct flow_record *r, _Atomic uint64_t *cau
 		/* seq_cst CAS: ordered against C's final CAS (see flow-t.h) */
 	} while (!atomic_compare_exchange_weak(&e->state, &st, st + 1));
 	record_of(e, r); /* T-filled fields: stable while live */
-	INC(f->tx.resent);
-	INC(*cause);
+	JW_INC(f->tx.resent);
+	JW_INC(*cause);
 	return 0;
 }
 
@@ -364,17 +364,17 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 	bool was_final;
 
 	if (seq < tail) {
-		INC(f->ctlc.late_acks);
+		JW_INC(f->ctlc.late_acks);
 		return -ESTALE;
 	}
 	if (seq >= next) {
-		INC(f->ctlc.bogus_acks);
+		JW_INC(f->ctlc.bogus_acks);
 		return -ENOENT;
 	}
 	e = &f->entries[seq & f->mask];
 	resends = finalize(f, e, &was_final);
 	if (was_final) {
-		INC(f->ctlc.repeat_acks);
+		JW_INC(f->ctlc.repeat_acks);
 		return -EALREADY;
 	}
 	outcome_init(f, e, resends, now_ns, &o);
@@ -385,9 +385,9 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 		o.stream_len = a->stream_len;
 		o.stream_seq = a->stream_seq;
 		o.duplicate = a->duplicate;
-		INC(f->ctlc.acked);
+		JW_INC(f->ctlc.acked);
 		if (a->duplicate)
-			INC(f->ctlc.duplicates);
+			JW_INC(f->ctlc.duplicates);
 		break;
 	case FLOW_ACK_ERROR:
 		fail_outcome(&o, JW_R_JS_ERROR, a->code, a->err_code, a->reason, a->reason_len);
@@ -405,9 +405,9 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 		break;
 	}
 	if (o.status == FLOW_FAILED)
-		INC(f->ctlc.failed);
+		JW_INC(f->ctlc.failed);
 	if (o.maybe_duplicate)
-		INC(f->ctlc.maybe_duplicates);
+		JW_INC(f->ctlc.maybe_duplicates);
 	/* Karn: a resent publish's latency is ambiguous (and so is one rearmed by a
 	 * reconnect); its ack still counts for the rate and as evidence of progress */
 	{
@@ -450,9 +450,9 @@ fail_entry(struct flow *f, struct flow_entry *e, uint64_t now_ns, uint16_t why, 
 		return;
 	outcome_init(f, e, resends, now_ns, &o);
 	fail_outcome(&o, why, code, 0, reason, reason_len);
-	INC(f->ctlc.failed);
+	JW_INC(f->ctlc.failed);
 	if (o.maybe_duplicate)
-		INC(f->ctlc.maybe_duplicates);
+		JW_INC(f->ctlc.maybe_duplicates);
 	ops->report(ops->ctx, &o);
 }
 
@@ -503,7 +503,7 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 			stalled++;
 			if (!e->stall_counted) {
 				e->stall_counted = 1;
-				INC(f->ctlc.stalled_suppressed);
+				JW_INC(f->ctlc.stalled_suppressed);
 			}
 			continue;
 		case FLOW_LOST:
@@ -518,15 +518,15 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 			if (!request_resend(f, s))
 				break; /* queue full: T is behind, look again next scan */
 			n++;
-			INC(f->ctlc.timeouts);
+			JW_INC(f->ctlc.timeouts);
 			e->retries++;
 			e->rearmed_ns = now_ns;
 			e->stall_counted = 0;
-			INC(f->ctlc.resend_requests);
+			JW_INC(f->ctlc.resend_requests);
 		} else {
 			n++;
-			INC(f->ctlc.timeouts);
-			INC(f->ctlc.timeout_failures);
+			JW_INC(f->ctlc.timeouts);
+			JW_INC(f->ctlc.timeout_failures);
 			fail_entry(f, e, now_ns, JW_R_TIMEOUT, 408, timeout_reason,
 				   sizeof(timeout_reason) - 1, ops);
 		}

@@ -6,7 +6,7 @@
 
 #include "net/net.h"
 #include "net/net_priv.h"
-#include "stats/stats_counters.h"
+#include "common/jw_atomic.h"
 
 static struct jw_arp_entry *
 find(struct jw_net *n, uint32_t ip_be)

@@ -7,7 +7,7 @@
 
 #include "net/net.h"
 #include "net/net_priv.h"
-#include "stats/stats_counters.h"
+#include "common/jw_atomic.h"
 
 static const char *const drop_names[JW_DROP_REASONS] = {
 	[JW_DROP_SHORT] = "short",

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "port/fault.h"
-#include "stats/stats_counters.h"
+#include "common/jw_atomic.h"
 
 static uint64_t
 splitmix64(uint64_t x)

@@ -22,7 +22,7 @@
 
 #include "config/config-t.h"
 #include "port/port-t.h"
-#include "stats/stats_counters.h"
+#include "common/jw_atomic.h"
 
 /* Build the EAL argument vector for `prog` from c: --lcores, --file-prefix, -m, --no-huge
  * (hugepages = no, or auto on a host without enough free hugepages), --log-level, --vdev

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "common/jw_atomic.h"
 #include "nats/nats_enc.h"
 #include "nats/nats_puback.h"
 #include "session/session.h"
@@ -11,7 +12,6 @@
 #define RELAXED memory_order_relaxed
 #define ACQUIRE memory_order_acquire
 #define RELEASE memory_order_release
-#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
 
 static const char *const state_names[] = {
 	[SESSION_DOWN] = "down",
@@ -85,7 +85,7 @@ build_greeting(struct session *s, char *dst, const char *nonce, bool tls)
 			n = jw_nkey_sign(s->p.nkey, nonce, strlen(nonce), sig, sizeof(sig));
 			if (n < 0)
 				return (int)n;
-			INC(s->x.signatures);
+			JW_INC(s->x.signatures);
 			o.sig = sig;
 		}
 	}
@@ -185,7 +185,7 @@ session_ctl_close(struct session *s, enum session_close_reason why, uint64_t now
 	if (st == SESSION_DOWN || st == SESSION_CLOSING)
 		return;
 	s->x.last_close = why;
-	INC(s->x.closes[why]);
+	JW_INC(s->x.closes[why]);
 	set_state(s, SESSION_CLOSING, now_ns);
 }
 
@@ -207,7 +207,7 @@ session_ctl_probe(struct session *s, uint64_t now_ns)
 {
 	if (session_state(s) != SESSION_READY || s->x.probe_deadline_ns != 0)
 		return;
-	INC(s->x.probes);
+	JW_INC(s->x.probes);
 	s->x.probe_deadline_ns = now_ns + JW_MAX(s->p.liveness_timeout_ns, (uint64_t)1);
 	ask_ping(s, now_ns);
 }
@@ -254,7 +254,7 @@ session_ctl_poll(struct session *s, uint64_t now_ns)
 void
 session_ctl_connecting(struct session *s, uint64_t now_ns)
 {
-	INC(s->x.connects);
+	JW_INC(s->x.connects);
 	s->x.pings_out = 0;
 	s->x.ping_head = s->x.ping_tail = 0;
 	s->x.probe_deadline_ns = 0;
@@ -299,7 +299,7 @@ session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
 		return;
 	if (st != SESSION_CLOSING) {
 		s->x.last_close = SESSION_CLOSE_TCP;
-		INC(s->x.closes[SESSION_CLOSE_TCP]);
+		JW_INC(s->x.closes[SESSION_CLOSE_TCP]);
 	}
 	if (s->x.last_close == SESSION_CLOSE_LAME_DUCK) {
 		/* the server asked us to move: the next server at once, no backoff */
@@ -307,7 +307,7 @@ session_ctl_tcp_closed(struct session *s, uint64_t now_ns)
 	} else {
 		s->x.next_connect_ns = now_ns + jittered(s, s->x.backoff_ns);
 		s->x.backoff_ns = JW_MIN(s->x.backoff_ns * 2, s->p.backoff_max_ns);
-		INC(s->x.backoff_waits);
+		JW_INC(s->x.backoff_waits);
 	}
 	set_state(s, SESSION_DOWN, now_ns);
 }
@@ -326,7 +326,7 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 	struct nats_info *info = &s->x.info;
 	uint32_t maxp;
 
-	INC(s->x.infos);
+	JW_INC(s->x.infos);
 	if (nats_info_parse(ev->info.json, ev->info.len, info) != 0) {
 		session_ctl_close(s, SESSION_CLOSE_PROTOCOL, now_ns);
 		return -EPROTO;
@@ -385,12 +385,12 @@ session_greet(struct session *s, uint64_t now_ns)
 static void
 on_pong(struct session *s, uint64_t now_ns, const struct session_cb *cb)
 {
-	INC(s->x.pongs_received);
+	JW_INC(s->x.pongs_received);
 	if (session_state(s) == SESSION_HANDSHAKE) {
 		s->x.pings_out = 0;
 		s->x.last_ping_ns = now_ns;
 		s->x.backoff_ns = s->p.backoff_min_ns;
-		INC(s->x.ready);
+		JW_INC(s->x.ready);
 		set_state(s, SESSION_READY, now_ns);
 		if (cb->on_ready != NULL)
 			cb->on_ready(cb->ctx);
@@ -415,7 +415,7 @@ on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
 	uint64_t seq;
 
 	if (flow_reply_parse(&s->inbox, m->subject, m->subject_len, &seq) != 0) {
-		INC(s->x.foreign_msgs);
+		JW_INC(s->x.foreign_msgs);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
@@ -430,7 +430,7 @@ on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
 		a.reason = m->status_desc;
 		a.reason_len = (uint32_t)m->status_desc_len;
 	} else if (nats_puback_parse(m->data, m->data_len, &pa) != 0) {
-		INC(s->x.bad_acks);
+		JW_INC(s->x.bad_acks);
 		a.kind = FLOW_ACK_BAD;
 	} else if (pa.is_error) {
 		a.kind = FLOW_ACK_ERROR;
@@ -445,7 +445,7 @@ on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
 		a.stream_seq = pa.seq;
 		a.duplicate = pa.duplicate;
 	}
-	INC(s->x.acks);
+	JW_INC(s->x.acks);
 	cb->on_ack(cb->ctx, seq, &a);
 }
 
@@ -495,7 +495,7 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 				return rc;
 			break;
 		case NATS_OP_PING:
-			INC(s->x.server_pings);
+			JW_INC(s->x.server_pings);
 			atomic_store_explicit(&s->c.pong_req,
 					      atomic_load_explicit(&s->c.pong_req, RELAXED) + 1,
 					      RELEASE);
@@ -512,14 +512,14 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 			on_msg(s, &ev.msg, cb);
 			break;
 		case NATS_OP_ERR:
-			INC(s->x.server_errs);
+			JW_INC(s->x.server_errs);
 			if (cb->on_server_err != NULL)
 				cb->on_server_err(cb->ctx, ev.err.text, ev.err.len, ev.err.fatal);
 			if (ev.err.kind == NATS_ERR_AUTH_VIOLATION ||
 			    ev.err.kind == NATS_ERR_AUTH_TIMEOUT ||
 			    ev.err.kind == NATS_ERR_AUTH_EXPIRED ||
 			    ev.err.kind == NATS_ERR_AUTH_REVOKED) {
-				INC(s->x.auth_failures);
+				JW_INC(s->x.auth_failures);
 				s->x.last_err = ev.err.kind;
 				session_ctl_close(s, SESSION_CLOSE_AUTH, now_ns);
 				return -EACCES;
@@ -585,7 +585,7 @@ session_ctl_drain_bytes(struct session *s, int parser, const char *data, size_t 
 		if (rc == 0)
 			break;
 		if (ev.op == NATS_OP_MSG || ev.op == NATS_OP_HMSG) {
-			INC(s->x.drained_acks);
+			JW_INC(s->x.drained_acks);
 			on_msg(s, &ev.msg, cb);
 		}
 	}

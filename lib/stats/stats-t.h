@@ -3,7 +3,7 @@
  * Counter blocks are per lcore and have exactly one writer: the lcore that registered the
  * block. The writer updates a counter with a relaxed atomic load of its own value followed
  * by a relaxed atomic store (no read-modify-write instruction, no lock prefix, no contention:
- * see stats_counters.h). Readers (the telemetry threads) load each field with a relaxed
+ * see common/jw_atomic.h). Readers (the telemetry threads) load each field with a relaxed
  * atomic load and sum over lcores. A reader may see a counter a few updates old, never a
  * torn value (64-bit aligned loads and stores are single-copy atomic).
  *
@@ -21,7 +21,7 @@
 
 #include "common/jw_common.h"
 #include "jetwire.h"
-#include "stats/stats_hist-t.h"
+#include "common/jw_hist-t.h"
 
 /* Most lcores a process registers (same as DPDK's RTE_MAX_LCORE in Debian's build). */
 #define JW_STATS_MAX_LCORES 128
@@ -48,7 +48,7 @@ struct jw_stats_reject {
 	uint64_t count;
 };
 
-/* Message counters of one lcore. Written by that lcore only (see stats_counters.h). */
+/* Message counters of one lcore. Written by that lcore only (see common/jw_atomic.h). */
 struct jw_stats_msg_counters {
 	uint64_t accepted;   /* records taken from producer rings (TX lcore) */
 	uint64_t sent;       /* HPUB frames sent for the first time */

@@ -2,7 +2,7 @@
  *
  * An lcore calls jw_stats_lcore_register() once before its poll loop and keeps the returned
  * block; from then on it is the only writer of that block and counts with the inline calls
- * below (each is a few plain loads and stores, see stats_counters.h). Blocks live until
+ * below (each is a few plain loads and stores, see common/jw_atomic.h). Blocks live until
  * jw_stats_lcore_release_all() at process exit, so readers reach them without RCU.
  *
  * Concurrency table:
@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "stats/stats-t.h"
-#include "stats/stats_counters.h"
-#include "stats/stats_hist.h"
+#include "common/jw_atomic.h"
+#include "common/jw_hist.h"
 
 /* Get the block of lcore_id, creating it zeroed on first call. A second call for the same
  * lcore returns the same block (counters keep counting) and updates the role.

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stats/stats_hist.h"
+#include "common/jw_hist.h"
 #include "stats_tests.h"
 
 static struct jw_hist *

@@ -44,7 +44,7 @@ import (
 func nanotime() int64
 
 // cputicks is the TSC (rdtsc on amd64): the cheapest clock, for the call latency, as
-// jwpub's jw_lhist_ticks; converted to ns with the rate measured against nanotime.
+// jwpub's jw_ticks; converted to ns with the rate measured against nanotime.
 //
 //go:linkname cputicks runtime.cputicks
 func cputicks() int64

@@ -1,19 +1,21 @@
-/* jetwire stats: log-linear histogram (see stats_hist-t.h for the bucket layout).
+/* Log-linear histogram (see jw_hist-t.h for the bucket layout): the one implementation,
+ * used live by the per-lcore stats blocks (struct jw_hist, single writer, any readers) and
+ * single-threaded by jwpub and the benchmarks (struct jw_hist_snap with jw_hist_snap_add).
  *
  * Concurrency table:
  *   jw_hist_init, jw_hist_record   the single writer of that histogram only
  *   jw_hist_read                   any thread, concurrently with the writer (relaxed loads;
  *                                  the copy may mix a few records, never tear a counter)
  *   jw_hist_snap_* / merge / value_at / percentile   on the reader's own copy only
- * No acquire/release pairs: see stats_counters.h for why relaxed accesses suffice.
+ * No acquire/release pairs: see common/jw_atomic.h for why relaxed accesses suffice.
  */
-#ifndef JW_STATS_HIST_H
-#define JW_STATS_HIST_H
+#ifndef JW_HIST_H
+#define JW_HIST_H
 
 #include <stdint.h>
 
-#include "stats/stats_counters.h"
-#include "stats/stats_hist-t.h"
+#include "common/jw_atomic.h"
+#include "common/jw_hist-t.h"
 
 /* Bucket index of value v: exact below 64, log-linear above, clamped to the last bucket. */
 static inline unsigned
@@ -30,7 +32,7 @@ jw_hist_index(uint64_t v)
 	return JW_HIST_SUB + shift * JW_HIST_SUB + (unsigned)((v >> shift) - JW_HIST_SUB);
 }
 
-/* Record one value. Writer only; no RMW instructions (stats_counters.h). */
+/* Record one value. Writer only; no RMW instructions (common/jw_atomic.h). */
 static inline void
 jw_hist_record(struct jw_hist *h, uint64_t v)
 {
@@ -55,6 +57,20 @@ void jw_hist_snap_init(struct jw_hist_snap *s);
 /* Copy the live histogram h into s (overwrites s). Any thread. */
 void jw_hist_read(const struct jw_hist *h, struct jw_hist_snap *s);
 
+/* Record one value into a plain copy that one thread owns (no atomics; for tools that
+ * measure on one thread, such as jwpub's call latencies). Accepts any v. */
+static inline void
+jw_hist_snap_add(struct jw_hist_snap *s, uint64_t v)
+{
+	s->buckets[jw_hist_index(v)]++;
+	s->count++;
+	s->sum += v;
+	if (v > s->max)
+		s->max = v;
+	if (v < s->min)
+		s->min = v;
+}
+
 /* Add src into dst: the result is what one histogram recording both would hold. */
 void jw_hist_merge(struct jw_hist_snap *dst, const struct jw_hist_snap *src);
 
@@ -70,4 +86,4 @@ uint64_t jw_hist_percentile(const struct jw_hist_snap *s, double pct);
 /* Integer mean (sum / count), 0 when empty. */
 uint64_t jw_hist_mean(const struct jw_hist_snap *s);
 
-#endif /* JW_STATS_HIST_H */
+#endif /* JW_HIST_H */

@@ -1,4 +1,5 @@
-/* jetwire stats: log-linear histogram types (HDR-like).
+/* Log-linear histogram types (HDR-like), shared by the stats counters, jwpub and the
+ * benchmarks. DPDK-free.
  *
  * Values are unsigned 64-bit (nanoseconds for latencies). Buckets: the values 0..63 each
  * have their own bucket; above that every power of two [2^e, 2^(e+1)) is split into 64
@@ -6,8 +7,8 @@
  * value is known to within 1/64 (1.6 %) of itself. Values of 2^48 ns (78 hours) and more
  * fall into the last bucket; the exact maximum is kept separately.
  */
-#ifndef JW_STATS_HIST_T_H
-#define JW_STATS_HIST_T_H
+#ifndef JW_HIST_T_H
+#define JW_HIST_T_H
 
 #include <stdint.h>
 
@@ -33,4 +34,4 @@ struct jw_hist_snap {
 	uint64_t buckets[JW_HIST_BUCKETS];
 };
 
-#endif /* JW_STATS_HIST_T_H */
+#endif /* JW_HIST_T_H */

@@ -1,8 +1,8 @@
-/* jetwire stats: log-linear histogram, reader side. */
+/* Log-linear histogram: bucket bounds, snapshots, quantiles (jw_hist.h). */
 #include <math.h>
 #include <string.h>
 
-#include "stats/stats_hist.h"
+#include "common/jw_hist.h"
 
 void
 jw_hist_init(struct jw_hist *h)
