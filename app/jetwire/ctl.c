@@ -12,12 +12,6 @@
 
 #define RX_BURST 32
 
-uint64_t
-jw_now_ns(void)
-{
-	return jw_mono_ns();
-}
-
 int
 jw_ctl_init(struct jw_ctl *ctl, const struct jw_config *c, struct jw_port *p,
 	    atomic_bool *stop)
@@ -189,7 +183,7 @@ jw_ctl_run(void *arg)
 	JW_LOG(INFO, "control lcore %u polling %u RX queue(s), TX queue %u", rte_lcore_id(),
 	       ctl->port->n_rxq, ctl->txq);
 	while (!atomic_load_explicit(ctl->stop, memory_order_relaxed)) {
-		uint64_t now = jw_now_ns();
+		uint64_t now = jw_mono_ns();
 		unsigned int work = poll_rx(ctl, now);
 
 		work += resolve_targets(ctl, now);

@@ -83,7 +83,4 @@ int jw_ctl_server_mac(struct jw_ctl *ctl, uint32_t ip_be, struct rte_ether_addr 
  * main lcore. Returns 0 when *stop becomes true. */
 int jw_ctl_run(void *arg);
 
-/* Monotonic clock in nanoseconds. */
-uint64_t jw_now_ns(void);
-
 #endif /* JW_APP_CTL_H */

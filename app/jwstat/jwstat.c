@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_time.h"
 #include "stats/stats_client.h"
 #include "jwstat.h"
 
@@ -58,10 +59,7 @@ jw_rate(const struct jw_json *cur, const struct jw_json *prev, const char *key, 
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)jw_mono_ns() / 1e9;
 }
 
 void

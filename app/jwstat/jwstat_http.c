@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/jw_time.h"
 #include "jwstat.h"
 #include "stats/stats_client.h"
 
@@ -83,10 +84,7 @@ static const int codes[6] = { 200, 400, 404, 405, 431, 503 };
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(jw_mono_ns() / 1000000);
 }
 
 /* "[ADDR:]PORT", "[v6]:PORT". 0 and the bound, listening socket in *fd, or -1 (printed). */

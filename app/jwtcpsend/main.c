@@ -32,6 +32,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "common/jw_time.h"
 #include "config/config.h"
 #include "net/net.h"
 #include "pattern.h"
@@ -83,11 +84,8 @@ struct sender {
 static uint64_t
 now_ns(void *ctx)
 {
-	struct timespec ts;
-
 	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return jw_mono_ns();
 }
 
 /* The TX lcore's device: lib/port's burst (with the fault stage), timed for the report. */

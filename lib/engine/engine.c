@@ -22,17 +22,11 @@
 
 RTE_LOG_REGISTER(engine_logtype, jetwire.engine, INFO);
 
-uint64_t
-engine_now_ns(void)
-{
-	return jw_mono_ns();
-}
-
 static uint64_t
 io_now(void *ctx)
 {
 	(void)ctx;
-	return engine_now_ns();
+	return jw_mono_ns();
 }
 
 static uint16_t
@@ -117,7 +111,7 @@ engine_create(const struct engine_params *p, const struct engine_net_ops *net,
 	atomic_store_explicit(&e->n_server_slots, JW_MIN(p->n_servers, ENGINE_SERVERS_MAX),
 			      memory_order_relaxed);
 	if (getrandom(&e->run_id, sizeof(e->run_id), 0) != sizeof(e->run_id))
-		e->run_id = engine_now_ns() ^ (uint64_t)getpid() << 32;
+		e->run_id = jw_mono_ns() ^ (uint64_t)getpid() << 32;
 	e->ctl_io.tx_burst = io_no_tx;
 	e->ctl_io.now_ns = io_now;
 	e->ctl_io.pool = p->pool;

@@ -60,9 +60,6 @@ unsigned engine_ctl_poll(struct engine *e, uint64_t now_ns);
  * milliseconds later) and unregisters the thread from liburcu. */
 void engine_ctl_shutdown(struct engine *e);
 
-/* Monotonic nanoseconds (the clock both loops use). */
-uint64_t engine_now_ns(void);
-
 /* Builds the producer's delivery report for a final outcome (pure; exposed for tests). */
 void engine_report_of(const struct flow_outcome *o, struct jw_shm_report *r);
 

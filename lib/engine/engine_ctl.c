@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <urcu-qsbr.h>
 
+#include "common/jw_time.h"
 #include "engine/engine.h"
 #include "engine/engine_log.h"
 #include "flow/flow.h"
@@ -912,7 +913,7 @@ engine_ctl_input(struct engine *e, struct rte_mbuf *m)
 {
 	/* A fresh clock per frame: the app's loop may have slept since the last poll, and a
 	 * stale one would make acks look faster than they are (the AIMD's signal). */
-	ctl_now = engine_now_ns();
+	ctl_now = jw_mono_ns();
 	if (tcp_input(e->stack, m) == 0)
 		e->cnt.rx_tcp++;
 	else

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <urcu-qsbr.h>
 
+#include "common/jw_time.h"
 #include "engine/engine.h"
 #include "flow/flow.h"
 #include "jetwire.h"
@@ -791,7 +792,7 @@ engine_tx_main(void *arg)
 	rcu_register_thread();
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		uint64_t t0 = rte_rdtsc();
-		bool busy = engine_tx_iteration(c, engine_now_ns());
+		bool busy = engine_tx_iteration(c, jw_mono_ns());
 
 		rcu_quiescent_state();
 		if (!busy && e->p.idle_sleep_us > 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/jw_err.h"
+#include "common/jw_time.h"
 #include "shm/shm.h"
 
 _Static_assert(sizeof(struct jw_shm_hdr) <= JW_SHM_HDR_BYTES, "header fits its page");
@@ -485,11 +486,7 @@ jw_shm_set_limits(struct jw_shm *shm, uint32_t max_payload, uint32_t msg_overhea
 void
 jw_shm_heartbeat(struct jw_shm *shm)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	__atomic_store_n(&shm->hdr->heartbeat_ns,
-			 (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+	__atomic_store_n(&shm->hdr->heartbeat_ns, jw_mono_ns(), __ATOMIC_RELAXED);
 }
 
 int
@@ -498,15 +495,13 @@ jw_shm_engine_alive(const struct jw_shm *shm)
 	const struct jw_shm_hdr *h = shm->hdr;
 	int32_t pid = __atomic_load_n(&h->engine_pid, __ATOMIC_RELAXED);
 	uint64_t beat = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_RELAXED);
-	struct timespec ts;
 	uint64_t now;
 
 	if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != JW_SHM_STATE_RUNNING || pid <= 0)
 		return 0;
 	if (__atomic_load_n(&h->engine_pidns, __ATOMIC_RELAXED) == self_pidns())
 		return pid_alive(pid);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	now = jw_mono_ns();
 	return beat <= now && now - beat < JW_SHM_HEARTBEAT_FRESH_NS;
 }
 

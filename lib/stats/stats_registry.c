@@ -8,6 +8,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "common/jw_time.h"
 #include "jetwire.h"
 #include "stats/stats_registry.h"
 
@@ -23,7 +24,7 @@ static pthread_mutex_t views_lock = PTHREAD_MUTEX_INITIALIZER; /* serialises upd
 
 static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct jw_stats_identity ident = { .instance = "default", .version = "unknown" };
-static struct timespec start_time;
+static uint64_t start_ns;
 static int start_time_set;
 struct reject_name {
 	int code;
@@ -110,7 +111,7 @@ jw_stats_set_identity(const char *instance, const char *version)
 	pthread_mutex_lock(&ident_lock);
 	snprintf(ident.instance, sizeof(ident.instance), "%s", instance);
 	snprintf(ident.version, sizeof(ident.version), "%s", version);
-	clock_gettime(CLOCK_MONOTONIC, &start_time);
+	start_ns = jw_mono_ns();
 	start_time_set = 1;
 	pthread_mutex_unlock(&ident_lock);
 	return 0;
@@ -186,17 +187,13 @@ jw_stats_reject_name(int code, char *buf, unsigned len)
 void
 jw_stats_read_identity(struct jw_stats_identity *out)
 {
-	struct timespec now;
-
 	pthread_mutex_lock(&ident_lock);
 	*out = ident;
 	if (!start_time_set) {
-		clock_gettime(CLOCK_MONOTONIC, &start_time);
+		start_ns = jw_mono_ns();
 		start_time_set = 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	out->uptime_ns = (uint64_t)(now.tv_sec - start_time.tv_sec) * 1000000000ull +
-			 (uint64_t)(now.tv_nsec - start_time.tv_nsec);
+	out->uptime_ns = jw_mono_ns() - start_ns;
 	pthread_mutex_unlock(&ident_lock);
 }
 
