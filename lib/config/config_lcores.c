@@ -2,12 +2,11 @@
  *   element  := set [ '@' set ]        elements are separated by ',' outside parentheses
  *   set      := N | N-M | '(' item { ',' item } ')'      item := N | N-M
  * An element without '@' maps each lcore to the CPU of the same number. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/jw_range.h"
 #include "config/config.h"
 
 #define WHY(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -23,21 +22,13 @@ parse_set(const char **pp, uint64_t *out, unsigned int limit, const char *what,
 	if (group)
 		p++;
 	for (;;) {
-		char *end;
 		unsigned long a, b;
+		int r = jw_range_item(&p, &a, &b);
 
-		if (!isdigit((unsigned char)*p))
+		if (r == -EINVAL)
 			return WHY("expected a number at \"%s\"", p);
-		a = strtoul(p, &end, 10);
-		b = a;
-		p = end;
-		if (*p == '-') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return WHY("bad range at \"%s\"", p);
-			b = strtoul(p, &end, 10);
-			p = end;
-		}
+		if (r < 0)
+			return WHY("bad range at \"%s\"", p);
 		if (a > b)
 			return WHY("reversed range %lu-%lu", a, b);
 		if (b >= limit)

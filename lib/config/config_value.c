@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/jw_range.h"
 #include "config/config_schema.h"
 
 #define WHY(...) (snprintf(why, whylen, __VA_ARGS__), -EINVAL)
@@ -161,23 +162,16 @@ parse_lcore_list(const char *v, struct jw_lcore_list *l, char *why, size_t whyle
 	if (*v == '\0')
 		return WHY("empty list");
 	for (;;) {
-		char *end;
 		unsigned long a, b;
+		int r;
 
 		while (isspace((unsigned char)*p))
 			p++;
-		if (!isdigit((unsigned char)*p))
+		r = jw_range_item(&p, &a, &b);
+		if (r == -EINVAL)
 			return WHY("expected an lcore id at \"%s\"", p);
-		a = strtoul(p, &end, 10);
-		b = a;
-		p = end;
-		if (*p == '-') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return WHY("bad range");
-			b = strtoul(p, &end, 10);
-			p = end;
-		}
+		if (r < 0)
+			return WHY("bad range");
 		if (a > b || b >= JW_CONFIG_MAX_LCORES)
 			return WHY("lcore %lu is not below %d (or range reversed)", b,
 				   JW_CONFIG_MAX_LCORES);
