@@ -1,34 +1,10 @@
+#include "common/jw_unescape.h"
 #include "nats/nats_json.h"
 
 #define CTL16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 const unsigned char nats_json_special[256] = {
 	CTL16, CTL16, ['"'] = 1, ['\\'] = 1,
 };
-
-static int
-hex4(const char *p, const char *end, uint32_t *v)
-{
-	uint32_t acc = 0;
-
-	if (end - p < 4)
-		return -EPROTO;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		uint32_t d;
-
-		if (c >= '0' && c <= '9')
-			d = (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (uint32_t)(c - 'A' + 10);
-		else
-			return -EPROTO;
-		acc = acc << 4 | d;
-	}
-	*v = acc;
-	return 0;
-}
 
 /* Appends byte c to dst at *n, within cap-1 (room for the NUL). Returns false when full. */
 static inline bool
@@ -89,57 +65,13 @@ nats_json_string(struct nats_json *j, char *dst, size_t cap, size_t *out_len, bo
 			return -EPROTO;
 		buf[0] = (char)c;
 		if (c == '\\') {
-			uint32_t cp;
+			size_t used;
+			int r = jw_json_unescape(j->p - 1, j->end, buf, &used);
 
-			if (j->p >= j->end)
+			if (r < 0)
 				return -EPROTO;
-			switch (*j->p++) {
-			case '"': buf[0] = '"'; break;
-			case '\\': buf[0] = '\\'; break;
-			case '/': buf[0] = '/'; break;
-			case 'b': buf[0] = '\b'; break;
-			case 'f': buf[0] = '\f'; break;
-			case 'n': buf[0] = '\n'; break;
-			case 'r': buf[0] = '\r'; break;
-			case 't': buf[0] = '\t'; break;
-			case 'u':
-				if (hex4(j->p, j->end, &cp) != 0)
-					return -EPROTO;
-				j->p += 4;
-				if (cp >= 0xDC00 && cp <= 0xDFFF)
-					return -EPROTO; /* lone low surrogate */
-				if (cp >= 0xD800 && cp <= 0xDBFF) {
-					uint32_t lo;
-
-					if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-					    hex4(j->p + 2, j->end, &lo) != 0 || lo < 0xDC00 ||
-					    lo > 0xDFFF)
-						return -EPROTO;
-					j->p += 6;
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				}
-				if (cp < 0x80) {
-					buf[0] = (char)cp;
-				} else if (cp < 0x800) {
-					buf[0] = (char)(0xC0 | (cp >> 6));
-					buf[1] = (char)(0x80 | (cp & 0x3F));
-					bl = 2;
-				} else if (cp < 0x10000) {
-					buf[0] = (char)(0xE0 | (cp >> 12));
-					buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-					buf[2] = (char)(0x80 | (cp & 0x3F));
-					bl = 3;
-				} else {
-					buf[0] = (char)(0xF0 | (cp >> 18));
-					buf[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-					buf[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-					buf[3] = (char)(0x80 | (cp & 0x3F));
-					bl = 4;
-				}
-				break;
-			default:
-				return -EPROTO;
-			}
+			bl = (size_t)r;
+			j->p += used - 1;
 		}
 		for (size_t i = 0; i < bl; i++) {
 			if (cap == 0 && dst == NULL)

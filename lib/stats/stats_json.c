@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jw_unescape.h"
 #include "stats/stats_json.h"
 
 struct parser {
@@ -39,59 +40,14 @@ skip_ws(struct parser *ps)
 		ps->p++;
 }
 
-static int
-hex4(const char *s, unsigned *out)
-{
-	unsigned v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t
-put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* At the opening quote. Returns a malloc'd decoded string or NULL. */
 static char *
 parse_string(struct parser *ps)
 {
 	const char *s = ps->p + 1;
 	char *out, *o;
+	size_t used;
+	int n;
 
 	/* decoded text is never longer than the source */
 	out = malloc((size_t)(ps->end - s) + 1);
@@ -112,48 +68,23 @@ parse_string(struct parser *ps)
 			s++;
 			continue;
 		}
-		if (s + 1 >= ps->end) {
-			fail(ps, "unterminated escape");
-			goto bad;
-		}
-		switch (s[1]) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			unsigned cp, lo;
-
-			if (ps->end - s < 6 || hex4(s + 2, &cp) != 0) {
+		n = jw_json_unescape(s, ps->end, o, &used);
+		if (n < 0) {
+			if (n == -EINVAL && s + 1 >= ps->end)
+				fail(ps, "unterminated escape");
+			else if (n == -EINVAL)
+				fail(ps, "bad escape \\%c",
+				     s[1] >= 0x20 && s[1] < 0x7f ? s[1] : '?');
+			else if (n == -EILSEQ)
 				fail(ps, "bad \\u escape");
-				goto bad;
-			}
-			if (cp >= 0xdc00 && cp <= 0xdfff) {
+			else if (n == -EDOM)
 				fail(ps, "lone low surrogate");
-				goto bad;
-			}
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (ps->end - s < 12 || s[6] != '\\' || s[7] != 'u' ||
-				    hex4(s + 8, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff) {
-					fail(ps, "lone high surrogate");
-					goto bad;
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				s += 6;
-			}
-			o += put_utf8(o, cp);
-			s += 4;
-			break;
-		}
-		default:
-			fail(ps, "bad escape \\%c", s[1] >= 0x20 && s[1] < 0x7f ? s[1] : '?');
+			else
+				fail(ps, "lone high surrogate");
 			goto bad;
 		}
-		s += 2;
+		o += n;
+		s += used;
 	}
 	if (s >= ps->end) {
 		fail(ps, "unterminated string");
