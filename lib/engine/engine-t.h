@@ -8,10 +8,19 @@
  *     (lib/session), PubAcks into the window, delivery reports and ring releases, timeouts,
  *     reconnects.
  *
- * Sharing between T and C for one connection (beyond flow-t.h and session-t.h):
+ * Sharing between T and C for one connection:
  *
  *   | field                 | writer | reader | ordering                                   |
  *   |-----------------------|--------|--------|--------------------------------------------|
+ *   | flow, sess            | T + C  | T + C  | both lcores change them, each field from   |
+ *   |                       |        |        | one side: the tables of flow-t.h and       |
+ *   |                       |        |        | session-t.h; engine code uses only the     |
+ *   |                       |        |        | calls of flow.h and session.h              |
+ *   | t (T private)         | T      | -      | except t.resend_torn (row below)           |
+ *   | c (C private)         | C      | -      | except c.old_grace_done/drain_grace_done:  |
+ *   |                       |        |        | the call_rcu thread release-stores 1       |
+ *   |                       |        |        | (retire_done), C acquire-loads it before   |
+ *   |                       |        |        | destroying the old TCP object              |
  *   | tcp, drain_tcp        | C      | T      | rcu_assign_pointer / rcu_dereference; C   |
  *   |                       |        |        | frees a replaced one after an RCU grace    |
  *   |                       |        |        | period (call_rcu flags it; C destroys)     |
@@ -29,6 +38,8 @@
  *   | conn server/counters  |        |        | may mix two moments, never a torn field     |
  *   | t.resend_torn         | T      | any    | relaxed; one writer per connection (the    |
  *   |                       |        |        | summary sums them: engine_resend_torn)     |
+ *   | engine.cnt            | C      | app    | plain: the app reads them for its summary  |
+ *   |                       |        |        | after the control loop has returned        |
  *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
  * while sleeping when idle.
@@ -132,9 +143,13 @@ struct engine_conn {
 	uint32_t index;                   /* connection = ring set = TX queue index */
 	struct tcp_io tx_io;              /* T's device: tx_burst on queue `index` */
 	uint32_t lcore_id;                /* the TX lcore (for the stats), set by the app */
+	struct flow_msgid_parts msgid_base;
+
+	/* changed by both lcores, each field by one of them: the tables of flow-t.h and
+	 * session-t.h say which (T writes flow.tx and sess.t; C writes flow.ctl, flow.ctlc,
+	 * sess.c and sess.x). The engine reaches them only through flow.h and session.h. */
 	struct flow flow;
 	struct session sess;
-	struct flow_msgid_parts msgid_base;
 
 	/* C publishes, T reads (RCU) */
 	struct tcp_conn *tcp;
@@ -160,10 +175,6 @@ struct engine_conn {
 		uint32_t resend_epoch;
 		uint32_t resend_gen;      /* the resend_gen the cursor belongs to */
 		uint64_t resend_cursor, resend_hi;
-		/* a resend claimed but not yet started (no TCP room) */
-		bool resend_held;
-		uint64_t resend_seq;
-		struct flow_record resend_rec;
 		uint32_t rr;              /* round-robin slot cursor */
 		struct jw_stats_lcore *st;
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
@@ -226,7 +237,8 @@ struct engine_conn {
 	} c jw_cache_aligned;
 };
 
-/* Engine counters kept by the control lcore beyond the stats blocks. */
+/* Engine counters kept by the control lcore beyond the stats blocks: plain, C is their only
+ * thread; the app reads them once the control loop has returned (rte_eal_wait_lcore). */
 struct engine_counters {
 	uint64_t rx_tcp, rx_not_ours, reports_deferred, reports_late;
 	uint64_t transient_503;    /* 503s in a cluster taken for a stream between leaders */
@@ -245,7 +257,6 @@ struct engine {
 	_Atomic int ctl_done;             /* the control loop has finished its shutdown */
 	_Atomic int draining;             /* set by any thread: T takes no new records */
 	uint64_t next_housekeeping_ns;
-	uint64_t now_ns;                  /* control lcore: the current iteration's clock */
 	bool ctl_registered;              /* control thread registered (RCU, stats) */
 	struct jw_stats_lcore *ctl_st;
 	struct engine_counters cnt;

@@ -39,7 +39,7 @@ deferred_push(struct engine_conn *c, struct engine_deferred *d, const struct jw_
 	uint32_t n = d->tail - d->head;
 
 	if (d->q == NULL) {
-		d->cap = c->flow.size * 2;
+		d->cap = flow_size(&c->flow) * 2;
 		d->q = malloc(sizeof(*d->q) * d->cap);
 		if (d->q == NULL)
 			return false;
@@ -197,7 +197,7 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 	ADD(sv->auth_refusals, 1);
 	ADD(c->auth_failures, 1);
 	sv->refused_until_ns = now_ns + e->p.session.backoff_max_ns;
-	switch (c->sess.x.last_err) {
+	switch (session_last_err(&c->sess)) {
 	case NATS_ERR_AUTH_TIMEOUT: why = "Authentication Timeout"; break;
 	case NATS_ERR_AUTH_EXPIRED: why = "Authentication Expired"; break;
 	case NATS_ERR_AUTH_REVOKED: why = "Authentication Revoked"; break;
@@ -499,7 +499,7 @@ static void
 sess_on_max_payload(void *ctx, uint32_t max_payload)
 {
 	struct engine_conn *c = ctx;
-	uint32_t overhead = c->flow.p.dedupe == FLOW_DEDUPE_MSGID ?
+	uint32_t overhead = flow_dedupe_msgid(&c->flow) ?
 			    (uint32_t)nats_hdr_size(FLOW_MSGID_MAX, 0) : 0;
 
 	jw_shm_set_limits(c->eng->shm, max_payload, overhead);
@@ -558,7 +558,8 @@ retire_done(struct rcu_head *h)
 {
 	struct retire *r = caa_container_of(h, struct retire, head);
 
-	/* on the call_rcu thread: only flag it, the control lcore destroys (it owns the stack) */
+	/* on the call_rcu thread: only flag it, the control lcore destroys (it owns the stack).
+	 * Release: pairs with the acquire loads in reap_old_tcp. */
 	atomic_store_explicit(r->done, 1, memory_order_release);
 	free(r);
 }
@@ -599,6 +600,7 @@ retire_tcp(struct engine_conn *c)
 static void
 reap_old_tcp(struct engine_conn *c)
 {
+	/* Acquire: pairs with the release in retire_done (the grace period has ended). */
 	if (c->c.old != NULL &&
 	    atomic_load_explicit(&c->c.old_grace_done, memory_order_acquire)) {
 		tcp_conn_destroy(c->c.old);
@@ -719,11 +721,11 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	if (rc == -ESHUTDOWN && ldm_move(c, ctl_now))
 		return;
 	if (rc < 0) {
-		if (c->sess.x.last_close == SESSION_CLOSE_TLS)
+		if (session_last_close(&c->sess) == SESSION_CLOSE_TLS)
 			log_tls_close(c);
 		else
 			ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
-				session_close_str(c->sess.x.last_close));
+				session_close_str(session_last_close(&c->sess)));
 		tcp_conn_abort(tcp);
 	}
 }
@@ -937,7 +939,6 @@ engine_ctl_poll(struct engine *e, uint64_t now_ns)
 	} else {
 		rcu_thread_online();
 	}
-	e->now_ns = now_ns;
 	ctl_now = now_ns;
 	for (uint32_t k = 0; k < e->p.n_conns; k++)
 		work += conn_poll(&e->conns[k], now_ns) ? 1 : 0;

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <urcu-qsbr.h>
 
+#include "common/jw_atomic.h"
 #include "common/jw_time.h"
 #include "engine/engine.h"
 #include "flow/flow.h"
@@ -36,7 +37,6 @@ out_reset(struct engine_conn *c)
 	c->t.ctl_len = 0;
 	c->t.ctl_off = 0;
 	c->t.frame_active = false;
-	c->t.resend_held = false;
 	if (c->t.tls_on)
 		tls_dir_fini(&c->t.tls_tx);
 	c->t.tls_on = false;
@@ -465,7 +465,7 @@ prepare(struct engine_conn *c, uint32_t slot_index, uint32_t gen, const struct j
 		if (nats_hdr_check(c->t.hdr, v->hdr_len) != 0)
 			return JW_R_BAD_HEADER;
 	}
-	if (c->flow.p.dedupe == FLOW_DEDUPE_MSGID) {
+	if (flow_dedupe_msgid(&c->flow)) {
 		id.slot = slot_index;
 		id.gen = gen;
 		id.producer_seq = v->seq;
@@ -515,9 +515,7 @@ resend_one(struct engine_conn *c, struct tcp_conn *tcp, uint64_t seq, const stru
 		return;
 	if (!jw_shm_is_held(s, r->ring_pos)) {
 		/* released meanwhile: the copy may be torn. One writer (this TX lcore). */
-		atomic_store_explicit(&c->t.resend_torn,
-				      atomic_load_explicit(&c->t.resend_torn, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+		JW_INC(c->t.resend_torn);
 		return;
 	}
 	if (out_frame(c, tcp, &m) > 0)
@@ -607,7 +605,7 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		m.subject_len = v[k].subject_len;
 		m.reply = reply;
 		m.reply_len = flow_reply_format(&c->sess.inbox, seq, reply);
-		if (c->flow.p.dedupe == FLOW_DEDUPE_MSGID) {
+		if (flow_dedupe_msgid(&c->flow)) {
 			id.slot = slot_index;
 			id.gen = gen;
 			id.producer_seq = v[k].seq;
@@ -686,7 +684,7 @@ drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns)
 	struct engine *e = c->eng;
 	uint32_t slots = e->shm->slots_per_tx;
 	uint32_t credit = flow_tx_credit(&c->flow);
-	uint32_t backlog_limit = c->flow.size / 2;
+	uint32_t backlog_limit = flow_size(&c->flow) / 2;
 	bool work = false;
 
 	for (uint32_t i = 0; i < slots && credit > 0 && !c->t.frame_active; i++) {

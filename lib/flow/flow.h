@@ -112,6 +112,22 @@ uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const cha
 int flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
 		    uint64_t ack_timeout_ns, uint64_t ack_target_ns);
 
+/* Whether publishes carry a Nats-Msg-Id ([flow] dedupe = msgid). Read-only after
+ * flow_init: any thread. */
+static inline bool
+flow_dedupe_msgid(const struct flow *f)
+{
+	return f->p.dedupe == FLOW_DEDUPE_MSGID;
+}
+
+/* Entries of the pending array (a power of two >= window_max). Read-only after flow_init:
+ * any thread. */
+static inline uint32_t
+flow_size(const struct flow *f)
+{
+	return f->size;
+}
+
 /* The window's size now (T reads it for credit; C adapts it). */
 static inline uint32_t
 flow_window(const struct flow *f)

@@ -33,6 +33,20 @@ const char *session_close_str(enum session_close_reason r);
 
 /* --- C ------------------------------------------------------------------------------------ */
 
+/* Why the last connection closed (SESSION_CLOSE_* of the latest close). C only. */
+static inline enum session_close_reason
+session_last_close(const struct session *s)
+{
+	return s->x.last_close;
+}
+
+/* The kind of the last fatal -ERR the server sent. C only. */
+static inline enum nats_err_kind
+session_last_err(const struct session *s)
+{
+	return s->x.last_err;
+}
+
 /* What the owner must do after session_ctl_poll. */
 enum session_action {
 	SESSION_ACT_NONE = 0,
