@@ -45,8 +45,9 @@
 
 #include <nats/nats.h>
 
+#include "common/jw_hist.h"
+#include "common/jw_time.h"
 #include "jetwire.h"
-#include "producer/lat_hist.h"
 
 #define DRAIN_EVERY 32u
 #define REPORT_BATCH 256
@@ -68,7 +69,7 @@ struct run {
 	struct opts o;
 	uint64_t *t_ret;           /* ticks at the return of message i's accepted call */
 	uint64_t *t_ack;           /* ticks when message i's outcome was seen (0 = never) */
-	struct jw_lhist call;      /* accepted calls, ns */
+	struct jw_hist_snap call;      /* accepted calls, ns */
 	uint64_t published, refused, refused_max_ns, bad_index;
 	uint64_t acked, failed, duplicates, reports; /* atomics (see above) */
 	uint64_t t_first, t_submitted;
@@ -208,7 +209,7 @@ pace(const struct run *r, uint64_t i, void (*idle)(void *), void *arg)
 		return;
 	due = r->t_first + (uint64_t)((double)i * 1e9 / (double)r->o.rate / ns_tick);
 	for (;;) {
-		uint64_t now = jw_lhist_ticks();
+		uint64_t now = jw_ticks();
 
 		if (now >= due)
 			return;
@@ -229,7 +230,7 @@ jw_drain(jw_producer *p, struct run *r)
 	int n;
 
 	while ((n = jw_reports(p, rep, REPORT_BATCH)) > 0) {
-		uint64_t now = jw_lhist_ticks();
+		uint64_t now = jw_ticks();
 
 		for (int k = 0; k < n; k++) {
 			uint64_t idx = rep[k].seq - 1; /* seq is 1, 2, ... per handle, in call order */
@@ -288,7 +289,7 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 	idle.p = p;
 	idle.r = r;
 	r->minflt_submit = minor_faults();
-	r->t_first = jw_lhist_ticks();
+	r->t_first = jw_ticks();
 	for (uint64_t i = 0; i < o->count; i++) {
 		size_t len;
 		unsigned spins = 0;
@@ -297,13 +298,13 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 		len = make_msg(o, i, subj, subj_len, payload);
 
 		for (;;) {
-			uint64_t seq = 0, t0 = jw_lhist_ticks();
+			uint64_t seq = 0, t0 = jw_ticks();
 
 			rc = jw_publish(p, subj, payload, len, &seq);
-			uint64_t t1 = jw_lhist_ticks();
+			uint64_t t1 = jw_ticks();
 
 			if (rc == 0) {
-				jw_lhist_add(&r->call, ticks_to_ns(t1 - t0));
+				jw_hist_snap_add(&r->call, ticks_to_ns(t1 - t0));
 				r->t_ret[i] = t1;
 				r->published++;
 				if (seq != i + 1)
@@ -325,10 +326,10 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 		if ((i % DRAIN_EVERY) == DRAIN_EVERY - 1)
 			jw_drain(p, r);
 	}
-	r->t_submitted = jw_lhist_ticks();
+	r->t_submitted = jw_ticks();
 	r->minflt_submit = minor_faults() - r->minflt_submit;
 	deadline = r->t_submitted + (uint64_t)(o->timeout_s * 1e9 / ns_tick);
-	while (r->reports < r->published && jw_lhist_ticks() < deadline)
+	while (r->reports < r->published && jw_ticks() < deadline)
 		if (jw_drain(p, r) == 0)
 			sleep_us(10);
 	jw_close(p);
@@ -341,7 +342,7 @@ static void
 on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
 	struct run *r = closure;
-	uint64_t now = jw_lhist_ticks();
+	uint64_t now = jw_ticks();
 	const char *d = natsMsg_GetData(msg);
 	char *end;
 	uint64_t idx = d ? strtoull(d, &end, 10) : UINT64_MAX;
@@ -403,7 +404,7 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 		goto out;
 	}
 	r->minflt_submit = minor_faults();
-	r->t_first = jw_lhist_ticks();
+	r->t_first = jw_ticks();
 	for (uint64_t i = 0; i < o->count; i++) {
 		size_t len;
 
@@ -415,7 +416,7 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 			goto out;
 		}
 		for (;;) {
-			uint64_t t0 = jw_lhist_ticks();
+			uint64_t t0 = jw_ticks();
 
 			if (o->msgid) {
 				natsMsg *m = NULL;
@@ -429,10 +430,10 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 			} else {
 				s = js_PublishAsync(js, subj, payload, (int)len, NULL);
 			}
-			uint64_t t1 = jw_lhist_ticks();
+			uint64_t t1 = jw_ticks();
 
 			if (s == NATS_OK) {
-				jw_lhist_add(&r->call, ticks_to_ns(t1 - t0));
+				jw_hist_snap_add(&r->call, ticks_to_ns(t1 - t0));
 				r->t_ret[i] = t1;
 				r->published++;
 				break;
@@ -447,7 +448,7 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 				r->refused_max_ns = ticks_to_ns(t1 - t0);
 		}
 	}
-	r->t_submitted = jw_lhist_ticks();
+	r->t_submitted = jw_ticks();
 	r->minflt_submit = minor_faults() - r->minflt_submit;
 	jsPubOptions_Init(&po);
 	po.MaxWait = (int64_t)(o->timeout_s * 1000);
@@ -468,7 +469,7 @@ static void
 print_json(struct run *r, int rc)
 {
 	const struct opts *o = &r->o;
-	struct jw_lhist *ack = calloc(1, sizeof(*ack));
+	struct jw_hist_snap *ack = calloc(1, sizeof(*ack));
 	uint64_t last = 0, seen = 0;
 	double submit_s, acked_s;
 	char cpus[256] = "";
@@ -476,13 +477,14 @@ print_json(struct run *r, int rc)
 
 	if (ack == NULL)
 		return;
+	jw_hist_snap_init(ack);
 	for (uint64_t i = 0; i < o->count; i++) {
 		if (r->t_ack[i] == 0 || r->t_ret[i] == 0)
 			continue;
 		seen++;
 		if (r->t_ack[i] > last)
 			last = r->t_ack[i];
-		jw_lhist_add(ack, r->t_ack[i] > r->t_ret[i] ? ticks_to_ns(r->t_ack[i] - r->t_ret[i]) : 0);
+		jw_hist_snap_add(ack, r->t_ack[i] > r->t_ret[i] ? ticks_to_ns(r->t_ack[i] - r->t_ret[i]) : 0);
 	}
 	submit_s = r->t_submitted > r->t_first ? (double)ticks_to_ns(r->t_submitted - r->t_first) / 1e9 : 0;
 	acked_s = last > r->t_first ? (double)ticks_to_ns(last - r->t_first) / 1e9 : 0;
@@ -505,21 +507,21 @@ print_json(struct run *r, int rc)
 	       o->client, o->tag, o->msgid ? "true" : "false", o->rate,
 	       strcmp(o->client, "cnats") == 0 ? o->max_pending : 0, o->count, o->subjects,
 	       o->size, cpus, r->published, r->refused, r->refused_max_ns,
-	       jw_lhist_quantile(&r->call, 0.5), jw_lhist_quantile(&r->call, 0.99),
-	       jw_lhist_quantile(&r->call, 0.999), r->call.max,
+	       jw_hist_percentile(&r->call, 50), jw_hist_percentile(&r->call, 99),
+	       jw_hist_percentile(&r->call, 99.9), r->call.max,
 	       r->call.count ? (double)r->call.sum / (double)r->call.count : 0.0, submit_s,
 	       acked_s, r->acked, r->failed, r->duplicates,
 	       r->published > seen ? r->published - seen : 0,
 	       acked_s > 0 ? (double)r->acked / acked_s : 0.0,
-	       (double)jw_lhist_quantile(ack, 0.5) / 1e3, (double)jw_lhist_quantile(ack, 0.99) / 1e3,
+	       (double)jw_hist_percentile(ack, 50) / 1e3, (double)jw_hist_percentile(ack, 99) / 1e3,
 	       (double)ack->max / 1e3, r->bad_index, r->minflt_submit, r->first_error, rc);
 	fprintf(stderr, "bench_engine %s%s: %" PRIu64 " published (%" PRIu64 " refused), %" PRIu64
 		" acked, %" PRIu64 " failed in %.3f s (submit %.3f s): %.0f acked/s; call p99 %" PRIu64
 		" ns max %" PRIu64 " ns; ack p50 %.1f us p99 %.1f us\n", o->client,
 		o->msgid ? " (msgid)" : "", r->published, r->refused, r->acked, r->failed, acked_s,
 		submit_s, acked_s > 0 ? (double)r->acked / acked_s : 0.0,
-		jw_lhist_quantile(&r->call, 0.99), r->call.max,
-		(double)jw_lhist_quantile(ack, 0.5) / 1e3, (double)jw_lhist_quantile(ack, 0.99) / 1e3);
+		jw_hist_percentile(&r->call, 99), r->call.max,
+		(double)jw_hist_percentile(ack, 50) / 1e3, (double)jw_hist_percentile(ack, 99) / 1e3);
 	free(ack);
 }
 
@@ -544,7 +546,8 @@ main(int argc, char **argv)
 	}
 	for (uint64_t b = 0; b < r->o.size + 32; b++)
 		payload[b] = (char)('a' + b % 26);
-	ns_tick = jw_lhist_ns_per_tick();
+	ns_tick = jw_ns_per_tick();
+	jw_hist_snap_init(&r->call);
 	/* Touch the timestamp arrays now, so page faults do not land inside timed calls. */
 	memset(r->t_ret, 0, r->o.count * sizeof(uint64_t));
 	memset(r->t_ack, 0, r->o.count * sizeof(uint64_t));

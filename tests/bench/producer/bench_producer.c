@@ -40,9 +40,9 @@
 #include <librdkafka/rdkafka.h>
 #include <nats/nats.h>
 
+#include "common/jw_hist.h"
 #include "common/jw_time.h"
 #include "jetwire.h"
-#include "producer/lat_hist.h"
 #include "shm/shm.h"
 
 #define MSG_SIZE 128
@@ -50,7 +50,7 @@
 struct result {
 	const char *name;
 	int ran;
-	struct jw_lhist h;        /* accepted calls */
+	struct jw_hist_snap h;        /* accepted calls */
 	uint64_t refused;         /* calls that did not queue (EAGAIN / queue full / stall) */
 	double timed_rate;        /* accepted calls/s while timing each call */
 	double untimed_rate;      /* accepted calls/s without timing; 0 = not measured */
@@ -94,7 +94,7 @@ drain_main(void *arg)
 
 	pin_to(1);
 	while (!d->stop) {
-		uint64_t end = 0, t0 = jw_lhist_ticks();
+		uint64_t end = 0, t0 = jw_ticks();
 
 		if (d->validate) {
 			unsigned n = jw_shm_peek(d->shm, s, v, 256);
@@ -114,7 +114,7 @@ drain_main(void *arg)
 			nanosleep(&ts, NULL);
 		}
 		/* A TX lcore visits a slot once per loop (other slots, bursts in between). */
-		while (jw_lhist_ticks() - t0 < d->gap_ticks)
+		while (jw_ticks() - t0 < d->gap_ticks)
 			__builtin_ia32_pause();
 		__builtin_ia32_pause();
 	}
@@ -192,12 +192,12 @@ bench_jetwire(struct result *r, uint64_t n)
 			;
 	t0 = jw_mono_ns();
 	while (accepted < n) {
-		uint64_t a = jw_lhist_ticks();
+		uint64_t a = jw_ticks();
 		int rc = jw_publish(p, "bench.jetwire", payload, MSG_SIZE, NULL);
-		uint64_t b = jw_lhist_ticks();
+		uint64_t b = jw_ticks();
 
 		if (rc == 0) {
-			jw_lhist_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
+			jw_hist_snap_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
 			accepted++;
 		} else {
 			r->refused++;
@@ -262,14 +262,14 @@ bench_rdkafka(struct result *r, uint64_t n)
 				  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 	t0 = jw_mono_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t a = jw_lhist_ticks();
+		uint64_t a = jw_ticks();
 		rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bench"),
 			RD_KAFKA_V_VALUE(payload, MSG_SIZE), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			RD_KAFKA_V_END);
-		uint64_t b = jw_lhist_ticks();
+		uint64_t b = jw_ticks();
 
 		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-			jw_lhist_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
+			jw_hist_snap_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
 			accepted++;
 		} else {
 			r->refused++;
@@ -427,12 +427,12 @@ bench_cnats(struct result *r, const char *bin)
 	t0 = jw_mono_ns();
 	for (int k = 0; k < n_subj; k++)
 		for (int i = 0; i < per_subject; i++) {
-			uint64_t a = jw_lhist_ticks();
+			uint64_t a = jw_ticks();
 			natsStatus s = js_PublishAsync(js, subj[k], payload, MSG_SIZE, NULL);
-			uint64_t b = jw_lhist_ticks();
+			uint64_t b = jw_ticks();
 
 			if (s == NATS_OK) {
-				jw_lhist_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
+				jw_hist_snap_add(&r->h, (uint64_t)((double)(b - a) * ns_tick));
 				accepted++;
 			} else {
 				r->refused++;
@@ -478,11 +478,11 @@ print_table(struct result *res, int n)
 		double v[8];
 		printf("%-18s", rows[row]);
 		for (int i = 0; i < n; i++) {
-			const struct jw_lhist *h = &res[i].h;
+			const struct jw_hist_snap *h = &res[i].h;
 			switch (row) {
-			case 0: v[i] = (double)jw_lhist_quantile(h, 0.5); break;
-			case 1: v[i] = (double)jw_lhist_quantile(h, 0.99); break;
-			case 2: v[i] = (double)jw_lhist_quantile(h, 0.999); break;
+			case 0: v[i] = (double)jw_hist_percentile(h, 50); break;
+			case 1: v[i] = (double)jw_hist_percentile(h, 99); break;
+			case 2: v[i] = (double)jw_hist_percentile(h, 99.9); break;
 			case 3: v[i] = (double)h->max; break;
 			case 4: v[i] = h->count ? (double)h->sum / (double)h->count : 0; break;
 			case 5: v[i] = res[i].timed_rate; break;
@@ -508,11 +508,11 @@ print_table(struct result *res, int n)
 	for (int i = 0; i < n; i++)
 		printf("%-12s %s\n", res[i].name, res[i].note);
 	if (jw->ran) {
-		uint64_t p99 = jw_lhist_quantile(&jw->h, 0.99);
+		uint64_t p99 = jw_hist_percentile(&jw->h, 99);
 		printf("\ntargets: p99 < 200 ns: %s (%" PRIu64 ")", p99 < 200 ? "yes" : "NO", p99);
 		if (res[1].ran)
 			printf("; p99 <= rdkafka p99 / 10: %s",
-			       p99 * 10 <= jw_lhist_quantile(&res[1].h, 0.99) ? "yes" : "NO");
+			       p99 * 10 <= jw_hist_percentile(&res[1].h, 99) ? "yes" : "NO");
 		if (n > 2 && res[2].ran)
 			printf("; max < cnats max / 100: %s",
 			       jw->h.max * 100 < res[2].h.max ? "yes" : "NO");
@@ -529,6 +529,8 @@ main(int argc, char **argv)
 	const char *nats_bin = "nats-server";
 	int with_nats = 1;
 
+	for (int i = 0; i < 3; i++)
+		jw_hist_snap_init(&res[i].h);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			n = strtoull(argv[++i], NULL, 10);
@@ -551,7 +553,7 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	ns_tick = jw_lhist_ns_per_tick();
+	ns_tick = jw_ns_per_tick();
 	pin_to(0);
 	res[0].name = "jetwire";
 	res[1].name = "librdkafka";

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/jw_time.h"
 #include "stats/stats_lcore.h"
 
 struct plain {
@@ -31,10 +32,7 @@ static uint64_t reader_passes;
 static double
 now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return (double)jw_mono_ns();
 }
 
 static void *

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include "common/jw_time.h"
 #include "tls/tls.h"
 
 #define RECORDS 100000
@@ -18,10 +19,7 @@
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)jw_mono_ns() * 1e-9;
 }
 
 static uint8_t rec[TLS_RECORD_MAX], dst[TLS_RECORD_MAX];
