@@ -188,6 +188,7 @@ struct engine_conn {
 		uint8_t *rec;             /* the open segment record's start, or NULL */
 		uint32_t rec_len, rec_cap; /* its plaintext so far and its plaintext room */
 		uint64_t tls_hint;        /* bytes about to be written (drain_slot), 0 = unknown */
+		uint32_t tls_frame_avg;   /* mean frame size of the last TLS 1.3 slot visit */
 		bool span;                /* a spanning record (TLS 1.3) is open */
 		bool fin, fin_type, tag_ready; /* ... and being finished */
 		uint32_t span_cap, span_len;   /* its declared content and what came so far */

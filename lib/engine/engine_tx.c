@@ -29,6 +29,9 @@
 #include "tls/tls.h"
 
 #define PEEK_MAX 32
+/* TLS 1.3: a slot visit may take more than [flow] burst records, as many as fill one
+ * 16 KiB record (see drain_slot), up to this many */
+#define TLS_PEEK_MAX 128
 #define TLS_MIN_PLAIN 64   /* open a record only where this much plaintext fits */
 
 static void
@@ -581,20 +584,21 @@ resend_requested(struct engine_conn *c, struct tcp_conn *tcp)
 	return work;
 }
 
-/* The exact bytes the frames of views v[0..n) will take (as prepare() and out_frame() will
+/* The exact bytes the frames of views v[0..*n) will take (as prepare() and out_frame() will
  * write them, with the sequences they will get), for sizing spanning TLS records. Views
  * that will fail count 0; a view that turns out different when prepare() copies it only
- * makes the last record carry some padding. */
+ * makes the last record carry some padding. Past the first keep views, *n is cut where
+ * the total would pass budget (so that a visit fills whole 16 KiB records). */
 static uint64_t
 frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
-	     const struct jw_shm_view *v, uint32_t n)
+	     const struct jw_shm_view *v, uint32_t *n, uint32_t keep, uint64_t budget)
 {
 	struct flow_msgid_parts id = c->msgid_base;
 	uint64_t seq = flow_tx_next_seq(&c->flow), total = 0;
 	uint32_t maxp = session_max_payload(&c->sess);
 	char reply[FLOW_REPLY_MAX], msgid[FLOW_MSGID_MAX];
 
-	for (uint32_t k = 0; k < n; k++, seq++) {
+	for (uint32_t k = 0; k < *n; k++, seq++) {
 		struct nats_pub m;
 		ssize_t sz;
 
@@ -619,31 +623,49 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		if (maxp != 0 && nats_hdr_size(m.msg_id_len, m.hdr_len) + m.payload_len > maxp)
 			continue; /* prepare() fails it: too big */
 		sz = nats_pub_size(&m);
-		if (sz > 0)
-			total += (uint64_t)sz;
+		if (sz <= 0)
+			continue;
+		if (k >= keep && total + (uint64_t)sz > budget) {
+			*n = k;
+			break;
+		}
+		total += (uint64_t)sz;
 	}
 	return total;
 }
 
-/* New records of one slot: up to max. Returns how many were taken. */
+/* New records of one slot: up to max ([flow] burst and the window's credit). TLS 1.3
+ * takes more when they are small, up to credit: as many as fill 16 KiB records, so that
+ * the server decrypts and parses one large record per read, as a kernel client's large
+ * writes give it (a burst of 32 records of 128 bytes is ~7 KB). Returns how many were taken.
+ */
 static uint32_t
 drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t max,
-	   uint64_t now_ns)
+	   uint32_t credit, uint64_t now_ns)
 {
 	struct engine *e = c->eng;
 	struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, idx);
-	struct jw_shm_view v[PEEK_MAX];
+	struct jw_shm_view v[TLS_PEEK_MAX];
 	uint64_t payload_bytes = 0, before = c->t.wire_bytes, sent_end = 0;
-	uint32_t n, k, sent = 0, gen;
+	uint32_t n, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
+	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13;
 
 	if (jw_shm_head(s) == jw_shm_sent(s))
 		return 0;
-	n = jw_shm_peek(e->shm, s, v, JW_MIN(max, (uint32_t)PEEK_MAX));
+	if (span && c->t.tls_frame_avg > 0) /* the frames of the last visit's size */
+		want = JW_MAX(want, JW_MIN(JW_MIN(credit, (uint32_t)TLS_PEEK_MAX),
+					   (uint32_t)TLS_PLAIN_MAX / c->t.tls_frame_avg + 1));
+	n = jw_shm_peek(e->shm, s, v, want);
 	if (n == 0)
 		return 0;
 	gen = jw_shm_slot_gen(s);
-	if (c->t.tls_on && c->t.tls_tx.version == TLS_V13)
-		c->t.tls_hint = frames_bytes(c, idx, gen, v, n);
+	if (span) {
+		uint32_t keep = JW_MIN(n, JW_MIN(max, (uint32_t)PEEK_MAX));
+
+		c->t.tls_hint = frames_bytes(c, idx, gen, v, &n, keep, TLS_PLAIN_MAX);
+		if (c->t.tls_hint > 0)
+			c->t.tls_frame_avg = (uint32_t)JW_MAX(c->t.tls_hint / n, 1);
+	}
 	for (k = 0; k < n; k++) {
 		struct flow_record r = { .slot = (uint16_t)idx, .ring_pos = v[k].pos,
 					 .ring_end = v[k].end, .producer_seq = v[k].seq };
@@ -694,7 +716,7 @@ drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns)
 		if (atomic_load_explicit(&c->c.deferred[idx].count, memory_order_relaxed) >
 		    backlog_limit)
 			continue; /* that producer does not read its reports: let it catch up */
-		took = drain_slot(c, tcp, idx, JW_MIN(credit, e->p.burst), now_ns);
+		took = drain_slot(c, tcp, idx, JW_MIN(credit, e->p.burst), credit, now_ns);
 		credit -= JW_MIN(took, credit);
 		work |= took > 0;
 	}
