@@ -31,7 +31,7 @@ done
 source "$ROOT/tests/integration/lib-tls.bash"   # certificates, the TLS server, cleanup on exit
 
 N=${BENCH_TLS_COUNT:-300000}
-REPEATS=${BENCH_TLS_REPEATS:-3}
+REPEATS=${BENCH_TLS_REPEATS:-5}
 SRV_CPUS=${BENCH_SERVER_CPU:-1}
 CLI_CPUS=${BENCH_CLIENT_CPU:-0}
 OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/tls-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -59,11 +59,24 @@ taskset -a -p -c "$SRV_CPUS" "$TLS_SRV_PID" > /dev/null || say "cannot pin the T
 say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($PLAIN_URL), TLS pid $TLS_SRV_PID ($TLS_URL), both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
 
 NJW=0
+# CPU time (user + system, all threads) of a process so far, in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TCK=$(getconf CLK_TCK)
+# CPU seconds (user + system) of this shell's finished children so far, into variable $1
+# (`times` in this shell: a command substitution would ask a subshell, which has none)
+child_cpu() {
+  times > "$JW_TMP/times"
+  printf -v "$1" '%s' "$(tail -1 "$JW_TMP/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) {
+    split($i, a, /[ms]/); n += a[1] * 60 + a[2] } print n }')"
+}
 row() { # REP CLIENT MODE
   local rep=$1 client=$2 mode=$3 stream=JWTLSB sj=tlsb js=(jwjs -s "$PLAIN_URL") args rc cyc="" pk=""
-  [ "$mode" = tls ] && js=(tjwjs)
+  local spid=$TWIN_PID c0 c1 k0 k1 j0=0 j1=0
+  [ "$mode" = tls ] && { js=(tjwjs); spid=$TLS_SRV_PID; }
   "${js[@]}" add "$stream" "$sj.>" > /dev/null || { say "cannot create the stream"; return 1; }
   args=(-s "$sj.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$client-$mode")
+  c0=$(cpu_ticks "$spid")
+  child_cpu k0
   if [ "$client" = cnats ]; then
     local url=$PLAIN_URL tlsargs=()
     [ "$mode" = tls ] && { url=$TLS_URL; tlsargs=(--tls-ca "$PKI/ca.pem" --tls-name nats.test); }
@@ -71,6 +84,8 @@ row() { # REP CLIENT MODE
       --url "$url" --max-pending 50000 --msgid "${tlsargs[@]}" "${args[@]}" \
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
+    c1=$(cpu_ticks "$spid")
+    child_cpu k1
   else
     local sets=(--set "nats.servers=$PLAIN_URL")
     [ "$mode" = tls ] && sets=("${TLS_SET[@]}")
@@ -86,30 +101,40 @@ row() { # REP CLIENT MODE
       kill -0 "$JW_PID" 2>/dev/null || break
       sleep 0.1
     done
+    c0=$(cpu_ticks "$spid")
+    child_cpu k0
+    j0=$(cpu_ticks "$JW_PID")
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" "${args[@]}" \
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
+    c1=$(cpu_ticks "$spid")
+    child_cpu k1
+    j1=$(cpu_ticks "$JW_PID")
     build/jwstat --prefix "$RUNID-$NJW" --json > "$JW_TMP/stat.json" 2>/dev/null
     engine_stop
+    # the TX lcore's busy cycles; the connection's wire segments and TLS record counts
     cyc=$(python3 - "$JW_TMP/stat.json" <<'PY'
 import json, sys
 try:
     j = json.load(open(sys.argv[1]))
 except Exception:
-    print(""); raise SystemExit
-best = 0
+    print("{}"); raise SystemExit
+out = {}
 def walk(o):
-    global best
     if isinstance(o, dict):
         if o.get("role") == "tx" and "busy_cycles" in o:
-            best = max(best, o["busy_cycles"])
+            out["tx_busy_cycles"] = max(out.get("tx_busy_cycles", 0), o["busy_cycles"])
+        if "segs_out" in o and "tls_records_sealed" in o:
+            for k in ("segs_out", "tls_records_sealed", "tls_records_opened",
+                      "tls_bytes_sealed", "tls_pad_bytes"):
+                out[k] = out.get(k, 0) + o.get(k, 0)
         for v in o.values():
             walk(v)
     elif isinstance(o, list):
         for v in o:
             walk(v)
 walk(j)
-print(best if best else "")
+print(json.dumps(out))
 PY
 )
     pk=$(sed -n 's/.*port: rx [0-9]* tx \([0-9]*\) packets.*/\1/p' "$JW_LOG" | tail -1)
@@ -121,10 +146,14 @@ PY
   [ "${stored:-0}" = "$N" ] || say "$client $mode: the stream holds ${stored:-?} messages, expected $N"
   "${js[@]}" rm "$stream" > /dev/null 2>&1
   [ -s "$JW_TMP/row.json" ] || echo "{\"status\":$rc}" > "$JW_TMP/row.json"
+  [ -n "$cyc" ] || cyc='{}'
   jq -c --arg c "$client" --arg m "$mode" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --arg cyc "$cyc" --arg pk "$pk" \
-     '. + {client: $c, mode: $m, rep: $rep, stored: $stored,
-           tx_busy_cycles: ($cyc | tonumber? // null), tx_packets: ($pk | tonumber? // null)}' \
+     --argjson jw "$cyc" --arg pk "$pk" \
+     --argjson srv_s "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
+     --argjson cli_s "$(awk -v a="$k0" -v b="$k1" -v x="$j0" -v y="$j1" -v t="$TCK" \
+                        'BEGIN {print b - a + (y - x) / t}')" \
+     '. + {client: $c, mode: $m, rep: $rep, stored: $stored, server_cpu_s: $srv_s, client_cpu_s: $cli_s,
+           tx_packets: ($pk | tonumber? // null)} + $jw' \
      "$JW_TMP/row.json" >> "$ROWS"
 }
 
@@ -143,45 +172,101 @@ python3 - "$ROWS" "$OUT" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 out = sys.argv[2]
-def med(client, mode):
-    rs = [r for r in rows if r["client"] == client and r["mode"] == mode and r.get("acked_rate")]
-    if not rs:
-        return None
-    rs.sort(key=lambda r: r["acked_rate"])
-    return rs[len(rs) // 2]
-lines = ["client   mode   acked msgs/s   call p99 ns   call max ns   TX cycles/packet   runs"]
-cost = {}
+def ok(r):
+    return r.get("acked_rate") and r.get("acked") == r.get("count")
+def pick(client, mode):
+    return [r for r in rows if r["client"] == client and r["mode"] == mode and ok(r)]
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+def rng(xs):
+    xs = [x for x in xs if x is not None]
+    return f"{min(xs):.0f}..{max(xs):.0f}" if xs else "-"
+def per_msg_us(r):
+    return 1e6 * r["server_cpu_s"] / r["count"] if r.get("server_cpu_s") else None
+def cli_us(r):
+    return 1e6 * r["client_cpu_s"] / r["count"] if r.get("client_cpu_s") else None
+def cyc_seg(r):
+    return r["tx_busy_cycles"] / r["segs_out"] if r.get("tx_busy_cycles") and r.get("segs_out") else None
+def per_rec(r):
+    return r["tls_bytes_sealed"] / r["tls_records_sealed"] if r.get("tls_records_sealed") else None
+lines = [f"{'client':8} {'mode':5} {'acked msgs/s':>12} {'(min..max)':>15} {'call p99 ns':>11} "
+         f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'B/record':>8} runs"]
 for c in ("jetwire", "cnats"):
-    got = {}
     for m in ("plain", "tls"):
-        r = med(c, m)
-        got[m] = r
-        if r is None:
-            lines.append(f"{c:8} {m:6} {'-':>12}")
+        rs = pick(c, m)
+        if not rs:
+            lines.append(f"{c:8} {m:5} {'-':>12}")
             continue
-        cpp = "-"
-        if r.get("tx_busy_cycles") and r.get("tx_packets"):
-            cpp = f"{r['tx_busy_cycles'] / r['tx_packets']:.0f}"
-        n = len([x for x in rows if x["client"] == c and x["mode"] == m])
-        lines.append(f"{c:8} {m:6} {r['acked_rate']:12.0f} {r['call_ns']['p99']:13} "
-                     f"{r['call_ns']['max']:13} {cpp:>18} {n:6}")
-    if got["plain"] and got["tls"]:
-        cost[c] = 1 - got["tls"]["acked_rate"] / got["plain"]["acked_rate"]
-        lines.append(f"{c:8} TLS costs {100 * cost[c]:.1f}% of the acked rate")
+        a = med([r["acked_rate"] for r in rs])
+        p99 = med([r["call_ns"]["p99"] for r in rs])
+        su = med([per_msg_us(r) for r in rs])
+        cu = med([cli_us(r) for r in rs])
+        cs = med([cyc_seg(r) for r in rs])
+        br = med([per_rec(r) for r in rs])
+        f = lambda v, fmt: format(v, fmt) if v is not None else "-"
+        lines.append(f"{c:8} {m:5} {a:12.0f} {rng([r['acked_rate'] for r in rs]):>15} "
+                     f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(br, '8.0f'):>8} {len(rs):4}")
+# paired: the TLS and plain rows of the same repeat ran back to back
+cost, dsrv, dcli = {}, {}, {}
+for c in ("jetwire", "cnats"):
+    cost[c], dsrv[c], dcli[c] = {}, {}, {}
+    for r in sorted({x["rep"] for x in rows}):
+        pl = [x for x in pick(c, "plain") if x["rep"] == r]
+        tl = [x for x in pick(c, "tls") if x["rep"] == r]
+        if pl and tl:
+            cost[c][r] = 100 * (1 - tl[0]["acked_rate"] / pl[0]["acked_rate"])
+            a, b = per_msg_us(tl[0]), per_msg_us(pl[0])
+            if a is not None and b is not None:
+                dsrv[c][r] = a - b
+            a, b = cli_us(tl[0]), cli_us(pl[0])
+            if a is not None and b is not None:
+                dcli[c][r] = a - b
+lines.append("TLS cost of the acked rate, per repeat (1 - TLS/plain of the same repeat, %):")
+for c in ("jetwire", "cnats"):
+    v = cost[c]
+    if v:
+        lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.1f}" for r in sorted(v)) +
+                     f"   median {statistics.median(v.values()):+.1f} "
+                     f"(min {min(v.values()):+.1f}, max {max(v.values()):+.1f})")
+lines.append("server CPU TLS adds per message, per repeat (us):")
+for c in ("jetwire", "cnats"):
+    v = dsrv[c]
+    if v:
+        lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.2f}" for r in sorted(v)) +
+                     f"   median {statistics.median(v.values()):+.2f}")
+lines.append("client CPU TLS adds per message, per repeat (us; jetwire: its process and the producer):")
+for c in ("jetwire", "cnats"):
+    v = dcli[c]
+    if v:
+        lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.2f}" for r in sorted(v)) +
+                     f"   median {statistics.median(v.values()):+.2f}")
+both = sorted(set(cost["jetwire"]) & set(cost["cnats"]))
+wins = sum(1 for r in both if cost["jetwire"][r] < cost["cnats"][r])
+mj = statistics.median(cost["jetwire"].values()) if cost["jetwire"] else None
+mc = statistics.median(cost["cnats"].values()) if cost["cnats"] else None
+if mj is not None and mc is not None:
+    lines.append(f"target (TLS costs jetwire less acked rate than cnats): median {mj:.1f}% vs "
+                 f"{mc:.1f}%: {'met' if mj < mc else 'NOT met'}; jetwire's cost was the lower "
+                 f"in {wins} of {len(both)} repeats")
 text = "\n".join(lines)
 print(text)
 open(f"{out}/tls-table.txt", "w").write(text + "\n")
 with open(f"{out}/tls-headlines.tsv", "w") as h:
-    for c in ("jetwire", "cnats"):
-        v = f"{100 * cost[c]:.1f}" if c in cost else "?"
-        h.write(f"tls\tacked-rate cost of TLS, {c}\t{v}\t%\t\t\n")
-    if "jetwire" in cost and "cnats" in cost:
-        ok = "met" if cost["jetwire"] < cost["cnats"] else "NOT met"
-        h.write(f"tls\tTLS costs jetwire less than cnats\t{100 * cost['jetwire']:.1f}\t%\t< {100 * cost['cnats']:.1f}\t{ok}\n")
+    for c, m in (("jetwire", mj), ("cnats", mc)):
+        h.write(f"tls\tacked-rate cost of TLS, {c} (median of paired repeats)\t"
+                f"{'?' if m is None else f'{m:.1f}'}\t%\t\t\n")
+    if mj is not None and mc is not None:
+        h.write(f"tls\tTLS costs jetwire less than cnats\t{mj:.1f}\t%\t< {mc:.1f}\t"
+                f"{'met' if mj < mc else 'NOT met'} ({wins}/{len(both)} repeats)\n")
     for l in open(f"{out}/tls-seal.txt"):
         if l.startswith("tls: seal AES-128-GCM (1.3)"):
             h.write(f"tls\tTX seal of a 1438-byte record, AES-128-GCM (bench_tls)\t{l.split()[8]}\tcycles\t\t\n")
-    r = med("jetwire", "plain"), med("jetwire", "tls")
-    if r[0] and r[1]:
-        h.write(f"tls\tjetwire call p99 plain / TLS\t{r[0]['call_ns']['p99']}/{r[1]['call_ns']['p99']}\tns\t\t\n")
+    pl, tl = pick("jetwire", "plain"), pick("jetwire", "tls")
+    if pl and tl:
+        h.write(f"tls\tjetwire call p99 plain / TLS\t{med([r['call_ns']['p99'] for r in pl]):.0f}/"
+                f"{med([r['call_ns']['p99'] for r in tl]):.0f}\tns\t\t\n")
+        a, b = med([cyc_seg(r) for r in pl]), med([cyc_seg(r) for r in tl])
+        if a and b:
+            h.write(f"tls\tjetwire TX lcore busy cycles per wire segment plain / TLS\t{a:.0f}/{b:.0f}\tcycles\t\t\n")
 PY
