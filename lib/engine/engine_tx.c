@@ -596,7 +596,7 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 	struct flow_msgid_parts id = c->msgid_base;
 	uint64_t seq = flow_tx_next_seq(&c->flow), total = 0;
 	uint32_t maxp = session_max_payload(&c->sess);
-	char reply[FLOW_REPLY_MAX], msgid[FLOW_MSGID_MAX];
+	static const char dummy[1]; /* nats_pub_size reads lengths, not the strings */
 
 	for (uint32_t k = 0; k < *n; k++, seq++) {
 		struct nats_pub m;
@@ -607,14 +607,14 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		memset(&m, 0, sizeof(m));
 		m.subject = v[k].subject;
 		m.subject_len = v[k].subject_len;
-		m.reply = reply;
-		m.reply_len = flow_reply_format(&c->sess.inbox, seq, reply);
+		m.reply = dummy;
+		m.reply_len = flow_reply_len(&c->sess.inbox, seq);
 		if (flow_dedupe_msgid(&c->flow)) {
 			id.slot = slot_index;
 			id.gen = gen;
 			id.producer_seq = v[k].seq;
-			m.msg_id = msgid;
-			m.msg_id_len = flow_msgid_format(&id, msgid);
+			m.msg_id = dummy;
+			m.msg_id_len = flow_msgid_len(&id);
 		}
 		m.hdr = v[k].hdr_len ? v[k].hdr : NULL;
 		m.hdr_len = v[k].hdr_len;

@@ -42,6 +42,19 @@ flow_u64_dec(char *dst, uint64_t v)
 	return n;
 }
 
+/* The digit count flow_u64_dec writes for v (1..20), without writing them. */
+static inline uint32_t
+flow_u64_len(uint64_t v)
+{
+	uint32_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
 /* Sets up the inbox of connection `conn` of the run `run_id`. Always succeeds. */
 void flow_inbox_init(struct flow_inbox *ib, uint64_t run_id, uint32_t conn);
 
@@ -57,6 +70,13 @@ flow_reply_format(const struct flow_inbox *ib, uint64_t seq, char *buf)
 	for (uint32_t i = 0; i < ib->len; i++)
 		buf[i] = ib->prefix[i];
 	return ib->len + flow_u64_dec(buf + ib->len, seq);
+}
+
+/* The length flow_reply_format writes for seq, without writing it (sizing TLS records). */
+static inline uint32_t
+flow_reply_len(const struct flow_inbox *ib, uint64_t seq)
+{
+	return ib->len + flow_u64_len(seq);
 }
 
 /* Reads the sequence out of a reply subject received for this inbox. Accepts exactly the
@@ -77,5 +97,13 @@ struct flow_msgid_parts {
 /* Writes the Msg-Id (no NUL) into buf, which must hold FLOW_MSGID_MAX bytes; returns its
  * length. Only hex digits, decimal digits and '-': always a valid header value. */
 uint32_t flow_msgid_format(const struct flow_msgid_parts *m, char *buf);
+
+/* The length flow_msgid_format writes for m, without writing it (sizing TLS records). */
+static inline uint32_t
+flow_msgid_len(const struct flow_msgid_parts *m)
+{
+	return 16 + 4 + flow_u64_len(m->lcore) + flow_u64_len(m->slot) + flow_u64_len(m->gen) +
+	       flow_u64_len(m->producer_seq);
+}
 
 #endif /* JW_FLOW_IDENT_H */

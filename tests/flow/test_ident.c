@@ -36,8 +36,11 @@ inbox_and_reply_round_trip(void **state)
 	assert_string_equal(buf, "_JW.0123456789abcdef.3.18446744073709551615");
 	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
 	assert_true(seq == UINT64_MAX);
+	assert_int_equal(flow_reply_len(&ib, UINT64_MAX), n);
 	for (uint64_t v = 1; v < 1000000000000ull; v = v * 7 + 3) {
+		assert_int_equal(flow_reply_len(&ib, v - 1), flow_reply_format(&ib, v - 1, buf));
 		n = flow_reply_format(&ib, v, buf);
+		assert_int_equal(flow_reply_len(&ib, v), n);
 		assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
 		assert_true(seq == v);
 	}
@@ -94,6 +97,14 @@ msgid_is_stable_and_distinct(void **state)
 	m.producer_seq = UINT64_MAX;
 	n = flow_msgid_format(&m, b);
 	assert_true(n <= FLOW_MSGID_MAX);
+	assert_int_equal(flow_msgid_len(&m), n);
+	for (uint64_t v = 0; v < UINT64_MAX / 11; v = v * 11 + 9) { /* every digit count */
+		m.lcore = (uint32_t)v;
+		m.slot = (uint32_t)(v >> 3);
+		m.gen = (uint32_t)(v >> 7);
+		m.producer_seq = v;
+		assert_int_equal(flow_msgid_len(&m), flow_msgid_format(&m, b));
+	}
 	hn = snprintf(hdr, sizeof(hdr), "NATS/1.0\r\nNats-Msg-Id: %.*s\r\n\r\n", (int)n, b);
 	assert_int_equal(nats_hdr_check(hdr, (size_t)hn), 0);
 }

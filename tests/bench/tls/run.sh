@@ -17,6 +17,8 @@
 # iterations from the stats socket / packets the port sent, pure ACKs included).
 # First, without the network, build/bench/bench_tls: ns and cycles to seal one full-segment
 # record per AEAD (and memcpy of the same bytes), and to open a PubAck-sized one.
+# BENCH_TLS_PERF=1: perf record of jetwire and the server during each jetwire row
+# ($OUT/perf-jetwire-MODE-REP.data).
 # Headline: the acked rate TLS costs each client (1 - TLS/plain); target: jetwire's cost
 # below cnats's.
 set -uo pipefail
@@ -104,9 +106,16 @@ row() { # REP CLIENT MODE
     c0=$(cpu_ticks "$spid")
     child_cpu k0
     j0=$(cpu_ticks "$JW_PID")
+    local perf_pid=
+    if [ -n "${BENCH_TLS_PERF:-}" ]; then # a profile of jetwire and the server per row
+      perf record -q -F 2999 -g -p "$JW_PID,$spid" -o "$OUT/perf-$client-$mode-$rep.data" \
+        > /dev/null 2>&1 &
+      perf_pid=$!
+    fi
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" "${args[@]}" \
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
+    [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
     c1=$(cpu_ticks "$spid")
     child_cpu k1
     j1=$(cpu_ticks "$JW_PID")
