@@ -204,6 +204,9 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	sp.report_entries = cfg->shm.report_entries;
 	sp.mode = cfg->shm.mode;
 	sp.group = cfg->shm.group[0] ? cfg->shm.group : NULL;
+	sp.hugepages = cfg->shm.hugepages == JW_ON ? JW_SHM_HUGE_ON :
+		       cfg->shm.hugepages == JW_OFF ? JW_SHM_HUGE_OFF : JW_SHM_HUGE_AUTO;
+	sp.hugepage_dir = cfg->shm.hugepage_dir;
 	r->shm = jw_shm_create(&sp, err, errlen);
 	if (r->shm == NULL)
 		return -errno;
@@ -257,17 +260,27 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 		r->launched++;
 	}
 	JW_LOG(INFO, "engine: %u connection(s), shm instance %s (%u slots x %u bytes per TX "
-	       "lcore, %.1f MiB shared memory in all, touched only where producers write), "
+	       "lcore, %.1f MiB shared memory in all on %s; %s), "
 	       "dedupe %s, window %s", ep.n_conns, cfg->shm.instance, r->shm->slots_per_tx,
-	       r->shm->ring_bytes, (double)r->shm->size / (1024.0 * 1024.0),
+	       r->shm->ring_bytes, (double)r->shm->map_bytes / (1024.0 * 1024.0), r->shm->note,
+	       r->shm->huge ? "reserved at start" : "touched only where producers write",
 	       ep.flow.dedupe == FLOW_DEDUPE_MSGID ? "msgid" : "off",
 	       ep.flow.adaptive ? "adaptive" : "fixed");
 	{
-		char mem[96];
+		char mem[96], backing[96];
 
 		snprintf(mem, sizeof(mem), "%llu bytes: %u x %u slots, %u-byte rings",
-			 (unsigned long long)r->shm->size, r->shm->n_tx, r->shm->slots_per_tx,
+			 (unsigned long long)r->shm->map_bytes, r->shm->n_tx, r->shm->slots_per_tx,
 			 r->shm->ring_bytes);
+		if (r->shm->huge)
+			snprintf(backing, sizeof(backing), "hugetlbfs, %u kB pages, reserved at start",
+				 r->shm->page_bytes / 1024);
+		else
+			snprintf(backing, sizeof(backing), "tmpfs, %u kB pages, touched on use",
+				 r->shm->page_bytes / 1024);
+		jw_stats_set_info("shm_backing", backing);
+		snprintf(backing, sizeof(backing), "%.95s", r->shm->path);
+		jw_stats_set_info("shm_file", backing);
 		jw_stats_set_info("shm_memory", mem);
 	}
 	return 0;

@@ -134,6 +134,8 @@ struct jw_shm_config {
 	uint32_t slots;                  /* producer slots per TX lcore */
 	uint32_t ring_bytes;             /* record ring per slot, power of two */
 	uint32_t report_entries;         /* report ring per slot, power of two */
+	enum jw_tristate hugepages;      /* rings on hugetlbfs: auto (when mounted), on, off */
+	char hugepage_dir[JW_CONFIG_STR_MAX]; /* "" = the first hugetlbfs in /proc/mounts */
 };
 
 struct jw_fault_config {

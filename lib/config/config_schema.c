@@ -78,6 +78,8 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(shm, slots, JW_CFG_U32, 1, 256, 0, "8"),
 	KEY(shm, ring_bytes, JW_CFG_SIZE, 64u * 1024, 1024u * MiB, JW_CFG_F_POW2, "32M"),
 	KEY(shm, report_entries, JW_CFG_SIZE, 64, 16u * MiB, JW_CFG_F_POW2, "65536"),
+	KEY(shm, hugepages, JW_CFG_TRI, 0, 0, 0, "auto"),
+	KEY(shm, hugepage_dir, JW_CFG_STR, 0, 0, 0, NULL),
 	/* [fault] */
 	KEY(fault, tx_drop, JW_CFG_PROB, 0, 0, 0, "0"),
 	KEY(fault, rx_drop, JW_CFG_PROB, 0, 0, 0, "0"),

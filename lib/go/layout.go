@@ -6,19 +6,29 @@ package jetwire
 // Open refuses an instance whose magic, version, layout hash or sizes differ (ErrVersion).
 
 const (
-	shmMagic        = 0x3145524957544a4a // "JJTWIRE1" little-endian
-	shmVersion      = 1
-	shmNamePrefix   = "/dev/shm/jetwire."
-	shmInstanceMax  = 32 // instance name: 1..31 of [A-Za-z0-9_.-], not starting with '.'
-	shmHdrBytes     = 4096
-	shmMaxTX        = 64
-	shmMaxSlots     = 1024
-	shmMinRingBytes = 4096
-	shmMaxRingBytes = 1 << 30
-	shmMinReports   = 16
-	shmMaxReports   = 1 << 20
-	shmMaxTotal     = 64 << 30
-	heartbeatFresh  = 3 * 1000000000 // ns: proof of life across pid namespaces
+	shmMagic       = 0x3145524957544a4a // "JJTWIRE1" little-endian
+	shmVersion     = 1
+	shmNamePrefix  = "/dev/shm/jetwire."
+	shmInstanceMax = 32 // instance name: 1..31 of [A-Za-z0-9_.-], not starting with '.'
+	shmHdrBytes    = 4096
+	shmPathMax     = 256 // path of the object's file behind a redirect
+
+	// struct jw_shm_redirect: /dev/shm/jetwire.<instance> when the rings live on hugetlbfs
+	shmRedirectMagic = 0x315249444557544a // "JTWEDIR1" little-endian
+	redirMagic       = 0
+	redirVersion     = 8
+	redirPageBytes   = 12
+	redirPath        = 16
+	redirSize        = 272
+	hugetlbfsMagic   = 0x958458f6
+	shmMaxTX         = 64
+	shmMaxSlots      = 1024
+	shmMinRingBytes  = 4096
+	shmMaxRingBytes  = 1 << 30
+	shmMinReports    = 16
+	shmMaxReports    = 1 << 20
+	shmMaxTotal      = 64 << 30
+	heartbeatFresh   = 3 * 1000000000 // ns: proof of life across pid namespaces
 
 	stateInit      = 0
 	stateRunning   = 1

@@ -17,7 +17,10 @@ func TestLayoutMatchesC(t *testing.T) {
 	}
 	want := map[string]uint64{
 		"shmMagic": shmMagic, "shmVersion": shmVersion, "shmInstanceMax": shmInstanceMax,
-		"shmHdrBytes": shmHdrBytes, "shmMaxTX": shmMaxTX, "shmMaxSlots": shmMaxSlots,
+		"shmHdrBytes": shmHdrBytes, "shmPathMax": shmPathMax,
+		"shmRedirectMagic": shmRedirectMagic, "redirMagic": redirMagic,
+		"redirVersion": redirVersion, "redirPageBytes": redirPageBytes,
+		"redirPath": redirPath, "redirSize": redirSize, "shmMaxTX": shmMaxTX, "shmMaxSlots": shmMaxSlots,
 		"shmMinRingBytes": shmMinRingBytes, "shmMaxRingBytes": shmMaxRingBytes,
 		"shmMinReports": shmMinReports, "shmMaxReports": shmMaxReports,
 		"heartbeatFresh": heartbeatFresh, "stateInit": stateInit, "stateRunning": stateRunning,

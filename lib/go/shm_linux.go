@@ -1,6 +1,7 @@
 package jetwire
 
 import (
+	"encoding/binary"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -108,16 +109,84 @@ func itoa(v uint64) string {
 	}
 }
 
-// mapInstance opens /dev/shm/jetwire.<instance> and maps it read-write after validating
-// its header twice (on a header-only map, and again on the real map, because the header
-// may have been rewritten in between). Returns the mapping and its layout, or an error that
-// wraps one of the Err values.
-func mapInstance(instance string) ([]byte, layout, error) {
-	var l layout
+// openObject opens the file behind /dev/shm/jetwire.<instance> read-write: that file itself
+// (tmpfs), or, when it holds a redirect, the hugetlbfs file the redirect names. A redirect
+// must name a file called jetwire.<instance> on hugetlbfs (anything else is ErrVersion).
+// Returns the file, its name (for errors) and its page size (the mapping granule).
+func openObject(instance string) (*os.File, string, uint64, error) {
 	name := shmNamePrefix + instance
 	f, err := os.OpenFile(name, os.O_RDWR, 0)
 	if err != nil {
-		return nil, l, wrapErr(errnoToError(pathErrno(err)), "open "+name)
+		return nil, name, 0, wrapErr(errnoToError(pathErrno(err)), "open "+name)
+	}
+	var r [redirSize]byte
+	if n, _ := f.ReadAt(r[:], 0); n == redirSize &&
+		binary.LittleEndian.Uint64(r[redirMagic:]) == shmRedirectMagic {
+		f.Close()
+		path := cString(r[redirPath : redirPath+shmPathMax])
+		if binary.LittleEndian.Uint32(r[redirVersion:]) != shmVersion || !redirectTargetOK(path, instance) {
+			return nil, name, 0, wrapErr(ErrVersion, name+": bad redirect")
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, path, 0, wrapErr(errnoToError(pathErrno(err)), "open "+path)
+		}
+		var sf syscall.Statfs_t
+		if syscall.Fstatfs(int(f.Fd()), &sf) != nil || uint32(sf.Type) != hugetlbfsMagic {
+			f.Close()
+			return nil, path, 0, wrapErr(ErrVersion, path+" is not on hugetlbfs")
+		}
+		name = path
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, name, 0, wrapErr(ErrVersion, "stat "+name)
+	}
+	page := uint64(st.Blksize)
+	if page == 0 {
+		page = 4096
+	}
+	return f, name, page, nil
+}
+
+// redirectTargetOK accepts an absolute path without ".." whose last element is
+// jetwire.<instance>: a redirect never sends a producer to another file.
+func redirectTargetOK(path, instance string) bool {
+	want := "/jetwire." + instance
+	if len(path) <= len(want) || path[0] != '/' || path[len(path)-len(want):] != want {
+		return false
+	}
+	for i := 0; i+4 <= len(path); i++ {
+		if path[i:i+4] == "/../" {
+			return false
+		}
+	}
+	return true
+}
+
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+func roundUp(n, page uint64) uint64 { return (n + page - 1) / page * page }
+
+// mapInstance opens the instance (openObject) and maps it read-write after validating its
+// header twice (on a header-only map, and again on the real map, because the header may have
+// been rewritten in between). Mappings are whole pages of the file's page size (hugetlbfs
+// maps and unmaps only whole huge pages); the returned slice has the object's length and
+// the mapping's capacity, which is what syscall.Munmap needs. Returns the mapping and its
+// layout, or an error that wraps one of the Err values.
+func mapInstance(instance string) ([]byte, layout, error) {
+	var l layout
+	f, name, page, err := openObject(instance)
+	if err != nil {
+		return nil, l, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -129,7 +198,8 @@ func mapInstance(instance string) ([]byte, layout, error) {
 		return nil, l, wrapErr(ErrVersion, name+" is shorter than a header page")
 	}
 	fd := int(f.Fd())
-	h, err := syscall.Mmap(fd, 0, shmHdrBytes, syscall.PROT_READ, syscall.MAP_SHARED)
+	h, err := syscall.Mmap(fd, 0, int(roundUp(shmHdrBytes, page)), syscall.PROT_READ,
+		syscall.MAP_SHARED)
 	if err != nil {
 		return nil, l, wrapErr(errnoToError(err), "mmap "+name)
 	}
@@ -138,11 +208,12 @@ func mapInstance(instance string) ([]byte, layout, error) {
 	if why != "" {
 		return nil, l, wrapErr(ErrVersion, name+": "+why)
 	}
-	m, err := syscall.Mmap(fd, 0, int(l.total), syscall.PROT_READ|syscall.PROT_WRITE,
-		syscall.MAP_SHARED)
+	m, err := syscall.Mmap(fd, 0, int(roundUp(l.total, page)),
+		syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return nil, l, wrapErr(errnoToError(err), "mmap "+name)
 	}
+	m = m[:l.total]
 	l2, why := validateHeader(m, size)
 	if why != "" || l2 != l {
 		_ = syscall.Munmap(m)

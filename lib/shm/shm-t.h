@@ -84,6 +84,26 @@
 #define JW_SHM_NAME_PREFIX  "/jetwire."
 #define JW_SHM_INSTANCE_MAX 32   /* instance name: 1..31 of [A-Za-z0-9_.-] */
 #define JW_SHM_HDR_BYTES    4096
+#define JW_SHM_PATH_MAX     256  /* path of the object's file (tmpfs or hugetlbfs) */
+
+/* Rings on hugetlbfs: the object is the file <hugetlbfs mount>/jetwire.<instance> and the
+ * name /dev/shm/jetwire.<instance> holds a struct jw_shm_redirect instead of a header, so
+ * producers find it with one shm_open whatever the backing (no symlink: glibc's shm_open
+ * refuses them, and fs.protected_symlinks would stop other users following one in /dev/shm). */
+#define JW_SHM_REDIRECT_MAGIC 0x315249444557544aULL /* "JTWEDIR1" little-endian */
+struct jw_shm_redirect {
+	uint64_t magic;          /* JW_SHM_REDIRECT_MAGIC, written before the rename publishes it */
+	uint32_t version;        /* JW_SHM_VERSION */
+	uint32_t page_bytes;     /* huge page size of the target */
+	char     path[JW_SHM_PATH_MAX]; /* absolute path ending in "/jetwire.<instance>" */
+};
+
+/* Where jw_shm_create puts a new object (jw_shm_params.hugepages). */
+enum jw_shm_huge {
+	JW_SHM_HUGE_AUTO = 0,  /* hugetlbfs when one is mounted with enough free pages, else tmpfs */
+	JW_SHM_HUGE_OFF = 1,   /* tmpfs (/dev/shm) always */
+	JW_SHM_HUGE_ON = 2,    /* hugetlbfs or fail */
+};
 
 /* Limits on the layout parameters (jw_shm_create rejects values outside them). */
 #define JW_SHM_MAX_TX             64
@@ -219,6 +239,8 @@ struct jw_shm_params {
 	uint32_t report_entries;  /* power of two, JW_SHM_MIN_REPORTS..JW_SHM_MAX_REPORTS */
 	uint32_t mode;            /* permission bits, JW_SHM_DEF_MODE when 0 */
 	const char *group;        /* group name or number owning the object; NULL = unchanged */
+	enum jw_shm_huge hugepages; /* backing of a new object (an existing one keeps its own) */
+	const char *hugepage_dir; /* hugetlbfs mount to use; NULL or "" = the first mounted */
 };
 
 /* A record as the TX lcore sees it (jw_shm_peek, jw_shm_read_at).
@@ -247,7 +269,12 @@ struct jw_shm {
 	uint32_t n_tx, slots_per_tx, ring_bytes, report_entries; /* private validated copies */
 	uint64_t slot_stride, slots_offset;
 	int creator;              /* 1 when made by jw_shm_create (the engine) */
+	int huge;                 /* 1: the object is a hugetlbfs file, name holds a redirect */
+	uint32_t page_bytes;      /* the file's page size (st_blksize): mapping granule */
+	uint64_t map_bytes;       /* size rounded up to page_bytes: what is mapped and unmapped */
 	char name[sizeof(JW_SHM_NAME_PREFIX) + JW_SHM_INSTANCE_MAX];
+	char path[JW_SHM_PATH_MAX]; /* the object's file */
+	char note[JW_SHM_PATH_MAX + 128];         /* jw_shm_create: why this backing was chosen (for the log) */
 };
 
 #endif /* JW_SHM_T_H */

@@ -16,6 +16,7 @@
 #include "common/jw_err.h"
 #include "common/jw_time.h"
 #include "shm/shm.h"
+#include "shm/shm_store.h"
 
 _Static_assert(sizeof(struct jw_shm_hdr) <= JW_SHM_HDR_BYTES, "header fits its page");
 _Static_assert(sizeof(struct jw_shm_rec) == 24, "record header is 24 bytes");
@@ -171,8 +172,10 @@ make_nonce(void)
 static int
 map_fd(struct jw_shm *shm, int fd)
 {
-	void *m = mmap(NULL, shm->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *m;
 
+	shm->map_bytes = shm_store_map_len(shm, shm->size);
+	m = mmap(NULL, shm->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	shm->base = m;
@@ -180,28 +183,45 @@ map_fd(struct jw_shm *shm, int fd)
 	return 0;
 }
 
+/* Maps the header page of fd read-only (a whole huge page on hugetlbfs). */
+static const void *
+map_hdr(const struct jw_shm *shm, int fd)
+{
+	void *m = mmap(NULL, shm_store_map_len(shm, JW_SHM_HDR_BYTES), PROT_READ, MAP_SHARED, fd, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void
+unmap_hdr(const struct jw_shm *shm, const void *m)
+{
+	munmap((void *)(uintptr_t)m, shm_store_map_len(shm, JW_SHM_HDR_BYTES));
+}
+
 /* Unreleased records of an existing object whose layout this build can read, or -1 when
  * it cannot tell. */
 static int64_t
-count_unreleased(int fd, uint64_t file_size)
+count_unreleased(const struct jw_shm *shm, int fd, uint64_t file_size)
 {
 	struct jw_shm probe;
+	const void *h;
 	void *m;
 	int64_t total = 0;
 
 	memset(&probe, 0, sizeof(probe));
+	probe.page_bytes = shm->page_bytes;
 	if (file_size < JW_SHM_HDR_BYTES)
 		return -1;
-	m = mmap(NULL, JW_SHM_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
+	h = map_hdr(shm, fd);
+	if (h == NULL)
 		return -1;
-	if (hdr_validate(&probe, m, file_size) != 0) {
-		uint64_t magic = ((const struct jw_shm_hdr *)m)->magic;
-		munmap(m, JW_SHM_HDR_BYTES);
+	if (hdr_validate(&probe, h, file_size) != 0) {
+		uint64_t magic = ((const struct jw_shm_hdr *)h)->magic;
+		unmap_hdr(shm, h);
 		return magic == 0 ? 0 : -1; /* magic 0: creation never finished, nothing inside */
 	}
-	munmap(m, JW_SHM_HDR_BYTES);
-	m = mmap(NULL, probe.size, PROT_READ, MAP_SHARED, fd, 0);
+	unmap_hdr(shm, h);
+	m = mmap(NULL, shm_store_map_len(shm, probe.size), PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	probe.base = m;
@@ -211,42 +231,8 @@ count_unreleased(int fd, uint64_t file_size)
 			if (s->head != s->released)
 				total++;
 		}
-	munmap(m, probe.size);
+	munmap(m, shm_store_map_len(shm, probe.size));
 	return total;
-}
-
-static int
-apply_owner(int fd, const struct jw_shm_params *p, char *err, size_t errlen)
-{
-	mode_t mode = p->mode ? (mode_t)p->mode : JW_SHM_DEF_MODE;
-
-	if (fchmod(fd, mode & 07777) != 0) {
-		int e = errno;
-		jw_errf(err, errlen, "fchmod %o: %s", mode, strerror(e));
-		return -e;
-	}
-	if (p->group != NULL && p->group[0] != '\0') {
-		char *endp;
-		unsigned long g = strtoul(p->group, &endp, 10);
-		gid_t gid;
-
-		if (*endp == '\0') {
-			gid = (gid_t)g;
-		} else {
-			struct group *gr = getgrnam(p->group);
-			if (gr == NULL) {
-				jw_errf(err, errlen, "shm group '%s' does not exist", p->group);
-				return -EINVAL;
-			}
-			gid = gr->gr_gid;
-		}
-		if (fchown(fd, (uid_t)-1, gid) != 0) {
-			int e = errno;
-			jw_errf(err, errlen, "chgrp %s: %s", p->group, strerror(e));
-			return -e;
-		}
-	}
-	return 0;
 }
 
 static void
@@ -293,13 +279,95 @@ start_engine(struct jw_shm *shm)
 	__atomic_store_n(&h->state, JW_SHM_STATE_RUNNING, __ATOMIC_RELEASE);
 }
 
+/* An object exists at fd (shm->huge, page_bytes, path set by shm_store_open). Same layout:
+ * keeps it with its records and producers (returns 0, shm mapped and started). Served by
+ * another live jetwire: -EBUSY. Another layout or version holding records (or unreadable):
+ * -EEXIST, with err saying how to deliver or discard them. Another layout without records:
+ * removes it and returns -EAGAIN (create anew). */
+static int
+adopt_existing(struct jw_shm *shm, const struct jw_shm_params *p, const char *instance, int fd,
+	       char *err, size_t errlen)
+{
+	struct jw_shm probe;
+	struct stat st;
+	const void *m;
+	char old[128] = "";
+	int same = 0, rc;
+	int64_t pending;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	memset(&probe, 0, sizeof(probe));
+	if ((uint64_t)st.st_size >= JW_SHM_HDR_BYTES && (m = map_hdr(shm, fd)) != NULL) {
+		same = hdr_validate(&probe, m, (uint64_t)st.st_size) == 0 &&
+		       probe.n_tx == shm->n_tx && probe.slots_per_tx == shm->slots_per_tx &&
+		       probe.ring_bytes == shm->ring_bytes &&
+		       probe.report_entries == shm->report_entries;
+		if (same) {
+			const struct jw_shm_hdr *h = m;
+			int32_t other = __atomic_load_n(&h->engine_pid, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == JW_SHM_STATE_RUNNING &&
+			    other != getpid() && pid_alive(other)) {
+				unmap_hdr(shm, m);
+				jw_errf(err, errlen, "instance '%s' is served by running jetwire pid %d",
+					instance, (int)other);
+				return -EBUSY;
+			}
+		} else if (probe.n_tx != 0) {
+			snprintf(old, sizeof(old), "n_tx %u slots_per_tx %u ring_bytes %u "
+				 "report_entries %u", probe.n_tx, probe.slots_per_tx,
+				 probe.ring_bytes, probe.report_entries);
+		}
+		unmap_hdr(shm, m);
+	}
+	if (same) {
+		rc = map_fd(shm, fd);
+		if (rc == 0)
+			rc = shm_store_apply_owner(fd, p, err, errlen);
+		if (rc == 0)
+			rc = shm_store_publish(shm, p, err, errlen);
+		if (rc != 0) {
+			if (shm->base)
+				munmap(shm->base, shm->map_bytes);
+			shm->base = NULL;
+			return rc;
+		}
+		snprintf(shm->note, sizeof(shm->note), "%s, %s, kept from the last run",
+			 shm->huge ? "hugetlbfs" : "tmpfs", shm->path);
+		start_engine(shm);
+		return 0;
+	}
+	/* Another layout (or version): replace it only if it holds no records. */
+	pending = count_unreleased(shm, fd, (uint64_t)st.st_size);
+	if (pending != 0) {
+		if (pending < 0)
+			jw_errf(err, errlen, "%s exists with an unknown layout or version; "
+				"remove it (rm %s) if no jetwire uses it", shm->path, shm->path);
+		else
+			jw_errf(err, errlen, "%s holds %lld producer ring(s) with unreleased "
+				"records in another layout (%s; wanted n_tx %u slots_per_tx %u "
+				"ring_bytes %u report_entries %u): start with the old [shm] "
+				"settings to deliver them, or remove it (rm %s%s%s) to discard them",
+				shm->path, (long long)pending, old, shm->n_tx, shm->slots_per_tx,
+				shm->ring_bytes, shm->report_entries, shm->path,
+				shm->huge ? " /dev/shm" : "", shm->huge ? shm->name : "");
+		return -EEXIST;
+	}
+	rc = shm_store_unlink(shm);
+	if (rc != 0) {
+		jw_errf(err, errlen, "remove %s: %s", shm->path, strerror(-rc));
+		return rc;
+	}
+	return -EAGAIN;
+}
+
 struct jw_shm *
 jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 {
 	struct jw_shm_params defp;
 	struct jw_shm *shm;
 	const char *instance;
-	struct stat st;
+	char hugedir[JW_SHM_PATH_MAX] = "";
 	int fd, rc, created = 0;
 
 	if (p == NULL) {
@@ -331,122 +399,58 @@ jw_shm_create(const struct jw_shm_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 
+	if (p->hugepages != JW_SHM_HUGE_OFF) {
+		rc = shm_store_hugedir(p, hugedir, sizeof(hugedir));
+		if (rc != 0 && (p->hugepages == JW_SHM_HUGE_ON ||
+				(p->hugepage_dir != NULL && p->hugepage_dir[0] != '\0'))) {
+			jw_errf(err, errlen, "[shm] hugepage_dir %s: %s",
+				p->hugepage_dir && p->hugepage_dir[0] ? p->hugepage_dir : "(any)",
+				rc == -ENOTSUP ? "not a hugetlbfs mount" :
+				rc == -ENOENT ? "no hugetlbfs mounted" : strerror(-rc));
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (rc != 0)
+			hugedir[0] = '\0';
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		fd = shm_open(shm->name, O_RDWR | O_CREAT | O_EXCL, 0600);
-		if (fd >= 0) {
+		fd = shm_store_open(shm, instance, hugedir[0] ? hugedir : NULL);
+		if (fd == -ENOENT) {
+			rc = shm_store_create(shm, p, instance, hugedir[0] ? hugedir : NULL, err, errlen);
+			if (rc == -EEXIST)
+				continue; /* another creator won the race: look again */
+			if (rc != 0)
+				goto fail;
 			created = 1;
 			break;
 		}
-		if (errno != EEXIST) {
-			rc = -errno;
-			jw_errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
-			goto fail;
-		}
-		fd = shm_open(shm->name, O_RDWR, 0);
 		if (fd < 0) {
-			rc = -errno;
-			jw_errf(err, errlen, "shm_open %s: %s", shm->name, strerror(errno));
+			rc = fd;
+			jw_errf(err, errlen, "open %s: %s", shm->name,
+				rc == -EPROTO ? "its redirect names no hugetlbfs file of this instance"
+					      : strerror(-rc));
 			goto fail;
 		}
-		if (fstat(fd, &st) != 0) {
-			rc = -errno;
-			close(fd);
+		rc = adopt_existing(shm, p, instance, fd, err, errlen);
+		close(fd);
+		if (rc == 0)
+			return shm;
+		if (rc != -EAGAIN)
 			goto fail;
-		}
-		if ((uint64_t)st.st_size >= JW_SHM_HDR_BYTES) {
-			void *m = mmap(NULL, JW_SHM_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-			struct jw_shm probe;
-			int same = 0;
-
-			if (m != MAP_FAILED) {
-				memset(&probe, 0, sizeof(probe));
-				same = hdr_validate(&probe, m, (uint64_t)st.st_size) == 0 &&
-				       probe.n_tx == shm->n_tx && probe.slots_per_tx == shm->slots_per_tx &&
-				       probe.ring_bytes == shm->ring_bytes &&
-				       probe.report_entries == shm->report_entries;
-				if (same) {
-					const struct jw_shm_hdr *h = m;
-					int32_t other = __atomic_load_n(&h->engine_pid, __ATOMIC_RELAXED);
-					if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == JW_SHM_STATE_RUNNING &&
-					    other != getpid() && pid_alive(other)) {
-						munmap(m, JW_SHM_HDR_BYTES);
-						close(fd);
-						jw_errf(err, errlen, "instance '%s' is served by running jetwire pid %d",
-						     instance, (int)other);
-						rc = -EBUSY;
-						goto fail;
-					}
-				} else if (probe.n_tx != 0) {
-					jw_errf(err, errlen, "n_tx %u slots_per_tx %u ring_bytes %u report_entries %u",
-					     probe.n_tx, probe.slots_per_tx, probe.ring_bytes, probe.report_entries);
-				}
-				munmap(m, JW_SHM_HDR_BYTES);
-			}
-			if (same) {
-				rc = map_fd(shm, fd);
-				if (rc == 0)
-					rc = apply_owner(fd, p, err, errlen);
-				close(fd);
-				if (rc != 0) {
-					if (shm->base)
-						munmap(shm->base, shm->size);
-					goto fail;
-				}
-				start_engine(shm);
-				return shm;
-			}
-		}
-		/* Another layout (or version): replace it only if it holds no records. */
-		{
-			char old[128];
-			int64_t pending = count_unreleased(fd, (uint64_t)st.st_size);
-
-			snprintf(old, sizeof(old), "%s", (err && errlen) ? err : "");
-			close(fd);
-			if (pending != 0) {
-				if (pending < 0)
-					jw_errf(err, errlen, "%s exists with an unknown layout or version; "
-					     "remove it (rm /dev/shm%s) if no jetwire uses it",
-					     shm->name, shm->name);
-				else
-					jw_errf(err, errlen, "%s holds %lld producer ring(s) with unreleased "
-					     "records in another layout (%s; wanted n_tx %u slots_per_tx %u "
-					     "ring_bytes %u report_entries %u): start with the old [shm] "
-					     "settings to deliver them, or remove it (rm /dev/shm%s) to "
-					     "discard them", shm->name, (long long)pending, old, shm->n_tx,
-					     shm->slots_per_tx, shm->ring_bytes, shm->report_entries, shm->name);
-				rc = -EEXIST;
-				goto fail;
-			}
-			if (shm_unlink(shm->name) != 0 && errno != ENOENT) {
-				rc = -errno;
-				jw_errf(err, errlen, "shm_unlink %s: %s", shm->name, strerror(errno));
-				goto fail;
-			}
-		}
+		/* Another layout without records: removed, create anew. */
 	}
 	if (!created) {
 		rc = -EEXIST;
 		jw_errf(err, errlen, "%s keeps reappearing", shm->name);
 		goto fail;
 	}
-	rc = apply_owner(fd, p, err, errlen);
-	if (rc == 0 && ftruncate(fd, (off_t)shm->size) != 0) {
-		rc = -errno;
-		jw_errf(err, errlen, "ftruncate %s to %llu bytes: %s", shm->name,
-		     (unsigned long long)shm->size, strerror(errno));
-	}
-	if (rc == 0) {
-		rc = map_fd(shm, fd);
-		if (rc != 0)
-			jw_errf(err, errlen, "mmap %s: %s", shm->name, strerror(-rc));
-	}
-	close(fd);
+	init_fresh(shm, instance);
+	rc = shm_store_publish(shm, p, err, errlen);
 	if (rc != 0) {
-		shm_unlink(shm->name);
+		munmap(shm->base, shm->map_bytes);
+		shm_store_unlink(shm);
 		goto fail;
 	}
-	init_fresh(shm, instance);
 	start_engine(shm);
 	return shm;
 fail:
@@ -472,7 +476,7 @@ jw_shm_destroy(struct jw_shm *shm)
 		return;
 	__atomic_store_n(&shm->hdr->engine_pid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&shm->hdr->state, JW_SHM_STATE_DESTROYED, __ATOMIC_RELEASE);
-	shm_unlink(shm->name);
+	shm_store_unlink(shm);
 	jw_shm_unmap(shm);
 }
 
@@ -522,7 +526,7 @@ jw_shm_attach(const char *instance)
 {
 	struct jw_shm *shm;
 	struct stat st;
-	void *m;
+	const void *m;
 	int fd, rc;
 
 	shm = calloc(1, sizeof(*shm));
@@ -534,9 +538,9 @@ jw_shm_attach(const char *instance)
 		rc = -EINVAL;
 		goto fail;
 	}
-	fd = shm_open(shm->name, O_RDWR, 0);
+	fd = shm_store_open(shm, instance, NULL);
 	if (fd < 0) {
-		rc = -errno;
+		rc = fd;
 		goto fail;
 	}
 	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < JW_SHM_HDR_BYTES) {
@@ -544,23 +548,23 @@ jw_shm_attach(const char *instance)
 		close(fd);
 		goto fail;
 	}
-	m = mmap(NULL, JW_SHM_HDR_BYTES, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
+	m = map_hdr(shm, fd);
+	if (m == NULL) {
 		rc = -errno;
 		close(fd);
 		goto fail;
 	}
 	rc = hdr_validate(shm, m, (uint64_t)st.st_size);
-	munmap(m, JW_SHM_HDR_BYTES);
+	unmap_hdr(shm, m);
 	if (rc == 0)
 		rc = map_fd(shm, fd);
 	close(fd);
 	/* The header may have been rewritten between the two maps: validate the real one. */
 	if (rc == 0) {
-		uint64_t mapped = shm->size;
+		uint64_t mapped = shm->size, mapped_bytes = shm->map_bytes;
 
 		if (hdr_validate(shm, shm->hdr, (uint64_t)st.st_size) != 0 || shm->size != mapped) {
-			munmap(shm->base, mapped);
+			munmap(shm->base, mapped_bytes);
 			rc = -EPROTO;
 		}
 	}
@@ -579,6 +583,6 @@ jw_shm_unmap(struct jw_shm *shm)
 	if (shm == NULL)
 		return;
 	if (shm->base)
-		munmap(shm->base, shm->size);
+		munmap(shm->base, shm->map_bytes);
 	free(shm);
 }

@@ -26,6 +26,13 @@ main(void)
 	VAL("shmVersion", JW_SHM_VERSION);
 	VAL("shmInstanceMax", JW_SHM_INSTANCE_MAX);
 	VAL("shmHdrBytes", JW_SHM_HDR_BYTES);
+	VAL("shmPathMax", JW_SHM_PATH_MAX);
+	VAL("shmRedirectMagic", JW_SHM_REDIRECT_MAGIC);
+	OFF("redirMagic", struct jw_shm_redirect, magic);
+	OFF("redirVersion", struct jw_shm_redirect, version);
+	OFF("redirPageBytes", struct jw_shm_redirect, page_bytes);
+	OFF("redirPath", struct jw_shm_redirect, path);
+	VAL("redirSize", sizeof(struct jw_shm_redirect));
 	VAL("shmMaxTX", JW_SHM_MAX_TX);
 	VAL("shmMaxSlots", JW_SHM_MAX_SLOTS_PER_TX);
 	VAL("shmMinRingBytes", JW_SHM_MIN_RING_BYTES);

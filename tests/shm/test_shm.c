@@ -20,6 +20,7 @@
 #include "nats/nats_validate.h"
 #include "producer/producer.h"
 #include "shm/shm.h"
+#include "test_shm.h"
 
 static char inst[JW_SHM_INSTANCE_MAX];
 
@@ -842,5 +843,7 @@ main(void)
 		cmocka_unit_test(engine_liveness_by_pid_or_heartbeat),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	return failed + run_store_tests();
 }
