@@ -17,7 +17,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 
 # Modules that form the producer library: they must not include DPDK or liburcu headers.
-PRODUCER_MODS := common nats shm producer
+PRODUCER_MODS := common json nats shm producer
 # Programs that link only the producer library.
 PRODUCER_APPS := jwpub
 

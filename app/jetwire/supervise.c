@@ -15,7 +15,7 @@
 #include "flow/flow.h"
 #include "log.h"
 #include "session/session.h"
-#include "stats/stats_tunables.h"
+#include "tunables/tunables.h"
 #include "supervise.h"
 
 #define STATUS_PERIOD_NS   1000000000ull

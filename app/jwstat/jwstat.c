@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "common/jw_time.h"
-#include "stats/stats_client.h"
+#include "jwstat_client.h"
 #include "jwstat.h"
 
 const char *const jwstat_cmd_names[Q__COUNT] = {

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "stats/stats_json.h"
+#include "json/json_tree.h"
 
 enum jwstat_cmd {
 	Q_INFO,

@@ -38,7 +38,7 @@
 
 #include "common/jw_time.h"
 #include "jwstat.h"
-#include "stats/stats_client.h"
+#include "jwstat_client.h"
 
 #define MAX_CONNS        32
 #define REJECT_SLOTS     64      /* connections being told 503 (they never read a request) */

@@ -17,7 +17,7 @@
 #include "session/session.h"
 #include "tls/tls.h"
 #include "shm/shm.h"
-#include "stats/stats-t.h"
+#include "telemetry/telemetry-t.h"
 #include "tcp/tcp.h"
 
 RTE_LOG_REGISTER(engine_logtype, jetwire.engine, INFO);

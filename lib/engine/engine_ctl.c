@@ -18,8 +18,8 @@
 #include "jetwire.h"
 #include "session/session.h"
 #include "shm/shm.h"
-#include "stats/stats_lcore.h"
-#include "stats/stats_tunables.h"
+#include "stats/stats.h"
+#include "tunables/tunables.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
 

@@ -24,7 +24,7 @@
 #include "nats/nats_validate.h"
 #include "session/session.h"
 #include "shm/shm.h"
-#include "stats/stats_lcore.h"
+#include "stats/stats.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
 

@@ -1,20 +1,20 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nats/nats_json.h"
+#include "json/json_scan.h"
 #include "nats/nats_puback.h"
 
 static int
-i32_member(struct nats_json *j, int32_t *dst)
+i32_member(struct json_scan *j, int32_t *dst)
 {
 	int64_t v;
 	int rc;
 
-	if (nats_json_null(j)) {
+	if (json_scan_null(j)) {
 		*dst = 0;
 		return 0;
 	}
-	rc = nats_json_i64(j, &v);
+	rc = json_scan_i64(j, &v);
 	if (rc != 0)
 		return rc;
 	if (v < INT32_MIN || v > INT32_MAX)
@@ -24,7 +24,7 @@ i32_member(struct nats_json *j, int32_t *dst)
 }
 
 static int
-parse_error_object(struct nats_json *j, struct nats_puback *out)
+parse_error_object(struct json_scan *j, struct nats_puback *out)
 {
 	const char *k;
 	size_t kl, n;
@@ -37,28 +37,28 @@ parse_error_object(struct nats_json *j, struct nats_puback *out)
 	out->desc_len = 0;
 	out->description[0] = '\0';
 	out->desc_truncated = false;
-	if (nats_json_null(j))
+	if (json_scan_null(j))
 		return 0; /* "error": null: treated as an error without details */
-	if (nats_json_expect(j, '{') != 0)
+	if (json_scan_expect(j, '{') != 0)
 		return -EPROTO;
-	while ((rc = nats_json_next_key(j, first, &k, &kl, &esc)) == 1) {
+	while ((rc = json_scan_next_key(j, first, &k, &kl, &esc)) == 1) {
 		first = false;
-		if (NATS_JSON_KEY_IS(k, kl, esc, "code"))
+		if (JSON_SCAN_KEY_IS(k, kl, esc, "code"))
 			rc = i32_member(j, &out->code);
-		else if (NATS_JSON_KEY_IS(k, kl, esc, "err_code"))
+		else if (JSON_SCAN_KEY_IS(k, kl, esc, "err_code"))
 			rc = i32_member(j, &out->err_code);
-		else if (NATS_JSON_KEY_IS(k, kl, esc, "description")) {
-			if (nats_json_null(j)) {
+		else if (JSON_SCAN_KEY_IS(k, kl, esc, "description")) {
+			if (json_scan_null(j)) {
 				out->desc_len = 0;
 				out->description[0] = '\0';
 				rc = 0;
 			} else {
-				rc = nats_json_string(j, out->description, sizeof(out->description),
+				rc = json_scan_string(j, out->description, sizeof(out->description),
 						      &n, true, &out->desc_truncated);
 				out->desc_len = (uint16_t)n;
 			}
 		} else
-			rc = nats_json_skip_value(j);
+			rc = json_scan_skip_value(j);
 		if (rc != 0)
 			return rc;
 	}
@@ -66,17 +66,17 @@ parse_error_object(struct nats_json *j, struct nats_puback *out)
 }
 
 static int
-name_member(struct nats_json *j, char *dst, size_t cap, uint16_t *len)
+name_member(struct json_scan *j, char *dst, size_t cap, uint16_t *len)
 {
 	size_t n;
 	int rc;
 
-	if (nats_json_null(j)) {
+	if (json_scan_null(j)) {
 		*len = 0;
 		dst[0] = '\0';
 		return 0;
 	}
-	rc = nats_json_string(j, dst, cap, &n, false, NULL);
+	rc = json_scan_string(j, dst, cap, &n, false, NULL);
 	if (rc == 0)
 		*len = (uint16_t)n;
 	return rc;
@@ -115,7 +115,7 @@ fast_ack(const char *p, const char *end, struct nats_puback *out)
 	    (p = lit(p, end, ":", 1)) == NULL || (p = lit(p, end, "\"", 1)) == NULL)
 		return 1;
 	s = p;
-	while (p < end && !nats_json_special[(unsigned char)*p])
+	while (p < end && !json_scan_special[(unsigned char)*p])
 		p++;
 	if (p >= end || *p != '"' || p == s || (size_t)(p - s) > NATS_PUBACK_STREAM_MAX)
 		return 1;
@@ -185,7 +185,7 @@ nats_puback_parse(const char *json, size_t len, struct nats_puback *out)
 int
 nats_puback_parse_general(const char *json, size_t len, struct nats_puback *out)
 {
-	struct nats_json j = { json, json + len };
+	struct json_scan j = { json, json + len };
 	const char *k;
 	size_t kl;
 	bool esc, first = true, have_seq = false;
@@ -194,61 +194,61 @@ nats_puback_parse_general(const char *json, size_t len, struct nats_puback *out)
 	if (json == NULL || out == NULL)
 		return -EPROTO;
 	puback_clear(out);
-	if (nats_json_expect(&j, '{') != 0)
+	if (json_scan_expect(&j, '{') != 0)
 		return -EPROTO;
-	while ((rc = nats_json_next_key(&j, first, &k, &kl, &esc)) == 1) {
+	while ((rc = json_scan_next_key(&j, first, &k, &kl, &esc)) == 1) {
 		first = false;
 		switch (kl) {
 		case 3:
-			if (NATS_JSON_KEY_IS(k, kl, esc, "seq")) {
-				if (nats_json_null(&j)) {
+			if (JSON_SCAN_KEY_IS(k, kl, esc, "seq")) {
+				if (json_scan_null(&j)) {
 					have_seq = false;
 					continue;
 				}
-				rc = nats_json_u64(&j, &out->seq);
+				rc = json_scan_u64(&j, &out->seq);
 				have_seq = rc == 0;
 				goto next;
 			}
 			break;
 		case 5:
-			if (NATS_JSON_KEY_IS(k, kl, esc, "error")) {
+			if (JSON_SCAN_KEY_IS(k, kl, esc, "error")) {
 				rc = parse_error_object(&j, out);
 				goto next;
 			}
 			break;
 		case 6:
-			if (NATS_JSON_KEY_IS(k, kl, esc, "stream")) {
+			if (JSON_SCAN_KEY_IS(k, kl, esc, "stream")) {
 				rc = name_member(&j, out->stream, sizeof(out->stream),
 						 &out->stream_len);
 				goto next;
 			}
-			if (NATS_JSON_KEY_IS(k, kl, esc, "domain")) {
+			if (JSON_SCAN_KEY_IS(k, kl, esc, "domain")) {
 				rc = name_member(&j, out->domain, sizeof(out->domain),
 						 &out->domain_len);
 				goto next;
 			}
 			break;
 		case 9:
-			if (NATS_JSON_KEY_IS(k, kl, esc, "duplicate")) {
-				if (nats_json_null(&j)) {
+			if (JSON_SCAN_KEY_IS(k, kl, esc, "duplicate")) {
+				if (json_scan_null(&j)) {
 					out->duplicate = false;
 					continue;
 				}
-				rc = nats_json_bool(&j, &out->duplicate);
+				rc = json_scan_bool(&j, &out->duplicate);
 				goto next;
 			}
 			break;
 		default:
 			break;
 		}
-		rc = nats_json_skip_value(&j);
+		rc = json_scan_skip_value(&j);
 next:
 		if (rc != 0)
 			return rc;
 	}
 	if (rc != 0)
 		return rc;
-	if (nats_json_end(&j) != 0)
+	if (json_scan_end(&j) != 0)
 		return -EPROTO;
 	if (out->is_error)
 		return 0;

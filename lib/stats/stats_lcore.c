@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats/stats_lcore.h"
+#include "stats/stats.h"
 
 static struct jw_stats_lcore *lcore_blocks[JW_STATS_MAX_LCORES];
 static pthread_mutex_t lcore_lock = PTHREAD_MUTEX_INITIALIZER;

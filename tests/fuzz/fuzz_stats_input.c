@@ -1,17 +1,18 @@
 /* libFuzzer target: what the stats side reads from outside.
- *   first byte even: the bytes are a telemetry reply jwstat parses (lib/stats/stats_json.c):
+ *   first byte even: the bytes are a telemetry reply jwstat parses (lib/json/json_tree.c):
  *     a parsed tree must write back to JSON that parses again and writes identically;
- *   first byte odd: the bytes are /jetwire/set parameters (lib/stats/stats_tunables_parse.c):
+ *   first byte odd: the bytes are /jetwire/set parameters (lib/tunables/tunables_parse.c):
  *     parsing never crashes, leaves the set untouched on error, and the error message
  *     never carries a quote, backslash or control byte (it goes into a JSON string).
- * The two files are DPDK- and liburcu-free, so they are compiled into this target. */
+ * lib/json is linked like every DPDK-free module; tunables_parse.c (DPDK- and liburcu-free)
+ * is compiled into this target. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats/stats_json.c"
-#include "stats/stats_tunables_parse.c"
+#include "json/json_tree.h"
+#include "tunables/tunables_parse.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,11 +28,11 @@
 #include <urcu-qsbr.h>
 
 #include "config/config.h"
-#include "stats/stats_config.h"
-#include "stats/stats_lcore.h"
-#include "stats/stats_registry.h"
-#include "stats/stats_telemetry.h"
-#include "stats/stats_tunables.h"
+#include "telemetry/telemetry_config.h"
+#include "stats/stats.h"
+#include "telemetry/telemetry_registry.h"
+#include "telemetry/telemetry.h"
+#include "tunables/tunables.h"
 
 static int stop;
 

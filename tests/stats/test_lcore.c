@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stats/stats_lcore.h"
+#include "stats/stats.h"
 #include "stats_tests.h"
 
 static int

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "common/jw_time.h"
-#include "stats/stats_lcore.h"
+#include "stats/stats.h"
 
 struct plain {
 	uint64_t accepted, sent, bytes, wire_bytes, acked, loops, busy, hsum, hb[JW_HIST_BUCKETS];

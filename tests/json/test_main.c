@@ -1,0 +1,10 @@
+#include "json_tests.h"
+
+int
+main(void)
+{
+	int failed = 0;
+
+	failed += run_json_tests();
+	return failed ? 1 : 0;
+}
