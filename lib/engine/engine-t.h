@@ -56,8 +56,7 @@
 
 #include "common/jw_common.h"
 #include "flow/flow-t.h"
-#include "flow/flow_ident.h"
-#include "nats/nats_enc.h"
+#include "nats/nats-t.h"
 #include "session/session-t.h"
 #include "shm/shm-t.h"
 #include "tcp/tcp-t.h"

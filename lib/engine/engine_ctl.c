@@ -16,6 +16,7 @@
 #include "engine/engine_log.h"
 #include "flow/flow.h"
 #include "jetwire.h"
+#include "nats/nats_enc.h"
 #include "session/session.h"
 #include "shm/shm.h"
 #include "stats/stats.h"

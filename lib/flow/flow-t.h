@@ -53,6 +53,25 @@
 
 #include "common/jw_common.h"
 
+/* Names on the wire (flow_ident.h): the ack inbox, reply subjects and Nats-Msg-Ids. */
+#define FLOW_INBOX_PREFIX_MAX 48   /* "_JW." + 16 + "." + 10 + "." */
+#define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20)
+#define FLOW_MSGID_MAX        80
+
+struct flow_inbox {
+	char prefix[FLOW_INBOX_PREFIX_MAX]; /* "_JW.<run-id>.<conn>." */
+	uint32_t len;
+};
+
+/* The identity of a record, as the Nats-Msg-Id carries it. */
+struct flow_msgid_parts {
+	uint64_t nonce;         /* created with the shared memory */
+	uint32_t lcore;         /* TX lcore (ring set) index */
+	uint32_t slot;          /* producer slot */
+	uint32_t gen;           /* slot generation: a new producer in the slot differs */
+	uint64_t producer_seq;
+};
+
 /* Largest window the pending array supports ([flow] window_max's limit; 64-byte entries). */
 #define FLOW_WINDOW_LIMIT (1u << 20)
 

@@ -16,14 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FLOW_INBOX_PREFIX_MAX 48   /* "_JW." + 16 + "." + 10 + "." */
-#define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20)
-#define FLOW_MSGID_MAX        80
-
-struct flow_inbox {
-	char prefix[FLOW_INBOX_PREFIX_MAX]; /* "_JW.<run-id>.<conn>." */
-	uint32_t len;
-};
+#include "flow/flow-t.h"
 
 /* Writes v in decimal at dst (no NUL) and returns the digit count (1..20). dst needs 20
  * bytes. The hot path's number rendering: no snprintf. */
@@ -84,15 +77,6 @@ flow_reply_len(const struct flow_inbox *ib, uint64_t seq)
  * bits. Rejects with -EINVAL any other subject (other inbox, other run, garbage), so a
  * forged or foreign reply cannot touch the window. */
 int flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq);
-
-/* The identity of a record, as the Nats-Msg-Id carries it. */
-struct flow_msgid_parts {
-	uint64_t nonce;         /* created with the shared memory */
-	uint32_t lcore;         /* TX lcore (ring set) index */
-	uint32_t slot;          /* producer slot */
-	uint32_t gen;           /* slot generation: a new producer in the slot differs */
-	uint64_t producer_seq;
-};
 
 /* Writes the Msg-Id (no NUL) into buf, which must hold FLOW_MSGID_MAX bytes; returns its
  * length. Only hex digits, decimal digits and '-': always a valid header value. */

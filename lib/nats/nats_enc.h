@@ -25,76 +25,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "nats/nats-t.h"
 #include "nats/nats_validate.h"
-
-/* ---- types ------------------------------------------------------------------------- */
-
-/* Longest reply subject the encoder accepts (same bound as a publish subject). */
-#define NATS_REPLY_MAX NATS_SUBJECT_MAX
-/* Longest Nats-Msg-Id value the encoder accepts. */
-#define NATS_MSGID_MAX 128
-/* Longest control line of a publish frame: "HPUB " subject ' ' reply ' ' 20 digits ' '
- * 20 digits CRLF. */
-#define NATS_PUB_CTL_MAX (5 + NATS_SUBJECT_MAX + 1 + NATS_REPLY_MAX + 1 + 20 + 1 + 20 + 2)
-
-/* One publish. Strings are byte ranges, not NUL-terminated. The encoder checks lengths
- * (for memory safety) but not content: callers validate subjects and caller header blocks
- * with nats_subject_check() / nats_hdr_check() first, because shared memory is untrusted. */
-struct nats_pub {
-	const char *subject;	/* 1..NATS_SUBJECT_MAX bytes */
-	size_t subject_len;
-	const char *reply;	/* 0..NATS_REPLY_MAX bytes; 0 = no reply subject */
-	size_t reply_len;
-	const char *msg_id;	/* 0..NATS_MSGID_MAX bytes; 0 = no Nats-Msg-Id header */
-	size_t msg_id_len;
-	const char *hdr;	/* caller header block as accepted by nats_hdr_check(), or len 0 */
-	size_t hdr_len;
-	const void *payload;
-	size_t payload_len;
-};
-
-/* A run of bytes that is part of a frame. */
-struct nats_piece {
-	const char *p;	/* NULL: the frame's own ctl[] */
-	size_t len;
-};
-
-#define NATS_FRAME_PIECES 10 /* ctl, 6 header pieces, payload, CRLF: 9 at most */
-
-/* Resumable writer of one publish frame (see nats_frame_init). Holds pointers into the
- * nats_pub's strings and payload, which must stay valid until the frame is done. The struct
- * itself may be copied or moved between calls (nothing in it points into itself). */
-struct nats_frame {
-	size_t size;			/* total frame bytes */
-	size_t off;			/* bytes written so far */
-	unsigned piece;			/* current piece */
-	unsigned n_pieces;
-	size_t piece_off;		/* bytes of the current piece already written */
-	struct nats_piece pieces[NATS_FRAME_PIECES];
-	char ctl[NATS_PUB_CTL_MAX];	/* the rendered control line */
-};
-
-/* One header line for nats_hdr_build(). */
-struct nats_hdr_field {
-	const char *name;
-	size_t name_len;
-	const char *value;
-	size_t value_len;
-};
-
-/* CONNECT options. NULL strings are left out of the JSON. */
-struct nats_connect_opts {
-	const char *name;	/* client name shown by the server */
-	const char *lang;	/* default "C" */
-	const char *version;	/* default "jetwire" version string */
-	const char *auth_token;
-	const char *user;
-	const char *pass;
-	const char *nkey;
-	const char *sig;	/* nonce signature, base64url */
-	const char *jwt;
-	bool tls_required;
-};
 
 /* ---- digits ------------------------------------------------------------------------ */
 

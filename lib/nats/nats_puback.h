@@ -15,27 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest stream name and domain stored (JetStream limits names to 255 bytes and jetwire
- * reports them to producers); longer ones make the ack malformed (-E2BIG). */
-#define NATS_PUBACK_STREAM_MAX 255
-#define NATS_PUBACK_DOMAIN_MAX 255
-/* Longest error description stored; a longer one is cut (desc_truncated set). */
-#define NATS_PUBACK_DESC_MAX 255
-
-struct nats_puback {
-	bool is_error;		/* an "error" member was present: code/err_code/description */
-	bool duplicate;		/* "duplicate": true */
-	bool desc_truncated;
-	uint64_t seq;		/* stream sequence ("seq") */
-	int32_t code;		/* error.code (HTTP-like, e.g. 503) */
-	int32_t err_code;	/* error.err_code (JetStream error code, e.g. 10060) */
-	uint16_t stream_len;
-	uint16_t domain_len;
-	uint16_t desc_len;
-	char stream[NATS_PUBACK_STREAM_MAX + 1];	/* NUL-terminated, unescaped */
-	char domain[NATS_PUBACK_DOMAIN_MAX + 1];
-	char description[NATS_PUBACK_DESC_MAX + 1];
-};
+#include "nats/nats-t.h"
 
 /* Parses the PubAck JSON in json[0..len) into *out.
  * Returns 0 for a success ack (is_error false, stream and seq present) or an error ack

@@ -7,13 +7,7 @@
 
 #include <stddef.h>
 
-/* Longest subject jetwire accepts. nats-server has no hard limit, but the control line of
- * an HPUB (subject, reply, two lengths) must fit the server's 4096-byte control-line limit
- * with room for jetwire's reply subject. */
-#define NATS_SUBJECT_MAX 512
-
-/* Longest header block a producer may supply (NATS/1.0 line, headers, blank line). */
-#define NATS_HDR_MAX 4096
+#include "nats/nats-t.h"
 
 /* Checks a publish subject of len bytes (not NUL-terminated).
  * Accepts dot-separated non-empty tokens of printable bytes.

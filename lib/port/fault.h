@@ -27,21 +27,7 @@
 #include <rte_mbuf.h>
 
 #include "common/jw_common.h"
-
-struct jw_fault_counters {
-	uint64_t dropped;
-	uint64_t duplicated;
-	uint64_t dup_nomem;
-	uint64_t reordered;
-};
-
-struct jw_fault_q {
-	bool enabled;              /* any probability > 0 */
-	uint64_t rng;              /* xorshift64* state, never 0 */
-	uint64_t drop_thr, dup_thr, reorder_thr; /* p * 2^64; UINT64_MAX = always */
-	struct rte_mbuf *held;     /* packet held back for reordering */
-	struct jw_fault_counters cnt;
-};
+#include "port/port-t.h"
 
 /* Configure q with probabilities in [0, 1] and a stream id (seed mixed with direction and
  * queue by the caller). Returns 0, or -EINVAL for a probability outside [0, 1]. Any held

@@ -9,11 +9,29 @@
 #include <rte_mempool.h>
 
 #include "common/jw_common.h"
-#include "port/fault.h"
 
 #define JW_PORT_MAX_QUEUES 64
 #define JW_PORT_BURST_MAX  64   /* largest burst the fault path handles in one step */
 #define JW_EAL_MAX_ARGS    64
+
+struct rte_mbuf;
+
+/* The fault-injection stage of one queue (fault.h for semantics and calls). Counters have
+ * one writer, the queue's lcore (jw_stat_add), and are read with jw_stat_read(). */
+struct jw_fault_counters {
+	uint64_t dropped;
+	uint64_t duplicated;
+	uint64_t dup_nomem;
+	uint64_t reordered;
+};
+
+struct jw_fault_q {
+	bool enabled;              /* any probability > 0 */
+	uint64_t rng;              /* xorshift64* state, never 0 */
+	uint64_t drop_thr, dup_thr, reorder_thr; /* p * 2^64; UINT64_MAX = always */
+	struct rte_mbuf *held;     /* packet held back for reordering */
+	struct jw_fault_counters cnt;
+};
 
 /* Per-queue counters; single writer (the queue's lcore), read with jw_stat_read(). */
 struct jw_port_q_stats {

@@ -1,6 +1,7 @@
 /* The fault paths of the RX/TX burst wrappers, and the TX ctx adapter. */
 #include <rte_ethdev.h>
 
+#include "port/fault.h"
 #include "port/port.h"
 
 uint16_t

@@ -43,8 +43,7 @@
 
 #include "common/jw_common.h"
 #include "flow/flow-t.h"
-#include "flow/flow_ident.h"
-#include "nats/nats_parser.h"
+#include "nats/nats-t.h"
 #include "tls/tls-t.h"
 
 struct jw_nkey;

@@ -4,7 +4,9 @@
 
 #include "auth/auth.h"
 #include "common/jw_atomic.h"
+#include "flow/flow_ident.h"
 #include "nats/nats_enc.h"
+#include "nats/nats_parser.h"
 #include "nats/nats_puback.h"
 #include "session/session.h"
 #include "session/session_priv.h"
