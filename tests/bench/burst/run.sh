@@ -4,15 +4,18 @@
 #   jetwire (defaults: adaptive window, default ring; C producer through bench_engine),
 #   cnats js_PublishAsync (MaxPending 50,000; bench_engine --client cnats),
 #   nats.go js.PublishAsync (MaxPending 50,000; build/bench/natsgo),
+#   cnats again over a veth with jetwire's link properties ("cnats-veth": netns jw-bcli,
+#   1500-byte frames, no offloads; scripts/bench-veth.bash): the equivalent path for the
+#   server-cost comparison (loopback carries up to 64 KiB per packet),
 # each with dedupe off / plain publishes and with Nats-Msg-Id (jetwire msgid), like with like.
 # Per run: submit time (first call to the last accepted call), all-acked time, end-to-end
 # latency publish call -> delivery report p50/p99/max, and what the server paid: nats-server
 # CPU (utime+stime of all its threads, /proc/PID/stat) per acked message, and packets per
 # message both ways at the server's interface (jwv1 for jetwire; lo inside jw-srv for the
-# stock clients, whose loopback path counts each packet once).
+# stock clients, whose loopback path counts each packet once; jwb1 for cnats-veth).
 # BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
 # ratios to the best stock client. BENCH_BURST_JETWIRE_SET="k=v ..." adds jetwire
-# overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo")
+# overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo cnats-veth")
 # and BENCH_BURST_DEDUPE (default "off msgid") select rows. Pinning as tests/bench/engine: nats-server on BENCH_SERVER_CPU
 # (1), the client side on BENCH_CLIENT_CPU (0).
 # Output: $JW_BENCH_OUT (or build/bench-results/burst-<time>): burst-rows.jsonl,
@@ -40,8 +43,10 @@ ROWS=$OUT/burst-rows.jsonl
 WORK=$(mktemp -d /tmp/jw-bench-burst.XXXXXX)
 say() { echo "burst: $*"; }
 source "$ROOT/scripts/bench-jetwire.bash"
+source "$ROOT/scripts/bench-veth.bash"
 
 cleanup() {
+  veth_down
   stop_jetwire
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   scripts/testnet.sh down >/dev/null 2>&1
@@ -54,6 +59,8 @@ trap 'exit 130' INT TERM
 JW_SETS=()
 for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
 srv_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
+# context switches of all nats-server threads: how often it woke up (and was preempted)
+srv_csw() { cat /proc/"$srv_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ifpk() { # iface: rx+tx packets inside jw-srv
   ip netns exec jw-srv cat "/sys/class/net/$1/statistics/rx_packets" \
     "/sys/class/net/$1/statistics/tx_packets" | awk '{s += $1} END {print s}'
@@ -61,32 +68,39 @@ ifpk() { # iface: rx+tx packets inside jw-srv
 
 # row REP CLIENT DEDUPE
 row() {
-  local rep=$1 client=$2 dedupe=$3 iface=lo t0 t1 p0 p1 rc=0 msgid=()
+  local rep=$1 client=$2 dedupe=$3 iface=lo t0 t1 p0 p1 w0 w1 rc=0 msgid=()
   [ "$dedupe" = msgid ] && msgid=(--msgid)
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" >/dev/null || { say "no stream"; return 1; }
   case $client in
     jetwire)
       iface=jwv1
       start_jetwire --set "flow.dedupe=$dedupe" || return 1
-      t0=$(srv_ticks); p0=$(ifpk $iface)
+      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
         > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface)
+      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
     cnats)
-      t0=$(srv_ticks); p0=$(ifpk $iface)
+      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
       ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
         --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
         -z 128 --timeout 60 --tag "$$-$rep" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface) ;;
+      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
+    cnats-veth)
+      iface=$VETH_SRV_IF
+      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
+      ip netns exec "$VNS" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
+        --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
+        -z 128 --timeout 60 --tag "$$-$rep-v" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
     natsgo)
-      t0=$(srv_ticks); p0=$(ifpk $iface)
+      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
       ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/natsgo --url nats://198.18.0.1:4222 \
         -s "$SUBJ.x" --subjects 5 -n $N -z 128 --max-pending 50000 --tag "$$-$rep" "${msgid[@]}" \
         --json > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface) ;;
+      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
   esac
   sed "s/^/    | $client $dedupe: /" "$WORK/row.err" | tail -3
   local stored
@@ -94,25 +108,32 @@ row() {
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson pk "$((p1 - p0))" \
+     --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
      '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
        submit_ms: (.submit_s * 1000), all_acked_ms: (.all_acked_s * 1000),
-       e2e_us: .ack_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
+       e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
          $ticks * 1e6 / $hz / .acked else null end),
-       packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end)}' \
+       packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end),
+       server_csw_per_1k_msgs: (if (.acked // 0) > 0 then $csw * 1000 / .acked else null end)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe: stream holds ${stored:-?} messages, expected $N"
 }
 
 scripts/testnet.sh up 2>&1 | sed 's/^/burst: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
+CLIENTS=${BENCH_BURST_CLIENTS:-jetwire cnats natsgo cnats-veth}
+if [[ " $CLIENTS " == *" cnats-veth "* ]] && ! veth_up; then
+  say "the second veth path could not be set up: no cnats-veth rows"
+  veth_down
+  CLIENTS=${CLIENTS//cnats-veth/}
+fi
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "reference burst: 5 subjects x 10,000 x 128 B; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
 for rep in $(seq "$REPEATS"); do
   for dedupe in ${BENCH_BURST_DEDUPE:-off msgid}; do
-    for client in ${BENCH_BURST_CLIENTS:-jetwire cnats natsgo}; do
+    for client in $CLIENTS; do
       say "-- repeat $rep/$REPEATS: $client, dedupe $dedupe"
       row "$rep" "$client" "$dedupe"
     done

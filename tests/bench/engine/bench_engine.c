@@ -29,6 +29,9 @@
  *                  e.g. of a freshly mapped jetwire ring: each costs the call it hits ~1 us)
  *   ack latency    per message, from the return of its accepted call to the moment the
  *                  client saw its outcome (cnats: ack handler entry; jetwire: jw_reports).
+ *   acked_at       per message, from the first call of the run to its outcome: when each
+ *                  message of a burst that was ready at once is safe (a client whose calls
+ *                  block shows a short ack latency for the messages it held back, not here).
  * Output: one JSON object on stdout; a one-line summary on stderr. Exit 0 when every message
  * was acked, 1 when some failed or are missing, 2 on usage or connection errors.
  */
@@ -469,7 +472,8 @@ static void
 print_json(struct run *r, int rc)
 {
 	const struct opts *o = &r->o;
-	struct jw_hist_snap *ack = calloc(1, sizeof(*ack));
+	struct jw_hist_snap *ack = calloc(2, sizeof(*ack));
+	struct jw_hist_snap *at = ack + 1;
 	uint64_t last = 0, seen = 0;
 	double submit_s, acked_s;
 	char cpus[256] = "";
@@ -478,6 +482,7 @@ print_json(struct run *r, int rc)
 	if (ack == NULL)
 		return;
 	jw_hist_snap_init(ack);
+	jw_hist_snap_init(at);
 	for (uint64_t i = 0; i < o->count; i++) {
 		if (r->t_ack[i] == 0 || r->t_ret[i] == 0)
 			continue;
@@ -485,6 +490,7 @@ print_json(struct run *r, int rc)
 		if (r->t_ack[i] > last)
 			last = r->t_ack[i];
 		jw_hist_snap_add(ack, r->t_ack[i] > r->t_ret[i] ? ticks_to_ns(r->t_ack[i] - r->t_ret[i]) : 0);
+		jw_hist_snap_add(at, r->t_ack[i] > r->t_first ? ticks_to_ns(r->t_ack[i] - r->t_first) : 0);
 	}
 	submit_s = r->t_submitted > r->t_first ? (double)ticks_to_ns(r->t_submitted - r->t_first) / 1e9 : 0;
 	acked_s = last > r->t_first ? (double)ticks_to_ns(last - r->t_first) / 1e9 : 0;
@@ -502,7 +508,8 @@ print_json(struct run *r, int rc)
 	       ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 ",\"mean\":%.1f},\"submit_s\":%.6f"
 	       ",\"all_acked_s\":%.6f,\"acked\":%" PRIu64 ",\"failed\":%" PRIu64
 	       ",\"duplicates\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"acked_rate\":%.1f"
-	       ",\"ack_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"bad_index\":%" PRIu64
+	       ",\"ack_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}"
+	       ",\"acked_at_us\":{\"p50\":%.1f,\"p99\":%.1f},\"bad_index\":%" PRIu64
 	       ",\"minor_faults\":%" PRIu64 ",\"error\":\"%s\",\"status\":%d}\n",
 	       o->client, o->tag, o->msgid ? "true" : "false", o->rate,
 	       strcmp(o->client, "cnats") == 0 ? o->max_pending : 0, o->count, o->subjects,
@@ -514,7 +521,8 @@ print_json(struct run *r, int rc)
 	       r->published > seen ? r->published - seen : 0,
 	       acked_s > 0 ? (double)r->acked / acked_s : 0.0,
 	       (double)jw_hist_percentile(ack, 50) / 1e3, (double)jw_hist_percentile(ack, 99) / 1e3,
-	       (double)ack->max / 1e3, r->bad_index, r->minflt_submit, r->first_error, rc);
+	       (double)ack->max / 1e3, (double)jw_hist_percentile(at, 50) / 1e3,
+	       (double)jw_hist_percentile(at, 99) / 1e3, r->bad_index, r->minflt_submit, r->first_error, rc);
 	fprintf(stderr, "bench_engine %s%s: %" PRIu64 " published (%" PRIu64 " refused), %" PRIu64
 		" acked, %" PRIu64 " failed in %.3f s (submit %.3f s): %.0f acked/s; call p99 %" PRIu64
 		" ns max %" PRIu64 " ns; ack p50 %.1f us p99 %.1f us\n", o->client,

@@ -90,30 +90,7 @@ stop_jetwire() {
   wait "$JW_PID" 2>/dev/null
   JW_PID=
 }
-# A second client path for cnats, like jetwire's: netns jw-bcli, veth jwb0 (198.18.2.2) <->
-# jwb1 (198.18.2.1, in jw-srv), 1500-byte frames, checksum offload, TSO/GSO/GRO off on both
-# ends as on jwv0/jwv1; the server's 198.18.0.1 is reached through jwb1 (a local address of
-# jw-srv: no forwarding involved).
-VNS=jw-bcli
-veth_up() {
-  veth_down
-  ip netns add "$VNS" || return 1
-  ip link add jwb0 netns "$VNS" type veth peer name jwb1 netns jw-srv || return 1
-  ip netns exec "$VNS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip netns exec "$VNS" ip link set lo up
-  ip netns exec "$VNS" ip addr add 198.18.2.2/24 dev jwb0
-  ip netns exec jw-srv ip addr add 198.18.2.1/24 dev jwb1
-  ip netns exec "$VNS" ethtool -K jwb0 rx off tx off tso off gso off gro off >/dev/null 2>&1
-  ip netns exec jw-srv ethtool -K jwb1 rx off tx off tso off gso off gro off >/dev/null 2>&1
-  ip netns exec "$VNS" ip link set jwb0 up
-  ip netns exec jw-srv ip link set jwb1 up
-  ip netns exec "$VNS" ip route add 198.18.0.1/32 via 198.18.2.1 dev jwb0
-}
-veth_down() {
-  ip netns del "$VNS" 2>/dev/null
-  ip netns exec jw-srv ip link del jwb1 2>/dev/null
-  return 0
-}
+source "$ROOT/scripts/bench-veth.bash" # veth_up / veth_down: the "over veth" path
 
 cleanup() {
   veth_down

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Table, target and plot of the window benchmark (tests/bench/window/run.sh).
+
+usage: report.py ROWS.jsonl OUTDIR -> OUTDIR/window-table.txt, window-headlines.tsv, window.png
+Medians over the repeats of each (dedupe, window); the target compares the adaptive
+window's median acked rate with the best fixed window's median in the same run.
+"""
+import json
+import statistics
+import subprocess
+import sys
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, d=1):
+    return "?" if v is None else f"{v:.{d}f}"
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    out = sys.argv[2]
+    table, heads, plot = [], [], []
+    windows = []
+    for r in rows:
+        if r.get("client") == "jetwire" and r["window"] not in windows:
+            windows.append(r["window"])
+    for dd in ("off", "msgid"):
+        sel = [r for r in rows if r.get("dedupe") == dd]
+        if not sel:
+            continue
+        table.append(f"dedupe {dd}: sustained, medians of the repeats")
+        table.append(f"{'client / window':28} {'runs':>4} {'acked/s':>9} {'min..max':>17} "
+                     f"{'srv us/msg':>10} {'W at end':>8} {'max in flight':>13} {'e2e p50 ms':>10}")
+        rates = {}
+        for w in windows + ["cnats"]:
+            rs = [r for r in sel if r.get("acked") and
+                  (r["client"] == "cnats" if w == "cnats" else
+                   r["client"] == "jetwire" and r["window"] == w)]
+            rate = med([r.get("acked_rate") for r in rs])
+            rates[w] = rate
+            lo = min((r["acked_rate"] for r in rs), default=None)
+            hi = max((r["acked_rate"] for r in rs), default=None)
+            label = "cnats js_PublishAsync 50k" if w == "cnats" else f"jetwire window {w}"
+            table.append(
+                f"{label:28} {len(rs):4d} {fmt(rate and rate / 1000, 1) + ' k':>9} "
+                f"{fmt(lo and lo / 1000, 0) + '..' + fmt(hi and hi / 1000, 0) + ' k':>17} "
+                f"{fmt(med([r.get('server_cpu_us_per_msg') for r in rs]), 2):>10} "
+                f"{fmt(med([r.get('window_now') for r in rs]), 0):>8} "
+                f"{fmt(med([r.get('most_in_flight') for r in rs]), 0):>13} "
+                f"{fmt(med([(r.get('e2e_us') or {}).get('p50') for r in rs]) and med([(r.get('e2e_us') or {}).get('p50') for r in rs]) / 1000, 1):>10}")
+            plot.append((f"{dd}/{w}", rate or 0))
+        fixed = {w: v for w, v in rates.items() if w not in ("adaptive", "cnats") and v}
+        best_w = max(fixed, key=fixed.get) if fixed else None
+        ad = rates.get("adaptive")
+        ratio = ad / fixed[best_w] if ad and best_w else None
+        ok = ratio is not None and ratio >= 0.98
+        line = (f"window {dd}: adaptive / best fixed window ({best_w}) acked rate\t{fmt(ratio, 3)}\t"
+                f"x\t>= 0.98\t{'met' if ok else ('?' if ratio is None else 'NOT met')}")
+        heads.append("window\t" + line)
+        table.append("")
+        table.append("  " + line.replace("\t", " "))
+        cn = rates.get("cnats")
+        if ad and cn:
+            r2 = ad / cn
+            l2 = (f"window {dd}: adaptive / cnats acked rate\t{fmt(r2, 3)}\tx\t>= 1.0\t"
+                  f"{'met' if r2 >= 1.0 else 'NOT met'}")
+            heads.append("window\t" + l2)
+            table.append("  " + l2.replace("\t", " "))
+        table.append("")
+    open(f"{out}/window-table.txt", "w").write("\n".join(table) + "\n")
+    open(f"{out}/window-headlines.tsv", "w").write("\n".join(heads) + "\n")
+    print("\n".join(table))
+    dat = f"{out}/window.dat"
+    with open(dat, "w") as f:
+        for i, (name, rate) in enumerate(plot):
+            f.write(f"{i} \"{name}\" {rate / 1000.0}\n")
+    gp = (f"set terminal pngcairo size 1000,500 noenhanced; set output '{out}/window.png';"
+          "set title 'sustained: acked k msgs/s by window (medians)'; set style fill solid 0.6;"
+          "set boxwidth 0.6; set ylabel 'k msgs/s'; set xtics rotate by -30; set yrange [0:*];"
+          f"plot '{dat}' using 1:3:xtic(2) with boxes notitle")
+    try:
+        subprocess.run(["gnuplot", "-e", gp], check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        print("window: gnuplot not available: no plot")
+
+
+if __name__ == "__main__":
+    main()
