@@ -257,6 +257,7 @@ struct flow_ctlr {
 	uint32_t stalls;            /* STARTUP: window-limited intervals without +25% rate */
 	uint32_t holds;             /* HOLD: window-limited intervals since the last probe */
 	uint32_t probe_ivls;        /* PROBE: intervals measured so far */
+	uint64_t probe_sum;         /* sum of the measured probe intervals' rates */
 	bool probe_up;              /* direction of the current / next probe */
 	uint64_t ivl_start_ns;
 	uint64_t ivl_end_seq;       /* the interval's round ends with an ack of seq >= this */
@@ -268,7 +269,8 @@ struct flow_ctlr {
 	uint32_t hist_n;            /* intervals recorded in the histories below */
 	uint64_t rate_hist[FLOW_CTLR_HIST];  /* rates of recent window-limited intervals */
 	uint64_t lat_hist[FLOW_CTLR_HIST];   /* min latencies of recent intervals */
-	uint64_t hold_ref;          /* best rate measured at the held window */
+	uint64_t hold_ref;          /* mean rate of the intervals at the held window */
+	uint64_t hold_sum;          /* sum of those rates (hold_ref = hold_sum / holds) */
 	uint64_t last_rate;
 };
 

@@ -14,15 +14,18 @@
  *     acked) and FLOW_CTLR_IVL_MIN_NS; it yields an ack rate, and it counts only when the
  *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
- *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 12.5% or
+ *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 6.25% or
  *     more within the last three window-limited intervals (a batching server gains rate
- *     slowly with W: BBR's 25% would stop too early); then W is set to 1.5 x the window
- *     of the interval that brought the last such rise, and the controller HOLDs;
+ *     slowly with W, some 15% per doubling on the development box: BBR's 25% would stop
+ *     far too early); then W is set to 1.5 x the window of the interval that brought the
+ *     last such rise, and the controller HOLDs;
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
- *     quarter, up or down, for two intervals (the first lets the server's queue settle);
- *     an up-probe is kept when it raised the rate by 2% over the best held interval, a
- *     down-probe only when it lost nothing (a smaller window costs the server CPU per
- *     message, as it reads less per wakeup, so doubt goes to the larger window); otherwise W returns and the next probe goes the
+ *     quarter, up or down, for 1 + PROBE_IVLS intervals (the first lets the server's queue
+ *     settle); an up-probe is kept when its mean rate beat the mean of the held intervals by
+ *     2%, a down-probe only when it lost nothing against that mean (a smaller window costs
+ *     the server CPU per message, as it reads less per wakeup, so doubt goes to the larger
+ *     window). Means, not maxima: a maximum of noisy samples is biased high and would
+ *     refuse every probe on a busy box. Otherwise W returns and the next probe goes the
  *     other way. So W settles within a quarter above the knee of rate(W), and follows the
  *     knee when the server's speed changes.
  *
@@ -39,10 +42,11 @@
 
 #define RELAXED memory_order_relaxed
 
-#define FLOW_CTLR_IVL_MIN_NS 1000000ull   /* 1 ms: long enough for a stable rate */
+#define FLOW_CTLR_IVL_MIN_NS 2000000ull   /* 2 ms: long enough for a stable rate */
 #define IDLE_RESTART_NS (20 * FLOW_CTLR_IVL_MIN_NS)
 #define STARTUP_STALLS 3
 #define HOLD_IVLS 4
+#define PROBE_IVLS 2   /* measured intervals of a probe, after one to settle */
 
 static void
 publish_view(struct flow *f)
@@ -130,6 +134,7 @@ enter_hold(struct flow *f, uint64_t w)
 	k->held = clamp_window(f, w);
 	k->holds = 0;
 	k->hold_ref = 0;
+	k->hold_sum = 0;
 	set_window(f, k->held);
 }
 
@@ -138,7 +143,7 @@ startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
 
-	if (rate * 8 >= k->startup_best * 9) {
+	if (rate * 16 >= k->startup_best * 17) {
 		k->startup_best = rate;
 		k->startup_best_w = w_end;
 		k->stalls = 0;
@@ -158,8 +163,9 @@ hold_decide(struct flow *f, uint64_t rate)
 	uint64_t probe;
 	uint32_t pw;
 
-	k->hold_ref = JW_MAX(k->hold_ref, rate);
-	if (++k->holds < HOLD_IVLS)
+	k->hold_sum += rate;
+	k->hold_ref = k->hold_sum / ++k->holds;
+	if (k->holds < HOLD_IVLS)
 		return;
 	for (int tries = 0; tries < 2; tries++) {
 		probe = k->probe_up ? (uint64_t)k->held * 5 / 4 + 1 : (uint64_t)k->held * 4 / 5;
@@ -169,6 +175,7 @@ hold_decide(struct flow *f, uint64_t rate)
 		k->probe_up = !k->probe_up; /* at a bound: probe the other way */
 	}
 	k->holds = 0;
+	k->hold_sum = 0;
 	if (pw == k->held)
 		return; /* min == max: nothing to probe */
 	if (k->probe_up)
@@ -177,6 +184,7 @@ hold_decide(struct flow *f, uint64_t rate)
 		JW_INC(f->ctlc.probes_down);
 	k->phase = FLOW_CTLR_PROBE;
 	k->probe_ivls = 0;
+	k->probe_sum = 0;
 	set_window(f, pw);
 }
 
@@ -189,10 +197,19 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 
 	if (++k->probe_ivls < 2)
 		return; /* the first interval lets the queue settle */
+	if (!limited) {
+		k->probe_up = !k->probe_up;
+		enter_hold(f, k->held);
+		return;
+	}
+	k->probe_sum += rate;
+	if (k->probe_ivls < 1 + PROBE_IVLS)
+		return;
+	rate = k->probe_sum / PROBE_IVLS; /* the mean, as hold_ref */
 	if (k->probe_up)
-		keep = limited && rate * 100 >= k->hold_ref * 102;
+		keep = rate * 100 >= k->hold_ref * 102;
 	else
-		keep = limited && rate >= k->hold_ref;
+		keep = rate >= k->hold_ref;
 	if (keep) {
 		JW_INC(f->ctlc.probes_kept);
 		enter_hold(f, w);
