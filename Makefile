@@ -47,7 +47,8 @@ LDLIBS   += $(PKG_LIBS) -lrt -lm -lssl -lcrypto -lsodium
 MODS       := $(filter-out include go,$(notdir $(wildcard lib/*)))
 APPS       := $(notdir $(wildcard app/*))
 TEST_MODS  := $(filter-out integration fuzz common data go bench,$(notdir $(wildcard tests/*)))
-BENCHES    := $(filter-out natsgo natsgo_failover go failover burst pause,$(notdir $(wildcard tests/bench/*)))
+# benchmarks with C sources (the others are scripts or Go programs)
+BENCHES    := $(patsubst tests/bench/%/,%,$(sort $(dir $(wildcard tests/bench/*/*.c))))
 
 # Objects of every .c file directly in directory $(1). Used through $$(call ...) in pattern
 # rules, because a literal % there would be replaced by the stem.

@@ -5,6 +5,8 @@
 #   burst     tests/bench/burst/run.sh           the headline: the reference burst (5 x 10,000 x 128 B),
 #                                          jetwire vs cnats vs nats.go: submit, all acked,
 #                                          publish->report latency, server CPU and packets
+#   window    tests/bench/window/run.sh          sustained 300,000: jetwire adaptive vs fixed windows
+#                                               (1024, 4096, 16384) vs cnats, off and msgid
 #   pause     tests/bench/pause/run.sh           a server SIGSTOPped 5 s / sharing its CPU with a hog:
 #                                          resends, time to all acked, acked/s (jetwire, cnats)
 #   codec     build/bench/bench_codec      encoding ns/frame vs memcpy, PubAck parsing
@@ -51,7 +53,7 @@ STATUS=$OUT/status.tsv           # bench \t rc \t seconds
 export JW_BENCH_RUN_ID="jw-bench-$$"   # file prefixes and shm instances of this run
 export JW_BENCH_OUT=$OUT
 
-ONLY=${BENCH_ONLY:-burst codec producer stats tcp engine pause tls go failover}
+ONLY=${BENCH_ONLY:-burst window codec producer stats tcp engine pause tls go failover}
 wanted() { [[ " $ONLY " == *" $1 "* ]]; }
 
 cleanup() {
@@ -156,6 +158,12 @@ echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if wanted burst; then
   run_bench burst 600 net tests/bench/burst/run.sh
   [ -f "$OUT/burst-headlines.tsv" ] && cat "$OUT/burst-headlines.tsv" >> "$HEAD"
+fi
+
+# Sustained: the adaptive window against fixed ones and cnats (tests/bench/window/run.sh).
+if wanted window; then
+  run_bench window 900 net tests/bench/window/run.sh
+  [ -f "$OUT/window-headlines.tsv" ] && cat "$OUT/window-headlines.tsv" >> "$HEAD"
 fi
 
 # ---------------------------------------------------------------------------------------
