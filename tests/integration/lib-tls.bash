@@ -132,3 +132,31 @@ engine_start_expect() { # pattern seconds [--set ...]
   done
   fail "no log line matching '$pat' after $secs s"
 }
+
+# After a TLS failure named WHY showed in the log: over 3 s it is retried after the
+# reconnect backoff (2..7 attempts, no tight loop), never reaches a session, and the
+# connection's tls_failures counter (telemetry) counts every attempt the log names.
+tls_fail_check() { # WHY
+  local why=$1 n f
+  sleep 3
+  n=$(grep -c "TLS handshake failed" "$JW_LOG" || true)
+  f=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json | python3 -c '
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "tls_failures" in o:
+            yield o["tls_failures"]
+        for v in o.values():
+            yield from find(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from find(v)
+print(sum(find(json.load(sys.stdin))))') || fail "$why: jwstat"
+  grep -m1 "TLS handshake failed" "$JW_LOG"
+  [ "$n" -ge 2 ] || fail "$why: no second attempt after the backoff"
+  [ "$n" -le 7 ] || fail "$why: $n attempts in ~3 s: retried in a tight loop"
+  # the counter may be one ahead of the log lines read just before it
+  [ "$f" -ge "$n" ] && [ "$f" -le $((n + 1)) ] || fail "$why: tls_failures $f for $n logged failures"
+  grep -q "ready (NATS session up)" "$JW_LOG" && fail "$why: a session came up"
+  echo "ok: $why ($n attempts, tls_failures $f)"
+}

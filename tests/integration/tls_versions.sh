@@ -63,11 +63,13 @@ run TLSv1.3 TLS_ --min 1.3
 front_start --max 1.2
 engine_start_expect "TLS handshake failed: no-common-version" 15 "${TLS_SET[@]}" \
   --set nats.tls_min_version=1.3
+tls_fail_check no-common-version
 engine_stop
 front_stop
 # a TLS 1.2 server with only a CBC suite: jetwire offers AEADs only
 front_start --max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA
 engine_start_expect "TLS handshake failed: no-common-cipher" 15 "${TLS_SET[@]}"
+tls_fail_check no-common-cipher
 engine_stop
 front_stop
 echo "PASS: TLS 1.2 (three AEADs) and 1.3-only servers; no common version or cipher refused"
