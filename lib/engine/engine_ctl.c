@@ -885,8 +885,13 @@ conn_poll(struct engine_conn *c, uint64_t now_ns)
 		work = true;
 		break;
 	case SESSION_ACT_ABORT:
-		if (c->tcp != NULL)
+		/* a timeout (connect, TLS or NATS handshake, liveness): said once, as the
+		 * other closes are */
+		if (c->tcp != NULL) {
+			ENGINE_LOG(WARNING, "connection %u: closing (%s)", c->index,
+				   session_close_str(session_last_close(&c->sess)));
 			tcp_conn_abort(c->tcp);
+		}
 		work = true;
 		break;
 	default:
