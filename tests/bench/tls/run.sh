@@ -17,6 +17,9 @@
 # iterations from the stats socket / packets the port sent, pure ACKs included).
 # First, without the network, build/bench/bench_tls: ns and cycles to seal one full-segment
 # record per AEAD (and memcpy of the same bytes), and to open a PubAck-sized one.
+# BENCH_TLS_JETWIRE_B=PATH: a second jetwire binary (e.g. a build of an earlier commit) as
+# client jetwire-b in every repeat, plain and TLS, interleaved with the others: before/after
+# in one run.
 # BENCH_TLS_PERF=1: perf record of jetwire and the server during each jetwire row
 # ($OUT/perf-jetwire-MODE-REP.data).
 # Headline: the acked rate TLS costs each client (1 - TLS/plain); target: jetwire's cost
@@ -61,6 +64,8 @@ taskset -a -p -c "$SRV_CPUS" "$TLS_SRV_PID" > /dev/null || say "cannot pin the T
 say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($PLAIN_URL), TLS pid $TLS_SRV_PID ($TLS_URL), both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
 
 NJW=0
+CLIENTS="jetwire cnats"
+[ -n "${BENCH_TLS_JETWIRE_B:-}" ] && CLIENTS="jetwire jetwire-b cnats"
 # CPU time (user + system, all threads) of a process so far, in clock ticks
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 TCK=$(getconf CLK_TCK)
@@ -94,7 +99,9 @@ row() { # REP CLIENT MODE
     NJW=$((NJW + 1))
     JW_INSTANCE=$RUNID
     JW_LOG=$JW_TMP/jw.$NJW.log
-    taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
+    local bin=build/jetwire
+    [ "$client" = jetwire-b ] && bin=$BENCH_TLS_JETWIRE_B
+    taskset -c "$CLI_CPUS" "$bin" -c dpdk-config/default.conf \
       --set "eal.file_prefix=$RUNID-$NJW" --set "shm.instance=$RUNID" \
       --set "eal.lcores=(0-2)@($CLI_CPUS)" "${sets[@]}" > "$JW_LOG" 2>&1 &
     JW_PID=$!
@@ -170,7 +177,7 @@ for rep in $(seq "$REPEATS"); do
   say "-- repeat $rep/$REPEATS"
   # the order alternates between repeats: a row never always runs first
   if [ $((rep % 2)) -eq 1 ]; then order="plain tls"; else order="tls plain"; fi
-  for client in jetwire cnats; do
+  for client in $CLIENTS; do
     for mode in $order; do
       row "$rep" "$client" "$mode"
     done
@@ -181,6 +188,7 @@ python3 - "$ROWS" "$OUT" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 out = sys.argv[2]
+CLIENTS = [c for c in ("jetwire", "jetwire-b", "cnats") if any(r["client"] == c for r in rows)]
 def ok(r):
     return r.get("acked_rate") and r.get("acked") == r.get("count")
 def pick(client, mode):
@@ -201,7 +209,7 @@ def per_rec(r):
     return r["tls_bytes_sealed"] / r["tls_records_sealed"] if r.get("tls_records_sealed") else None
 lines = [f"{'client':8} {'mode':5} {'acked msgs/s':>12} {'(min..max)':>15} {'call p99 ns':>11} "
          f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'B/record':>8} runs"]
-for c in ("jetwire", "cnats"):
+for c in CLIENTS:
     for m in ("plain", "tls"):
         rs = pick(c, m)
         if not rs:
@@ -218,7 +226,7 @@ for c in ("jetwire", "cnats"):
                      f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(br, '8.0f'):>8} {len(rs):4}")
 # paired: the TLS and plain rows of the same repeat ran back to back
 cost, dsrv, dcli = {}, {}, {}
-for c in ("jetwire", "cnats"):
+for c in CLIENTS:
     cost[c], dsrv[c], dcli[c] = {}, {}, {}
     for r in sorted({x["rep"] for x in rows}):
         pl = [x for x in pick(c, "plain") if x["rep"] == r]
@@ -232,20 +240,20 @@ for c in ("jetwire", "cnats"):
             if a is not None and b is not None:
                 dcli[c][r] = a - b
 lines.append("TLS cost of the acked rate, per repeat (1 - TLS/plain of the same repeat, %):")
-for c in ("jetwire", "cnats"):
+for c in CLIENTS:
     v = cost[c]
     if v:
         lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.1f}" for r in sorted(v)) +
                      f"   median {statistics.median(v.values()):+.1f} "
                      f"(min {min(v.values()):+.1f}, max {max(v.values()):+.1f})")
 lines.append("server CPU TLS adds per message, per repeat (us):")
-for c in ("jetwire", "cnats"):
+for c in CLIENTS:
     v = dsrv[c]
     if v:
         lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.2f}" for r in sorted(v)) +
                      f"   median {statistics.median(v.values()):+.2f}")
 lines.append("client CPU TLS adds per message, per repeat (us; jetwire: its process and the producer):")
-for c in ("jetwire", "cnats"):
+for c in CLIENTS:
     v = dcli[c]
     if v:
         lines.append(f"  {c:8} " + " ".join(f"{v[r]:+.2f}" for r in sorted(v)) +
