@@ -370,6 +370,11 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 		out->tls_handshakes = t.handshakes;
 		for (int i = 0; i < TLS_FAIL_REASONS; i++)
 			out->tls_failures += t.fails[i];
+		for (int i = 1; i < TLS_FAIL_REASONS && out->tls_fail_n < JW_STATS_TLS_FAILS; i++) {
+			snprintf(out->tls_fail[out->tls_fail_n].name,
+				 sizeof(out->tls_fail[0].name), "%s", tls_fail_str((enum tls_fail)i));
+			out->tls_fail[out->tls_fail_n++].n = t.fails[i];
+		}
 		out->tls_records_sealed = t.records_sealed;
 		out->tls_records_opened = t.records_opened;
 		out->tls_key_updates = t.key_updates_sent + t.key_updates_received;

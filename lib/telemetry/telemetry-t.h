@@ -22,6 +22,8 @@ struct jw_stats_reject {
 };
 
 /* Snapshot of one connection, filled by the engine's conns view. Strings NUL-terminated. */
+#define JW_STATS_TLS_FAILS 16 /* per-reason TLS failure counters a connection row carries */
+
 struct jw_stats_conn {
 	uint32_t id;
 	uint32_t lcore_id;      /* TX lcore that owns the connection */
@@ -54,6 +56,12 @@ struct jw_stats_conn {
 	uint64_t tls_handshakes, tls_failures;   /* completed / failed, all connections */
 	uint64_t tls_records_sealed, tls_records_opened, tls_key_updates;
 	uint64_t tls_bytes_sealed, tls_pad_bytes; /* plaintext sealed; TLS 1.3 padding sealed */
+	/* failed TLS attempts per reason (lib/tls's tls_fail_str names), tls_fail_n used */
+	struct {
+		char name[28];
+		uint64_t n;
+	} tls_fail[JW_STATS_TLS_FAILS];
+	uint32_t tls_fail_n;
 	uint64_t backoff_waits; /* reconnects that waited a backoff (a lame-duck move waits none) */
 	/* the adaptive window's estimates (lib/flow/flow_ctlr.c) */
 	char js_phase[12];      /* "startup", "hold", "probe", "fixed" */

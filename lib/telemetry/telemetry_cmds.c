@@ -382,6 +382,21 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "tls_handshake_us", c[i].tls_handshake_us);
 		rte_tel_data_add_dict_u64(e, "tls_handshakes", c[i].tls_handshakes);
 		rte_tel_data_add_dict_u64(e, "tls_failures", c[i].tls_failures);
+		for (uint32_t f = 0; f < c[i].tls_fail_n && f < JW_STATS_TLS_FAILS; f++) {
+			/* tls_fail_<reason>, '-' as '_' (e.g. tls_fail_name_mismatch), present
+			 * when not 0: the output of a command is bounded (16 KiB) */
+			char fkey[48];
+			int kl;
+
+			if (c[i].tls_fail[f].n == 0)
+				continue;
+			kl = snprintf(fkey, sizeof(fkey), "tls_fail_%.*s",
+				      (int)sizeof(c[i].tls_fail[f].name) - 1, c[i].tls_fail[f].name);
+			for (int k = 9; k < kl && k < (int)sizeof(fkey); k++)
+				if (fkey[k] == '-')
+					fkey[k] = '_';
+			rte_tel_data_add_dict_u64(e, fkey, c[i].tls_fail[f].n);
+		}
 		rte_tel_data_add_dict_u64(e, "tls_records_sealed", c[i].tls_records_sealed);
 		rte_tel_data_add_dict_u64(e, "tls_records_opened", c[i].tls_records_opened);
 		rte_tel_data_add_dict_u64(e, "tls_key_updates", c[i].tls_key_updates);

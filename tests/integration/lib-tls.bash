@@ -135,23 +135,28 @@ engine_start_expect() { # pattern seconds [--set ...]
 
 # After a TLS failure named WHY showed in the log: over 3 s it is retried after the
 # reconnect backoff (2..7 attempts, no tight loop), never reaches a session, and the
-# connection's tls_failures counter (telemetry) counts every attempt the log names.
+# connection's tls_failures counter (telemetry) counts every attempt the log names, all of
+# them under the reason's own counter tls_fail_<reason>.
 tls_fail_check() { # WHY
   local why=$1 n f
   sleep 3
   n=$(grep -c "TLS handshake failed" "$JW_LOG" || true)
+  # tls_failures, and the reason's own counter (tls_fail_<reason>) holding all of them
   f=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json | python3 -c '
 import json, sys
+key = "tls_fail_" + sys.argv[1].replace("-", "_")
 def find(o):
     if isinstance(o, dict):
         if "tls_failures" in o:
-            yield o["tls_failures"]
+            yield o
         for v in o.values():
             yield from find(v)
     elif isinstance(o, list):
         for v in o:
             yield from find(v)
-print(sum(find(json.load(sys.stdin))))') || fail "$why: jwstat"
+c = next(find(json.load(sys.stdin)))
+assert c.get(key) == c["tls_failures"], (key, {k: v for k, v in c.items() if k.startswith("tls_fail")})
+print(c["tls_failures"])' "$why") || fail "$why: jwstat / per-reason counter"
   grep -m1 "TLS handshake failed" "$JW_LOG"
   [ "$n" -ge 2 ] || fail "$why: no second attempt after the backoff"
   [ "$n" -le 7 ] || fail "$why: $n attempts in ~3 s: retried in a tight loop"
