@@ -298,9 +298,9 @@ main(int argc, char **argv)
 		if (r != 0) {
 			JW_LOG(ERR, "cannot launch the control lcore %u: %s", cfg.cores.control,
 			       strerror(-r));
-			atomic_store(&stop_flag, true);
+			atomic_store_explicit(&stop_flag, true, memory_order_seq_cst);
 		}
-		while (!atomic_load(&stop_flag))
+		while (!atomic_load_explicit(&stop_flag, memory_order_seq_cst))
 			usleep(50 * 1000);
 	}
 	JW_LOG(INFO, "stopping");

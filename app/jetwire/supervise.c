@@ -34,7 +34,7 @@ jw_supervise_signal(int sig)
 	}
 	sig_term++;
 	if (sig_term >= 2 && sig_stop != NULL)
-		atomic_store(sig_stop, true); /* a second request: stop without waiting */
+		atomic_store_explicit(sig_stop, true, memory_order_seq_cst); /* a second request: stop without waiting */
 }
 
 int
@@ -225,7 +225,7 @@ drain_check(struct jw_supervise *s, uint64_t now_ns)
 	} else {
 		return;
 	}
-	atomic_store(s->stop, true);
+	atomic_store_explicit(s->stop, true, memory_order_seq_cst);
 }
 
 void

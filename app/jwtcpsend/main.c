@@ -228,7 +228,7 @@ resolve_peer(struct sender *s, struct rte_ether_addr *mac)
 		ctl_send(s, req);
 		if (rc == 0 || (rc != -EAGAIN && rc != -ENOMEM))
 			return rc;
-		if (now_ns(NULL) - start > ARP_WAIT_NS || atomic_load(&interrupted))
+		if (now_ns(NULL) - start > ARP_WAIT_NS || atomic_load_explicit(&interrupted, memory_order_seq_cst))
 			return -EHOSTUNREACH;
 		if (ctl_rx(s) == 0)
 			idle_sleep();
@@ -267,9 +267,9 @@ ctl_main(void *arg)
 	while (!s->ended) {
 		unsigned int n = ctl_rx(s);
 		tcp_ctl_poll(s->c);
-		if (atomic_load(&interrupted) || now_ns(NULL) > deadline) {
+		if (atomic_load_explicit(&interrupted, memory_order_seq_cst) || now_ns(NULL) > deadline) {
 			fprintf(stderr, "jwtcpsend: %s, aborting\n",
-				atomic_load(&interrupted) ? "interrupted" : "timeout");
+				atomic_load_explicit(&interrupted, memory_order_seq_cst) ? "interrupted" : "timeout");
 			tcp_conn_abort(s->c);
 			break;
 		}
@@ -286,7 +286,7 @@ ctl_main(void *arg)
 		ctl_rx(s);
 		idle_sleep();
 	}
-	atomic_store(&s->stop, 1);
+	atomic_store_explicit(&s->stop, 1, memory_order_seq_cst);
 	return 0;
 }
 
@@ -294,7 +294,7 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
-	atomic_store(&interrupted, 1);
+	atomic_store_explicit(&interrupted, 1, memory_order_seq_cst);
 }
 
 static int
@@ -437,7 +437,8 @@ print_stats(const struct sender *s, double secs)
 	       t.rtx_other, t.rack_losses, t.spurious_undos, t.undos_dsack, t.undos_eifel,
 	       t.rto_held, t.pure_acks_out, t.delayed_acks, t.pacing_waits, t.pacing_rate_bps);
 	printf("stack_no_conn %" PRIu64 " stack_malformed %" PRIu64 "\n",
-	       atomic_load(&s->st->st_no_conn), atomic_load(&s->st->st_malformed));
+	       atomic_load_explicit(&s->st->st_no_conn, memory_order_relaxed),
+	       atomic_load_explicit(&s->st->st_malformed, memory_order_relaxed));
 	if (s->port->fault_enabled) {
 		jw_port_fault_totals(s->port, &frx, &ftx);
 		printf("fault rx_drop %" PRIu64 " rx_dup %" PRIu64 " rx_reorder %" PRIu64
@@ -527,7 +528,7 @@ main(int argc, char **argv)
 		ctl_main(&s);
 	} else if (rte_eal_remote_launch(ctl_main, &s, s.ctl_lcore) != 0) {
 		fprintf(stderr, "jwtcpsend: cannot launch the control lcore %u\n", s.ctl_lcore);
-		atomic_store(&s.stop, 1);
+		atomic_store_explicit(&s.stop, 1, memory_order_seq_cst);
 	}
 	rte_eal_mp_wait_lcore();
 

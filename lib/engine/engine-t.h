@@ -41,6 +41,19 @@
  *   | engine.cnt            | C      | app    | plain: the app reads them for its summary  |
  *   |                       |        |        | after the control loop has returned        |
  *
+ * Acquire/release pairs (the tags mark each access in engine_tx.c / engine_ctl.c / engine.c):
+ *   [E1] C: resend_gen (relaxed), then store-release hold (enter, leave, new connection)
+ *        -> T: load-acquire resend_gen and hold: a T that sees hold == 0 sees the gen C set
+ *        with it.
+ *   [E2] C: store-release probe_req -> T: load-acquire probe_req (probe_one).
+ *   [E3] T: probe_seq, then store-release probe_done -> C: load-acquire probe_done, then
+ *        reads probe_seq (the publish that probe resent).
+ *   [E4] call_rcu thread: store-release c.old_grace_done / c.drain_grace_done
+ *        (retire_done) -> C: load-acquire before destroying the old TCP object.
+ *   [E5] C: fatal_msg, then store-release fatal -> any thread: load-acquire fatal
+ *        (engine_fatal), then reads fatal_msg.
+ *   Everything else shared here is relaxed: flags and counters that order nothing.
+ *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
  * while sleeping when idle.
  */
@@ -254,7 +267,6 @@ struct engine {
 	struct engine_conn *conns;
 	uint64_t run_id;
 	_Atomic int stop;                 /* set by any thread: loops return */
-	_Atomic int ctl_done;             /* the control loop has finished its shutdown */
 	_Atomic int draining;             /* set by any thread: T takes no new records */
 	uint64_t next_housekeeping_ns;
 	bool ctl_registered;              /* control thread registered (RCU, stats) */

@@ -222,7 +222,7 @@ engine_destroy(struct engine *e)
 void
 engine_stop(struct engine *e)
 {
-	atomic_store(&e->stop, 1);
+	atomic_store_explicit(&e->stop, 1, memory_order_relaxed); /* a flag: orders nothing */
 }
 
 void
@@ -399,7 +399,9 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 const char *
 engine_fatal(const struct engine *e)
 {
-	return atomic_load(&e->fatal) ? e->fatal_msg : NULL;
+	/* Acquire: pairs with the release in the control lcore that set fatal after fatal_msg.
+	 * [E5] */
+	return atomic_load_explicit(&e->fatal, memory_order_acquire) ? e->fatal_msg : NULL;
 }
 
 int

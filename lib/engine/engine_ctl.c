@@ -208,7 +208,7 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 	ENGINE_LOG(ERR, "connection %u: %s refused the %s credentials (%s); not tried again for "
 		   "%lu ms", c->index, name, e->p.cred_kind ? e->p.cred_kind : "no", why,
 		   (unsigned long)(e->p.session.backoff_max_ns / 1000000ull));
-	if (e->ever_ready || atomic_load(&e->fatal))
+	if (e->ever_ready || atomic_load_explicit(&e->fatal, memory_order_relaxed)) /* C wrote it */
 		return;
 	n = LD(e->n_server_slots);
 	for (uint32_t k = 0; k < n; k++) {
@@ -235,7 +235,8 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 		}
 		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)",
 			 active > 1 ? list : name, e->p.cred_kind ? e->p.cred_kind : "no", why);
-		atomic_store(&e->fatal, 1);
+		/* Release: fatal_msg before the flag; pairs with the acquire in engine_fatal. [E5] */
+		atomic_store_explicit(&e->fatal, 1, memory_order_release);
 	}
 }
 
@@ -386,7 +387,7 @@ hold_release(struct engine_conn *c, uint64_t now_ns, const char *why)
 
 	flow_ctl_rearm(&c->flow, now_ns);
 	atomic_store_explicit(&c->resend_gen, gen + 1, memory_order_relaxed);
-	/* release: T sees the new resend_gen no later than hold == 0 */
+	/* release: T sees the new resend_gen no later than hold == 0 [E1] */
 	atomic_store_explicit(&c->hold, 0, memory_order_release);
 	ENGINE_LOG(INFO, "connection %u: hold lifted (%s) after %lu ms; resending the live "
 		   "publishes in order", c->index, why,
@@ -398,7 +399,7 @@ hold_enter(struct engine_conn *c, uint64_t now_ns)
 {
 	c->c.next_probe_ns = now_ns + PROBE_NS;
 	c->eng->cnt.holds++;
-	atomic_store_explicit(&c->hold, 1, memory_order_release);
+	atomic_store_explicit(&c->hold, 1, memory_order_release); /* [E1] */
 	ENGINE_LOG(INFO, "connection %u: no responders for a stream in the cluster (between "
 		   "leaders?): holding new publishes, probing every %llu ms", c->index,
 		   PROBE_NS / 1000000ull);
@@ -413,13 +414,13 @@ hold_poll(struct engine_conn *c, uint64_t now_ns)
 		return;
 	}
 	if (now_ns >= c->c.next_probe_ns &&
-	    atomic_load_explicit(&c->probe_done, memory_order_acquire) ==
+	    atomic_load_explicit(&c->probe_done, memory_order_acquire) == /* [E3] */
 	    atomic_load_explicit(&c->probe_req, memory_order_relaxed)) {
 		c->c.next_probe_ns = now_ns + PROBE_NS;
 		c->eng->cnt.probes++;
 		atomic_store_explicit(&c->probe_req,
 				      atomic_load_explicit(&c->probe_req, memory_order_relaxed) + 1,
-				      memory_order_release);
+				      memory_order_release); /* [E2] */
 	}
 }
 
@@ -446,7 +447,7 @@ sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 
 		if (held) {
 			/* acquire: pairs with T's release of probe_done, so probe_seq is the
-			 * one that probe wrote */
+			 * one that probe wrote [E3] */
 			(void)atomic_load_explicit(&c->probe_done, memory_order_acquire);
 			probe = seq == atomic_load_explicit(&c->probe_seq, memory_order_relaxed);
 		}
@@ -469,7 +470,7 @@ sess_on_ready(void *ctx)
 
 	/* T resends every live publish on this connection: their clocks restart now */
 	flow_ctl_rearm(&c->flow, ctl_now);
-	/* a new connection resends the live range in order anyway: no hold on it */
+	/* a new connection resends the live range in order anyway: no hold on it [E1] */
 	atomic_store_explicit(&c->hold, 0, memory_order_release);
 	c->c.since_503_ns = 0;
 	session_counters_read(&c->sess, &sc);
@@ -560,7 +561,7 @@ retire_done(struct rcu_head *h)
 	struct retire *r = caa_container_of(h, struct retire, head);
 
 	/* on the call_rcu thread: only flag it, the control lcore destroys (it owns the stack).
-	 * Release: pairs with the acquire loads in reap_old_tcp. */
+	 * Release: pairs with the acquire loads in reap_old_tcp. [E4] */
 	atomic_store_explicit(r->done, 1, memory_order_release);
 	free(r);
 }
@@ -601,7 +602,7 @@ retire_tcp(struct engine_conn *c)
 static void
 reap_old_tcp(struct engine_conn *c)
 {
-	/* Acquire: pairs with the release in retire_done (the grace period has ended). */
+	/* Acquire: pairs with the release in retire_done (the grace period has ended). [E4] */
 	if (c->c.old != NULL &&
 	    atomic_load_explicit(&c->c.old_grace_done, memory_order_acquire)) {
 		tcp_conn_destroy(c->c.old);
@@ -976,5 +977,4 @@ engine_ctl_shutdown(struct engine *e)
 		rcu_unregister_thread();
 		e->ctl_registered = false;
 	}
-	atomic_store(&e->ctl_done, 1);
 }

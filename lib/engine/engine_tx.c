@@ -549,7 +549,7 @@ resend_live(struct engine_conn *c, struct tcp_conn *tcp)
 static bool
 probe_one(struct engine_conn *c, struct tcp_conn *tcp)
 {
-	uint32_t req = atomic_load_explicit(&c->probe_req, memory_order_acquire);
+	uint32_t req = atomic_load_explicit(&c->probe_req, memory_order_acquire); /* [E2] */
 	uint64_t lo, hi;
 	struct flow_record r;
 
@@ -563,7 +563,7 @@ probe_one(struct engine_conn *c, struct tcp_conn *tcp)
 			atomic_store_explicit(&c->probe_seq, seq, memory_order_relaxed);
 			break;
 		}
-	/* release: C sees probe_seq with probe_done */
+	/* release: C sees probe_seq with probe_done [E3] */
 	atomic_store_explicit(&c->probe_done, req, memory_order_release);
 	return true;
 }
@@ -761,7 +761,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		}
 		if (c->t.ctl_len == 0 && !c->t.frame_active &&
 		    session_state(&c->sess) == SESSION_READY) {
-			/* acquire: pairs with C's release of resend_gen and hold */
+			/* acquire: pairs with C's release of resend_gen and hold [E1] */
 			uint32_t gen = atomic_load_explicit(&c->resend_gen, memory_order_acquire);
 			bool held = atomic_load_explicit(&c->hold, memory_order_acquire) != 0;
 

@@ -31,6 +31,14 @@
  *   | ping_sent                 |        |        | and tests)                           |
  *   | parser, info, timers      | C      | -      | C private                            |
  *
+ * Acquire/release pairs (tagged at each access in session.c):
+ *   [S1] C: epoch, hs_req, hs[], max_payload, then store-release state (set_state)
+ *        -> T: load-acquire epoch, state, hs_req (session_tx_control) and copies hs[].
+ *   [S2] T: after copying hs[e & 1], fence-acquire, then reloads epoch: pairs with [S1]'s
+ *        release of a later epoch (the seqlock check; a moved epoch drops the copy).
+ *   [S3] C: store-release pong_req / ping_req (totals asked for) -> T: load-acquire them.
+ *   TLS epochs and output of session_tls.c are ordered as that file says.
+ *
  * Calls: session_ctl_* on C only, session_tx_* on T only, session_init/fini when neither
  * runs, session_state/session_counters_read from any thread.
  */

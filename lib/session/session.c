@@ -167,7 +167,7 @@ static void
 set_state(struct session *s, enum session_state st, uint64_t now_ns)
 {
 	s->x.state_since_ns = now_ns;
-	/* release: everything C wrote before (epoch, hs_req, max_payload) is seen with it */
+	/* release: everything C wrote before (epoch, hs_req, max_payload) is seen with it [S1] */
 	atomic_store_explicit(&s->c.state, st, RELEASE);
 }
 
@@ -201,7 +201,7 @@ ask_ping(struct session *s, uint64_t now_ns)
 		s->x.ping_tail++, s->x.ping_head++; /* oldest forgotten: its PONG reports 0 */
 	/* release pairs with T's acquire of ping_req: the request is new */
 	atomic_store_explicit(&s->c.ping_req, atomic_load_explicit(&s->c.ping_req, RELAXED) + 1,
-			      RELEASE);
+			      RELEASE); /* [S3] */
 }
 
 void
@@ -500,7 +500,7 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 			JW_INC(s->x.server_pings);
 			atomic_store_explicit(&s->c.pong_req,
 					      atomic_load_explicit(&s->c.pong_req, RELAXED) + 1,
-					      RELEASE);
+					      RELEASE); /* [S3] */
 			break;
 		case NATS_OP_PONG:
 			on_pong(s, now_ns, cb);
@@ -605,6 +605,7 @@ session_ctl_drain_done(struct session *s)
 size_t
 session_tx_control(struct session *s, char *buf, size_t cap)
 {
+	/* acquire: pairs with set_state's release [S1] */
 	uint32_t epoch = atomic_load_explicit(&s->c.epoch, ACQUIRE);
 	uint32_t st = atomic_load_explicit(&s->c.state, ACQUIRE);
 	uint32_t hs_req = atomic_load_explicit(&s->c.hs_req, ACQUIRE);
@@ -623,14 +624,14 @@ session_tx_control(struct session *s, char *buf, size_t cap)
 			return 0;
 		memcpy(buf, s->hs[epoch & 1], len);
 		/* acquire: pairs with set_state's release of a later epoch; if C moved on while we
-		 * copied, the copy may be torn and is for a dead connection anyway */
+		 * copied, the copy may be torn and is for a dead connection anyway [S2] */
 		atomic_thread_fence(ACQUIRE);
 		if (atomic_load_explicit(&s->c.epoch, RELAXED) != epoch)
 			return 0;
 		n = len;
 		atomic_store_explicit(&s->t.hs_sent, epoch, RELAXED);
 		hs_sent = epoch;
-		/* PONGs/PINGs asked for on an earlier connection are moot */
+		/* PONGs/PINGs asked for on an earlier connection are moot (acquire: [S3]) */
 		atomic_store_explicit(&s->t.pong_sent,
 				      atomic_load_explicit(&s->c.pong_req, ACQUIRE), RELAXED);
 		atomic_store_explicit(&s->t.ping_sent,
@@ -638,7 +639,7 @@ session_tx_control(struct session *s, char *buf, size_t cap)
 	}
 	if (hs_sent != epoch)
 		return n; /* CONNECT must come first */
-	req = atomic_load_explicit(&s->c.pong_req, ACQUIRE);
+	req = atomic_load_explicit(&s->c.pong_req, ACQUIRE); /* [S3] */
 	sent = atomic_load_explicit(&s->t.pong_sent, RELAXED);
 	while (sent < req && cap - n >= 6) {
 		memcpy(buf + n, NATS_PONG_LINE, 6);
@@ -646,7 +647,7 @@ session_tx_control(struct session *s, char *buf, size_t cap)
 		sent++;
 	}
 	atomic_store_explicit(&s->t.pong_sent, sent, RELAXED);
-	req = atomic_load_explicit(&s->c.ping_req, ACQUIRE);
+	req = atomic_load_explicit(&s->c.ping_req, ACQUIRE); /* [S3] */
 	sent = atomic_load_explicit(&s->t.ping_sent, RELAXED);
 	while (sent < req && cap - n >= 6) {
 		memcpy(buf + n, NATS_PING_LINE, 6);

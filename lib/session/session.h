@@ -25,6 +25,7 @@ void session_fini(struct session *s);
 static inline enum session_state
 session_state(const struct session *s)
 {
+	/* acquire: pairs with set_state's release [S1] (session-t.h) */
 	return (enum session_state)atomic_load_explicit(&s->c.state, memory_order_acquire);
 }
 
@@ -124,7 +125,7 @@ size_t session_tx_control(struct session *s, char *buf, size_t cap);
 static inline uint32_t
 session_tx_epoch(const struct session *s)
 {
-	return atomic_load_explicit(&s->c.epoch, memory_order_acquire);
+	return atomic_load_explicit(&s->c.epoch, memory_order_acquire); /* [S1] */
 }
 
 static inline uint32_t

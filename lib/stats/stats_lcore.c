@@ -1,12 +1,14 @@
 /* jetwire stats: per-lcore counter blocks (registration and readers). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stats/stats.h"
 
-static struct jw_stats_lcore *lcore_blocks[JW_STATS_MAX_LCORES];
+/* Written under lcore_lock, read without it (release/acquire pair below). */
+static struct jw_stats_lcore *_Atomic lcore_blocks[JW_STATS_MAX_LCORES];
 static pthread_mutex_t lcore_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const fail_names[JW_STATS_FAIL__COUNT] = {
@@ -50,7 +52,7 @@ jw_stats_lcore_register(unsigned lcore_id, enum jw_stats_lcore_role role)
 		return NULL;
 	}
 	pthread_mutex_lock(&lcore_lock);
-	b = lcore_blocks[lcore_id];
+	b = atomic_load_explicit(&lcore_blocks[lcore_id], memory_order_relaxed); /* lock held */
 	if (b == NULL) {
 		b = aligned_alloc(JW_CACHE_LINE, sizeof(*b));
 		if (b == NULL) {
@@ -65,7 +67,7 @@ jw_stats_lcore_register(unsigned lcore_id, enum jw_stats_lcore_role role)
 	}
 	__atomic_store_n(&b->role, (uint32_t)role, __ATOMIC_RELAXED);
 	/* release: pairs with the acquire load in jw_stats_lcore_get() */
-	__atomic_store_n(&lcore_blocks[lcore_id], b, __ATOMIC_RELEASE);
+	atomic_store_explicit(&lcore_blocks[lcore_id], b, memory_order_release);
 	pthread_mutex_unlock(&lcore_lock);
 	return b;
 }
@@ -76,7 +78,7 @@ jw_stats_lcore_get(unsigned lcore_id)
 	if (lcore_id >= JW_STATS_MAX_LCORES)
 		return NULL;
 	/* acquire: pairs with the release store in jw_stats_lcore_register() */
-	return __atomic_load_n(&lcore_blocks[lcore_id], __ATOMIC_ACQUIRE);
+	return atomic_load_explicit(&lcore_blocks[lcore_id], memory_order_acquire);
 }
 
 void
@@ -183,8 +185,8 @@ jw_stats_lcore_release_all(void)
 
 	pthread_mutex_lock(&lcore_lock);
 	for (id = 0; id < JW_STATS_MAX_LCORES; id++) {
-		free(lcore_blocks[id]);
-		__atomic_store_n(&lcore_blocks[id], NULL, __ATOMIC_RELEASE);
+		free(atomic_load_explicit(&lcore_blocks[id], memory_order_relaxed));
+		atomic_store_explicit(&lcore_blocks[id], NULL, memory_order_release);
 	}
 	pthread_mutex_unlock(&lcore_lock);
 }

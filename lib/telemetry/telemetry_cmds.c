@@ -1,6 +1,7 @@
 /* lib/telemetry: /jetwire/ telemetry commands. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,12 @@ RTE_LOG_REGISTER(jw_stats_logtype, jetwire.stats, INFO);
 #define MAX_CONNS_SHOWN     64
 #define MAX_PRODUCERS_SHOWN 64
 
-static uint64_t telemetry_errors;
+static _Atomic uint64_t telemetry_errors; /* every telemetry thread: RMW, relaxed */
 
 uint64_t
 jw_stats_telemetry_errors(void)
 {
-	return __atomic_load_n(&telemetry_errors, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&telemetry_errors, memory_order_relaxed);
 }
 
 /* Answer {"error": msg} and count the bad request. Returns 0: a negative return would make
@@ -37,7 +38,7 @@ jw_stats_telemetry_errors(void)
 static int
 answer_error(struct rte_tel_data *d, const char *msg)
 {
-	__atomic_fetch_add(&telemetry_errors, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&telemetry_errors, 1, memory_order_relaxed);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "error", msg);
 	return 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ struct jw_tunables *jw_tunables_rcu_ptr;
 
 static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t window_cap;
-static uint64_t n_applied, n_rejected;
+static _Atomic uint64_t n_applied, n_rejected; /* any updater thread: RMW, relaxed */
 
 int
 jw_tunables_init(const struct jw_tunables *initial, uint32_t cap, char *err, size_t errlen)
@@ -72,14 +73,14 @@ jw_tunables_update(const char *params, struct jw_tunables *applied, char *err, s
 	if (rc == 0)
 		rc = jw_tunables_validate(nt, window_cap, err, errlen);
 	if (rc) {
-		__atomic_fetch_add(&n_rejected, 1, __ATOMIC_RELAXED);
+		atomic_fetch_add_explicit(&n_rejected, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&update_lock);
 		free(nt);
 		return rc;
 	}
 	nt->generation = old->generation + 1;
 	old = rcu_xchg_pointer(&jw_tunables_rcu_ptr, nt);
-	__atomic_fetch_add(&n_applied, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&n_applied, 1, memory_order_relaxed);
 	if (applied)
 		*applied = *nt;
 	pthread_mutex_unlock(&update_lock);
@@ -119,13 +120,13 @@ jw_tunables_window_cap(void)
 uint64_t
 jw_tunables_updates_applied(void)
 {
-	return __atomic_load_n(&n_applied, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&n_applied, memory_order_relaxed);
 }
 
 uint64_t
 jw_tunables_updates_rejected(void)
 {
-	return __atomic_load_n(&n_rejected, __ATOMIC_RELAXED);
+	return atomic_load_explicit(&n_rejected, memory_order_relaxed);
 }
 
 void
