@@ -39,7 +39,7 @@ mkdir -p $B/tests
 SYNTH=$B/tests/stats_synth_eal
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/include -Ilib -D_GNU_SOURCE \
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
-   -o $SYNTH.ops tests/integration/stats_synth_eal.c \
+   -o $SYNTH.ops tests/integration/stats_synth_eal.c tests/common/stats_workload.c \
    -Wl,--whole-archive $B/libjwcore.a -Wl,--no-whole-archive \
    $(make -s --no-print-directory print-ldlibs) -pthread
 P=jw-ops-$$

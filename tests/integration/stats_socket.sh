@@ -26,7 +26,7 @@ JWSTAT=$B/jwstat
 [ -x build-asan/jwstat ] && JWSTAT=build-asan/jwstat
 cc -std=gnu11 $SAN -g -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/include -Ilib -D_GNU_SOURCE \
    $(pkg-config --cflags libdpdk liburcu-qsbr | sed 's/-I/-isystem /g') \
-   -o $SYNTH tests/integration/stats_synth_eal.c \
+   -o $SYNTH tests/integration/stats_synth_eal.c tests/common/stats_workload.c \
    -Wl,--whole-archive $LIB -Wl,--no-whole-archive \
    $(make -s --no-print-directory print-ldlibs) -pthread
 

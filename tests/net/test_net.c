@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "../common/fixtures.h"
 #include "net/net.h"
 
 static struct rte_mempool *pool;
@@ -38,27 +39,15 @@ ip(const char *s)
 static int
 setup(void **state)
 {
-	static char a0[] = "test_net", a1[] = "--no-huge", a2[] = "--no-pci", a3[] = "-m",
-		    a4[] = "64", a6[] = "--log-level=error", a7[] = "--no-shconf",
-		    a8[] = "--no-telemetry";
-	char pfx[64];
-	char *argv[] = { a0, a1, a2, a3, a4, pfx, a6, a7, a8, NULL };
-
 	(void)state;
-	snprintf(pfx, sizeof(pfx), "--file-prefix=jwtest-net-%d", (int)getpid());
-	if (rte_eal_init(9, argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("nettest", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	return pool ? 0 : -1;
+	return jwt_eal_setup("net", 1023, &pool);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	return 0;
+	return jwt_eal_teardown(pool);
 }
 
 static int

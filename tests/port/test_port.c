@@ -16,6 +16,7 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include "../common/fixtures.h"
 #include "config/config.h"
 #include "port/fault.h"
 #include "port/port.h"
@@ -96,9 +97,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	return 0;
+	return jwt_eal_teardown(pool);
 }
 
 static void

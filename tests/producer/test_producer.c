@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/fixtures.h"
 #include "jetwire.h"
 #include "nats/nats_validate.h"
 #include "producer/producer.h"
@@ -33,23 +34,7 @@ static char inst[JW_SHM_INSTANCE_MAX];
 static void
 new_instance(void)
 {
-	static int n;
-
-	snprintf(inst, sizeof(inst), "tprod%d-%d", (int)getpid(), n++);
-}
-
-static struct jw_shm *
-mk(uint32_t n_tx, uint32_t spt, uint32_t ring, uint32_t reps)
-{
-	struct jw_shm_params p = { .instance = inst, .n_tx = n_tx, .slots_per_tx = spt,
-				   .ring_bytes = ring, .report_entries = reps };
-	char err[256] = "";
-	struct jw_shm *shm = jw_shm_create(&p, err, sizeof(err));
-
-	if (shm == NULL)
-		fprintf(stderr, "jw_shm_create: %s\n", err);
-	assert_non_null(shm);
-	return shm;
+	jwt_instance_name(inst, sizeof(inst), "tprod");
 }
 
 static int
@@ -90,7 +75,7 @@ einval_paths(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(2, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 2, 2, 8192, 16);
 	assert_int_equal(jw_open(NULL, NULL), JW_EINVAL);
 	assert_int_equal(jw_open(&p, &bad), JW_EINVAL);
 	assert_int_equal(open_rc(&p, -2), JW_EINVAL);
@@ -155,7 +140,7 @@ enotrunning_paths(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(open_rc(&p, -1), JW_ENOTRUNNING);
 	/* a new engine takes over the dead one's object */
-	shm = mk(1, 2, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 4096, 16);
 	assert_int_equal(open_rc(&p, -1), 0);
 	assert_int_equal(jw_publish(p, "a", "x", 1, NULL), 0);
 	jw_shm_detach(shm); /* stopped cleanly */
@@ -164,7 +149,7 @@ enotrunning_paths(void **state)
 		jw_producer *q = NULL;
 		assert_int_equal(open_rc(&q, -1), JW_ENOTRUNNING);
 	}
-	shm = mk(1, 2, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 4096, 16);
 	assert_int_equal(jw_publish(p, "a", "x", 1, NULL), 0); /* back after restart */
 	jw_close(p);
 	jw_shm_destroy(shm);
@@ -181,7 +166,7 @@ eagain_e2big_etimedout_paths(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	assert_int_equal(open_rc(&p, 0), 0);
 	/* over the ring: a record may use at most half of it */
 	assert_int_equal(jw_publish(p, "a", buf, 2048, NULL), JW_E2BIG);
@@ -221,7 +206,7 @@ eclosed_ebusy_eversion_eperm_paths(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 2, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 4096, 16);
 	assert_int_equal(open_rc(&p, -1), 0);
 	assert_int_equal(open_rc(&q, -1), 0);
 	assert_int_equal(open_rc(&r, -1), JW_EBUSY);
@@ -272,7 +257,7 @@ enomem_path(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 4, 16u << 20, 16); /* 64 MiB of rings */
+	shm = jwt_shm_mk(inst, 1, 4, 16u << 20, 16); /* 64 MiB of rings */
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -391,7 +376,7 @@ headers_reports_and_flush(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16); /* small rings: waits and a full report ring happen */
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16); /* small rings: waits and a full report ring happen */
 	assert_int_equal(open_rc(&p, 0), 0);
 	{ /* the header block reaches the ring byte for byte */
 		struct jw_shm_view v;
@@ -467,7 +452,7 @@ jwpub_publishes_waits_and_reports(void **state)
 	(void)state;
 	tree_paths(root, build, sizeof(root));
 	new_instance();
-	shm = mk(1, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 8192, 16);
 	memset(&c, 0, sizeof(c));
 	c.shm = shm;
 	c.fail_every = 100;
@@ -717,7 +702,7 @@ multi_process_stress(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(2, 4, 65536, 256);
+	shm = jwt_shm_mk(inst, 2, 4, 65536, 256);
 	for (int i = 0; i < 8; i++)
 		sc[i] = (struct slot_check){ .next_seq = 1, .k = -1 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -807,7 +792,7 @@ sigkill_mid_publish_recovers(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 16384, 64);
+	shm = jwt_shm_mk(inst, 1, 1, 16384, 64);
 	s = jw_shm_slot(shm, 0, 0);
 	for (int round = 0; round < 6; round++) {
 		uint64_t next = 1, target = 500 + 700 * (uint64_t)round;

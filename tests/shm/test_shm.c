@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../common/fixtures.h"
 #include "jetwire.h"
 #include "nats/nats_validate.h"
 #include "producer/producer.h"
@@ -27,24 +28,7 @@ static char inst[JW_SHM_INSTANCE_MAX];
 static const char *
 new_instance(void)
 {
-	static int n;
-
-	snprintf(inst, sizeof(inst), "tshm%d-%d", (int)getpid(), n++);
-	return inst;
-}
-
-static struct jw_shm *
-mk(uint32_t n_tx, uint32_t spt, uint32_t ring, uint32_t reps)
-{
-	struct jw_shm_params p = { .instance = inst, .n_tx = n_tx, .slots_per_tx = spt,
-				   .ring_bytes = ring, .report_entries = reps };
-	char err[256] = "";
-	struct jw_shm *shm = jw_shm_create(&p, err, sizeof(err));
-
-	if (shm == NULL)
-		fprintf(stderr, "jw_shm_create: %s\n", err);
-	assert_non_null(shm);
-	return shm;
+	return jwt_instance_name(inst, sizeof(inst), "tshm");
 }
 
 static jw_producer *
@@ -76,7 +60,7 @@ create_attach_destroy(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(2, 4, 8192, 32);
+	shm = jwt_shm_mk(inst, 2, 4, 8192, 32);
 	assert_int_equal(shm->hdr->magic, JW_SHM_MAGIC);
 	assert_int_equal(shm->hdr->n_tx, 2);
 	assert_int_equal(shm->hdr->slots_per_tx, 4);
@@ -156,7 +140,7 @@ peek_validates_and_wraps(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 2, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 4096, 16);
 	p = open_on(0);
 	s = slot_of(shm, p);
 	/* Varying sizes so that wrap markers land at many offsets; ~30 laps of the ring. */
@@ -204,7 +188,7 @@ full_ring_and_cursor_rules(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	p = open_on(-1);
 	s = slot_of(shm, p);
 	while ((rc = jw_publish(p, "f", buf, sizeof(buf), NULL)) == 0)
@@ -270,7 +254,7 @@ garbage_is_rejected_counted_and_skipped(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 8192, 16);
 	p = open_on(0);
 	s = slot_of(shm, p);
 	publish_n(p, 1, "good");
@@ -379,7 +363,7 @@ too_big_after_limits_known(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 8192, 16);
 	p = open_on(0);
 	s = slot_of(shm, p);
 	/* max_payload unknown: accepted up to the ring limit. */
@@ -405,7 +389,7 @@ reports_flow_and_full_ring(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 8192, 16);
 	p = open_on(0);
 	s = slot_of(shm, p);
 	memset(&r, 0, sizeof(r));
@@ -457,7 +441,7 @@ restart_keeps_rings(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 8192, 16);
 	nonce = jw_shm_nonce(shm);
 	p = open_on(0);
 	publish_n(p, 3, "keep");
@@ -474,7 +458,7 @@ restart_keeps_rings(void **state)
 		assert_int_equal(jw_open(&q, &o), JW_ENOTRUNNING);
 		assert_null(q);
 	}
-	shm = mk(1, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 8192, 16);
 	assert_int_equal(jw_shm_generation(shm), 2);
 	assert_int_equal(jw_shm_nonce(shm), nonce);
 	s = slot_of(shm, p);
@@ -503,7 +487,7 @@ layout_change_refused_with_records(void **state)
 
 	(void)state;
 	prm.instance = new_instance();
-	shm = mk(1, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 8192, 16);
 	p = open_on(0);
 	publish_n(p, 2, "pending");
 	jw_shm_detach(shm);
@@ -512,7 +496,7 @@ layout_change_refused_with_records(void **state)
 	assert_non_null(strstr(err, "unreleased"));
 	assert_non_null(strstr(err, "ring_bytes 8192"));
 	/* Same layout: accepted and kept. */
-	shm = mk(1, 2, 8192, 16);
+	shm = jwt_shm_mk(inst, 1, 2, 8192, 16);
 	{
 		struct jw_shm_slot *s = slot_of(shm, p);
 		struct jw_shm_view v[4];
@@ -540,7 +524,7 @@ second_engine_refused(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -569,7 +553,7 @@ dead_producer_slot_reclaimed(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -634,7 +618,7 @@ open_spreads_over_tx(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(3, 2, 4096, 16);
+	shm = jwt_shm_mk(inst, 3, 2, 4096, 16);
 	for (int i = 0; i < 6; i++) {
 		uint32_t tx;
 		p[i] = open_on(-1);
@@ -688,7 +672,7 @@ hostile_producer_never_desyncs_consumer(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, size, 16);
+	shm = jwt_shm_mk(inst, 1, 1, size, 16);
 	p = open_on(0);
 	s = slot_of(shm, p);
 	ring = jw_shm_slot_ring(shm, s);
@@ -798,7 +782,7 @@ engine_liveness_by_pid_or_heartbeat(void **state)
 
 	(void)state;
 	new_instance();
-	shm = mk(1, 1, 4096, 16);
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	assert_int_equal(jw_shm_engine_alive(shm), 1);
 	dead = fork();
 	assert_true(dead >= 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../common/fixtures.h"
 #include "stats/stats.h"
 #include "stats_tests.h"
 
@@ -59,32 +60,14 @@ known_run_sums_exactly(void **state)
 	struct jw_stats_lcore *ctl = jw_stats_lcore_register(4, JW_STATS_ROLE_CONTROL);
 	struct jw_stats_totals t;
 	struct jw_hist_snap *ack = malloc(sizeof(*ack)), *wait = malloc(sizeof(*wait));
-	int i;
 
 	(void)state;
 	assert_non_null(ack);
 	assert_non_null(wait);
-	for (i = 0; i < 1000; i++) {
-		struct jw_stats_lcore *tx = i % 2 ? tx1 : tx0;
-
-		jw_stats_count_accepted(tx, 1);
-		jw_stats_count_sent(tx, 1, 128, 180);
-		jw_stats_record_ring_wait(tx, (uint64_t)i);
-		jw_stats_loop_iteration(tx, 10, i % 4 != 0);
-	}
-	jw_stats_count_bursts(tx0, 7);
-	jw_stats_set_mbufs_in_flight(tx0, 30);
+	jwt_stats_known_run(tx0, tx1, ctl);
 	jw_stats_set_mbufs_in_flight(tx1, 12);
-	jw_stats_count_resent(tx1, 11, 1100);
-	for (i = 0; i < 990; i++)
-		jw_stats_count_acked(ctl, i < 7, 50000 + (uint64_t)i);
-	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_R_TIMEOUT);
-	jw_stats_count_failed(ctl, JW_R_NO_STREAM);
 	jw_stats_count_failed(ctl, 999); /* out of range: counted as other */
 	jw_stats_count_failed(ctl, JW_R_NONE);
-	jw_stats_count_reconnect(ctl);
-	jw_stats_count_reconnect(ctl);
 
 	assert_int_equal(jw_stats_lcore_sum(&t), 3);
 	assert_int_equal(t.msg.accepted, 1000);
