@@ -111,7 +111,7 @@ row() {
      --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
      '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
-       submit_ms: (.submit_s * 1000), all_acked_ms: (.all_acked_s * 1000),
+       submit_ms: (.submit_s * 1000), calls_ms: ((.calls_s // 0) * 1000), all_acked_ms: (.all_acked_s * 1000),
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
          $ticks * 1e6 / $hz / .acked else null end),
