@@ -16,7 +16,8 @@
 # BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
 # ratios to the best stock client. BENCH_BURST_JETWIRE_SET="k=v ..." adds jetwire
 # overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo cnats-veth")
-# and BENCH_BURST_DEDUPE (default "off msgid") select rows. Pinning as tests/bench/engine: nats-server on BENCH_SERVER_CPU
+# and BENCH_BURST_DEDUPE (default "off msgid") select rows; BENCH_SERVER_NIC=offload turns on
+# rx checksum offload and GRO on the server's veths (as a real NIC's driver does). Pinning as tests/bench/engine: nats-server on BENCH_SERVER_CPU
 # (1), the client side on BENCH_CLIENT_CPU (0).
 # Output: $JW_BENCH_OUT (or build/bench-results/burst-<time>): burst-rows.jsonl,
 # burst-table.txt, burst.png, burst-headlines.tsv.
@@ -124,10 +125,21 @@ row() {
 scripts/testnet.sh up 2>&1 | sed 's/^/burst: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
 CLIENTS=${BENCH_BURST_CLIENTS:-jetwire cnats natsgo cnats-veth}
+# BENCH_SERVER_NIC=offload: the server's veths (jwv1, jwb1) validate checksums and merge
+# segments (rx checksum offload, GRO) as a real NIC's driver does; default: both off, as the
+# tests run them (the kernel then checks every checksum jetwire computes).
+set_server_nic() { # iface on|off
+  ip netns exec jw-srv ethtool -K "$1" rx "$2" gro "$2" >/dev/null 2>&1 || say "ethtool -K $1 rx/gro $2 failed"
+}
 if [[ " $CLIENTS " == *" cnats-veth "* ]] && ! veth_up; then
   say "the second veth path could not be set up: no cnats-veth rows"
   veth_down
   CLIENTS=${CLIENTS//cnats-veth/}
+fi
+if [ "${BENCH_SERVER_NIC:-}" = offload ]; then
+  set_server_nic jwv1 on
+  [[ " $CLIENTS " == *" cnats-veth "* ]] && set_server_nic "$VETH_SRV_IF" on
+  say "server side veths: rx checksum offload and GRO on (BENCH_SERVER_NIC=offload)"
 fi
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "reference burst: 5 subjects x 10,000 x 128 B; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
