@@ -5,7 +5,8 @@
 #   scripts/host-setup.sh [-c CONFIG] [--dry-run]  apply (root); --dry-run prints each action
 #
 # Items (one line each, "OK" or "FIX" with what to do):
-#   hugepages 2M / 1G  enough free for [eal] memory_mb and a hugetlbfs mount of that size
+#   hugepages 2M / 1G  enough free for [eal] memory_mb plus the producer rings (unless
+#                      [shm] hugepages = off) and a hugetlbfs mount of that size
 #   iommu, vfio-pci    IOMMU groups present, the vfio-pci module available (Intel NICs)
 #   nic                the device of [port] pci, its vendor and driver (vfio-pci for Intel,
 #                      mlx5_core for Mellanox), not the default-route interface, no address
@@ -88,6 +89,25 @@ VDEV=$(cfg port.vdev "")
 GROUP=$(cfg shm.group "")
 [ -z "$GROUP" ] && GROUP=${GROUP_OPT:-jetwire}
 MOUNT=/dev/hugepages-jetwire
+# The rings' 2 MiB pages ([shm] hugepages = auto or on puts them on hugetlbfs): per TX lcore
+# and slot a record ring, 64-byte reports and the slot's control page, plus the header.
+SHM_HUGE=$(cfg shm.hugepages auto)
+SHM_PAGES=0
+if [ "$SHM_HUGE" != no ] && [ "$SHM_HUGE" != off ]; then
+  SHM_PAGES=$(python3 - "$(cfg cores.tx 2)" "$(cfg shm.slots 8)" "$(cfg shm.ring_bytes 33554432)" \
+                "$(cfg shm.report_entries 65536)" <<'PY'
+import sys
+tx, slots, ring, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+n = 0
+for part in tx.split(','):
+    a, _, b = part.partition('-')
+    n += int(b) - int(a) + 1 if b else 1
+total = n * slots * (ring + reps * 64 + 4096) + 4096
+print(-(-total // (2 << 20)))
+PY
+)
+fi
+SHM_NOTE=$([ "$SHM_PAGES" -gt 0 ] && echo " + $SHM_PAGES for the rings")
 
 bad=0
 ok()  { printf 'OK   %-12s %s\n' "$1" "$2"; }
@@ -145,7 +165,7 @@ mounted_size() { # kB: is a hugetlbfs of that page size mounted? prints the moun
 
 # --- checks --------------------------------------------------------------------------------
 check_hugepages() {
-  local need2=$(( (MEM_MB + 1) / 2 )) need1=$(( (MEM_MB + 1023) / 1024 )) f2 f1 m
+  local need2=$(( (MEM_MB + 1) / 2 + SHM_PAGES )) need1=$(( (MEM_MB + 1023) / 1024 + (SHM_PAGES + 511) / 512 )) f2 f1 m
   if [ "$HUGE" = no ] || [ "$HUGE" = off ]; then
     ok "hugepages-2M" "not used ([eal] hugepages = no: EAL runs with --no-huge)"
     ok "hugepages-1G" "not used ([eal] hugepages = no)"
@@ -153,13 +173,13 @@ check_hugepages() {
   fi
   f2=$(free_pages 2048kB); f1=$(free_pages 1048576kB)
   if m=$(mounted_size 2048) && [ "$f2" -ge "$need2" ]; then
-    ok "hugepages-2M" "$f2 free of $(total_pages 2048kB), need $need2 for memory_mb $MEM_MB; mounted at $m"
+    ok "hugepages-2M" "$f2 free of $(total_pages 2048kB), need $need2 for memory_mb $MEM_MB$SHM_NOTE; mounted at $m"
   elif [ "$f2" -ge "$need2" ]; then
     fix "hugepages-2M" "$f2 free but no hugetlbfs mount of 2 MiB pages: run host-setup.sh (mounts $MOUNT)"
   elif [ -d "$SYS/kernel/mm/hugepages/hugepages-1048576kB" ] && [ "$f1" -ge "$need1" ] && mounted_size 1048576 > /dev/null; then
     ok "hugepages-2M" "$f2 free (not needed: 1 GiB pages cover memory_mb $MEM_MB)"
   else
-    fix "hugepages-2M" "$f2 free of $(total_pages 2048kB), need $need2 for memory_mb $MEM_MB: run host-setup.sh (vm.nr_hugepages in /etc/sysctl.d)$([ "$HUGE" = auto ] && echo '; until then [eal] hugepages = auto runs --no-huge')"
+    fix "hugepages-2M" "$f2 free of $(total_pages 2048kB), need $need2 for memory_mb $MEM_MB$SHM_NOTE: run host-setup.sh (vm.nr_hugepages in /etc/sysctl.d)$([ "$HUGE" = auto ] && echo '; until then [eal] hugepages = auto runs --no-huge')"
   fi
   if [ ! -d "$SYS/kernel/mm/hugepages/hugepages-1048576kB" ]; then
     ok "hugepages-1G" "not offered by this CPU/kernel (optional)"
@@ -339,13 +359,13 @@ GID=$(group_line "$GROUP" | cut -d: -f3)
 [ -z "$GID" ] && [ "$DRY" = 1 ] && GID='<gid of '"$GROUP"'>'
 
 if [ "$HUGE" != no ] && [ "$HUGE" != off ]; then
-  need=$(( (MEM_MB + 1) / 2 + 64 ))   # memory_mb in 2 MiB pages, plus room for a restart
+  need=$(( (MEM_MB + 1) / 2 + SHM_PAGES + 64 ))   # memory_mb and rings in 2 MiB pages, plus room for a restart
   have=$(total_pages 2048kB)
   if [ "$have" -ge "$need" ] && [ -f "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" ]; then
     printf 'SKIP  hugepages: %s reserved (need %s), persistent\n' "$have" "$need"
   else
     [ "$have" -gt "$need" ] && need=$have
-    write_file "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" "# jetwire ([eal] memory_mb $MEM_MB): 2 MiB hugepages, written by host-setup.sh
+    write_file "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf" "# jetwire ([eal] memory_mb $MEM_MB$SHM_NOTE): 2 MiB hugepages, written by host-setup.sh
 vm.nr_hugepages = $need"
     act "reserve $need hugepages of 2 MiB now" sysctl -q -p "$ROOT/etc/sysctl.d/80-jetwire-hugepages.conf"
   fi
