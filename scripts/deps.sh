@@ -8,7 +8,8 @@ PKGS=(build-essential pkg-config clang
       procps gnuplot-nox jq curl ethtool iputils-ping
       golang-go golang-github-nats-io-go-nats-dev
       python3-prometheus-client systemd
-      python3-nacl golang-github-nats-io-nkeys-dev golang-github-nats-io-jwt-dev)
+      python3-nacl golang-github-nats-io-nkeys-dev golang-github-nats-io-jwt-dev
+      linux-perf)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

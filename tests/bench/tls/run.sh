@@ -76,15 +76,37 @@ child_cpu() {
   printf -v "$1" '%s' "$(tail -1 "$JW_TMP/times" | awk '{ n = 0; for (i = 1; i <= 2; i++) {
     split($i, a, /[ms]/); n += a[1] * 60 + a[2] } print n }')"
 }
+# The server's read(2) and write(2)/writev(2) calls during a row (perf stat on its syscalls tracepoints;
+# "" when perf or the tracepoints are missing): how much it takes per read, and how many
+# writes its PubAcks cost (Go's crypto/tls writes each record with a write of its own).
+reads_start() { # server pid
+  READS_PID=
+  perf stat -x, -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev -p "$1" \
+    -o "$JW_TMP/reads.csv" > /dev/null 2>&1 &
+  READS_PID=$!
+  sleep 0.2
+}
+reads_stop() { # -> variables $1 (reads) and $2 (writes)
+  local v="" w=""
+  if [ -n "$READS_PID" ]; then
+    kill -INT "$READS_PID" 2>/dev/null; wait "$READS_PID" 2>/dev/null
+    v=$(awk -F, '/sys_enter_read/ && $1 ~ /^[0-9]+$/ {print $1}' "$JW_TMP/reads.csv" 2>/dev/null)
+    w=$(awk -F, '/sys_enter_write/ && $1 ~ /^[0-9]+$/ {n += $1; k++} END {if (k) print n}' \
+        "$JW_TMP/reads.csv" 2>/dev/null)
+  fi
+  printf -v "$1" '%s' "$v"
+  printf -v "$2" '%s' "$w"
+}
 row() { # REP CLIENT MODE
   local rep=$1 client=$2 mode=$3 stream=JWTLSB sj=tlsb js=(jwjs -s "$PLAIN_URL") args rc cyc="" pk=""
-  local spid=$TWIN_PID c0 c1 k0 k1 j0=0 j1=0
+  local spid=$TWIN_PID c0 c1 k0 k1 j0=0 j1=0 nreads="" nwrites=""
   [ "$mode" = tls ] && { js=(tjwjs); spid=$TLS_SRV_PID; }
   "${js[@]}" add "$stream" "$sj.>" > /dev/null || { say "cannot create the stream"; return 1; }
   args=(-s "$sj.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$client-$mode")
   c0=$(cpu_ticks "$spid")
   child_cpu k0
   if [ "$client" = cnats ]; then
+    reads_start "$spid"
     local url=$PLAIN_URL tlsargs=()
     [ "$mode" = tls ] && { url=$TLS_URL; tlsargs=(--tls-ca "$PKI/ca.pem" --tls-name nats.test); }
     ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
@@ -93,6 +115,7 @@ row() { # REP CLIENT MODE
     rc=$?
     c1=$(cpu_ticks "$spid")
     child_cpu k1
+    reads_stop nreads nwrites
   else
     local sets=(--set "nats.servers=$PLAIN_URL")
     [ "$mode" = tls ] && sets=("${TLS_SET[@]}")
@@ -113,6 +136,7 @@ row() { # REP CLIENT MODE
     c0=$(cpu_ticks "$spid")
     child_cpu k0
     j0=$(cpu_ticks "$JW_PID")
+    reads_start "$spid"
     local perf_pid=
     if [ -n "${BENCH_TLS_PERF:-}" ]; then # a profile of jetwire and the server per row
       perf record -q -F 2999 -g -p "$JW_PID,$spid" -o "$OUT/perf-$client-$mode-$rep.data" \
@@ -126,6 +150,7 @@ row() { # REP CLIENT MODE
     c1=$(cpu_ticks "$spid")
     child_cpu k1
     j1=$(cpu_ticks "$JW_PID")
+    reads_stop nreads nwrites
     build/jwstat --prefix "$RUNID-$NJW" --json > "$JW_TMP/stat.json" 2>/dev/null
     engine_stop
     # the TX lcore's busy cycles; the connection's wire segments and TLS record counts
@@ -164,12 +189,13 @@ PY
   [ -s "$JW_TMP/row.json" ] || echo "{\"status\":$rc}" > "$JW_TMP/row.json"
   [ -n "$cyc" ] || cyc='{}'
   jq -c --arg c "$client" --arg m "$mode" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --argjson jw "$cyc" --arg pk "$pk" \
+     --argjson jw "$cyc" --arg pk "$pk" --arg nreads "$nreads" --arg nwrites "$nwrites" \
      --argjson srv_s "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
      --argjson cli_s "$(awk -v a="$k0" -v b="$k1" -v x="$j0" -v y="$j1" -v t="$TCK" \
                         'BEGIN {print b - a + (y - x) / t}')" \
      '. + {client: $c, mode: $m, rep: $rep, stored: $stored, server_cpu_s: $srv_s, client_cpu_s: $cli_s,
-           tx_packets: ($pk | tonumber? // null)} + $jw' \
+           tx_packets: ($pk | tonumber? // null), server_reads: ($nreads | tonumber? // null),
+           server_writes: ($nwrites | tonumber? // null)} + $jw' \
      "$JW_TMP/row.json" >> "$ROWS"
 }
 
@@ -203,12 +229,17 @@ def per_msg_us(r):
     return 1e6 * r["server_cpu_s"] / r["count"] if r.get("server_cpu_s") else None
 def cli_us(r):
     return 1e6 * r["client_cpu_s"] / r["count"] if r.get("client_cpu_s") else None
+def rd_k(r):
+    return 1000 * r["server_reads"] / r["count"] if r.get("server_reads") else None
+def wr_k(r):
+    return 1000 * r["server_writes"] / r["count"] if r.get("server_writes") else None
 def cyc_seg(r):
     return r["tx_busy_cycles"] / r["segs_out"] if r.get("tx_busy_cycles") and r.get("segs_out") else None
 def per_rec(r):
     return r["tls_bytes_sealed"] / r["tls_records_sealed"] if r.get("tls_records_sealed") else None
 lines = [f"{'client':8} {'mode':5} {'acked msgs/s':>12} {'(min..max)':>15} {'call p99 ns':>11} "
-         f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'B/record':>8} runs"]
+         f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'B/record':>8} "
+         f"{'srv reads,writes/1k msgs':>24} runs"]
 for c in CLIENTS:
     for m in ("plain", "tls"):
         rs = pick(c, m)
@@ -221,9 +252,12 @@ for c in CLIENTS:
         cu = med([cli_us(r) for r in rs])
         cs = med([cyc_seg(r) for r in rs])
         br = med([per_rec(r) for r in rs])
+        rk = med([rd_k(r) for r in rs])
+        wk = med([wr_k(r) for r in rs])
         f = lambda v, fmt: format(v, fmt) if v is not None else "-"
+        rw = f"{f(rk, '.1f')},{f(wk, '.1f')}"
         lines.append(f"{c:8} {m:5} {a:12.0f} {rng([r['acked_rate'] for r in rs]):>15} "
-                     f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(br, '8.0f'):>8} {len(rs):4}")
+                     f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(br, '8.0f'):>8} {rw:>24} {len(rs):4}")
 # paired: the TLS and plain rows of the same repeat ran back to back
 cost, dsrv, dcli = {}, {}, {}
 for c in CLIENTS:
