@@ -169,20 +169,6 @@ make_nonce(void)
 	return n ? n : 1;
 }
 
-static int
-map_fd(struct jw_shm *shm, int fd)
-{
-	void *m;
-
-	shm->map_bytes = shm_store_map_len(shm, shm->size);
-	m = mmap(NULL, shm->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return -errno;
-	shm->base = m;
-	shm->hdr = m;
-	return 0;
-}
-
 /* Maps the header page of fd read-only (a whole huge page on hugetlbfs). */
 static const void *
 map_hdr(const struct jw_shm *shm, int fd)
@@ -321,7 +307,7 @@ adopt_existing(struct jw_shm *shm, const struct jw_shm_params *p, const char *in
 		unmap_hdr(shm, m);
 	}
 	if (same) {
-		rc = map_fd(shm, fd);
+		rc = shm_store_map(shm, fd);
 		if (rc == 0)
 			rc = shm_store_apply_owner(fd, p, err, errlen);
 		if (rc == 0)
@@ -557,7 +543,7 @@ jw_shm_attach(const char *instance)
 	rc = hdr_validate(shm, m, (uint64_t)st.st_size);
 	unmap_hdr(shm, m);
 	if (rc == 0)
-		rc = map_fd(shm, fd);
+		rc = shm_store_map(shm, fd);
 	close(fd);
 	/* The header may have been rewritten between the two maps: validate the real one. */
 	if (rc == 0) {

@@ -166,14 +166,12 @@ shm_store_hugedir(const struct jw_shm_params *p, char *buf, size_t len)
 	return -ENOENT;
 }
 
-static int
-map_new(struct jw_shm *shm, int fd)
+int
+shm_store_map(struct jw_shm *shm, int fd)
 {
 	void *m;
 
 	shm->map_bytes = shm_store_map_len(shm, shm->size);
-	if (ftruncate(fd, (off_t)shm->map_bytes) != 0)
-		return -errno;
 	/* On hugetlbfs a shared mapping reserves every page now: ENOMEM here, not SIGBUS later. */
 	m = mmap(NULL, shm->map_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
@@ -181,6 +179,14 @@ map_new(struct jw_shm *shm, int fd)
 	shm->base = m;
 	shm->hdr = m;
 	return 0;
+}
+
+static int
+map_new(struct jw_shm *shm, int fd)
+{
+	if (ftruncate(fd, (off_t)shm_store_map_len(shm, shm->size)) != 0)
+		return -errno;
+	return shm_store_map(shm, fd);
 }
 
 /* Tries hugetlbfs; returns 0 (mapped), or a negative errno with the reason in shm->note. */

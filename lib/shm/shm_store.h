@@ -42,6 +42,10 @@ int shm_store_open(struct jw_shm *shm, const char *instance, const char *orphan_
 int shm_store_create(struct jw_shm *shm, const struct jw_shm_params *p, const char *instance,
 		     const char *hugedir, char *err, size_t errlen);
 
+/* Maps shm->size bytes of fd read-write, in whole pages of shm->page_bytes (sets base, hdr,
+ * map_bytes). Returns 0 or -errno (ENOMEM: hugetlbfs could not reserve the pages). */
+int shm_store_map(struct jw_shm *shm, int fd);
+
 /* For a hugetlbfs object: (re)writes the redirect at shm->name atomically (a temporary file,
  * then rename), with the object's mode and group. No-op on tmpfs. Returns 0 or -errno. */
 int shm_store_publish(const struct jw_shm *shm, const struct jw_shm_params *p, char *err,

@@ -6,9 +6,11 @@ Medians over the repeats of each (client, dedupe); ratios are jetwire's median o
 best stock client's median in the same run.
 """
 import json
-import statistics
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import fmt, median, plot, ratio  # noqa: E402
 
 CLIENTS = [("jetwire", "jetwire (defaults)"), ("cnats", "cnats js_PublishAsync 50k"),
            ("natsgo", "nats.go js.PublishAsync 50k"),
@@ -16,19 +18,13 @@ CLIENTS = [("jetwire", "jetwire (defaults)"), ("cnats", "cnats js_PublishAsync 5
 
 
 def med(rows, f):
-    vals = [f(r) for r in rows]
-    vals = [v for v in vals if v is not None]
-    return statistics.median(vals) if vals else None
-
-
-def fmt(v, d=1):
-    return "?" if v is None else f"{v:.{d}f}"
+    return median([f(r) for r in rows])
 
 
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     out = sys.argv[2]
-    table, heads, plot = [], [], []
+    table, heads, points = [], [], []
     hdr = (f"{'client':30} {'dedupe':6} {'runs':>4} {'submit ms':>9} {'in calls':>8} {'acked ms':>9} "
            f"{'e2e p50 us':>10} {'e2e p99 us':>10} {'e2e max us':>10} {'safe p50 ms':>11} {'call p99 ns':>11} "
            f"{'srv us/msg':>10} {'pkts/msg':>8} {'csw/1k':>6} {'refused':>7}")
@@ -59,15 +55,12 @@ def main():
                          f"{fmt(m['p50']):>10} {fmt(m['p99']):>10} {fmt(m['max']):>10} {fmt(m['at50']):>11} "
                          f"{fmt(m['call99'], 0):>11} {fmt(m['cpu'], 2):>10} {fmt(m['pk'], 2):>8} {fmt(m['csw'], 1):>6} "
                          f"{fmt(m['refused'], 0):>7}")
-            plot.append((f"{c}/{dd}", m["acked"], m["p50"] and m["p50"] / 1000.0))
+            points.append((f"{c}/{dd}", m["acked"], m["p50"] and m["p50"] / 1000.0))
         j = res[("jetwire", dd)]
         stock = [res[(c, dd)] for c in ("cnats", "natsgo", "cnats-veth") if res[(c, dd)]["acked"]]
         best = min((s["acked"] for s in stock), default=None)
         cn = res[("cnats", dd)]
         cv = res[("cnats-veth", dd)]
-
-        def ratio(a, b):
-            return None if a is None or not b else a / b
 
         checks = [
             (f"burst {dd}: jetwire submit time", j["submit"], "ms", "<= 5",
@@ -104,17 +97,14 @@ def main():
     print("\n".join(table))
     dat = f"{out}/burst.dat"
     with open(dat, "w") as f:
-        for i, (name, acked, p50) in enumerate(plot):
+        for i, (name, acked, p50) in enumerate(points):
             f.write(f"{i} \"{name}\" {acked if acked is not None else 0} {p50 if p50 is not None else 0}\n")
     gp = (f"set terminal pngcairo size 1000,500 noenhanced; set output '{out}/burst.png';"
           "set title 'reference burst: 5 x 10,000 x 128 B (medians)'; set style fill solid 0.6;"
           "set boxwidth 0.35; set ylabel 'ms'; set xtics rotate by -30;"
           f"plot '{dat}' using ($1-0.2):3:xtic(2) with boxes title 'all acked (ms)',"
           f" '' using ($1+0.2):4 with boxes title 'e2e p50 (ms)'")
-    try:
-        subprocess.run(["gnuplot", "-e", gp], check=False, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        print("burst: gnuplot not available: no plot")
+    plot(gp, "burst")
 
 
 if __name__ == "__main__":

@@ -6,24 +6,18 @@ Medians over the repeats of each (dedupe, window); the target compares the adapt
 window's median acked rate with the best fixed window's median in the same run.
 """
 import json
-import statistics
-import subprocess
+import os
 import sys
 
-
-def med(vals):
-    vals = [v for v in vals if v is not None]
-    return statistics.median(vals) if vals else None
-
-
-def fmt(v, d=1):
-    return "?" if v is None else f"{v:.{d}f}"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import fmt, plot  # noqa: E402
+from benchlib import median as med  # noqa: E402
 
 
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     out = sys.argv[2]
-    table, heads, plot = [], [], []
+    table, heads, points = [], [], []
     windows = []
     for r in rows:
         if r.get("client") == "jetwire" and r["window"] not in windows:
@@ -52,7 +46,7 @@ def main():
                 f"{fmt(med([r.get('window_now') for r in rs]), 0):>8} "
                 f"{fmt(med([r.get('most_in_flight') for r in rs]), 0):>13} "
                 f"{fmt(med([(r.get('e2e_us') or {}).get('p50') for r in rs]) and med([(r.get('e2e_us') or {}).get('p50') for r in rs]) / 1000, 1):>10}")
-            plot.append((f"{dd}/{w}", rate or 0))
+            points.append((f"{dd}/{w}", rate or 0))
         fixed = {w: v for w, v in rates.items() if w not in ("adaptive", "cnats") and v}
         best_w = max(fixed, key=fixed.get) if fixed else None
         ad = rates.get("adaptive")
@@ -76,16 +70,13 @@ def main():
     print("\n".join(table))
     dat = f"{out}/window.dat"
     with open(dat, "w") as f:
-        for i, (name, rate) in enumerate(plot):
+        for i, (name, rate) in enumerate(points):
             f.write(f"{i} \"{name}\" {rate / 1000.0}\n")
     gp = (f"set terminal pngcairo size 1000,500 noenhanced; set output '{out}/window.png';"
           "set title 'sustained: acked k msgs/s by window (medians)'; set style fill solid 0.6;"
           "set boxwidth 0.6; set ylabel 'k msgs/s'; set xtics rotate by -30; set yrange [0:*];"
           f"plot '{dat}' using 1:3:xtic(2) with boxes notitle")
-    try:
-        subprocess.run(["gnuplot", "-e", gp], check=False, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        print("window: gnuplot not available: no plot")
+    plot(gp, "window")
 
 
 if __name__ == "__main__":
