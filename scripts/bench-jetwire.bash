@@ -1,5 +1,5 @@
-# Starting and stopping jetwire for a benchmark (sourced by tests/bench/burst/run.sh and
-# tests/bench/pause/run.sh). The caller sets RUNID (file prefix and shm instance), WORK (a temp
+# Starting and stopping jetwire for a benchmark (sourced by tests/bench/{burst,pause,window,
+# engine,go}/run.sh). The caller sets RUNID (file prefix and shm instance), WORK (a temp
 # dir), CLI_CPUS (where jetwire's lcores run) and JW_SETS (an array of --set overrides);
 # BENCH_JETWIRE_NICE (default 0) runs jetwire at that nice level beside the producer.
 JW_PID=

@@ -71,25 +71,13 @@ STREAM=JWBENCH
 SUBJ=jwbench
 OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/engine-$(date -u +%Y%m%dT%H%M%SZ)}
 RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-eng
-CONF=dpdk-config/default.conf
 mkdir -p "$OUT"
 ROWS=$OUT/engine-rows.jsonl
 : > "$ROWS"
 WORK=$(mktemp -d /tmp/jw-bench-engine.XXXXXX)
-JW_PID=
-N_JW=0
 ROWNO=0
+source "$ROOT/scripts/bench-jetwire.bash" # start_jetwire / stop_jetwire
 
-stop_jetwire() {
-  [ -n "$JW_PID" ] || return 0
-  if kill -0 "$JW_PID" 2>/dev/null; then
-    kill -TERM "$JW_PID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$JW_PID" 2>/dev/null
-  fi
-  wait "$JW_PID" 2>/dev/null
-  JW_PID=
-}
 source "$ROOT/scripts/bench-veth.bash" # veth_up / veth_down: the "over veth" path
 
 cleanup() {
@@ -105,27 +93,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say() { echo "engine: $*"; }
-
-# start_jetwire DEDUPE: a fresh jetwire on the client CPUs; returns once its session is up.
-start_jetwire() {
-  N_JW=$((N_JW + 1))
-  local log=$WORK/jetwire.log
-  : > "$log"
-  rm -f "/dev/shm/jetwire.$RUNID"
-  taskset -c "$CLI_CPUS" build/jetwire -c "$CONF" \
-    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
-    --set "flow.dedupe=$1" --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" > "$log" 2>&1 &
-  JW_PID=$!
-  for _ in $(seq 300); do
-    grep -q "ready (NATS session up)" "$log" && return 0
-    kill -0 "$JW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -v '^EAL:' "$log" | tail -20 >&2
-  say "jetwire did not get a NATS session"
-  stop_jetwire
-  return 1
-}
 
 JW_SETS=()
 for kv in ${BENCH_ENGINE_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
@@ -158,7 +125,7 @@ row() {
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
   else
-    start_jetwire "$dedupe" || return 1
+    start_jetwire --set "flow.dedupe=$dedupe" || return 1
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?

@@ -39,21 +39,12 @@ ROWS=$OUT/go-rows.jsonl; : > "$ROWS"
 RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-go
 WORK=$(mktemp -d /tmp/jw-bench-go.XXXXXX)
 STREAM=GOBENCH
-JW_PID=
 JW_SETS=()
 for kv in ${BENCH_GO_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
 say() { echo "go: $*"; }
 jwjs() { ip netns exec jw-srv build/jwjs "$@"; }
+source "$ROOT/scripts/bench-jetwire.bash" # start_jetwire / stop_jetwire
 
-stop_jetwire() {
-  [ -n "$JW_PID" ] || return 0
-  kill -TERM "$JW_PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$JW_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$JW_PID" 2>/dev/null
-  wait "$JW_PID" 2>/dev/null
-  JW_PID=
-  rm -f "/dev/shm/jetwire.$RUNID"
-}
 cleanup() {
   stop_jetwire
   jwjs rm "$STREAM" >/dev/null 2>&1
@@ -64,26 +55,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-N_JW=0
-start_jetwire() {
-  N_JW=$((N_JW + 1))
-  local log=$WORK/jetwire.log
-  : > "$log"
-  rm -f "/dev/shm/jetwire.$RUNID"
-  taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
-    --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
-    --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" > "$log" 2>&1 &
-  JW_PID=$!
-  for _ in $(seq 300); do
-    grep -q "ready (NATS session up)" "$log" && return 0
-    kill -0 "$JW_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  grep -v '^EAL:' "$log" | tail -20 >&2
-  say "jetwire did not get a NATS session"
-  stop_jetwire
-  return 1
-}
 
 # run REP LABEL CMD...: one burst on a fresh stream; appends a normalized row to ROWS.
 run() {
