@@ -29,15 +29,12 @@ list=$(servers_json); echo "discovery: $list"
 grep -q "198.18.0.3:4222 discovered" <<<"$list" && grep -q "198.18.0.4:4222 discovered" <<<"$list" ||
   fail "n2 and n3 not discovered: $list"
 [ "$(conn_node 0)" = 1 ] || fail "connection 0 not on n1"
-jwpub -i "$JW_INSTANCE" -s disc.a -n "$N" --rate 10000 --wait --timeout 120 > "$JW_TMP/pub" &
-pp=$!
+pub_start disc.a "$N"
 sleep 1
 testnet node-kill 1
 moved=$(wait_moved 0 1)
 echo "connection 0 moved to n$moved"
-wait "$pp" || { cat "$JW_TMP/pub"; fail "jwpub: failed or missing reports"; }
-cat "$JW_TMP/pub"
-grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
+pub_wait_acked "$N"
 list=$(servers_json); echo "after the kill: $list"
 grep -q "198.18.0.1:4222 configured" <<<"$list" || fail "the configured seed was dropped: $list"
 # a discovered server that leaves the cluster (and carries no connection) is dropped

@@ -15,15 +15,12 @@ n0=$(conn_node 0); n1=$(conn_node 1)
 [ -n "$n0" ] && [ -n "$n1" ] || fail "connections have no server"
 [ "$n0" != "$n1" ] || fail "both connections started on n$n0"
 echo "connection 0 on n$n0, connection 1 on n$n1"
-jwpub -i "$JW_INSTANCE" -s fo.a -n "$N" --rate 10000 --wait --timeout 120 > "$JW_TMP/pub" &
-pp=$!
+pub_start fo.a "$N"
 sleep 1.5
 testnet node-kill "$n0"
 moved=$(wait_moved 0 "$n0")
 echo "connection 0 moved to n$moved"
-wait "$pp" || { cat "$JW_TMP/pub"; fail "jwpub: failed or missing reports"; }
-cat "$JW_TMP/pub"
-grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
+pub_wait_acked "$N"
 cjs check JWFO fo.a "$N" || fail "stored messages"
 fo=$(jw_json "sum(c['failovers'] for c in j['conns'].values())")
 [ "$fo" -ge 1 ] || fail "no failover counted ($fo)"

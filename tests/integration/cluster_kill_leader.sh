@@ -21,13 +21,10 @@ engine_start 1 --set "nats.servers=$servers"
 c0=$(conn_node 0)
 [ "$c0" = "$first" ] || fail "connection 0 on n$c0, expected n$first"
 echo "stream leader n$L, connection 0 on n$c0"
-jwpub -i "$JW_INSTANCE" -s ld.a -n "$N" --rate 10000 --wait --timeout 120 > "$JW_TMP/pub" &
-pp=$!
+pub_start ld.a "$N"
 sleep 1
 testnet node-kill "$L"
-wait "$pp" || { cat "$JW_TMP/pub"; fail "jwpub: failed or missing reports"; }
-cat "$JW_TMP/pub"
-grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
+pub_wait_acked "$N"
 [ "$(conn_node 0)" = "$c0" ] || fail "connection 0 moved although its node lived"
 engine_stop
 grep "engine:" "$JW_LOG"

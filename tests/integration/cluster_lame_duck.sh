@@ -16,15 +16,12 @@ n0=$(conn_node 0)
 [ -n "$n0" ] || fail "connection 0 has no server"
 waits0=$(jw_json "j['conns']['0']['backoff_waits']")
 echo "connection 0 on n$n0 (backoff waits so far: $waits0)"
-jwpub -i "$JW_INSTANCE" -s ldm.a -n "$N" --rate 10000 --wait --timeout 120 > "$JW_TMP/pub" &
-pp=$!
+pub_start ldm.a "$N"
 sleep 1.5
 testnet node-ldm "$n0"
 moved=$(wait_moved 0 "$n0")
 echo "connection 0 moved to n$moved"
-wait "$pp" || { cat "$JW_TMP/pub"; fail "jwpub: failed or missing reports"; }
-cat "$JW_TMP/pub"
-grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
+pub_wait_acked "$N"
 moves=$(jw_json "j['conns']['0']['ldm_moves']")
 waits=$(jw_json "j['conns']['0']['backoff_waits']")
 [ "$moves" -ge 1 ] || fail "no lame-duck move counted"

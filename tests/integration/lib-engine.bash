@@ -17,6 +17,18 @@ JW_TWO_TX=(--set 'eal.lcores=(0-3)@(0-1)' --set 'cores.tx=2,3'
 fail() { echo "FAIL: $*" >&2; [ -f "$JW_LOG" ] && grep -v "^EAL:" "$JW_LOG" | tail -30 >&2; exit 1; }
 jwjs() { ip netns exec jw-srv "$JW_ROOT/build/jwjs" "$@"; }
 jwpub() { "$JW_ROOT/build/jwpub" "$@"; }
+# pub_start SUBJECT N [TIMEOUT_S]: jwpub publishes N messages at 10,000/s in the background,
+# waiting for every report (output in $JW_TMP/pub, pid in PUB_PID).
+pub_start() {
+  jwpub -i "$JW_INSTANCE" -s "$1" -n "$2" --rate 10000 --wait --timeout "${3:-120}" > "$JW_TMP/pub" &
+  PUB_PID=$!
+}
+# pub_wait_acked N: waits for pub_start's jwpub and fails unless it ended well with N acked.
+pub_wait_acked() {
+  wait "$PUB_PID" || { cat "$JW_TMP/pub"; fail "jwpub: failed or missing reports"; }
+  cat "$JW_TMP/pub"
+  grep -q "^reports: $1 acked" "$JW_TMP/pub" || fail "not every message acked"
+}
 
 engine_cleanup() {
   local s
