@@ -421,6 +421,138 @@ keep_line(struct nats_parser *p, const struct nats_msg *pending, const char *lin
 	p->line_in_input = false;
 }
 
+/* What a state's step returns besides a final result (0, 1 or a negative code with *used
+ * set): the state changed, go on with the next one. */
+#define STEP_ON 2
+
+/* LINE, no LF in the rest of the input: keeps the partial line (up to NATS_CTL_MAX). */
+static int
+keep_partial_line(struct nats_parser *p, const char *in, size_t i, size_t len, size_t *used)
+{
+	if (p->line_len + (len - i) > NATS_CTL_MAX)
+		return fail(p, -E2BIG, used);
+	if (len > i) {
+		memcpy(p->line + p->line_len, in + i, len - i);
+		p->line_len += len - i;
+	}
+	*used = len;
+	return 0;
+}
+
+/* LINE, a message's control line parsed: its payload follows. Returns it at once when it is
+ * whole in the input (in place), else keeps the line and goes on in PAYLOAD. */
+static int
+begin_payload(struct nats_parser *p, const char *in, size_t len, size_t i, const char *line,
+	      const char *nl, size_t *used, struct nats_event *ev)
+{
+	int rc;
+
+	if (p->need > p->payload_cap)
+		return fail(p, -EMSGSIZE, used);
+	p->got = 0;
+	p->state = NATS_PARSER_PAYLOAD;
+	if (len - i >= p->need + 2) {
+		if (in[i + p->need] != '\r' || in[i + p->need + 1] != '\n')
+			return fail(p, -EPROTO, used);
+		rc = emit_msg(p, in + i, ev);
+		if (rc < 0)
+			return fail(p, rc, used);
+		*used = i + p->need + 2;
+		return 1;
+	}
+	keep_line(p, &ev->msg, line, p->line_in_input ? (size_t)(nl - line) + 1 : p->line_len);
+	return STEP_ON;
+}
+
+/* LINE: a control line, parsed in place when it is whole in the input, else completed in
+ * p->line. An operation without payload is returned (1); a message goes on to its payload. */
+static int
+step_line(struct nats_parser *p, const char *in, size_t len, size_t *i, size_t *used,
+	  struct nats_event *ev)
+{
+	const char *nl = len > *i ? memchr(in + *i, '\n', len - *i) : NULL;
+	const char *line;
+	size_t ll;
+	int rc;
+
+	if (nl == NULL)
+		return keep_partial_line(p, in, *i, len, used);
+	ll = (size_t)(nl - (in + *i)) + 1;
+	if (p->line_len + ll > NATS_CTL_MAX)
+		return fail(p, -E2BIG, used);
+	if (p->line_len == 0) {
+		line = in + *i; /* whole line in the input: parse it in place */
+		p->line_in_input = true;
+	} else {
+		memcpy(p->line + p->line_len, in + *i, ll);
+		p->line_len += ll;
+		line = p->line;
+		ll = p->line_len;
+		p->line_in_input = false;
+	}
+	*i = (size_t)(nl - in) + 1;
+	/* ll counts the LF; drop it and an optional CR */
+	ll--;
+	if (ll > 0 && line[ll - 1] == '\r')
+		ll--;
+	rc = parse_line(p, line, ll, ev);
+	if (rc < 0)
+		return fail(p, rc, used);
+	if (rc == 1) {
+		p->line_len = 0;
+		p->ops++;
+		*used = *i;
+		return 1;
+	}
+	return begin_payload(p, in, len, *i, line, nl, used, ev);
+}
+
+/* PAYLOAD: copies what the input holds of the payload; all of it moves to PAYLOAD_CR. */
+static int
+step_payload(struct nats_parser *p, const char *in, size_t len, size_t *i, size_t *used)
+{
+	size_t take = JW_MIN(p->need - p->got, len - *i);
+
+	if (take > 0) {
+		memcpy(p->payload + p->got, in + *i, take);
+		p->got += take;
+		*i += take;
+	}
+	if (p->got < p->need) {
+		*used = len;
+		return 0;
+	}
+	p->state = NATS_PARSER_PAYLOAD_CR;
+	return STEP_ON;
+}
+
+/* PAYLOAD_CR / PAYLOAD_LF: the payload's terminator, one byte each; anything else is
+ * -EPROTO. After the LF the buffered message is returned. */
+static int
+step_terminator(struct nats_parser *p, const char *in, size_t len, size_t *i, size_t *used,
+		struct nats_event *ev)
+{
+	bool cr = p->state == NATS_PARSER_PAYLOAD_CR;
+	int rc;
+
+	if (*i == len) {
+		*used = len;
+		return 0;
+	}
+	if (in[(*i)++] != (cr ? '\r' : '\n'))
+		return fail(p, -EPROTO, used);
+	if (cr) {
+		p->state = NATS_PARSER_PAYLOAD_LF;
+		return STEP_ON;
+	}
+	ev->msg = p->msg;
+	rc = emit_msg(p, p->payload ? p->payload : "", ev);
+	if (rc < 0)
+		return fail(p, rc, used);
+	*used = *i;
+	return 1;
+}
+
 int
 nats_parser_next(struct nats_parser *p, const char *in, size_t len, size_t *used,
 		 struct nats_event *ev)
@@ -437,110 +569,22 @@ nats_parser_next(struct nats_parser *p, const char *in, size_t len, size_t *used
 	ev->op = NATS_OP_NONE;
 	for (;;) {
 		switch (p->state) {
-		case NATS_PARSER_LINE: {
-			const char *nl = len > i ? memchr(in + i, '\n', len - i) : NULL;
-			const char *line;
-			size_t ll;
-
-			if (nl == NULL) {
-				if (p->line_len + (len - i) > NATS_CTL_MAX)
-					return fail(p, -E2BIG, used);
-				if (len == i) {
-					*used = len;
-					return 0;
-				}
-				memcpy(p->line + p->line_len, in + i, len - i);
-				p->line_len += len - i;
-				*used = len;
-				return 0;
-			}
-			ll = (size_t)(nl - (in + i)) + 1;
-			if (p->line_len + ll > NATS_CTL_MAX)
-				return fail(p, -E2BIG, used);
-			if (p->line_len == 0) {
-				line = in + i; /* whole line in the input: parse it in place */
-				p->line_in_input = true;
-			} else {
-				memcpy(p->line + p->line_len, in + i, ll);
-				p->line_len += ll;
-				line = p->line;
-				ll = p->line_len;
-				p->line_in_input = false;
-			}
-			i = (size_t)(nl - in) + 1;
-			/* ll counts the LF; drop it and an optional CR */
-			ll--;
-			if (ll > 0 && line[ll - 1] == '\r')
-				ll--;
-			rc = parse_line(p, line, ll, ev);
-			if (rc < 0)
-				return fail(p, rc, used);
-			if (rc == 1) {
-				p->line_len = 0;
-				p->ops++;
-				*used = i;
-				return 1;
-			}
-			/* a message follows */
-			if (p->need > p->payload_cap)
-				return fail(p, -EMSGSIZE, used);
-			p->got = 0;
-			p->state = NATS_PARSER_PAYLOAD;
-			if (len - i >= p->need + 2) {
-				/* whole payload in the input: return it in place */
-				if (in[i + p->need] != '\r' || in[i + p->need + 1] != '\n')
-					return fail(p, -EPROTO, used);
-				rc = emit_msg(p, in + i, ev);
-				if (rc < 0)
-					return fail(p, rc, used);
-				*used = i + p->need + 2;
-				return 1;
-			}
-			keep_line(p, &ev->msg, line,
-				  p->line_in_input ? (size_t)(nl - line) + 1 : p->line_len);
+		case NATS_PARSER_LINE:
+			rc = step_line(p, in, len, &i, used, ev);
 			break;
-		}
-		case NATS_PARSER_PAYLOAD: {
-			size_t take = JW_MIN(p->need - p->got, len - i);
-
-			if (take > 0) {
-				memcpy(p->payload + p->got, in + i, take);
-				p->got += take;
-				i += take;
-			}
-			if (p->got < p->need) {
-				*used = len;
-				return 0;
-			}
-			p->state = NATS_PARSER_PAYLOAD_CR;
+		case NATS_PARSER_PAYLOAD:
+			rc = step_payload(p, in, len, &i, used);
 			break;
-		}
 		case NATS_PARSER_PAYLOAD_CR:
-			if (i == len) {
-				*used = len;
-				return 0;
-			}
-			if (in[i++] != '\r')
-				return fail(p, -EPROTO, used);
-			p->state = NATS_PARSER_PAYLOAD_LF;
-			break;
 		case NATS_PARSER_PAYLOAD_LF:
-			if (i == len) {
-				*used = len;
-				return 0;
-			}
-			if (in[i++] != '\n')
-				return fail(p, -EPROTO, used);
-			ev->msg = p->msg;
-			rc = emit_msg(p, p->payload ? p->payload : "", ev);
-			if (rc < 0)
-				return fail(p, rc, used);
-			*used = i;
-			return 1;
+			rc = step_terminator(p, in, len, &i, used, ev);
+			break;
 		case NATS_PARSER_FAILED:
 		default:
 			*used = 0;
 			return p->error ? p->error : -EPROTO;
 		}
+		if (rc != STEP_ON)
+			return rc;
 	}
 }
