@@ -1,7 +1,8 @@
 # Starting and stopping jetwire for a benchmark (sourced by tests/bench/{burst,pause,window,
-# engine,go}/run.sh). The caller sets RUNID (file prefix and shm instance), WORK (a temp
+# engine,go,tls}/run.sh). The caller sets RUNID (file prefix and shm instance), WORK (a temp
 # dir), CLI_CPUS (where jetwire's lcores run) and JW_SETS (an array of --set overrides);
-# BENCH_JETWIRE_NICE (default 0) runs jetwire at that nice level beside the producer.
+# BENCH_JETWIRE_NICE (default 0) runs jetwire at that nice level beside the producer;
+# JW_BIN (default build/jetwire) is the binary (e.g. an earlier build, for before/after).
 JW_PID=
 N_JW=0
 
@@ -11,7 +12,8 @@ start_jetwire() {
   N_JW=$((N_JW + 1))
   : > "$WORK/jetwire.log"
   rm -f "/dev/shm/jetwire.$RUNID"
-  nice -n "${BENCH_JETWIRE_NICE:-0}" taskset -c "$CLI_CPUS" build/jetwire -c dpdk-config/default.conf \
+  nice -n "${BENCH_JETWIRE_NICE:-0}" taskset -c "$CLI_CPUS" "${JW_BIN:-build/jetwire}" \
+    -c dpdk-config/default.conf \
     --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
     --set "eal.lcores=(0-2)@($CLI_CPUS)" "${JW_SETS[@]}" "$@" > "$WORK/jetwire.log" 2>&1 &
   JW_PID=$!

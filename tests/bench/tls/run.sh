@@ -63,7 +63,10 @@ taskset -a -p -c "$SRV_CPUS" "$TWIN_PID" > /dev/null || say "cannot pin the plai
 taskset -a -p -c "$SRV_CPUS" "$TLS_SRV_PID" > /dev/null || say "cannot pin the TLS server"
 say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($PLAIN_URL), TLS pid $TLS_SRV_PID ($TLS_URL), both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
 
-NJW=0
+# jetwire is started and stopped by scripts/bench-jetwire.bash (JW_BIN: which binary)
+WORK=$JW_TMP
+JW_SETS=()
+source "$ROOT/scripts/bench-jetwire.bash"
 CLIENTS="jetwire cnats"
 [ -n "${BENCH_TLS_JETWIRE_B:-}" ] && CLIENTS="jetwire jetwire-b cnats"
 # CPU time (user + system, all threads) of a process so far, in clock ticks
@@ -119,20 +122,9 @@ row() { # REP CLIENT MODE
   else
     local sets=(--set "nats.servers=$PLAIN_URL")
     [ "$mode" = tls ] && sets=("${TLS_SET[@]}")
-    NJW=$((NJW + 1))
-    JW_INSTANCE=$RUNID
-    JW_LOG=$JW_TMP/jw.$NJW.log
-    local bin=build/jetwire
-    [ "$client" = jetwire-b ] && bin=$BENCH_TLS_JETWIRE_B
-    taskset -c "$CLI_CPUS" "$bin" -c dpdk-config/default.conf \
-      --set "eal.file_prefix=$RUNID-$NJW" --set "shm.instance=$RUNID" \
-      --set "eal.lcores=(0-2)@($CLI_CPUS)" "${sets[@]}" > "$JW_LOG" 2>&1 &
-    JW_PID=$!
-    for _ in $(seq 300); do
-      grep -q "ready (NATS session up)" "$JW_LOG" && break
-      kill -0 "$JW_PID" 2>/dev/null || break
-      sleep 0.1
-    done
+    JW_BIN=build/jetwire
+    [ "$client" = jetwire-b ] && JW_BIN=$BENCH_TLS_JETWIRE_B
+    start_jetwire "${sets[@]}" || say "$client $mode: no session"
     c0=$(cpu_ticks "$spid")
     child_cpu k0
     j0=$(cpu_ticks "$JW_PID")
@@ -151,8 +143,8 @@ row() { # REP CLIENT MODE
     child_cpu k1
     j1=$(cpu_ticks "$JW_PID")
     reads_stop nreads nwrites
-    build/jwstat --prefix "$RUNID-$NJW" --json > "$JW_TMP/stat.json" 2>/dev/null
-    engine_stop
+    build/jwstat --prefix "$RUNID-$N_JW" --json > "$JW_TMP/stat.json" 2>/dev/null
+    stop_jetwire
     # the TX lcore's busy cycles; the connection's wire segments and TLS record counts
     cyc=$(python3 - "$JW_TMP/stat.json" <<'PY'
 import json, sys
@@ -178,8 +170,8 @@ walk(j)
 print(json.dumps(out))
 PY
 )
-    pk=$(sed -n 's/.*port: rx [0-9]* tx \([0-9]*\) packets.*/\1/p' "$JW_LOG" | tail -1)
-    rm -rf /var/run/dpdk/"$RUNID-$NJW"
+    pk=$(sed -n 's/.*port: rx [0-9]* tx \([0-9]*\) packets.*/\1/p' "$WORK/jetwire.log" | tail -1)
+    rm -rf /var/run/dpdk/"$RUNID-$N_JW" "/dev/shm/jetwire.$RUNID"
   fi
   sed "s/^/    | $client $mode: /" "$JW_TMP/row.err"
   local stored
