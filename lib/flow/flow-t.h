@@ -41,8 +41,22 @@
  *   - resend queue (C -> T): SPSC, C writes rq_head (release) after the slot, T writes
  *     rq_tail (release) after reading the slot.
  *   - local-failure queue (T -> C): SPSC, T writes lq_head (release) after the slot, C
- *     writes lq_tail (release) after reading it. It carries records that T refused to send
+ *     writes lq_tail after reading it; T never reads lq_tail (the queue has room for every
+ *     live sequence, flow_tx_begin_failed). It carries records that T refused to send
  *     (invalid in the ring, too big): C reports them like acks, in their place in order.
+ *
+ * Acquire/release pairs (tagged at each access in flow_window.c):
+ *   [F1] T: fills entries[next], then store-release next_seq (begin) -> C: load-acquire
+ *        next_seq before touching entries below it (flow_ctl_*).
+ *   [F2] C: done with entries below the new tail, then store-release tail (advance_tail) and
+ *        finalized (finalize) -> T: load-acquire tail/finalized (credit, claim, live range)
+ *        before refilling those entries.
+ *   [F3] resend queue: C writes rq[h], store-release rq_head -> T load-acquire rq_head,
+ *        reads rq[t], store-release rq_tail -> C load-acquire rq_tail before rewriting it.
+ *   [F4] local-failure queue: T writes lq[h] and the entry, store-release lq_head -> C
+ *        load-acquire lq_head. (C's store of lq_tail is a release no reader pairs with.)
+ *   [F5] entry.state: seq_cst compare-and-swap on both sides (T's resend claim, C's final
+ *        mark), so exactly one of them wins and each sees the other's earlier CAS.
  */
 #ifndef JW_FLOW_T_H
 #define JW_FLOW_T_H

@@ -94,9 +94,9 @@ uint32_t
 flow_tx_credit(const struct flow *f)
 {
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
-	/* acquire pairs with C's release of tail/finalized: entries below tail are ours */
+	/* acquire pairs with C's release of tail/finalized: entries below tail are ours [F2] */
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
-	uint64_t finalized = atomic_load_explicit(&f->ctl.finalized, ACQUIRE);
+	uint64_t finalized = atomic_load_explicit(&f->ctl.finalized, ACQUIRE); /* [F2] */
 	uint64_t outstanding = next - finalized;
 	uint64_t w = flow_window(f);
 	uint64_t by_window = outstanding >= w ? 0 : w - outstanding;
@@ -131,7 +131,7 @@ begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns
 	e->producer_seq = r->producer_seq;
 	e->sent_ns = now_ns;
 	e->rearmed_ns = 0;
-	/* release: publishes the filled entry to C (acquire in flow_ctl_*) */
+	/* release: publishes the filled entry to C (acquire in flow_ctl_*) [F1] */
 	atomic_store_explicit(&f->tx.next_seq, next + 1, RELEASE);
 	finalized = atomic_load_explicit(&f->ctl.finalized, RELAXED);
 	if (next + 1 - finalized > atomic_load_explicit(&f->tx.outstanding_hwm, RELAXED))
@@ -167,7 +167,7 @@ flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t why,
 	 * lq_tail. */
 	h = atomic_load_explicit(&f->tx.lq_head, RELAXED); /* T-owned */
 	f->lq[h & f->mask] = *seq;
-	/* release pairs with C's acquire of lq_head: the value is written */
+	/* release pairs with C's acquire of lq_head: the value is written [F4] */
 	atomic_store_explicit(&f->tx.lq_head, h + 1, RELEASE);
 	JW_INC(f->tx.local_failures);
 	return 0;
@@ -187,7 +187,7 @@ static int
 claim(struct flow *f, uint64_t seq, struct flow_record *r, _Atomic uint64_t *cause)
 {
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, RELAXED);
-	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, ACQUIRE); /* [F2] */
 	struct flow_entry *e;
 	uint32_t st;
 
@@ -200,8 +200,9 @@ claim(struct flow *f, uint64_t seq, struct flow_record *r, _Atomic uint64_t *cau
 	do {
 		if (st & FLOW_FINAL)
 			return -ENOENT;
-		/* seq_cst CAS: ordered against C's final CAS (see flow-t.h) */
-	} while (!atomic_compare_exchange_weak(&e->state, &st, st + 1));
+		/* seq_cst CAS: ordered against C's final CAS [F5] */
+	} while (!atomic_compare_exchange_weak_explicit(&e->state, &st, st + 1,
+						       memory_order_seq_cst, memory_order_seq_cst));
 	record_of(e, r); /* T-filled fields: stable while live */
 	JW_INC(f->tx.resent);
 	JW_INC(*cause);
@@ -218,14 +219,14 @@ int
 flow_tx_next_resend(struct flow *f, uint64_t *seq, struct flow_record *r)
 {
 	uint64_t t = atomic_load_explicit(&f->tx.rq_tail, RELAXED);
-	/* acquire pairs with C's release of rq_head: the queued value is visible */
+	/* acquire pairs with C's release of rq_head: the queued value is visible [F3] */
 	uint64_t h = atomic_load_explicit(&f->ctl.rq_head, ACQUIRE);
 
 	while (t != h) {
 		uint64_t s = f->rq[t & f->mask];
 
 		t++;
-		/* release pairs with C's acquire of rq_tail: the slot may be overwritten */
+		/* release pairs with C's acquire of rq_tail: the slot may be overwritten [F3] */
 		atomic_store_explicit(&f->tx.rq_tail, t, RELEASE);
 		if (claim(f, s, r, &f->tx.resent_loss) == 0) {
 			*seq = s;
@@ -238,7 +239,7 @@ flow_tx_next_resend(struct flow *f, uint64_t *seq, struct flow_record *r)
 void
 flow_tx_live_range(const struct flow *f, uint64_t *lo, uint64_t *hi)
 {
-	*lo = atomic_load_explicit(&f->ctl.tail, ACQUIRE);
+	*lo = atomic_load_explicit(&f->ctl.tail, ACQUIRE); /* [F2] */
 	*hi = atomic_load_explicit(&f->tx.next_seq, RELAXED);
 }
 
@@ -283,7 +284,7 @@ static void
 advance_tail(struct flow *f, const struct flow_ops *ops)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
-	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE); /* [F1] */
 	uint64_t start = tail;
 	struct release_batch b;
 
@@ -299,7 +300,7 @@ advance_tail(struct flow *f, const struct flow_ops *ops)
 	if (tail == start)
 		return;
 	release_flush(&b, ops);
-	/* release pairs with T's acquire of tail: we are done with the entries below it */
+	/* release pairs with T's acquire of tail: we are done with the entries below it [F2] */
 	atomic_store_explicit(&f->ctl.tail, tail, RELEASE);
 }
 
@@ -314,10 +315,11 @@ finalize(struct flow *f, struct flow_entry *e, bool *was_final)
 			*was_final = true;
 			return st & FLOW_RESENDS_MASK;
 		}
-		/* seq_cst CAS: ordered against T's resend claim (see flow-t.h) */
-	} while (!atomic_compare_exchange_weak(&e->state, &st, st | FLOW_FINAL));
+		/* seq_cst CAS: ordered against T's resend claim [F5] */
+	} while (!atomic_compare_exchange_weak_explicit(&e->state, &st, st | FLOW_FINAL,
+						       memory_order_seq_cst, memory_order_seq_cst));
 	*was_final = false;
-	/* release: T's credit may count this publish as done */
+	/* release: T's credit may count this publish as done [F2] */
 	atomic_store_explicit(&f->ctl.finalized,
 			      atomic_load_explicit(&f->ctl.finalized, RELAXED) + 1, RELEASE);
 	return st & FLOW_RESENDS_MASK;
@@ -356,7 +358,7 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 	     const struct flow_ops *ops)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
-	/* acquire pairs with T's release of next_seq: entries below it are filled */
+	/* acquire pairs with T's release of next_seq: entries below it are filled [F1] */
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
 	struct flow_outcome o;
 	struct flow_entry *e;
@@ -426,13 +428,13 @@ static bool
 request_resend(struct flow *f, uint64_t seq)
 {
 	uint64_t h = atomic_load_explicit(&f->ctl.rq_head, RELAXED); /* C-owned */
-	/* acquire pairs with T's release of rq_tail: that slot has been read */
+	/* acquire pairs with T's release of rq_tail: that slot has been read [F3] */
 	uint64_t t = atomic_load_explicit(&f->tx.rq_tail, ACQUIRE);
 
 	if (h - t >= f->size)
 		return false;
 	f->rq[h & f->mask] = seq;
-	/* release pairs with T's acquire of rq_head: the value is written */
+	/* release pairs with T's acquire of rq_head: the value is written [F3] */
 	atomic_store_explicit(&f->ctl.rq_head, h + 1, RELEASE);
 	return true;
 }
@@ -460,7 +462,7 @@ uint32_t
 flow_ctl_poll_local(struct flow *f, uint64_t now_ns, const struct flow_ops *ops)
 {
 	uint64_t t = atomic_load_explicit(&f->ctl.lq_tail, RELAXED); /* C-owned */
-	/* acquire pairs with T's release of lq_head: the value and its entry are written */
+	/* acquire pairs with T's release of lq_head: the value and its entry are written [F4] */
 	uint64_t h = atomic_load_explicit(&f->tx.lq_head, ACQUIRE);
 	uint32_t n = 0;
 
@@ -470,7 +472,7 @@ flow_ctl_poll_local(struct flow *f, uint64_t now_ns, const struct flow_ops *ops)
 
 		fail_entry(f, e, now_ns, e->local_why, 0, NULL, 0, ops);
 	}
-	/* release pairs with T's acquire of lq_tail */
+	/* release: no reader pairs with it (T never reads lq_tail, flow-t.h) [F4] */
 	atomic_store_explicit(&f->ctl.lq_tail, t, RELEASE);
 	if (n > 0)
 		advance_tail(f, ops);
@@ -481,7 +483,7 @@ uint32_t
 flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *ops)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
-	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE); /* [F1] */
 	uint64_t timeout = flow_rto_ns(f);
 	uint32_t n = 0, stalled = 0;
 	bool budget_left = true;
@@ -541,7 +543,7 @@ void
 flow_ctl_rearm(struct flow *f, uint64_t now_ns)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
-	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE); /* [F1] */
 
 	for (uint64_t s = tail; s < next; s++) {
 		struct flow_entry *e = &f->entries[s & f->mask];
@@ -559,7 +561,7 @@ flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason
 		  const struct flow_ops *ops)
 {
 	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED);
-	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE); /* [F1] */
 	uint32_t len = reason != NULL ? (uint32_t)strlen(reason) : 0;
 	uint32_t n = 0;
 

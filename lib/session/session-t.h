@@ -140,6 +140,18 @@ enum session_tls_mode {
  *   | x.info_seq, x.info          | C      | any    | seqlock: odd while C rewrites info     |
  *   | x.* counters                | C      | any    | relaxed                                |
  *   | x.hs, x.rx, x.name, scratch | C      | -      | C private                              |
+ *
+ * Acquire/release pairs (tagged at each access in session_tls.c):
+ *   [S4] C: store-release c.epoch (the epoch that uses TLS, after resetting out_len) ->
+ *        T: load-acquire c.epoch (tx_tls_pending, tx_ready) before reading out_len.
+ *   [S5] C: handshake bytes into out[], then store-release out_len -> T: load-acquire
+ *        out_len, then reads out[].
+ *   [S6] C: keys, then store-release ready_epoch -> T: load-acquire ready_epoch, copies the
+ *        keys, fence-acquire, re-reads the epoch; C's release fence after a new epoch
+ *        (conn reset) orders it before any rewrite of the keys (seqlock).
+ *   [S7] C: store-release ku_req -> T: load-acquire ku_req (KeyUpdates asked for).
+ *   [S8] x.info seqlock: C makes info_seq odd, release fence, rewrites info, store-release
+ *        the even value -> readers: load-acquire info_seq, copy, fence-acquire, re-read.
  */
 struct session_tls_info {
 	uint16_t version;            /* TLS_V12 / TLS_V13, 0 = plain */

@@ -91,7 +91,7 @@ session_tls_conn_reset(struct session *s)
 	atomic_store_explicit(&t->c.out_len, 0, RELAXED);
 	/* seqlock writer side: the new epoch (stored just before) is visible before any key or
 	 * handshake byte C writes for it (T re-checks the epoch after copying) */
-	atomic_thread_fence(RELEASE);
+	atomic_thread_fence(RELEASE); /* [S6] */
 }
 
 bool
@@ -137,7 +137,7 @@ pump_out(struct session *s)
 			break;
 		len += (uint32_t)n;
 		/* release: T reads out[] up to out_len after its acquire */
-		atomic_store_explicit(&t->c.out_len, len, RELEASE);
+		atomic_store_explicit(&t->c.out_len, len, RELEASE); /* [S5] */
 	}
 	return 0;
 }
@@ -169,7 +169,7 @@ session_tls_decide(struct session *s, const struct nats_info *info, uint64_t now
 		return -ECONNREFUSED;
 	}
 	t->x.start_ns = now_ns;
-	/* release: T sees out_len's reset of this epoch before it reads out[] */
+	/* release: T sees out_len's reset of this epoch before it reads out[] [S4] */
 	atomic_store_explicit(&t->c.epoch, atomic_load_explicit(&s->c.epoch, RELAXED), RELEASE);
 	if (pump_out(s) != 0) {
 		tls_fail(s, TLS_FAIL_INTERNAL, "ClientHello too large", now_ns);
@@ -215,7 +215,7 @@ records_in(struct session *s, const uint8_t *data, size_t len, uint64_t now_ns,
 	if (ku != t->x.ku_seen) {
 		/* release: T answers each request with a KeyUpdate of its own */
 		atomic_store_explicit(&t->c.ku_req, atomic_load_explicit(&t->c.ku_req, RELAXED) +
-				      (ku - t->x.ku_seen), RELEASE);
+				      (ku - t->x.ku_seen), RELEASE); /* [S7] */
 		t->x.ku_seen = ku;
 	}
 	if (rc == 0 || pc.rc != 0)
@@ -244,12 +244,12 @@ info_publish(struct session_tls *t, const struct tls_session_info *in, uint64_t 
 	uint32_t seq = atomic_load_explicit(&t->x.info_seq, RELAXED);
 
 	atomic_store_explicit(&t->x.info_seq, seq + 1, RELAXED);
-	atomic_thread_fence(RELEASE); /* odd before the fields change */
+	atomic_thread_fence(RELEASE); /* odd before the fields change [S8] */
 	t->x.info.version = in->version;
 	t->x.info.aead = in->aead;
 	memcpy(t->x.info.cipher, in->cipher, sizeof(t->x.info.cipher));
 	t->x.info.handshake_ns = now_ns - t->x.start_ns;
-	atomic_store_explicit(&t->x.info_seq, seq + 2, RELEASE);
+	atomic_store_explicit(&t->x.info_seq, seq + 2, RELEASE); /* [S8] */
 }
 
 int
@@ -298,7 +298,7 @@ session_tls_bytes(struct session *s, const uint8_t *data, size_t len, uint64_t n
 	OPENSSL_cleanse(&k, sizeof(k));
 	/* release: T sees the keys, and out_len with the last flight, once it sees this */
 	atomic_store_explicit(&t->c.ready_epoch, atomic_load_explicit(&s->c.epoch, RELAXED),
-			      RELEASE);
+			      RELEASE); /* [S6] */
 	session_greet(s, now_ns);
 	if (extra > 0)
 		return records_in(s, t->x.scratch, extra, now_ns, cb);
@@ -320,13 +320,13 @@ session_tx_tls_pending(struct session *s, const uint8_t **p)
 	uint32_t epoch = session_tx_epoch(s);
 	uint32_t len, sent;
 
-	if (atomic_load_explicit(&t->c.epoch, ACQUIRE) != epoch)
+	if (atomic_load_explicit(&t->c.epoch, ACQUIRE) != epoch) /* [S4] */
 		return 0; /* this connection is plain (or not yet TLS) */
 	if (t->t_out_epoch != epoch) {
 		t->t_out_epoch = epoch;
 		atomic_store_explicit(&t->t.out_sent, 0, RELAXED);
 	}
-	len = atomic_load_explicit(&t->c.out_len, ACQUIRE);
+	len = atomic_load_explicit(&t->c.out_len, ACQUIRE); /* [S5] */
 	sent = atomic_load_explicit(&t->t.out_sent, RELAXED);
 	if (sent >= len)
 		return 0;
@@ -347,20 +347,21 @@ session_tx_tls_keys(struct session *s, struct tls_keys *k)
 	uint32_t epoch = session_tx_epoch(s);
 
 	if (atomic_load_explicit(&t->t.adopted, RELAXED) == epoch ||
-	    atomic_load_explicit(&t->c.ready_epoch, ACQUIRE) != epoch)
+	    atomic_load_explicit(&t->c.ready_epoch, ACQUIRE) != epoch) /* [S6] */
 		return 0;
 	/* after ready_epoch's acquire: out_len includes the last flight (client Finished) */
-	if (sent_of(t, epoch) < atomic_load_explicit(&t->c.out_len, ACQUIRE))
+	if (sent_of(t, epoch) < atomic_load_explicit(&t->c.out_len, ACQUIRE)) /* [S5] */
 		return 0; /* the raw bytes go first */
 	*k = t->c.keys;
-	atomic_thread_fence(ACQUIRE);
+	atomic_thread_fence(ACQUIRE); /* [S6] */
 	if (atomic_load_explicit(&s->c.epoch, RELAXED) != epoch) {
 		OPENSSL_cleanse(k, sizeof(*k));
 		return 0; /* a new connection began while copying: these keys are moot */
 	}
 	atomic_store_explicit(&t->t.adopted, epoch, RELAXED);
 	/* requests of earlier connections are moot */
-	atomic_store_explicit(&t->t.ku_sent, atomic_load_explicit(&t->c.ku_req, ACQUIRE), RELAXED);
+	atomic_store_explicit(&t->t.ku_sent, atomic_load_explicit(&t->c.ku_req, ACQUIRE), /* [S7] */
+			      RELAXED);
 	return 1;
 }
 
@@ -369,7 +370,7 @@ session_tls_tx_ready(const struct session *s, uint32_t epoch)
 {
 	const struct session_tls *t = s->tls;
 
-	return atomic_load_explicit(&t->c.epoch, ACQUIRE) != epoch ||
+	return atomic_load_explicit(&t->c.epoch, ACQUIRE) != epoch || /* [S4] */
 	       atomic_load_explicit(&t->t.adopted, RELAXED) == epoch;
 }
 
@@ -378,7 +379,7 @@ session_tx_tls_ku_due(struct session *s)
 {
 	struct session_tls *t = s->tls;
 
-	return atomic_load_explicit(&t->c.ku_req, ACQUIRE) - RD(t->t.ku_sent);
+	return atomic_load_explicit(&t->c.ku_req, ACQUIRE) - RD(t->t.ku_sent); /* [S7] */
 }
 
 void
@@ -411,12 +412,12 @@ session_tls_read(const struct session *s, struct session_tls_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	for (int tries = 0; tries < 4; tries++) {
-		uint32_t a = atomic_load_explicit(&t->x.info_seq, ACQUIRE), b;
+		uint32_t a = atomic_load_explicit(&t->x.info_seq, ACQUIRE), b; /* [S8] */
 
 		if (a & 1)
 			continue;
 		memcpy(&out->info, &t->x.info, sizeof(out->info));
-		atomic_thread_fence(ACQUIRE);
+		atomic_thread_fence(ACQUIRE); /* [S8] */
 		b = atomic_load_explicit(&t->x.info_seq, RELAXED);
 		if (a == b)
 			break;
