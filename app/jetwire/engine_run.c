@@ -59,7 +59,8 @@ hook_poll(void *arg, uint64_t now_ns)
 	if (r->sup != NULL)
 		jw_supervise_poll(r->sup, now_ns); /* offline reader now: a reload may sync RCU */
 	if (engine_fatal(r->e) != NULL)
-		atomic_store_explicit(r->ctl->stop, true, memory_order_seq_cst); /* main exits 2 with the message */
+		/* main exits 2 with the message */
+		atomic_store_explicit(r->ctl->stop, true, memory_order_seq_cst);
 	return work;
 }
 

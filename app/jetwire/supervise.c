@@ -34,7 +34,8 @@ jw_supervise_signal(int sig)
 	}
 	sig_term++;
 	if (sig_term >= 2 && sig_stop != NULL)
-		atomic_store_explicit(sig_stop, true, memory_order_seq_cst); /* a second request: stop without waiting */
+		/* a second request: stop without waiting */
+		atomic_store_explicit(sig_stop, true, memory_order_seq_cst);
 }
 
 int

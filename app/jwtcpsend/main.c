@@ -228,7 +228,8 @@ resolve_peer(struct sender *s, struct rte_ether_addr *mac)
 		ctl_send(s, req);
 		if (rc == 0 || (rc != -EAGAIN && rc != -ENOMEM))
 			return rc;
-		if (now_ns(NULL) - start > ARP_WAIT_NS || atomic_load_explicit(&interrupted, memory_order_seq_cst))
+		if (now_ns(NULL) - start > ARP_WAIT_NS ||
+		    atomic_load_explicit(&interrupted, memory_order_seq_cst))
 			return -EHOSTUNREACH;
 		if (ctl_rx(s) == 0)
 			idle_sleep();
@@ -267,9 +268,11 @@ ctl_main(void *arg)
 	while (!s->ended) {
 		unsigned int n = ctl_rx(s);
 		tcp_ctl_poll(s->c);
-		if (atomic_load_explicit(&interrupted, memory_order_seq_cst) || now_ns(NULL) > deadline) {
+		if (atomic_load_explicit(&interrupted, memory_order_seq_cst) ||
+		    now_ns(NULL) > deadline) {
 			fprintf(stderr, "jwtcpsend: %s, aborting\n",
-				atomic_load_explicit(&interrupted, memory_order_seq_cst) ? "interrupted" : "timeout");
+				atomic_load_explicit(&interrupted, memory_order_seq_cst) ?
+				"interrupted" : "timeout");
 			tcp_conn_abort(s->c);
 			break;
 		}

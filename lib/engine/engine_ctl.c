@@ -235,7 +235,8 @@ server_refused(struct engine_conn *c, uint64_t now_ns)
 		}
 		snprintf(e->fatal_msg, sizeof(e->fatal_msg), "%s refused the %s credentials (%s)",
 			 active > 1 ? list : name, e->p.cred_kind ? e->p.cred_kind : "no", why);
-		/* Release: fatal_msg before the flag; pairs with the acquire in engine_fatal. [E5] */
+		/* Release: fatal_msg before the flag; pairs with the acquire in engine_fatal
+		 * [E5]. */
 		atomic_store_explicit(&e->fatal, 1, memory_order_release);
 	}
 }

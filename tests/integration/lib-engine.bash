@@ -20,7 +20,8 @@ jwpub() { "$JW_ROOT/build/jwpub" "$@"; }
 # pub_start SUBJECT N [TIMEOUT_S]: jwpub publishes N messages at 10,000/s in the background,
 # waiting for every report (output in $JW_TMP/pub, pid in PUB_PID).
 pub_start() {
-  jwpub -i "$JW_INSTANCE" -s "$1" -n "$2" --rate 10000 --wait --timeout "${3:-120}" > "$JW_TMP/pub" &
+  jwpub -i "$JW_INSTANCE" -s "$1" -n "$2" --rate 10000 --wait --timeout "${3:-120}" \
+    > "$JW_TMP/pub" &
   PUB_PID=$!
 }
 # pub_wait_acked N: waits for pub_start's jwpub and fails unless it ended well with N acked.

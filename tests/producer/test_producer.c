@@ -377,7 +377,8 @@ headers_reports_and_flush(void **state)
 
 	(void)state;
 	new_instance();
-	shm = jwt_shm_mk(inst, 1, 1, 4096, 16); /* small rings: waits and a full report ring happen */
+	/* small rings: waits and a full report ring happen */
+	shm = jwt_shm_mk(inst, 1, 1, 4096, 16);
 	assert_int_equal(open_rc(&p, 0), 0);
 	{ /* the header block reaches the ring byte for byte */
 		struct jw_shm_view v;
