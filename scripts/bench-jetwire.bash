@@ -6,6 +6,25 @@
 JW_PID=
 N_JW=0
 
+# bench_init NAME [TAG]: the preamble the benchmarks share. CPU placement (SRV_CPUS from
+# BENCH_SERVER_CPU, default 1; CLI_CPUS from BENCH_CLIENT_CPU, default 0); OUT
+# ($JW_BENCH_OUT, default build/bench-results/NAME-<time>) with an empty ROWS
+# ($OUT/NAME-rows.jsonl); RUNID (file prefix and shm instance: $JW_BENCH_RUN_ID or
+# jw-bench-<pid>, then -TAG, default NAME); WORK (a fresh temp dir); say() prefixes "NAME: ".
+bench_init() {
+  local name=$1 tag=${2:-$1}
+  SRV_CPUS=${BENCH_SERVER_CPU:-1}
+  CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+  OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/$name-$(date -u +%Y%m%dT%H%M%SZ)}
+  RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-$tag
+  mkdir -p "$OUT"
+  ROWS=$OUT/$name-rows.jsonl
+  : > "$ROWS"
+  WORK=$(mktemp -d "/tmp/jw-bench-$name.XXXXXX")
+  BENCH_NAME=$name
+  say() { echo "$BENCH_NAME: $*"; }
+}
+
 # start_jetwire [--set k=v ...]: a fresh jetwire on the client CPUs, its log in
 # $WORK/jetwire.log; returns once its NATS session is up (non-zero after 30 s or an exit).
 start_jetwire() {

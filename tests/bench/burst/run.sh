@@ -31,19 +31,11 @@ for b in build/jetwire build/jwjs build/bench/bench_engine build/bench/natsgo; d
   [ -x "$b" ] || { echo "burst: $b missing: make all benches" >&2; exit 1; }
 done
 REPEATS=${BENCH_BURST_REPEATS:-5}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
+bench_init burst
 N=50000
 STREAM=JWBURST
 SUBJ=jwburst
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/burst-$(date -u +%Y%m%dT%H%M%SZ)}
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-burst
-mkdir -p "$OUT"
-ROWS=$OUT/burst-rows.jsonl
-: > "$ROWS"
-WORK=$(mktemp -d /tmp/jw-bench-burst.XXXXXX)
-say() { echo "burst: $*"; }
-source "$ROOT/scripts/bench-jetwire.bash"
 source "$ROOT/scripts/bench-veth.bash"
 
 cleanup() {

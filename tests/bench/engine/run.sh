@@ -62,21 +62,14 @@ REPEATS=${BENCH_ENGINE_REPEATS:-3}
 VETH_SCENARIOS=${BENCH_ENGINE_VETH_SCENARIOS-sustained}
 STORAGES=${BENCH_ENGINE_STORAGE:-memory file}
 SCENARIOS=${BENCH_ENGINE_SCENARIOS:-burst sustained paced}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
+bench_init engine eng
 SUBJECTS=5
 BURST=$((SUBJECTS * 10000))
 SIZE=128
 STREAM=JWBENCH
 SUBJ=jwbench
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/engine-$(date -u +%Y%m%dT%H%M%SZ)}
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-eng
-mkdir -p "$OUT"
-ROWS=$OUT/engine-rows.jsonl
-: > "$ROWS"
-WORK=$(mktemp -d /tmp/jw-bench-engine.XXXXXX)
 ROWNO=0
-source "$ROOT/scripts/bench-jetwire.bash" # start_jetwire / stop_jetwire
 
 source "$ROOT/scripts/bench-veth.bash" # veth_up / veth_down: the "over veth" path
 
@@ -91,8 +84,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-say() { echo "engine: $*"; }
 
 JW_SETS=()
 for kv in ${BENCH_ENGINE_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done

@@ -30,20 +30,13 @@ for b in build/jetwire build/jwjs build/jwpub build/jwgopub build/bench/natsgo; 
   [ -x "$b" ] || { echo "go: $b missing: make all benches" >&2; exit 1; }
 done
 REPEATS=${BENCH_GO_REPEATS:-3}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
+bench_init go
 N=50000; K=5; SIZE=128
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/go-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-ROWS=$OUT/go-rows.jsonl; : > "$ROWS"
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-go
-WORK=$(mktemp -d /tmp/jw-bench-go.XXXXXX)
 STREAM=GOBENCH
 JW_SETS=()
 for kv in ${BENCH_GO_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
-say() { echo "go: $*"; }
 jwjs() { ip netns exec jw-srv build/jwjs "$@"; }
-source "$ROOT/scripts/bench-jetwire.bash" # start_jetwire / stop_jetwire
 
 cleanup() {
   stop_jetwire

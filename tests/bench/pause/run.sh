@@ -18,20 +18,12 @@ jw_testnet_lock
 COUNT=${BENCH_PAUSE_COUNT:-200000}
 RATE=${BENCH_PAUSE_RATE:-40000}
 REPEATS=${BENCH_PAUSE_REPEATS:-2}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
+bench_init pause
 STREAM=JWPAUSEB
 SUBJ=jwpauseb
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/pause-$(date -u +%Y%m%dT%H%M%SZ)}
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-pause
-mkdir -p "$OUT"
-ROWS=$OUT/pause-rows.jsonl
-: > "$ROWS"
-WORK=$(mktemp -d /tmp/jw-bench-pause.XXXXXX)
 HOG_PID=
 JW_SETS=()
-say() { echo "pause: $*"; }
-source "$ROOT/scripts/bench-jetwire.bash"
 srv_pid() { cat /run/jetwire-testnet/nats.pid; }
 stop_hog() { [ -n "$HOG_PID" ] && kill "$HOG_PID" 2>/dev/null; wait "$HOG_PID" 2>/dev/null; HOG_PID=; }
 cleanup() {

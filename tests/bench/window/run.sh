@@ -22,19 +22,11 @@ done
 N=${BENCH_WINDOW_N:-300000}
 REPEATS=${BENCH_WINDOW_REPEATS:-3}
 WINDOWS=${BENCH_WINDOW_SET:-adaptive 1024 4096 16384}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
+source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
+bench_init window
 STREAM=JWWINDOW
 SUBJ=jwwindow
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/window-$(date -u +%Y%m%dT%H%M%SZ)}
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-window
-mkdir -p "$OUT"
-ROWS=$OUT/window-rows.jsonl
-: > "$ROWS"
-WORK=$(mktemp -d /tmp/jw-bench-window.XXXXXX)
-say() { echo "window: $*"; }
 JW_SETS=()
-source "$ROOT/scripts/bench-jetwire.bash"
 
 cleanup() {
   stop_jetwire
