@@ -35,16 +35,13 @@ for b in build/jetwire build/jwjs build/jwstat build/bench/bench_engine build/be
 done
 source "$ROOT/tests/integration/lib-tls.bash"   # certificates, the TLS server, cleanup on exit
 
+# jetwire is started and stopped by scripts/bench-jetwire.bash (JW_BIN: which binary);
+# bench_init: CPU placement, OUT, ROWS ($OUT/tls-rows.jsonl), RUNID, WORK, say
+source "$ROOT/scripts/bench-jetwire.bash"
+bench_init tls
+JW_SETS=()
 N=${BENCH_TLS_COUNT:-300000}
 REPEATS=${BENCH_TLS_REPEATS:-5}
-SRV_CPUS=${BENCH_SERVER_CPU:-1}
-CLI_CPUS=${BENCH_CLIENT_CPU:-0}
-OUT=${JW_BENCH_OUT:-$ROOT/build/bench-results/tls-$(date -u +%Y%m%dT%H%M%SZ)}
-RUNID=${JW_BENCH_RUN_ID:-jw-bench-$$}-tls
-mkdir -p "$OUT"
-ROWS=$OUT/tls-rows.jsonl
-: > "$ROWS"
-say() { echo "tls: $*"; }
 
 # the record layer alone first (no network): cycles per sealed segment
 build/bench/bench_tls | tee "$OUT/tls-seal.txt"
@@ -56,17 +53,13 @@ mkdir -p "$JW_TMP/twin-store"
 printf 'listen: %s:4223\njetstream { store_dir: "%s" }\n' "$TLS_IP" "$JW_TMP/twin-store" > "$JW_TMP/twin.conf"
 ip netns exec jw-srv nats-server -c "$JW_TMP/twin.conf" > "$JW_TMP/twin.log" 2>&1 &
 TWIN_PID=$!
-trap 'kill -KILL "$TWIN_PID" 2>/dev/null; wait "$TWIN_PID" 2>/dev/null; tls_cleanup' EXIT
+trap 'stop_jetwire; kill -KILL "$TWIN_PID" 2>/dev/null; wait "$TWIN_PID" 2>/dev/null; rm -rf "$WORK"; tls_cleanup' EXIT
 for _ in $(seq 100); do grep -q "Server is ready" "$JW_TMP/twin.log" && break; sleep 0.1; done
 grep -q "Server is ready" "$JW_TMP/twin.log" || { cat "$JW_TMP/twin.log"; fail "plain twin server"; }
 taskset -a -p -c "$SRV_CPUS" "$TWIN_PID" > /dev/null || say "cannot pin the plain server"
 taskset -a -p -c "$SRV_CPUS" "$TLS_SRV_PID" > /dev/null || say "cannot pin the TLS server"
 say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($PLAIN_URL), TLS pid $TLS_SRV_PID ($TLS_URL), both on CPUs $SRV_CPUS; client side on CPUs $CLI_CPUS; $N messages x 128 B, 5 subjects, dedupe msgid, $REPEATS repeats"
 
-# jetwire is started and stopped by scripts/bench-jetwire.bash (JW_BIN: which binary)
-WORK=$JW_TMP
-JW_SETS=()
-source "$ROOT/scripts/bench-jetwire.bash"
 CLIENTS="jetwire cnats"
 [ -n "${BENCH_TLS_JETWIRE_B:-}" ] && CLIENTS="jetwire jetwire-b cnats"
 # CPU time (user + system, all threads) of a process so far, in clock ticks
