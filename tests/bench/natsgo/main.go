@@ -36,22 +36,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"time"
-	_ "unsafe" // go:linkname
 
 	"github.com/nats-io/nats.go"
 )
-
-//go:linkname nanotime runtime.nanotime
-func nanotime() int64
-
-// cputicks is the TSC (rdtsc on amd64), the clock of the call latency (as jwgopub and
-// jwpub), converted to ns with the rate measured against nanotime over the loop.
-//
-//go:linkname cputicks runtime.cputicks
-func cputicks() int64
 
 type result struct {
 	Client        string           `json:"client"`
@@ -79,17 +68,6 @@ type result struct {
 	Missing       int              `json:"missing"`
 	Error         string           `json:"error"`
 	Status        int              `json:"status"`
-}
-
-func quant(v []int64, q float64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	i := int(q * float64(len(v)))
-	if i >= len(v) {
-		i = len(v) - 1
-	}
-	return v[i]
 }
 
 func main() {
@@ -245,22 +223,7 @@ func main() {
 		}
 	}
 	res.Missing = res.Published - res.Acked - res.Failed
-	for k := range callNs {
-		callNs[k] = int64(float64(callNs[k]) * tickNs)
-	}
-	sort.Slice(callNs, func(a, b int) bool { return callNs[a] < callNs[b] })
-	sort.Slice(e2e, func(a, b int) bool { return e2e[a] < e2e[b] })
-	var sum int64
-	for _, v := range callNs {
-		sum += v
-	}
-	mean := int64(0)
-	if len(callNs) > 0 {
-		mean = sum / int64(len(callNs))
-	}
-	res.CallNs = map[string]int64{"p50": quant(callNs, .5), "p90": quant(callNs, .9),
-		"p99": quant(callNs, .99), "p999": quant(callNs, .999), "max": quant(callNs, 1), "mean": mean}
-	res.E2eUs = map[string]int64{"p50": quant(e2e, .5), "p99": quant(e2e, .99), "max": quant(e2e, 1)}
+	res.CallNs, res.E2eUs = latencies(callNs, tickNs, e2e)
 	res.AckUs = res.E2eUs
 	res.SubmitMs = float64(t1-t0) / 1e6
 	res.SubmitS = res.SubmitMs / 1e3

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -39,15 +38,6 @@ import (
 
 	"jetwire"
 )
-
-//go:linkname nanotime runtime.nanotime
-func nanotime() int64
-
-// cputicks is the TSC (rdtsc on amd64): the cheapest clock, for the call latency, as
-// jwpub's jw_ticks; converted to ns with the rate measured against nanotime.
-//
-//go:linkname cputicks runtime.cputicks
-func cputicks() int64
 
 type headerFlags map[string][]string
 
@@ -83,17 +73,6 @@ type result struct {
 	Missing       int              `json:"missing"`
 	Waited        bool             `json:"waited"`
 	FailedReasons map[string]int   `json:"failed_reasons"`
-}
-
-func quant(v []int64, q float64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	i := int(q * float64(len(v)))
-	if i >= len(v) {
-		i = len(v) - 1
-	}
-	return v[i]
 }
 
 func die(code int, f string, a ...interface{}) {
@@ -338,22 +317,7 @@ func main() {
 	for _, r := range reasons {
 		res.FailedReasons[r]++
 	}
-	for k := range callNs {
-		callNs[k] = int64(float64(callNs[k]) * tickNs)
-	}
-	sort.Slice(callNs, func(a, b int) bool { return callNs[a] < callNs[b] })
-	sort.Slice(e2e, func(a, b int) bool { return e2e[a] < e2e[b] })
-	var sum int64
-	for _, v := range callNs {
-		sum += v
-	}
-	mean := int64(0)
-	if len(callNs) > 0 {
-		mean = sum / int64(len(callNs))
-	}
-	res.CallNs = map[string]int64{"p50": quant(callNs, .5), "p90": quant(callNs, .9),
-		"p99": quant(callNs, .99), "p999": quant(callNs, .999), "max": quant(callNs, 1), "mean": mean}
-	res.E2eUs = map[string]int64{"p50": quant(e2e, .5), "p99": quant(e2e, .99), "max": quant(e2e, 1)}
+	res.CallNs, res.E2eUs = latencies(callNs, tickNs, e2e)
 	res.SubmitMs = float64(t1-t0) / 1e6
 	if last > 0 && res.Missing == 0 {
 		res.AllAckedMs = float64(last-t0) / 1e6
@@ -369,7 +333,7 @@ func main() {
 			res.Mode, res.Published, n, *size, res.SubmitMs, res.EAgain)
 		fmt.Printf("call latency ns: p50 %d  p90 %d  p99 %d  p99.9 %d  max %d  mean %d\n",
 			res.CallNs["p50"], res.CallNs["p90"], res.CallNs["p99"], res.CallNs["p999"],
-			res.CallNs["max"], mean)
+			res.CallNs["max"], res.CallNs["mean"])
 		fmt.Printf("allocations per call: %.2f\n", res.AllocsPerCall)
 		fmt.Printf("publish->report us: p50 %d  p99 %d  max %d; all reports after %.3f ms\n",
 			res.E2eUs["p50"], res.E2eUs["p99"], res.E2eUs["max"], res.AllAckedMs)

@@ -1,0 +1,1 @@
+../../../lib/go/cmd/jwgopub/measure.go
