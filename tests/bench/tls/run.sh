@@ -13,8 +13,9 @@
 # client side on BENCH_CLIENT_CPU. BENCH_TLS_REPEATS rounds (default 3), interleaved, plain
 # and TLS taking turns at going first; the
 # table shows per row the run with the median acked rate. Per row: acked msgs/s, call p99,
-# and for jetwire the TX lcore's busy cycles per packet sent (TSC cycles of busy loop
-# iterations from the stats socket / packets the port sent, pure ACKs included).
+# and for jetwire the TX lcore's busy cycles per wire segment (TSC cycles of busy loop
+# iterations from the stats socket / the connection's segs_out) and the TX lcore thread's
+# CPU time per wire segment (utime + stime of rte-worker-2: without descheduled time).
 # First, without the network, build/bench/bench_tls: ns and cycles to seal one full-segment
 # record per AEAD (and memcpy of the same bytes), and to open a PubAck-sized one.
 # BENCH_TLS_JETWIRE_B=PATH: a second jetwire binary (e.g. a build of an earlier commit) as
@@ -65,6 +66,15 @@ CLIENTS="jetwire cnats"
 # CPU time (user + system, all threads) of a process so far, in clock ticks
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 TCK=$(getconf CLK_TCK)
+# CPU time of jetwire's TX lcore thread (lcore 2: "rte-worker-2") so far, in clock ticks:
+# unlike its busy TSC cycles, not counting the time it was descheduled
+tx_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-2 ] && { awk '{print $14 + $15}' "$t/stat"; return; }
+  done
+  echo 0
+}
 # CPU seconds (user + system) of this shell's finished children so far, into variable $1
 # (`times` in this shell: a command substitution would ask a subshell, which has none)
 child_cpu() {
@@ -95,7 +105,7 @@ reads_stop() { # -> variables $1 (reads) and $2 (writes)
 }
 row() { # REP CLIENT MODE
   local rep=$1 client=$2 mode=$3 stream=JWTLSB sj=tlsb js=(jwjs -s "$PLAIN_URL") args rc cyc="" pk=""
-  local spid=$TWIN_PID c0 c1 k0 k1 j0=0 j1=0 nreads="" nwrites=""
+  local spid=$TWIN_PID c0 c1 k0 k1 j0=0 j1=0 x0=0 x1=0 nreads="" nwrites=""
   [ "$mode" = tls ] && { js=(tjwjs); spid=$TLS_SRV_PID; }
   "${js[@]}" add "$stream" "$sj.>" > /dev/null || { say "cannot create the stream"; return 1; }
   args=(-s "$sj.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$client-$mode")
@@ -121,6 +131,7 @@ row() { # REP CLIENT MODE
     c0=$(cpu_ticks "$spid")
     child_cpu k0
     j0=$(cpu_ticks "$JW_PID")
+    x0=$(tx_ticks "$JW_PID")
     reads_start "$spid"
     local perf_pid=
     if [ -n "${BENCH_TLS_PERF:-}" ]; then # a profile of jetwire and the server per row
@@ -135,6 +146,7 @@ row() { # REP CLIENT MODE
     c1=$(cpu_ticks "$spid")
     child_cpu k1
     j1=$(cpu_ticks "$JW_PID")
+    x1=$(tx_ticks "$JW_PID")
     reads_stop nreads nwrites
     build/jwstat --prefix "$RUNID-$N_JW" --json > "$JW_TMP/stat.json" 2>/dev/null
     stop_jetwire
@@ -176,9 +188,10 @@ PY
   jq -c --arg c "$client" --arg m "$mode" --argjson rep "$rep" --argjson stored "${stored:-null}" \
      --argjson jw "$cyc" --arg pk "$pk" --arg nreads "$nreads" --arg nwrites "$nwrites" \
      --argjson srv_s "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
+     --argjson tx_s "$(awk -v a="$x0" -v b="$x1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
      --argjson cli_s "$(awk -v a="$k0" -v b="$k1" -v x="$j0" -v y="$j1" -v t="$TCK" \
                         'BEGIN {print b - a + (y - x) / t}')" \
-     '. + {client: $c, mode: $m, rep: $rep, stored: $stored, server_cpu_s: $srv_s, client_cpu_s: $cli_s,
+     '. + {client: $c, mode: $m, rep: $rep, stored: $stored, server_cpu_s: $srv_s, client_cpu_s: $cli_s, tx_cpu_s: $tx_s,
            tx_packets: ($pk | tonumber? // null), server_reads: ($nreads | tonumber? // null),
            server_writes: ($nwrites | tonumber? // null)} + $jw' \
      "$JW_TMP/row.json" >> "$ROWS"
@@ -218,12 +231,14 @@ def rd_k(r):
     return 1000 * r["server_reads"] / r["count"] if r.get("server_reads") else None
 def wr_k(r):
     return 1000 * r["server_writes"] / r["count"] if r.get("server_writes") else None
+def tx_ns_seg(r):
+    return 1e9 * r["tx_cpu_s"] / r["segs_out"] if r.get("tx_cpu_s") and r.get("segs_out") else None
 def cyc_seg(r):
     return r["tx_busy_cycles"] / r["segs_out"] if r.get("tx_busy_cycles") and r.get("segs_out") else None
 def per_rec(r):
     return r["tls_bytes_sealed"] / r["tls_records_sealed"] if r.get("tls_records_sealed") else None
 lines = [f"{'client':8} {'mode':5} {'acked msgs/s':>12} {'(min..max)':>15} {'call p99 ns':>11} "
-         f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'B/record':>8} "
+         f"{'server us/msg':>13} {'client us/msg':>13} {'TX cycles/seg':>13} {'TX CPU ns/seg':>13} {'B/record':>8} "
          f"{'srv reads,writes/1k msgs':>24} runs"]
 for c in CLIENTS:
     for m in ("plain", "tls"):
@@ -236,13 +251,14 @@ for c in CLIENTS:
         su = med([per_msg_us(r) for r in rs])
         cu = med([cli_us(r) for r in rs])
         cs = med([cyc_seg(r) for r in rs])
+        tn = med([tx_ns_seg(r) for r in rs])
         br = med([per_rec(r) for r in rs])
         rk = med([rd_k(r) for r in rs])
         wk = med([wr_k(r) for r in rs])
         f = lambda v, fmt: format(v, fmt) if v is not None else "-"
         rw = f"{f(rk, '.1f')},{f(wk, '.1f')}"
         lines.append(f"{c:8} {m:5} {a:12.0f} {rng([r['acked_rate'] for r in rs]):>15} "
-                     f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(br, '8.0f'):>8} {rw:>24} {len(rs):4}")
+                     f"{p99:11.0f} {f(su, '13.2f'):>13} {f(cu, '13.2f'):>13} {f(cs, '13.0f'):>13} {f(tn, '13.0f'):>13} {f(br, '8.0f'):>8} {rw:>24} {len(rs):4}")
 # paired: the TLS and plain rows of the same repeat ran back to back
 cost, dsrv, dcli = {}, {}, {}
 for c in CLIENTS:
@@ -305,4 +321,7 @@ with open(f"{out}/tls-headlines.tsv", "w") as h:
         a, b = med([cyc_seg(r) for r in pl]), med([cyc_seg(r) for r in tl])
         if a and b:
             h.write(f"tls\tjetwire TX lcore busy cycles per wire segment plain / TLS\t{a:.0f}/{b:.0f}\tcycles\t\t\n")
+        a, b = med([tx_ns_seg(r) for r in pl]), med([tx_ns_seg(r) for r in tl])
+        if a and b:
+            h.write(f"tls\tjetwire TX lcore CPU per wire segment plain / TLS\t{a:.0f}/{b:.0f}\tns\t\t\n")
 PY
