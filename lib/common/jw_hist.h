@@ -38,9 +38,9 @@ jw_hist_record(struct jw_hist *h, uint64_t v)
 {
 	jw_stat_add(&h->buckets[jw_hist_index(v)], 1);
 	jw_stat_add(&h->sum, v);
-	if (v > __atomic_load_n(&h->max, __ATOMIC_RELAXED))
+	if (v > jw_stat_read(&h->max))
 		jw_stat_set(&h->max, v);
-	if (v < __atomic_load_n(&h->min, __ATOMIC_RELAXED))
+	if (v < jw_stat_read(&h->min))
 		jw_stat_set(&h->min, v);
 }
 
