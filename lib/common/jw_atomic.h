@@ -12,6 +12,8 @@
  *      read the same bytes, so its fields keep fixed plain types) and the stats counter blocks
  *      (stats-t.h; the same structs are the readers' plain copies). Their accessors live next
  *      to the layout (shm.h, shm_consumer.c) or here (jw_stat_*).
+ *   2b. Pointers published to RCU readers use liburcu's rcu_assign_pointer /
+ *      rcu_xchg_pointer (release) and rcu_dereference (consume) and nothing else.
  *   3. No DPDK atomics or barriers (rte_atomic*, rte_smp_*mb, rte_atomic_thread_fence): DPDK
  *      itself deprecates them for C11 atomics, and one vocabulary is easier to audit.
  *   4. Every acquire names the release it pairs with, and the release names its acquire, in
