@@ -172,6 +172,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	p->tcp.delack_ms = (uint16_t)cfg->tcp.delack_ms;
 	p->tcp.pacing_gain_pct = (uint16_t)cfg->tcp.pacing_gain;
 	p->tcp.pacing_burst = (uint16_t)cfg->tcp.pacing_burst;
+	p->tcp.beta_pct = (uint8_t)cfg->tcp.beta;
 	p->pool = port->pool;
 	p->tx_cksum_offload = port->tx_cksum_offload;
 	p->tx_tso_max = jw_port_tso_max(port);

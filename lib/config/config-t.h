@@ -161,6 +161,7 @@ struct jw_tcp_config {
 	uint32_t delack_ms;              /* delayed-ACK timer, 0 = ACK every segment */
 	uint32_t pacing_gain;            /* percent of cwnd/SRTT, 0 = no pacing */
 	uint32_t pacing_burst;           /* segments per paced burst */
+	uint32_t beta;                   /* percent of the flight kept after a loss */
 };
 
 /* How jetwire stops (app/jetwire). */

@@ -145,6 +145,9 @@ struct tcp_params {
 				    * 0: the engine's latency-bound bursts lose to it (README) */
 	uint16_t pacing_burst;     /* most segments (or one TSO packet) per paced burst,
 				    * default 4 */
+	uint8_t beta_pct;          /* multiplicative decrease: ssthresh = beta % of the flight
+				    * on a loss (50 = Reno, 70 = CUBIC's beta, RFC 9438), at
+				    * least 2 MSS; 50..90, default 70 */
 	uint32_t fin_wait2_ms;     /* FIN_WAIT_2 limit, default 60000 */
 	uint32_t challenge_acks_per_s; /* RFC 5961 §7 limit, default 10 */
 };
@@ -446,6 +449,7 @@ struct tcp_conn {
 	bool t_tlp_out;                   /* a TLP episode is open */
 	bool t_tlp_rtx;                   /* that TLP was a retransmission */
 	bool t_tlp_dsacked;
+	uint8_t t_tlp_n;                  /* probes with new data in this episode */
 	bool t_in_loss;                   /* after an RTO until snd_una passes t_recover */
 	/* undo (DSACK, Eifel) */
 	bool t_undo_on;                   /* an episode whose reduction may be undone */

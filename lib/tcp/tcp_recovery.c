@@ -270,7 +270,7 @@ tcp_sack_after_acks(struct tcp_txctx *x, bool una_moved, uint32_t delivered)
 	if (losses > 0 && !c->t_in_recovery && !c->t_in_loss) {
 		/* Loss recovery (RFC 6675 §5 entry, RACK-detected): one reduction per episode. */
 		tcp_undo_begin(c);
-		c->t_ssthresh = tcp_half_flight(c);
+		c->t_ssthresh = tcp_loss_ssthresh(c);
 		c->t_recover = c->t_snd_max;
 		c->t_in_recovery = true;
 		c->t_prr_delivered = 0;
@@ -343,7 +343,7 @@ tcp_newreno_dupacks(struct tcp_txctx *x, uint32_t dup)
 		if (dup >= thresh && SEQ_GT(c->t_snd_una, c->t_recover)) {
 			/* Fast retransmit (RFC 5681 3.2, RFC 6582 3.2.2). */
 			tcp_undo_begin(c);
-			c->t_ssthresh = tcp_half_flight(c);
+			c->t_ssthresh = tcp_loss_ssthresh(c);
 			c->t_recover = c->t_snd_max;
 			c->t_cwnd = c->t_ssthresh + dup * c->t_mss;
 			c->t_lt_extra = 0;
@@ -396,7 +396,7 @@ tcp_loss_probe(struct tcp_txctx *x)
 		return;
 	if (!c->t_in_recovery) {
 		tcp_undo_begin(c);
-		c->t_ssthresh = tcp_half_flight(c);
+		c->t_ssthresh = tcp_loss_ssthresh(c);
 		c->t_cwnd = c->t_ssthresh;
 		c->t_recover = c->t_snd_max;
 		c->t_in_recovery = true;
@@ -409,46 +409,64 @@ tcp_loss_probe(struct tcp_txctx *x)
 		tcp_stat_add(&c->st_loss_probes, 1);
 }
 
-/* Tail loss probe (RFC 8985 §7), SACK connections: when nothing moved for PTO =
- * max(2 SRTT, floor) with two or more segments in flight (and no RTO recovery), send one
- * new segment if the peer's window takes it, else resend the highest unSACKed one; cwnd is
- * not touched (the probe's SACK lets RACK find a lost tail; a resent probe acked without a
- * DSACK reduces once, ack_tlp_episode in tcp_txack.c). One probe per episode; the RTO is re-armed behind it.
+/* Tail loss probe (RFC 8985 §7), SACK connections: when nothing moved for PTO with two or
+ * more segments in flight (and no RTO recovery), send one new segment if the peer's window
+ * takes it, else resend the highest unSACKed one; cwnd is not touched (the probe's SACK
+ * lets RACK find a lost tail; a resent probe acked without a DSACK reduces once,
+ * ack_tlp_episode in tcp_txack.c). One resent probe per episode (new data may probe
+ * again, see below); the RTO is re-armed behind each probe.
  * Unlike RFC 8985 §7.2 a probe may also go during fast recovery: there a lost ACK or a
  * lost retransmission with nothing sent after it leaves PRR waiting for deliveries that
  * never come, and the probe's answer (SACK or DSACK) lets RACK go on instead of a 200 ms
- * RTO collapsing cwnd. The floor (10 ms at first) keeps scheduling jitter on a shared host
- * from firing probes; each probe a DSACK proves needless doubles it (up to rto_min), each
- * that repaired a loss halves it: it learns how long this peer may sit on an ACK (Linux
- * delays one up to 40 ms), so a loss-free path stops seeing probes. */
+ * RTO collapsing cwnd.
+ * PTO = 2 SRTT, at least a floor that depends on what the probe would send:
+ *  - new data: TCP_PTO_FRESH_NS (2 ms, Linux's TCP_TIMEOUT_MIN). Such a probe retransmits
+ *    nothing and costs one segment beyond cwnd that had to go anyway, so it may go early.
+ *    It matters: a Linux receiver answers a burst with one stretch ACK, and when that ACK
+ *    is lost the whole flight waits for the probe (at 1 % ACK loss jwtcpsend spent half of
+ *    its time in such 40 ms waits);
+ *    When neither the flight's ACK nor the probe's comes back (2 % of the probes at 1 %
+ *    loss each way), up to TCP_TLP_FRESH_MAX probes with new data go, each after twice
+ *    the previous wait, before the RTO (200 ms) takes over;
+ *  - a retransmission: the adaptive floor t_pto_floor_ns (40 ms at first). Each probe a
+ *    DSACK proves needless doubles it (up to rto_min), each that repaired a loss halves it
+ *    (down to 10 ms): it learns how long this peer may sit on an ACK (Linux delays one up
+ *    to 40 ms), so a loss-free path stops seeing resent probes. */
 void
 tcp_tlp_timer(struct tcp_txctx *x)
 {
 	struct tcp_conn *c = x->c;
+	const struct tcp_seg *nx;
 	uint32_t edge;
 	uint64_t pto, when;
+	bool fresh;
 
 	if (!c->sack_ok || c->t_nxt == c->t_head || c->t_srtt_ns == 0 || c->t_nxt - c->t_head < 2 ||
-	    c->t_in_loss || c->t_tlp_out || !room_for(x, 1))
+	    c->t_in_loss || !room_for(x, 1) ||
+	    (c->t_tlp_out && (c->t_tlp_rtx || c->t_tlp_n >= TCP_TLP_FRESH_MAX)))
 		return;
 	edge = wnd_edge(c);
 	if (SEQ_LEQ(edge, c->t_snd_una))
 		return;
-	pto = 2 * (uint64_t)c->t_srtt_ns;
-	if (pto < c->t_pto_floor_ns)
-		pto = c->t_pto_floor_ns;
+	nx = qseg(c, c->t_nxt);
+	fresh = c->t_nxt != c->t_tail && nx->len > 0 && SEQ_LEQ(nx->seq + nx->len, edge);
+	if (c->t_tlp_out && !fresh)
+		return; /* only a probe with new data goes again */
+	pto = JW_MAX(2 * (uint64_t)c->t_srtt_ns, fresh ? TCP_PTO_FRESH_NS : c->t_pto_floor_ns);
+	if (c->t_tlp_out)
+		pto <<= c->t_tlp_n; /* the episode's next probe: backed off */
 	/* Re-armed by every transmission too: a retransmission in recovery is progress. */
 	when = (c->t_last_xmit_ns > c->t_progress_ns ? c->t_last_xmit_ns : c->t_progress_ns) + pto;
 	if (x->now < when || (c->t_rto_deadline != 0 && when >= c->t_rto_deadline))
 		return;
 	if (!ctl_caught_up(c, when))
 		return;
-	if (c->t_nxt != c->t_tail && qseg(c, c->t_nxt)->len > 0 &&
-	    SEQ_LEQ(qseg(c, c->t_nxt)->seq + qseg(c, c->t_nxt)->len, edge)) {
+	if (fresh) {
 		if (!tcp_xmit(x, c->t_nxt, TCP_RTX_TLP))
 			return;
 		c->t_nxt++;
 		c->t_tlp_rtx = false;
+		c->t_tlp_n = c->t_tlp_out ? (uint8_t)(c->t_tlp_n + 1) : 1;
 	} else {
 		uint32_t i = c->t_nxt - 1;
 		while (i != c->t_head && qseg(c, i)->sacked)

@@ -26,6 +26,7 @@ tcp_params_default(struct tcp_params *p)
 	p->delack_ms = 2;
 	p->pacing_gain_pct = 0;
 	p->pacing_burst = 4;
+	p->beta_pct = 70;
 	p->fin_wait2_ms = 60000;
 	p->challenge_acks_per_s = 10;
 }
@@ -44,6 +45,8 @@ tcp_params_check(const struct tcp_params *p)
 	if (p->ooo_segs < 1 || p->ooo_segs > 4096)
 		return -EINVAL;
 	if (p->max_retries < 1 || p->syn_retries < 1)
+		return -EINVAL;
+	if (p->beta_pct < 50 || p->beta_pct > 90)
 		return -EINVAL;
 	if (p->delack_ms > 500 || p->pacing_gain_pct > 1000 ||
 	    (p->pacing_gain_pct != 0 && (p->pacing_burst < 1 || p->pacing_burst > 64)))

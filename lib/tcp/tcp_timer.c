@@ -43,7 +43,7 @@ tcp_rto_timer(struct tcp_txctx *x)
 	tcp_stat_add(&c->st_rto_expiries, 1);
 	tcp_undo_begin(c);
 	if (c->t_retries <= 1) {
-		c->t_ssthresh = tcp_half_flight(c);
+		c->t_ssthresh = tcp_loss_ssthresh(c);
 		if (c->ts_ok && !c->t_eifel_on) {
 			c->t_eifel_on = true;
 			c->t_eifel_tsval = tcp_tsval(c, x->now);

@@ -29,6 +29,8 @@
 #define TCP_POLL_DATA_MAX (TCP_POLL_OUT_MAX - 8)       /* data packets per poll */
 #define TCP_PTO_MIN_NS    (10ull * 1000000ull) /* TLP's lowest floor */
 #define TCP_PTO_INIT_NS   (40ull * 1000000ull) /* its first floor: Linux's delayed-ACK min */
+#define TCP_PTO_FRESH_NS  (2ull * 1000000ull)  /* floor of a probe with new data */
+#define TCP_TLP_FRESH_MAX 3                    /* probes with new data per episode */
 
 static inline struct tcp_seg *
 qseg(const struct tcp_conn *c, uint32_t idx)
@@ -144,8 +146,9 @@ void tcp_rto_publish(struct tcp_conn *c);
 void tcp_rto_from_srtt(struct tcp_conn *c);
 /* RFC 6298 §2: one RTT sample of r ns (<= 0 counts as 1). */
 void tcp_rtt_sample(struct tcp_conn *c, int64_t r);
-/* ssthresh after a loss: half the flight, at least two segments (RFC 5681 eq. 4). */
-uint32_t tcp_half_flight(const struct tcp_conn *c);
+/* ssthresh after a loss: beta_pct of the flight, at least two segments (RFC 5681 eq. 4
+ * with beta 50 %, RFC 9438 §4.6 with 70 %). */
+uint32_t tcp_loss_ssthresh(const struct tcp_conn *c);
 /* acked new bytes outside recovery: slow start (byte counting, L = 2 SMSS per ACK of the
  * n_acks this poll took in) or congestion avoidance. */
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint64_t n_acks);

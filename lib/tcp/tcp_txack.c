@@ -90,7 +90,8 @@ ack_tlp_episode(struct tcp_conn *c, uint32_t una)
 		c->t_tlp_out = false;
 		c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
 		if (!c->t_in_recovery && !c->t_in_loss) {
-			c->t_ssthresh = JW_MAX(c->t_cwnd / 2, 2u * c->t_mss);
+			c->t_ssthresh = JW_MAX((uint32_t)((uint64_t)c->t_cwnd * c->p.beta_pct / 100u),
+					       2u * c->t_mss);
 			c->t_cwnd = c->t_ssthresh;
 		}
 	}

@@ -509,8 +509,9 @@ tlp_probes_tail_then_rack_repairs_case(uint32_t iss)
 	assert_int_equal(s.rto_expiries, 0);
 	assert_int_equal(s.retransmits, 5);  /* the probe and the four holes, once each */
 	assert_int_equal(tcp_tx_unacked(H.c), 0);
-	/* The probe found a real loss: the next one comes after 20 ms, not 40. */
-	h_write(4 * MSS, false);
+	/* The probe found a real loss: the next resent one comes after 20 ms, not 40 (two
+	 * segments, both inside cwnd = ssthresh = 2.5 MSS: nothing new is left to probe with). */
+	h_write(2 * MSS, false);
 	h_poll();
 	h_drain();
 	h_advance_ms(19);
@@ -536,16 +537,40 @@ tlp_sends_new_data_when_it_can(void **state)
 	uint32_t seqs[8];
 
 	(void)state;
-	open_and_send(ISS, 12, 10); /* cwnd holds back 10 and 11 */
-	h_advance_ms(40);
+	open_and_send(ISS, 14, 10); /* cwnd holds back 10 to 13 */
+	/* A probe with new data retransmits nothing: it waits max(2 SRTT, 2 ms), not the
+	 * 40 ms floor of a resent probe. */
+	h_advance_ms(1);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 0);
+	h_advance_ms(1);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 1);
 	assert_int_equal(seqs[0], S(10)); /* a new segment probes */
 	assert_int_equal(st().loss_probes, 1);
 	assert_int_equal(st().retransmits, 0);
+	/* No answer (the probe or its ACK lost too): the next new segment after twice the
+	 * wait, then after four times, then no more (TCP_TLP_FRESH_MAX = 3): the RTO's turn. */
+	h_advance_ms(3);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 0);
+	h_advance_ms(1);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 1);
+	assert_int_equal(seqs[0], S(11));
+	h_advance_ms(7);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 0);
+	h_advance_ms(1);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 8), 1);
+	assert_int_equal(seqs[0], S(12));
 	h_advance_ms(40);
 	h_poll();
-	assert_int_equal(pop_all(seqs, 8), 0); /* one probe per episode */
+	assert_int_equal(pop_all(seqs, 8), 0); /* three probes per episode at most */
+	assert_int_equal(st().loss_probes, 3);
+	assert_int_equal(st().retransmits, 0);
+	assert_int_equal(st().rto_expiries, 0);
 	h_close();
 }
 
@@ -568,7 +593,7 @@ dsack_undoes_spurious_retransmission_case(uint32_t iss)
 	assert_int_equal(seqs[0], S(0));
 	s = st();
 	assert_int_equal(s.retransmits, 1);
-	assert_true(s.ssthresh < 10 * MSS);
+	assert_int_equal(s.ssthresh, 7 * MSS); /* beta 70 % of the flight of 10 */
 	/* The original arrives (just after the retransmission left: acked faster than the
 	 * min RTT, so RACK does not take it for the retransmission's delivery), then the
 	 * rest. A DSACK for segment 2 (a duplicate the network made of a segment never

@@ -453,10 +453,13 @@ fast_retransmit_and_newreno_partial_acks(void **state)
 {
 	struct pkt d;
 	struct tcp_stats s;
+	struct tcp_params p;
 	const uint32_t mss = 1448;
 
 	(void)state;
-	h_open(NULL, ISS);
+	tcp_params_default(&p);
+	p.beta_pct = 50; /* Reno's halving, as RFC 6582 has it (the default keeps 70 %) */
+	h_open(&p, ISS);
 	h_establish(true, PISN);
 	h_write(30 * mss, false);
 	assert_int_equal(h_poll(), 10); /* segments 0..9 in flight; 0 and 4 get lost */
