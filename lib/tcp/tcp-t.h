@@ -145,6 +145,8 @@ struct tcp_params {
 				    * 0: the engine's latency-bound bursts lose to it (README) */
 	uint16_t pacing_burst;     /* most segments (or one TSO packet) per paced burst,
 				    * default 4 */
+	uint16_t tlp_floor_ms;     /* first PTO floor of a resent tail loss probe; 0 (default)
+				    * = rto_min: no resent probe before the path lost something */
 	uint8_t beta_pct;          /* multiplicative decrease: ssthresh = beta % of the flight
 				    * on a loss (50 = Reno, 70 = CUBIC's beta, RFC 9438), at
 				    * least 2 MSS; 50..90, default 70 */
@@ -443,13 +445,17 @@ struct tcp_conn {
 	uint32_t t_sacked_bytes;
 	uint32_t t_prr_delivered, t_prr_out, t_recover_fs;
 	uint64_t t_last_xmit_ns;          /* last data transmission (re-arms the TLP) */
-	uint64_t t_pto_floor_ns;          /* TLP's PTO floor (adapts to needless probes) */
+	uint64_t t_pto_floor_ns;          /* PTO floor of a resent probe (rto_min at first,
+					   * halved by losses, doubled by needless probes) */
 	uint32_t t_tlp_high;              /* snd_max when the TLP went */
 	uint32_t t_tlp_seq, t_tlp_end;    /* the segment a retransmitted TLP resent */
 	bool t_tlp_out;                   /* a TLP episode is open */
 	bool t_tlp_rtx;                   /* that TLP was a retransmission */
 	bool t_tlp_dsacked;
 	uint8_t t_tlp_n;                  /* probes with new data in this episode */
+	bool t_part_on;                   /* t_part_end is valid: */
+	uint32_t t_part_end;              /* end of what the persist timer sent of the head
+					   * segment inside the peer's window (not a probe) */
 	bool t_in_loss;                   /* after an RTO until snd_una passes t_recover */
 	/* undo (DSACK, Eifel) */
 	bool t_undo_on;                   /* an episode whose reduction may be undone */

@@ -277,8 +277,11 @@ tcp_sack_after_acks(struct tcp_txctx *x, bool una_moved, uint32_t delivered)
 		c->t_prr_out = 0;
 		c->t_recover_fs = flight_size(c);
 		c->t_rtt_timing = false;
-		if (c->t_tlp_out) /* the probe revealed a real loss: probe sooner next time */
-			c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
+		/* A real loss (the probe revealed it, or RACK found it): this path loses
+		 * segments, so resent probes may go sooner (the floor starts at rto_min: on a
+		 * path that never lost anything a resent probe would only race a busy peer's
+		 * delayed ACK). */
+		c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
 		c->t_tlp_out = false; /* the recovery's reduction covers what the TLP found */
 		tcp_stat_add(&c->st_fast_retransmits, 1);
 		delivered = 0;
@@ -428,10 +431,13 @@ tcp_loss_probe(struct tcp_txctx *x)
  *    When neither the flight's ACK nor the probe's comes back (2 % of the probes at 1 %
  *    loss each way), up to TCP_TLP_FRESH_MAX probes with new data go, each after twice
  *    the previous wait, before the RTO (200 ms) takes over;
- *  - a retransmission: the adaptive floor t_pto_floor_ns (40 ms at first). Each probe a
- *    DSACK proves needless doubles it (up to rto_min), each that repaired a loss halves it
- *    (down to 10 ms): it learns how long this peer may sit on an ACK (Linux delays one up
- *    to 40 ms), so a loss-free path stops seeing resent probes. */
+ *  - a retransmission: the adaptive floor t_pto_floor_ns. It starts at rto_min, so on a
+ *    path that has lost nothing yet the RTO comes first and no resent probe races a busy
+ *    peer's delayed ACK (Linux delays one 40 ms and more: with a 40 ms floor 1,000,000
+ *    engine publishes on the clean path still saw one needless probe, and one per run
+ *    with both CPUs busy). Each recovery episode (a real loss) and each probe that
+ *    repaired one halves it (down to 10 ms); each probe a DSACK proves needless doubles
+ *    it (up to rto_min): it learns how long this peer may sit on an ACK. */
 void
 tcp_tlp_timer(struct tcp_txctx *x)
 {

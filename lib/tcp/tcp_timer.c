@@ -121,6 +121,8 @@ tcp_persist_timer(struct tcp_txctx *x)
 		emit(x, m);
 		tcp_stat_add(&c->st_bytes_sent, n);
 		c->t_snd_max = pseq + n;
+		c->t_part_on = true; /* in the window: tcp_xmit sends the rest from here */
+		c->t_part_end = pseq + n;
 		c->t_persist_deadline = x->now + ival;
 		c->t_probe_acks_in = acks_in;
 		return;
@@ -152,6 +154,10 @@ tcp_persist_timer(struct tcp_txctx *x)
 		tcp_rtx_count(c, TCP_RTX_OTHER);
 	if (SEQ_GT(pseq + n, c->t_snd_max))
 		c->t_snd_max = pseq + n;
+	if (avail > 0 && (!c->t_part_on || SEQ_GT(pseq + n, c->t_part_end))) {
+		c->t_part_on = true;
+		c->t_part_end = pseq + n;
+	}
 	if (c->t_persist_backoff < 16)
 		c->t_persist_backoff++;
 	ival = c->t_rto_ns << c->t_persist_backoff;

@@ -47,7 +47,8 @@ tx_setup(struct tcp_txctx *x)
 	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
 	c->t_pace_poll_ns = x->now;
 	c->t_pace_next_ns = x->now;
-	c->t_pto_floor_ns = JW_MIN(TCP_PTO_INIT_NS, (uint64_t)c->p.rto_min_ms * NS_PER_MS);
+	c->t_pto_floor_ns = (uint64_t)(c->p.tlp_floor_ms != 0 && c->p.tlp_floor_ms < c->p.rto_min_ms
+					       ? c->p.tlp_floor_ms : c->p.rto_min_ms) * NS_PER_MS;
 	if (c->t_syn_tries == 0) {
 		tcp_rtt_sample(c, (int64_t)(x->now - c->t_rtt_start_ns));
 		c->t_min_rtt_ns = (uint64_t)c->t_srtt_ns;

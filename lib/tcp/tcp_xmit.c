@@ -298,8 +298,12 @@ tcp_rtx_count(struct tcp_conn *c, enum tcp_rtx_cause why)
 }
 
 /* Transmits queued segment idx whole (from snd_una when part of it was acknowledged); why
- * names the cause when it is a retransmission. Keeps pipe, PRR's count, RACK's send time
- * and the undo record. Returns false when out of mbufs. */
+ * names the cause when it is a retransmission. The next new segment (idx == t_nxt, not
+ * marked lost, no RTO recovery) of which the persist timer already sent a first part
+ * inside a window smaller than the segment (t_part_end; not a zero-window probe, whose
+ * byte the peer drops) goes on from there: those bytes are in flight, and
+ * sending them again would be a retransmission on a loss-free path. Keeps pipe, PRR's
+ * count, RACK's send time and the undo record. Returns false when out of mbufs. */
 bool
 tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 {
@@ -307,14 +311,17 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 	struct tcp_seg *s = qseg(c, idx);
 	uint32_t end = s->seq + s->len + s->fin;
 	/* Bytes the peer already has (a partial send or probe was acked) are not sent again. */
-	uint32_t off = SEQ_GT(c->t_snd_una, s->seq) && SEQ_LT(c->t_snd_una, s->seq + s->len)
-			       ? c->t_snd_una - s->seq : 0;
+	uint32_t from = c->t_part_on && idx == c->t_nxt && !s->lost && !c->t_in_loss &&
+				SEQ_GT(c->t_part_end, c->t_snd_una) ? c->t_part_end : c->t_snd_una;
+	uint32_t off = SEQ_GT(from, s->seq) && SEQ_LT(from, s->seq + s->len) ? from - s->seq : 0;
 	struct rte_mbuf *m = tcp_build_seg(x, s, off, s->len - off);
 	bool was_new;
 
 	if (m == NULL)
 		return false;
 	emit(x, m);
+	if (idx == c->t_nxt)
+		c->t_part_on = false; /* the head segment went on: the partial is history */
 	was_new = !SEQ_LT(s->seq + off, c->t_snd_max);
 	if (!was_new) {
 		s->rexmit = 1;
@@ -324,7 +331,7 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 		if (SEQ_GT(s->seq + s->len, c->t_snd_max)) /* part of it was never sent */
 			tcp_stat_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
 	} else {
-		tcp_stat_add(&c->st_bytes_sent, s->len);
+		tcp_stat_add(&c->st_bytes_sent, s->len - off);
 		c->t_progress_ns = x->now;
 		if (!c->t_rtt_timing) { /* Karn: time only first transmissions */
 			c->t_rtt_timing = true;
@@ -337,7 +344,7 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 		c->t_lost_cnt--;
 		c->t_pipe += s->len - off;
 	} else if (was_new) {
-		c->t_pipe += s->len;
+		c->t_pipe += s->len - off;
 	}
 	if (c->t_in_recovery)
 		c->t_prr_out += s->len - off;

@@ -34,15 +34,20 @@ adv_us(uint64_t us)
 }
 
 /* Opens a SACK connection (timestamps on) at iss and sends n full segments (IW10 lets at
- * most 10 go); returns how many left. */
+ * most 10 go); returns how many left. Resent tail loss probes start with a 40 ms floor
+ * (tlp_floor_ms), as if the path had shown loss (tlp_resent_probe_waits_for_a_loss tests
+ * the default). */
 static int
 open_and_send(uint32_t iss, uint32_t nsegs, int expect)
 {
+	struct tcp_params p;
 	struct pkt d;
 	int got = 0;
 
 	iss_g = iss;
-	h_open(NULL, iss);
+	tcp_params_default(&p);
+	p.tlp_floor_ms = 40; /* resent probes from the start (the default waits for a loss) */
+	h_open(&p, iss);
 	h_establish_sack(true, true, PISN);
 	assert_true(st().sack_ok);
 	assert_int_equal(h_write(nsegs * MSS, false), nsegs * MSS);
@@ -529,6 +534,71 @@ tlp_probes_tail_then_rack_repairs(void **state)
 	(void)state;
 	tlp_probes_tail_then_rack_repairs_case(ISS);
 	tlp_probes_tail_then_rack_repairs_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
+}
+
+/* Defaults: on a path that has lost nothing a resent probe never races the RTO (a busy
+ * peer's delayed ACK is no loss); a real loss halves the floor to 100 ms. */
+void
+tlp_resent_probe_waits_for_a_loss(void **state)
+{
+	uint32_t blk[2], seqs[32];
+	struct pkt d;
+
+	(void)state;
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, PISN);
+	h_write(10 * MSS, false);
+	h_poll();
+	h_drain();
+	adv_us(100);
+	h_ack_sack(S(5), 65535, 0, 0, NULL); /* 5-9 outstanding, nothing new to send */
+	h_poll();
+	h_drain();
+	h_advance_ms(199);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0); /* no probe at 40 or 100 ms */
+	h_advance_ms(1);
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(5)); /* the RTO */
+	assert_int_equal(st().loss_probes, 0);
+	assert_int_equal(st().rto_expiries, 1);
+	h_close();
+
+	/* A loss RACK finds (segment 0, 1-9 SACKed): the floor halves to 100 ms. */
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, PISN);
+	h_write(10 * MSS, false);
+	h_poll();
+	h_drain();
+	adv_us(100);
+	blk[0] = S(1);
+	blk[1] = S(10);
+	h_ack_sack(S(0), 65535, 0, 1, blk);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1);
+	assert_int_equal(seqs[0], S(0));
+	adv_us(100);
+	h_ack_sack(S(10), 65535, 0, 0, NULL);
+	h_poll();
+	h_drain();
+	h_write(5 * MSS, false); /* inside cwnd (7 MSS): nothing left to probe with */
+	assert_int_equal(h_poll(), 5);
+	h_drain();
+	adv_us(100);
+	h_ack_sack(S(12), 65535, 0, 0, NULL);
+	h_poll();
+	h_drain();
+	h_advance_ms(99);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 0);
+	h_advance_ms(1);
+	h_poll();
+	assert_int_equal(pop_all(seqs, 32), 1);
+	assert_int_equal(st().loss_probes, 1);
+	assert_int_equal(st().rto_expiries, 0);
+	h_close();
 }
 
 void

@@ -10,6 +10,7 @@ void sack_blocks_outside_flight_ignored(void **state);
 void rack_reordering_window(void **state);
 void tlp_probes_tail_then_rack_repairs(void **state);
 void tlp_sends_new_data_when_it_can(void **state);
+void tlp_resent_probe_waits_for_a_loss(void **state);
 void tlp_floor_adapts_to_needless_probes(void **state);
 void dsack_undoes_spurious_retransmission(void **state);
 void eifel_undoes_spurious_rto(void **state);

@@ -710,6 +710,38 @@ small_window_sends_the_part_that_fits(void **state)
 	h_close();
 }
 
+/* The window opens before the partial is acknowledged: only the rest of the segment goes
+ * (the partial's bytes are in flight: sending them again would be a retransmission on a
+ * loss-free path), and a zero-window probe's byte, which the peer drops, is not skipped
+ * (zero_window_persist_probes_one_byte). */
+static void
+small_window_partial_then_the_rest(void **state)
+{
+	struct pkt d;
+	struct tcp_stats s;
+
+	(void)state;
+	h_open(NULL, ISS);
+	h_establish(true, PISN);
+	h_ack(ISS + 1, 8); /* 1024 bytes */
+	h_write(1448, true);
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.len, 1024);
+	h_ack(ISS + 1, 100); /* a window update: 12800 bytes, the partial not acked yet */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 1024);
+	assert_int_equal(d.len, 1448 - 1024);
+	h_ack(ISS + 1 + 1448, 100);
+	h_poll();
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.retransmits, 0);
+	assert_int_equal(s.bytes_sent, 1448);
+	h_close();
+}
+
 static void
 retransmit_never_rewrites_header_the_nic_holds(void **state)
 {
@@ -1283,6 +1315,7 @@ main(void)
 		cmocka_unit_test(window_closed_on_data_in_flight_never_times_out),
 		cmocka_unit_test(zero_window_persist_probes_one_byte),
 		cmocka_unit_test(small_window_sends_the_part_that_fits),
+		cmocka_unit_test(small_window_partial_then_the_rest),
 		cmocka_unit_test(retransmit_never_rewrites_header_the_nic_holds),
 		cmocka_unit_test(checksum_offload_sets_flags_and_pseudo_header),
 		cmocka_unit_test(device_backpressure_keeps_order),
@@ -1315,6 +1348,7 @@ main(void)
 		cmocka_unit_test(rack_reordering_window),
 		cmocka_unit_test(tlp_probes_tail_then_rack_repairs),
 		cmocka_unit_test(tlp_sends_new_data_when_it_can),
+		cmocka_unit_test(tlp_resent_probe_waits_for_a_loss),
 		cmocka_unit_test(tlp_floor_adapts_to_needless_probes),
 		cmocka_unit_test(dsack_undoes_spurious_retransmission),
 		cmocka_unit_test(eifel_undoes_spurious_rto),
