@@ -214,7 +214,7 @@ fi
 
 # ---------------------------------------------------------------------------------------
 if wanted tcp; then
-  run_bench tcp 300 net tests/bench/tcp/run.sh
+  run_bench tcp 600 net tests/bench/tcp/run.sh
   f=$OUT/tcp.txt
   v=$(awk '/^tcp: tx_cycles_per_segment/ {print $3}' "$f")
   headline tcp "bench_tcp TX cycles/segment (null device)" "$v" "cycles" "" ""
@@ -231,6 +231,12 @@ if wanted tcp; then
       headline tcp "jwtcpsend at 1% loss / clean" "$v" "x" ">= 0.5" "$(verdict "$v" ge 0.5)"
     else
       headline tcp "jwtcpsend at ${l}% loss / clean" "$v" "x" "" ""
+    fi
+    v=$(sed -n "s/^tcp: engine loss ${l}% median [0-9.]* acked\/s ratio \([0-9.]*\)/\1/p" "$f")
+    if [ "$l" = 1 ]; then
+      headline tcp "engine acked rate at 1% loss / clean" "$v" "x" ">= 0.8" "$(verdict "$v" ge 0.8)"
+    else
+      headline tcp "engine acked rate at ${l}% loss / clean" "$v" "x" "" ""
     fi
   done
 fi
