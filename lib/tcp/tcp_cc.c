@@ -141,6 +141,6 @@ tcp_undo(struct tcp_conn *c, bool eifel)
 	if (eifel && !c->sack_ok && (int32_t)(c->t_eifel_nxt - c->t_nxt) > 0 &&
 	    (int32_t)(c->t_tail - c->t_eifel_nxt) >= 0)
 		c->t_nxt = c->t_eifel_nxt;
-	tcp_stat_add(eifel ? &c->st_undos_eifel : &c->st_undos_dsack, 1);
+	jw_ctr_add(eifel ? &c->st_undos_eifel : &c->st_undos_dsack, 1);
 	publish_cc(c);
 }

@@ -78,7 +78,7 @@ challenge_ack(struct tcp_conn *c, uint64_t now)
 	if (c->c_chal_count >= c->p.challenge_acks_per_s)
 		return;
 	c->c_chal_count++;
-	tcp_stat_add(&c->st_challenge_acks, 1);
+	jw_ctr_add(&c->st_challenge_acks, 1);
 	(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
 }
 
@@ -123,7 +123,7 @@ syn_sent(struct tcp_conn *c, struct tcp_seg_info *si)
 			 * retransmission then finds the tuple free. */
 			if (!(si->flags & TCP_F_RST))
 				(void)tcp_cmd_push(c, TCP_CMD_RST, si->ack);
-			tcp_stat_add(&c->st_bad_segs_in, 1);
+			jw_ctr_add(&c->st_bad_segs_in, 1);
 			return;
 		}
 	}
@@ -131,12 +131,12 @@ syn_sent(struct tcp_conn *c, struct tcp_seg_info *si)
 		if (ack_ok && (si->flags & TCP_F_ACK))
 			tcp_ctl_close(c, TCP_R_REFUSED);
 		else
-			tcp_stat_add(&c->st_bad_segs_in, 1);
+			jw_ctr_add(&c->st_bad_segs_in, 1);
 		return;
 	}
 	if (!(si->flags & TCP_F_SYN) || !(si->flags & TCP_F_ACK)) {
 		/* Simultaneous open is not supported by a client that never listens. */
-		tcp_stat_add(&c->st_bad_segs_in, 1);
+		jw_ctr_add(&c->st_bad_segs_in, 1);
 		return;
 	}
 	c->irs = si->seq;
@@ -183,18 +183,18 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 
 	if (SEQ_GT(si->ack, snd_max)) {
 		(void)tcp_cmd_push(c, TCP_CMD_ACK, 0); /* acks what we never sent */
-		tcp_stat_add(&c->st_bad_segs_in, 1);
+		jw_ctr_add(&c->st_bad_segs_in, 1);
 		return false;
 	}
 	if (SEQ_LT(si->ack, c->c_snd_una - c->c_max_snd_wnd)) {
 		challenge_ack(c, now);
-		tcp_stat_add(&c->st_bad_segs_in, 1);
+		jw_ctr_add(&c->st_bad_segs_in, 1);
 		return false;
 	}
 	atomic_store_explicit(&c->acks_in, atomic_load_explicit(&c->acks_in, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	if (si->wnd == 0)
-		tcp_stat_add(&c->st_zero_wnd_in, 1);
+		jw_ctr_add(&c->st_zero_wnd_in, 1);
 	if (SEQ_GT(si->ack, c->c_snd_una)) {
 		c->c_snd_una = si->ack;
 		c->c_dupacks = 0;
@@ -206,7 +206,7 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 	} else if (si->ack == c->c_snd_una && si->len == 0 && !(si->flags & TCP_F_FIN) &&
 		   wnd == c->c_snd_wnd && snd_max != c->c_snd_una) {
 		c->c_dupacks++;
-		tcp_stat_add(&c->st_dupacks_in, 1);
+		jw_ctr_add(&c->st_dupacks_in, 1);
 		changed = true;
 	}
 	if (SEQ_LT(c->c_wl1, si->seq) || (c->c_wl1 == si->seq && SEQ_LEQ(c->c_wl2, si->ack))) {
@@ -252,7 +252,7 @@ lookup(struct tcp_stack *st, uint32_t saddr, uint32_t daddr, uint16_t sport, uin
 static int
 malformed(struct tcp_stack *st, struct rte_mbuf *m)
 {
-	tcp_stat_add(&st->st_malformed, 1);
+	jw_ctr_add(&st->st_malformed, 1);
 	rte_pktmbuf_free(m);
 	return -EBADMSG;
 }
@@ -265,7 +265,7 @@ paws_reject(struct tcp_conn *c, const struct tcp_seg_info *si, uint32_t seg_len)
 {
 	if (c->ts_ok && si->has_ts && seg_len > 0 && !(si->flags & TCP_F_RST) &&
 	    SEQ_LT(si->tsval, atomic_load_explicit(&c->ts_recent, memory_order_relaxed))) {
-		tcp_stat_add(&c->st_bad_segs_in, 1);
+		jw_ctr_add(&c->st_bad_segs_in, 1);
 		(void)tcp_cmd_push(c, TCP_CMD_ACK, 0);
 		return true;
 	}
@@ -289,7 +289,7 @@ seq_acceptable(struct tcp_conn *c, const struct tcp_seg_info *si, uint32_t seg_l
 		return true;
 	if (!(si->flags & TCP_F_RST)) {
 		if (seg_len > 0) {
-			tcp_stat_add(&c->st_dup_segs_in, 1);
+			jw_ctr_add(&c->st_dup_segs_in, 1);
 			if (si->len > 0 && SEQ_LEQ(seq + si->len, rn))
 				tcp_rsb_publish(c, rn, true, seq, seq + si->len);
 		}
@@ -383,7 +383,7 @@ data_arrived(struct tcp_conn *c, struct rte_mbuf *m, const struct tcp_seg_info *
 		data_in_order(c, m, seq, off, len, fin, now);
 		return;
 	}
-	tcp_stat_add(&c->st_ooo_segs_in, 1);
+	jw_ctr_add(&c->st_ooo_segs_in, 1);
 	if (tcp_ooo_insert(c, m, seq, off, len, fin ? 1 : 0))
 		*kept = true;
 	tcp_rsb_publish(c, seq, false, 0, 0); /* before the command: the dupack carries them */
@@ -494,7 +494,7 @@ tcp_input(struct tcp_stack *st, struct rte_mbuf *m)
 	c = lookup(st, ip->src_addr, ip->dst_addr, rte_be_to_cpu_16(th->src_port),
 		   rte_be_to_cpu_16(th->dst_port));
 	if (c == NULL) {
-		tcp_stat_add(&st->st_no_conn, 1);
+		jw_ctr_add(&st->st_no_conn, 1);
 		rte_pktmbuf_free(m);
 		return -ENOENT;
 	}
@@ -506,7 +506,7 @@ tcp_input(struct tcp_stack *st, struct rte_mbuf *m)
 	si.off = RTE_ETHER_HDR_LEN + ihl + doff;
 	si.len = rte_be_to_cpu_16(ip->total_length) - ihl - doff;
 	parse_options((const uint8_t *)(th + 1), doff - 20, &si);
-	tcp_stat_add(&c->st_segs_in, 1);
+	jw_ctr_add(&c->st_segs_in, 1);
 
 	switch (atomic_load_explicit(&c->ctl_state, memory_order_relaxed)) {
 	case TCP_CTL_SYN_SENT:

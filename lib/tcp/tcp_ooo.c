@@ -11,7 +11,7 @@
 void
 tcp_deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
-	tcp_stat_add(&c->st_bytes_received, len);
+	jw_ctr_add(&c->st_bytes_received, len);
 	/* The owner may abort from on_data: deliver nothing after that. */
 	while (m != NULL && len > 0 && !c->c_reported_closed) {
 		if (off >= m->data_len) {
@@ -47,15 +47,15 @@ tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq, uint32_t of
 	while (i < c->c_ooo_n && SEQ_LT(c->c_ooo[i].seq, seq))
 		i++;
 	if (i < c->c_ooo_n && c->c_ooo[i].seq == seq && c->c_ooo[i].len >= len) {
-		tcp_stat_add(&c->st_dup_segs_in, 1);
+		jw_ctr_add(&c->st_dup_segs_in, 1);
 		return false;
 	}
 	if (i > 0 && SEQ_GEQ(c->c_ooo[i - 1].seq + c->c_ooo[i - 1].len, seq + len)) {
-		tcp_stat_add(&c->st_dup_segs_in, 1);
+		jw_ctr_add(&c->st_dup_segs_in, 1);
 		return false; /* covered by the previous entry */
 	}
 	if (c->c_ooo_n >= c->p.ooo_segs) {
-		tcp_stat_add(&c->st_ooo_drops, 1);
+		jw_ctr_add(&c->st_ooo_drops, 1);
 		return false;
 	}
 	memmove(&c->c_ooo[i + 1], &c->c_ooo[i], (size_t)(c->c_ooo_n - i) * sizeof(c->c_ooo[0]));

@@ -2,6 +2,7 @@
 #ifndef JW_TCP_PRIV_H
 #define JW_TCP_PRIV_H
 
+#include "common/jw_atomic.h"
 #include "tcp/tcp-t.h"
 #include "tcp/tcp_seq.h"
 
@@ -74,13 +75,6 @@ static inline uint64_t
 tcp_now(const struct tcp_io *io)
 {
 	return io->now_ns(io->ctx);
-}
-
-static inline void
-tcp_stat_add(_Atomic uint64_t *ctr, uint64_t n)
-{
-	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + n,
-			      memory_order_relaxed);
 }
 
 #endif /* JW_TCP_PRIV_H */

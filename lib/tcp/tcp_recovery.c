@@ -174,7 +174,7 @@ sb_scan(struct tcp_txctx *x, uint32_t *losses)
 				s->lost = 1;
 				c->t_lost_cnt++;
 				(*losses)++;
-				tcp_stat_add(&c->st_rack_losses, 1);
+				jw_ctr_add(&c->st_rack_losses, 1);
 			} else if (deadline == 0 || when < deadline) {
 				deadline = when;
 			}
@@ -283,7 +283,7 @@ tcp_sack_after_acks(struct tcp_txctx *x, bool una_moved, uint32_t delivered)
 		 * delayed ACK). */
 		c->t_pto_floor_ns = JW_MAX(c->t_pto_floor_ns / 2, TCP_PTO_MIN_NS);
 		c->t_tlp_out = false; /* the recovery's reduction covers what the TLP found */
-		tcp_stat_add(&c->st_fast_retransmits, 1);
+		jw_ctr_add(&c->st_fast_retransmits, 1);
 		delivered = 0;
 	}
 	if (c->t_in_recovery) {
@@ -353,7 +353,7 @@ tcp_newreno_dupacks(struct tcp_txctx *x, uint32_t dup)
 			c->t_in_recovery = true;
 			c->t_rtt_timing = false;
 			if (room_for(x, 1) && tcp_xmit(x, c->t_head, TCP_RTX_FAST))
-				tcp_stat_add(&c->st_fast_retransmits, 1);
+				jw_ctr_add(&c->st_fast_retransmits, 1);
 		} else if (dup <= 2) {
 			/* Limited transmit (RFC 3042): each of the first two dupacks lets
 			 * one new segment out, so a small window still gets its dupacks. */
@@ -409,7 +409,7 @@ tcp_loss_probe(struct tcp_txctx *x)
 	c->t_probed = true;
 	c->t_probe_una = c->t_snd_una;
 	if (tcp_xmit(x, c->t_head, TCP_RTX_TLP))
-		tcp_stat_add(&c->st_loss_probes, 1);
+		jw_ctr_add(&c->st_loss_probes, 1);
 }
 
 /* Tail loss probe (RFC 8985 §7), SACK connections: when nothing moved for PTO with two or
@@ -488,5 +488,5 @@ tcp_tlp_timer(struct tcp_txctx *x)
 	c->t_tlp_high = c->t_snd_max;
 	c->t_rtt_timing = false;
 	c->t_rto_deadline = x->now + c->t_rto_ns;
-	tcp_stat_add(&c->st_loss_probes, 1);
+	jw_ctr_add(&c->st_loss_probes, 1);
 }

@@ -103,7 +103,7 @@ tcp_sb_update(struct tcp_conn *c, const struct tcp_seg_info *si, uint32_t snd_ma
 	for (uint32_t i = 0; i < si->n_sack; i++) {
 		uint32_t s = si->sack_start[i], e = si->sack_end[i];
 
-		tcp_stat_add(&c->st_sack_blocks_in, 1);
+		jw_ctr_add(&c->st_sack_blocks_in, 1);
 		if (!SEQ_LT(s, e) || SEQ_DIFF(e, s) > (int32_t)(1u << 30))
 			continue;
 		if (i == 0 && (SEQ_LEQ(e, si->ack) ||
@@ -113,7 +113,7 @@ tcp_sb_update(struct tcp_conn *c, const struct tcp_seg_info *si, uint32_t snd_ma
 			c->c_ds_start[k] = s;
 			c->c_ds_end[k] = e;
 			c->c_dsack_n++;
-			tcp_stat_add(&c->st_dsacks_in, 1);
+			jw_ctr_add(&c->st_dsacks_in, 1);
 			changed = true;
 			continue;
 		}

@@ -24,7 +24,7 @@ tcp_rto_timer(struct tcp_txctx *x)
 		return;
 	}
 	if (!ctl_caught_up(c, c->t_rto_deadline)) {
-		tcp_stat_add(&c->st_rto_held, 1);
+		jw_ctr_add(&c->st_rto_held, 1);
 		return;
 	}
 	/* The peer closed its window on data in flight and keeps answering: our
@@ -40,7 +40,7 @@ tcp_rto_timer(struct tcp_txctx *x)
 		c->t_retries++;
 	}
 	c->t_rto_acks_in = acks_in;
-	tcp_stat_add(&c->st_rto_expiries, 1);
+	jw_ctr_add(&c->st_rto_expiries, 1);
 	tcp_undo_begin(c);
 	if (c->t_retries <= 1) {
 		c->t_ssthresh = tcp_loss_ssthresh(c);
@@ -119,7 +119,7 @@ tcp_persist_timer(struct tcp_txctx *x)
 		if (m == NULL)
 			return;
 		emit(x, m);
-		tcp_stat_add(&c->st_bytes_sent, n);
+		jw_ctr_add(&c->st_bytes_sent, n);
 		c->t_snd_max = pseq + n;
 		c->t_part_on = true; /* in the window: tcp_xmit sends the rest from here */
 		c->t_part_end = pseq + n;
@@ -149,7 +149,7 @@ tcp_persist_timer(struct tcp_txctx *x)
 		return;
 	emit(x, m);
 	if (avail == 0)
-		tcp_stat_add(&c->st_zwp, 1);
+		jw_ctr_add(&c->st_zwp, 1);
 	else
 		tcp_rtx_count(c, TCP_RTX_OTHER);
 	if (SEQ_GT(pseq + n, c->t_snd_max))

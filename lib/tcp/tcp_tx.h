@@ -87,7 +87,7 @@ static inline void
 emit(struct tcp_txctx *x, struct rte_mbuf *m)
 {
 	x->out[x->n++] = m;
-	tcp_stat_add(&x->c->st_segs_out, 1);
+	jw_ctr_add(&x->c->st_segs_out, 1);
 }
 
 static inline bool

@@ -108,7 +108,7 @@ ack_advance(struct tcp_txctx *x, uint32_t una, uint64_t n_acks)
 
 	c->t_snd_una = una;
 	ack_release(x, una, &delivered);
-	tcp_stat_add(&c->st_bytes_acked, acked);
+	jw_ctr_add(&c->st_bytes_acked, acked);
 	c->t_retries = 0;
 	c->t_persist_backoff = 0;
 	c->t_probes_unanswered = 0;

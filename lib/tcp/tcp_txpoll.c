@@ -144,7 +144,7 @@ tx_closed(struct tcp_txctx *x, uint8_t s, uint16_t pure_acks)
 		uint32_t una = (uint32_t)(atomic_load_explicit(&c->ack_state,
 							       memory_order_acquire) >> 32);
 		if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
-			tcp_stat_add(&c->st_bytes_acked, una - c->t_snd_una);
+			jw_ctr_add(&c->st_bytes_acked, una - c->t_snd_una);
 			c->t_snd_una = una;
 		}
 	}
@@ -186,7 +186,7 @@ acks_due(struct tcp_txctx *x, uint64_t delack, uint16_t pure_acks)
 	    atomic_load_explicit(&c->rcv_nxt, memory_order_acquire) != c->t_last_ack) {
 		pure_acks = 1;
 		if (timer_ack)
-			tcp_stat_add(&c->st_delayed_acks, 1);
+			jw_ctr_add(&c->st_delayed_acks, 1);
 	}
 	return pure_acks;
 }
@@ -218,12 +218,12 @@ tx_established(struct tcp_txctx *x, uint16_t pure_acks)
 	}
 	c->t_pace_held = x->paced;
 	if (x->paced)
-		tcp_stat_add(&c->st_pacing_waits, 1);
+		jw_ctr_add(&c->st_pacing_waits, 1);
 	pure_acks = acks_due(x, delack, pure_acks);
 	if (!c->t_stopped)
 		for (uint16_t i = 0; i < pure_acks && room_for(x, 1); i++) {
 			tcp_send_ctl(x, TCP_F_ACK, cur_snd_nxt(c));
-			tcp_stat_add(&c->st_pure_acks, 1);
+			jw_ctr_add(&c->st_pure_acks, 1);
 		}
 	publish_snd(c);
 }

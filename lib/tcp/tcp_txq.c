@@ -62,7 +62,7 @@ new_fill(struct tcp_conn *c)
 	}
 	m = rte_pktmbuf_alloc(c->io->pool);
 	if (m == NULL) {
-		tcp_stat_add(&c->st_tx_nomem, 1);
+		jw_ctr_add(&c->st_tx_nomem, 1);
 		errno = ENOMEM;
 		return NULL;
 	}

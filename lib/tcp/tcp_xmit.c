@@ -30,7 +30,7 @@ alloc_hdr(struct tcp_conn *c, uint16_t len)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(c->io->pool);
 
 	if (m == NULL) {
-		tcp_stat_add(&c->st_tx_nomem, 1);
+		jw_ctr_add(&c->st_tx_nomem, 1);
 		return NULL;
 	}
 	if (rte_pktmbuf_append(m, len) == NULL) {
@@ -96,9 +96,9 @@ tcp_send_syn(struct tcp_txctx *x)
 }
 
 /* Reads the SACK blocks control published for our ACKs (seqlock reader: load-acquire of
- * an even gen pairs with tcp_rsb_publish's store-release (tcp_ooo.c), acquire fence before the recheck)
- * and keeps those above rcv_nxt, at most max; a DSACK block first, once per generation.
- * Returns how many. */
+ * an even gen pairs with tcp_rsb_publish's store-release (tcp_ooo.c), acquire fence before
+ * the recheck) and keeps those above rcv_nxt, at most max; a DSACK block first, once per
+ * generation. Returns how many. */
 static uint32_t
 rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint32_t max)
 {
@@ -182,7 +182,7 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 			}
 			th->data_off = (uint8_t)(((c->t_tcp_hdr_len + olen) / 4) << 4);
 			ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + c->t_tcp_hdr_len + olen));
-			tcp_stat_add(&c->st_sack_blocks_out, nb);
+			jw_ctr_add(&c->st_sack_blocks_out, nb);
 		}
 		tcp_hdr_finish(c, m, (uint16_t)(c->t_tcp_hdr_len + olen));
 	} else {
@@ -234,7 +234,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		 * acq_rel decrement of the refcount after it finished reading), so the headers
 		 * are ours again; this acquire fence after our refcount read pairs with that
 		 * decrement, so our writes cannot move before the device's reads. */
-		rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
+		atomic_thread_fence(memory_order_acquire);
 		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, len, x->now);
 		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
 		rte_mbuf_refcnt_update(m, 1);
@@ -250,7 +250,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		if (len > 0)
 			memcpy(rte_pktmbuf_mtod_offset(h, uint8_t *, c->t_hdr_len),
 			       rte_pktmbuf_mtod_offset(m, uint8_t *, hdr_in_m + off), len);
-		tcp_stat_add(&c->st_tx_copies, 1);
+		jw_ctr_add(&c->st_tx_copies, 1);
 		tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
 		tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
 		return h;
@@ -265,7 +265,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		uint32_t hdr_in_m = m->data_len - s->len; /* 0 before the first transmission */
 		clone = rte_pktmbuf_clone(m, c->io->pool);
 		if (clone == NULL) {
-			tcp_stat_add(&c->st_tx_nomem, 1);
+			jw_ctr_add(&c->st_tx_nomem, 1);
 			rte_pktmbuf_free(h);
 			return NULL;
 		}
@@ -276,7 +276,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 			rte_pktmbuf_free(h);
 			return NULL;
 		}
-		tcp_stat_add(&c->st_tx_clones, 1);
+		jw_ctr_add(&c->st_tx_clones, 1);
 	}
 	tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
 	tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
@@ -288,12 +288,12 @@ tcp_rtx_count(struct tcp_conn *c, enum tcp_rtx_cause why)
 {
 	if (why == TCP_RTX_AUTO)
 		why = c->t_in_loss ? TCP_RTX_RTO : TCP_RTX_FAST;
-	tcp_stat_add(&c->st_retransmits, 1);
+	jw_ctr_add(&c->st_retransmits, 1);
 	switch (why) {
-	case TCP_RTX_RTO: tcp_stat_add(&c->st_rtx_rto, 1); break;
-	case TCP_RTX_FAST: tcp_stat_add(&c->st_rtx_fast, 1); break;
-	case TCP_RTX_TLP: tcp_stat_add(&c->st_rtx_tlp, 1); break;
-	default: tcp_stat_add(&c->st_rtx_other, 1); break;
+	case TCP_RTX_RTO: jw_ctr_add(&c->st_rtx_rto, 1); break;
+	case TCP_RTX_FAST: jw_ctr_add(&c->st_rtx_fast, 1); break;
+	case TCP_RTX_TLP: jw_ctr_add(&c->st_rtx_tlp, 1); break;
+	default: jw_ctr_add(&c->st_rtx_other, 1); break;
 	}
 }
 
@@ -329,9 +329,9 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 		if (c->t_undo_on && why != TCP_RTX_TLP)
 			tcp_undo_record(c, s->seq + off, end);
 		if (SEQ_GT(s->seq + s->len, c->t_snd_max)) /* part of it was never sent */
-			tcp_stat_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
+			jw_ctr_add(&c->st_bytes_sent, s->seq + s->len - c->t_snd_max);
 	} else {
-		tcp_stat_add(&c->st_bytes_sent, s->len - off);
+		jw_ctr_add(&c->st_bytes_sent, s->len - off);
 		c->t_progress_ns = x->now;
 		if (!c->t_rtt_timing) { /* Karn: time only first transmissions */
 			c->t_rtt_timing = true;
@@ -427,7 +427,7 @@ xmit_tso(struct tcp_txctx *x, uint32_t k)
 		struct rte_mbuf *clone = rte_pktmbuf_clone(qseg(c, c->t_nxt + i)->m, c->io->pool);
 
 		if (clone == NULL) {
-			tcp_stat_add(&c->st_tx_nomem, 1);
+			jw_ctr_add(&c->st_tx_nomem, 1);
 			rte_pktmbuf_free(h);
 			return false;
 		}
@@ -444,9 +444,9 @@ xmit_tso(struct tcp_txctx *x, uint32_t k)
 	emit(x, h);
 	wire_segs = (len + c->t_mss - 1) / c->t_mss;
 	/* segs_out counts wire segments (the device gives each its own IPv4 id). */
-	tcp_stat_add(&c->st_segs_out, wire_segs - 1);
-	tcp_stat_add(&c->st_tso_pkts, 1);
-	tcp_stat_add(&c->st_bytes_sent, len);
+	jw_ctr_add(&c->st_segs_out, wire_segs - 1);
+	jw_ctr_add(&c->st_tso_pkts, 1);
+	jw_ctr_add(&c->st_bytes_sent, len);
 	for (uint32_t i = 0; i < k; i++)
 		qseg(c, c->t_nxt + i)->xmit_ns = x->now;
 	c->t_last_xmit_ns = x->now;
