@@ -542,6 +542,7 @@ void
 tlp_resent_probe_waits_for_a_loss(void **state)
 {
 	uint32_t blk[2], seqs[32];
+	struct tcp_params p;
 	struct pkt d;
 
 	(void)state;
@@ -566,8 +567,11 @@ tlp_resent_probe_waits_for_a_loss(void **state)
 	assert_int_equal(st().rto_expiries, 1);
 	h_close();
 
-	/* A loss RACK finds (segment 0, 1-9 SACKed): the floor halves to 100 ms. */
-	h_open(NULL, ISS);
+	/* A loss RACK finds (segment 0, 1-9 SACKed): the floor halves to 100 ms; with
+	 * [tcp] beta = 70 ssthresh keeps 70 % of the flight. */
+	tcp_params_default(&p);
+	p.beta_pct = 70;
+	h_open(&p, ISS);
 	h_establish_sack(true, true, PISN);
 	h_write(10 * MSS, false);
 	h_poll();
@@ -579,6 +583,7 @@ tlp_resent_probe_waits_for_a_loss(void **state)
 	h_poll();
 	assert_int_equal(pop_all(seqs, 32), 1);
 	assert_int_equal(seqs[0], S(0));
+	assert_int_equal(st().ssthresh, 7 * MSS);
 	adv_us(100);
 	h_ack_sack(S(10), 65535, 0, 0, NULL);
 	h_poll();
@@ -663,7 +668,7 @@ dsack_undoes_spurious_retransmission_case(uint32_t iss)
 	assert_int_equal(seqs[0], S(0));
 	s = st();
 	assert_int_equal(s.retransmits, 1);
-	assert_int_equal(s.ssthresh, 7 * MSS); /* beta 70 % of the flight of 10 */
+	assert_int_equal(s.ssthresh, 5 * MSS); /* beta 50 % (the default) of the flight of 10 */
 	/* The original arrives (just after the retransmission left: acked faster than the
 	 * min RTT, so RACK does not take it for the retransmission's delivery), then the
 	 * rest. A DSACK for segment 2 (a duplicate the network made of a segment never
