@@ -44,6 +44,40 @@
  *  | stats tx (cwnd, srtt...) | tx   | any      | relaxed, single writer                       |
  *  | stats ctl (segs_in...)   | ctl  | any      | relaxed, single writer                       |
  *
+ * Acquire/release pairs (the tags mark each access; C = control lcore, T = TX lcore):
+ *   [T1]  C: peer options, irs, windows, reason... then store-release ctl_state
+ *         (tcp_conn_connect, syn_sent, tcp_ctl_close) -> T: load-acquire (tcp_tx_poll,
+ *         writable); any: tcp_conn_state, tcp_conn_stats (sack_ok).
+ *   [T2]  C: ack_tsecr (relaxed), then store-release ack_state (tcp_ctl_publish_ack) ->
+ *         T: load-acquire (tcp_take_acks, tx_closed), then ack_tsecr (ack_eifel).
+ *   [T3]  C: store-release snd_wnd_edge (process_ack) -> T: load-acquire (wnd_edge).
+ *   [T4]  C: store-release rcv_nxt (publish_rcv) -> T: load-acquire (tcp_hdr_patch,
+ *         acks_due, tcp_send_ctl).
+ *   [T5]  C: store-release ts_recent (synchronized) -> T: load-acquire (tcp_hdr_patch).
+ *   [T6]  scoreboard seqlock: C gen odd, release fence, data, store-release gen even
+ *         (sb_publish) -> T: load-acquire gen, data, acquire fence, gen again (sb_read).
+ *   [T7]  our SACK blocks, the same seqlock: tcp_rsb_publish -> rsb_read; published before
+ *         the ACK command ([T11]) that makes T send them.
+ *   [T8]  C: store-release ctl_poll_ns (tcp_ctl_poll) -> T: load-acquire at the start of
+ *         tcp_tx_poll, before the ACKs are taken.
+ *   [T9]  C: rcv_nxt ([T4]), then store-release delack_at (data_in_order) -> T:
+ *         load-acquire (tx_established).
+ *   [T10] C: store-release ack_req (request_ack) -> T: acquire exchange (acks_due).
+ *   [T11] cmd ring: rte_ring SP enqueue (tcp_cmd_push, release of the producer tail) ->
+ *         SC dequeue (run_cmds, acquire).
+ *   [T12] T: store-release snd_nxt and snd_max (publish_snd) -> C: load-acquire snd_max
+ *         (process_ack).
+ *   [T13] T: fin_seq (relaxed), then store-release fin_sent (tcp_xmit) -> C: load-acquire
+ *         (process_ack), then fin_seq; any: tcp_conn_state.
+ *   [T14] C: store-release fin_acked (process_ack) -> any: load-acquire (tcp_conn_state).
+ *   [T15] C: store-release peer_fin (tcp_got_fin) -> any: load-acquire (tcp_conn_state).
+ *   [T16] T: store-release tx_fail (tx_fail) -> C: load-acquire (tcp_ctl_poll).
+ *   [T17] T: queue freed, then store-release tx_released (tx_closed) -> any: load-acquire
+ *         (tcp_conn_tx_released).
+ *   [T18] the device's refcount decrement (rte_pktmbuf_free, acq_rel) -> T: refcount read,
+ *         acquire fence, then the header is rewritten in place (tcp_build_seg).
+ *   Everything else shared is relaxed: counters and values that order nothing.
+ *
  * Everything else in struct tcp_conn is private to one side, grouped by side on separate
  * cache lines (c_* control, t_* TX). Exception: tcp_conn_connect() (control) initialises
  * the TX side's t_* fields before its store-release of ctl_state = SYN_SENT; the TX lcore

@@ -98,7 +98,7 @@ static inline bool
 tcp_conn_tx_released(const struct tcp_conn *c)
 {
 	/* Acquire pairs with the TX lcore's store-release in tx_closed (tcp_txpoll.c). */
-	return atomic_load_explicit(&c->tx_released, memory_order_acquire) != 0;
+	return atomic_load_explicit(&c->tx_released, memory_order_acquire) != 0; /* [T17] */
 }
 
 /* Any thread. The RFC 9293 state, derived from both sides' published fields. */

@@ -136,7 +136,7 @@ tcp_conn_connect(struct tcp_conn *c, const struct tcp_endpoint *ep)
 	atomic_store_explicit(&c->snd_nxt, c->iss, memory_order_relaxed);
 
 	/* Release pairs with the load-acquire of ctl_state in tcp_tx_poll (tcp_txpoll.c). */
-	atomic_store_explicit(&c->ctl_state, TCP_CTL_SYN_SENT, memory_order_release);
+	atomic_store_explicit(&c->ctl_state, TCP_CTL_SYN_SENT, memory_order_release); /* [T1] */
 	return 0;
 }
 
@@ -147,7 +147,7 @@ tcp_cmd_push(struct tcp_conn *c, enum tcp_cmd cmd, uint32_t arg)
 
 	/* rte_ring SP enqueue: release store of the producer tail pairs with the SC dequeue's
 	 * acquire load in tcp_tx_poll, so the TX lcore sees the command and what preceded it. */
-	return rte_ring_sp_enqueue(c->cmd, (void *)v) == 0 ? 0 : -ENOBUFS;
+	return rte_ring_sp_enqueue(c->cmd, (void *)v) == 0 ? 0 : -ENOBUFS; /* [T11] */
 }
 
 void
@@ -159,7 +159,7 @@ tcp_ctl_close(struct tcp_conn *c, enum tcp_reason why)
 	atomic_store_explicit(&c->reason, (uint8_t)why, memory_order_relaxed);
 	/* Release pairs with the load-acquires of ctl_state in tcp_tx_poll (tcp_txpoll.c),
 	 * writable (tcp_txq.c) and tcp_conn_state: whoever sees CLOSED sees reason. */
-	atomic_store_explicit(&c->ctl_state, TCP_CTL_CLOSED, memory_order_release);
+	atomic_store_explicit(&c->ctl_state, TCP_CTL_CLOSED, memory_order_release); /* [T1] */
 	tcp_port_release(c->st, c->src_port, tcp_now(c->st->io));
 	tcp_ooo_clear(c);
 	c->ops.on_event(c->ops.owner, c, TCP_EV_CLOSED, why);
@@ -189,10 +189,10 @@ tcp_ctl_poll(struct tcp_conn *c)
 	 * tcp_input, so ack_state and the scoreboard hold what arrived until now. Release
 	 * pairs with the TX lcore's acquire at the start of tcp_tx_poll (tcp_txpoll.c),
 	 * which holds its loss timers (RTO, TLP, RACK) until the control lcore has polled
-	 * past them: a late control poll is not mistaken for loss. */
+	 * past them: a late control poll is not mistaken for loss. [T8] */
 	atomic_store_explicit(&c->ctl_poll_ns, tcp_now(c->st->io) | 1u, memory_order_release);
 	/* Acquire pairs with the store-release in tx_fail (tcp_tx.h). */
-	fail = atomic_load_explicit(&c->tx_fail, memory_order_acquire);
+	fail = atomic_load_explicit(&c->tx_fail, memory_order_acquire); /* [T16] */
 	if (fail != TCP_R_NONE) {
 		tcp_ctl_close(c, (enum tcp_reason)fail);
 		return;
@@ -209,7 +209,7 @@ tcp_conn_state(const struct tcp_conn *c)
 {
 	/* Acquire pairs with the store-releases of ctl_state in tcp_conn_connect,
 	 * tcp_ctl_close and syn_sent (tcp_input.c). */
-	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
+	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire); /* [T1] */
 	bool fin_sent, fin_acked, peer_fin;
 
 	switch (s) {
@@ -227,9 +227,9 @@ tcp_conn_state(const struct tcp_conn *c)
 	}
 	/* Acquires pair with the store-releases of fin_sent in tcp_xmit (tcp_xmit.c),
 	 * fin_acked in process_ack (tcp_input.c) and peer_fin in tcp_got_fin (tcp_ooo.c). */
-	fin_sent = atomic_load_explicit(&c->fin_sent, memory_order_acquire);
-	fin_acked = atomic_load_explicit(&c->fin_acked, memory_order_acquire);
-	peer_fin = atomic_load_explicit(&c->peer_fin, memory_order_acquire);
+	fin_sent = atomic_load_explicit(&c->fin_sent, memory_order_acquire); /* [T13] */
+	fin_acked = atomic_load_explicit(&c->fin_acked, memory_order_acquire); /* [T14] */
+	peer_fin = atomic_load_explicit(&c->peer_fin, memory_order_acquire); /* [T15] */
 	if (!fin_sent)
 		return peer_fin ? TCP_CLOSE_WAIT : TCP_ESTABLISHED;
 	if (!peer_fin)
@@ -282,7 +282,7 @@ tcp_conn_stats(const struct tcp_conn *c, struct tcp_stats *o)
 	o->loss_probes = LD(st_loss_probes);
 	o->tx_copies = LD(st_tx_copies);
 	o->tso_pkts = LD(st_tso_pkts);
-	/* Acquire pairs with syn_sent's store-release of ESTABLISHED: sack_ok is set. */
+	/* Acquire pairs with syn_sent's store-release of ESTABLISHED: sack_ok is set. [T1] */
 	o->sack_ok = atomic_load_explicit(&c->ctl_state, memory_order_acquire) >= TCP_CTL_ESTABLISHED &&
 		     c->sack_ok;
 	o->sack_blocks_in = LD(st_sack_blocks_in);

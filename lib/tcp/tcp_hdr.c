@@ -46,7 +46,7 @@ tcp_hdr_patch(struct tcp_conn *c, uint8_t *hdr, uint8_t flags, uint32_t seq,
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(hdr + TCP_IP_OFF);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(hdr + TCP_TCP_OFF);
 	/* Acquire pairs with publish_rcv's store-release of rcv_nxt (tcp_input.c). */
-	uint32_t rcv_nxt = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire);
+	uint32_t rcv_nxt = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire); /* [T4] */
 
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + c->t_tcp_hdr_len + payload_len));
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)atomic_load_explicit(&c->st_segs_out,
@@ -63,7 +63,7 @@ tcp_hdr_patch(struct tcp_conn *c, uint8_t *hdr, uint8_t flags, uint32_t seq,
 		uint8_t *o = (uint8_t *)(th + 1);
 		uint32_t v = rte_cpu_to_be_32(tcp_tsval(c, now_ns));
 		/* Acquire pairs with synchronized's store-release of ts_recent
-		 * (tcp_input.c). */
+		 * (tcp_input.c) [T5]. */
 		uint32_t e = rte_cpu_to_be_32(atomic_load_explicit(&c->ts_recent,
 								   memory_order_acquire));
 		memcpy(o + 4, &v, 4);

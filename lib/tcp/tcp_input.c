@@ -88,7 +88,7 @@ request_ack(struct tcp_conn *c)
 {
 	/* Release pairs with the acquire exchange of ack_req in acks_due (tcp_txpoll.c):
 	 * rcv_nxt, published before, is seen there. */
-	atomic_store_explicit(&c->ack_req, 1, memory_order_release);
+	atomic_store_explicit(&c->ack_req, 1, memory_order_release); /* [T10] */
 }
 
 /* Publishes c_rcv_nxt, the ACK number of every segment the TX lcore builds. */
@@ -97,7 +97,7 @@ publish_rcv(struct tcp_conn *c)
 {
 	/* Release pairs with the TX lcore's load-acquires of rcv_nxt in tcp_hdr_patch
 	 * (tcp_hdr.c), acks_due (tcp_txpoll.c) and tcp_send_ctl (tcp_xmit.c). */
-	atomic_store_explicit(&c->rcv_nxt, c->c_rcv_nxt, memory_order_release);
+	atomic_store_explicit(&c->rcv_nxt, c->c_rcv_nxt, memory_order_release); /* [T4] */
 }
 
 /* Both FINs exchanged and ours acknowledged: the connection ends normally. */
@@ -165,7 +165,7 @@ syn_sent(struct tcp_conn *c, struct tcp_seg_info *si)
 	/* Release pairs with the load-acquire of ctl_state in tcp_tx_poll (tcp_txpoll.c):
 	 * peer options, irs, rcv_nxt, ts_recent and the window, written above, are visible to
 	 * the TX lcore once it sees ESTABLISHED. */
-	atomic_store_explicit(&c->ctl_state, TCP_CTL_ESTABLISHED, memory_order_release);
+	atomic_store_explicit(&c->ctl_state, TCP_CTL_ESTABLISHED, memory_order_release); /* [T1] */
 	request_ack(c);
 	c->ops.on_event(c->ops.owner, c, TCP_EV_ESTABLISHED, TCP_R_NONE);
 }
@@ -177,7 +177,7 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 {
 	/* Acquire pairs with the TX lcore's store-release of snd_max in publish_snd
 	 * (tcp_tx.h, end of every tcp_tx_poll). */
-	uint32_t snd_max = atomic_load_explicit(&c->snd_max, memory_order_acquire);
+	uint32_t snd_max = atomic_load_explicit(&c->snd_max, memory_order_acquire); /* [T12] */
 	uint32_t wnd = si->wnd << c->snd_wscale;
 	bool changed = false;
 
@@ -217,7 +217,7 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 		c->c_wl2 = si->ack;
 	}
 	/* Release pairs with the TX lcore's load-acquire in wnd_edge (tcp_tx.h; used by
-	 * tcp_send_data, tcp_persist_timer, the loss probes and tcp_rto_timer). */
+	 * tcp_send_data, tcp_persist_timer, the loss probes and tcp_rto_timer). [T3] */
 	atomic_store_explicit(&c->snd_wnd_edge, c->c_snd_una + c->c_snd_wnd, memory_order_release);
 	if (changed)
 		tcp_ctl_publish_ack(c);
@@ -227,9 +227,9 @@ process_ack(struct tcp_conn *c, struct tcp_seg_info *si, uint64_t now)
 	 * stored before it, is then valid. The release of fin_acked pairs with the
 	 * load-acquire in tcp_conn_state (tcp_conn.c). */
 	if (!atomic_load_explicit(&c->fin_acked, memory_order_relaxed) &&
-	    atomic_load_explicit(&c->fin_sent, memory_order_acquire) &&
+	    atomic_load_explicit(&c->fin_sent, memory_order_acquire) && /* [T13] */
 	    SEQ_GT(si->ack, atomic_load_explicit(&c->fin_seq, memory_order_relaxed))) {
-		atomic_store_explicit(&c->fin_acked, 1, memory_order_release);
+		atomic_store_explicit(&c->fin_acked, 1, memory_order_release); /* [T14] */
 		c->c_fin_acked_ns = now ? now : 1;
 	}
 	return true;
@@ -337,7 +337,7 @@ data_in_order(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq, uint32_t off
 		 * Release pairs with the load-acquire of delack_at in tx_established
 		 * (tcp_txpoll.c): rcv_nxt is published before the deadline. */
 		atomic_store_explicit(&c->delack_at, now + (uint64_t)c->p.delack_ms * NS_PER_MS,
-				      memory_order_release);
+				      memory_order_release); /* [T9] */
 	}
 	if (fin_now && !c->c_reported_peer_fin) {
 		c->c_reported_peer_fin = true;
@@ -419,7 +419,7 @@ synchronized(struct tcp_conn *c, struct rte_mbuf *m, struct tcp_seg_info *si, ui
 	 * with the TX lcore's load-acquire of ts_recent in tcp_hdr_patch (tcp_hdr.c). */
 	if (c->ts_ok && si->has_ts && SEQ_LEQ(si->seq, c->c_rcv_nxt) &&
 	    SEQ_GEQ(si->tsval, atomic_load_explicit(&c->ts_recent, memory_order_relaxed)))
-		atomic_store_explicit(&c->ts_recent, si->tsval, memory_order_release);
+		atomic_store_explicit(&c->ts_recent, si->tsval, memory_order_release); /* [T5] */
 	data_arrived(c, m, si, now, kept);
 }
 

@@ -69,7 +69,7 @@ tcp_got_fin(struct tcp_conn *c)
 {
 	c->c_rcv_nxt++;
 	/* Release pairs with the load-acquire of peer_fin in tcp_conn_state (tcp_conn.c). */
-	atomic_store_explicit(&c->peer_fin, 1, memory_order_release);
+	atomic_store_explicit(&c->peer_fin, 1, memory_order_release); /* [T15] */
 }
 
 /* Delivers queued out-of-order data that has become in order. Returns true if a FIN
@@ -151,7 +151,7 @@ tcp_rsb_publish(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uin
 		}
 	g = atomic_load_explicit(&c->rsb.gen, memory_order_relaxed);
 	atomic_store_explicit(&c->rsb.gen, g + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	atomic_thread_fence(memory_order_release); /* [T7] */
 	atomic_store_explicit(&c->rsb.n, n, memory_order_relaxed);
 	atomic_store_explicit(&c->rsb.dsack, ds ? 1u : 0u, memory_order_relaxed);
 	for (uint32_t i = 0; i < n; i++) {
@@ -159,5 +159,5 @@ tcp_rsb_publish(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uin
 		atomic_store_explicit(&c->rsb.end[i], en[i], memory_order_relaxed);
 	}
 	/* Release pairs with the TX lcore's load-acquire of gen in rsb_read (tcp_xmit.c). */
-	atomic_store_explicit(&c->rsb.gen, g + 2, memory_order_release);
+	atomic_store_explicit(&c->rsb.gen, g + 2, memory_order_release); /* [T7] */
 }

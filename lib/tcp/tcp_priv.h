@@ -40,7 +40,7 @@ static inline void
 tcp_ctl_publish_ack(struct tcp_conn *c)
 {
 	atomic_store_explicit(&c->ack_state, ((uint64_t)c->c_snd_una << 32) | c->c_dupacks,
-			      memory_order_release);
+			      memory_order_release); /* [T2] */
 }
 
 /* The receive queue (tcp_ooo.c), control lcore. */

@@ -34,6 +34,7 @@ sb_read(struct tcp_conn *c, uint32_t *ds_s, uint32_t *ds_e)
 	struct tcp_sack_board *b = &c->sb;
 
 	for (int tries = 0; tries < 4; tries++) {
+		/* [T6] */
 		uint32_t g1 = atomic_load_explicit(&b->gen, memory_order_acquire), n, dn, g2, k;
 		uint32_t st[TCP_SB_RANGES], en[TCP_SB_RANGES], dst[TCP_SB_DSACKS], den[TCP_SB_DSACKS];
 
@@ -53,7 +54,7 @@ sb_read(struct tcp_conn *c, uint32_t *ds_s, uint32_t *ds_e)
 			dst[i] = atomic_load_explicit(&b->ds_start[i], memory_order_relaxed);
 			den[i] = atomic_load_explicit(&b->ds_end[i], memory_order_relaxed);
 		}
-		atomic_thread_fence(memory_order_acquire);
+		atomic_thread_fence(memory_order_acquire); /* [T6] */
 		g2 = atomic_load_explicit(&b->gen, memory_order_relaxed);
 		if (g1 != g2)
 			continue;

@@ -19,7 +19,7 @@ sb_publish(struct tcp_conn *c)
 	uint32_t g = atomic_load_explicit(&b->gen, memory_order_relaxed);
 
 	atomic_store_explicit(&b->gen, g + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	atomic_thread_fence(memory_order_release); /* [T6] */
 	atomic_store_explicit(&b->n, c->c_sb_n, memory_order_relaxed);
 	for (uint32_t i = 0; i < c->c_sb_n; i++) {
 		atomic_store_explicit(&b->start[i], c->c_sb_start[i], memory_order_relaxed);
@@ -30,7 +30,7 @@ sb_publish(struct tcp_conn *c)
 		atomic_store_explicit(&b->ds_end[i], c->c_ds_end[i], memory_order_relaxed);
 	}
 	atomic_store_explicit(&b->dsack_n, c->c_dsack_n, memory_order_relaxed);
-	atomic_store_explicit(&b->gen, g + 2, memory_order_release);
+	atomic_store_explicit(&b->gen, g + 2, memory_order_release); /* [T6] */
 }
 
 /* Adds the SACKed range [s, e) to control's sorted, merged list. When the list is full the

@@ -70,8 +70,8 @@ publish_snd(struct tcp_conn *c)
 {
 	/* Release pairs with the control lcore's load-acquire of snd_max in process_ack
 	 * (tcp_input.c): it validates ACKs against what was really sent. */
-	atomic_store_explicit(&c->snd_nxt, cur_snd_nxt(c), memory_order_release);
-	atomic_store_explicit(&c->snd_max, c->t_snd_max, memory_order_release);
+	atomic_store_explicit(&c->snd_nxt, cur_snd_nxt(c), memory_order_release); /* [T12] */
+	atomic_store_explicit(&c->snd_max, c->t_snd_max, memory_order_release); /* [T12] */
 }
 
 /* The TX side gives up (retry limit): stops sending, the control lcore reports the end. */
@@ -80,7 +80,7 @@ tx_fail(struct tcp_conn *c, enum tcp_reason why)
 {
 	c->t_stopped = true;
 	/* Release pairs with tcp_ctl_poll's load-acquire of tx_fail (tcp_conn.c). */
-	atomic_store_explicit(&c->tx_fail, (uint8_t)why, memory_order_release);
+	atomic_store_explicit(&c->tx_fail, (uint8_t)why, memory_order_release); /* [T16] */
 }
 
 static inline void
@@ -101,7 +101,7 @@ room_for(const struct tcp_txctx *x, uint16_t n)
 static inline uint32_t
 wnd_edge(const struct tcp_conn *c)
 {
-	return atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire);
+	return atomic_load_explicit(&c->snd_wnd_edge, memory_order_acquire); /* [T3] */
 }
 
 /* May a loss timer that expired at deadline act? Only when the control lcore has polled

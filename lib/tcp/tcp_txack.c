@@ -138,7 +138,7 @@ tcp_take_acks(struct tcp_txctx *x)
 	struct tcp_conn *c = x->c;
 	/* Acquire pairs with the store-release of ack_state in tcp_ctl_publish_ack
 	 * (tcp_priv.h, called by process_ack): ack_tsecr stored before it is visible too. */
-	uint64_t as = atomic_load_explicit(&c->ack_state, memory_order_acquire);
+	uint64_t as = atomic_load_explicit(&c->ack_state, memory_order_acquire); /* [T2] */
 	uint32_t una = (uint32_t)(as >> 32), dup = (uint32_t)as;
 	/* ACKs the control lcore accepted since the last poll (relaxed: a count only). */
 	uint64_t acks = atomic_load_explicit(&c->acks_in, memory_order_relaxed);

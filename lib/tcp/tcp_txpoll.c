@@ -106,6 +106,7 @@ run_cmds(struct tcp_txctx *x)
 {
 	struct tcp_conn *c = x->c;
 	void *cmds[TCP_CMDS_PER_POLL];
+	/* [T11] */
 	unsigned int ncmd = rte_ring_sc_dequeue_burst(c->cmd, cmds, TCP_CMDS_PER_POLL, NULL);
 	uint16_t pure_acks = 0;
 
@@ -140,7 +141,7 @@ tx_closed(struct tcp_txctx *x, uint8_t s, uint16_t pure_acks)
 	struct tcp_conn *c = x->c;
 
 	if (c->t_ready) { /* account for what the last ACKs covered before letting go */
-		/* Acquire pairs with tcp_ctl_publish_ack's store-release. */
+		/* Acquire pairs with tcp_ctl_publish_ack's store-release [T2]. */
 		uint32_t una = (uint32_t)(atomic_load_explicit(&c->ack_state,
 							       memory_order_acquire) >> 32);
 		if (SEQ_GT(una, c->t_snd_una) && SEQ_LEQ(una, c->t_snd_max)) {
@@ -156,7 +157,7 @@ tx_closed(struct tcp_txctx *x, uint8_t s, uint16_t pure_acks)
 	 * freed and no command is left when the owner sees it. */
 	if (!atomic_load_explicit(&c->tx_released, memory_order_relaxed) &&
 	    rte_ring_empty(c->cmd) && s == TCP_CTL_CLOSED)
-		atomic_store_explicit(&c->tx_released, 1, memory_order_release);
+		atomic_store_explicit(&c->tx_released, 1, memory_order_release); /* [T17] */
 }
 
 /* ACKs for the peer's bytes: control asks at once (every second segment, FIN, a filled
@@ -168,7 +169,7 @@ static uint16_t
 acks_due(struct tcp_txctx *x, uint64_t delack, uint16_t pure_acks)
 {
 	struct tcp_conn *c = x->c;
-	/* Acquire-exchange pairs with request_ack's store-release (tcp_input.c). */
+	/* Acquire-exchange pairs with request_ack's store-release (tcp_input.c). [T10] */
 	bool want_ack = atomic_exchange_explicit(&c->ack_req, 0, memory_order_acquire) != 0;
 	bool timer_ack = false;
 
@@ -183,7 +184,7 @@ acks_due(struct tcp_txctx *x, uint64_t delack, uint16_t pure_acks)
 	}
 	/* Acquire pairs with publish_rcv's store-release (tcp_input.c). */
 	if (want_ack && x->n == 0 && pure_acks == 0 &&
-	    atomic_load_explicit(&c->rcv_nxt, memory_order_acquire) != c->t_last_ack) {
+	    atomic_load_explicit(&c->rcv_nxt, memory_order_acquire) != c->t_last_ack) { /* [T4] */
 		pure_acks = 1;
 		if (timer_ack)
 			jw_ctr_add(&c->st_delayed_acks, 1);
@@ -204,7 +205,7 @@ tx_established(struct tcp_txctx *x, uint16_t pure_acks)
 	/* Acquire pairs with the control lcore's store-release of delack_at in
 	 * data_in_order (tcp_input.c; rcv_nxt published before it); loaded before anything
 	 * is built, so every header of this poll ACKs at least that. */
-	delack = atomic_load_explicit(&c->delack_at, memory_order_acquire);
+	delack = atomic_load_explicit(&c->delack_at, memory_order_acquire); /* [T9] */
 	tcp_take_acks(x);
 	tcp_loss_probe(x);
 	tcp_tlp_timer(x);
@@ -233,7 +234,7 @@ tcp_tx_poll(struct tcp_conn *c)
 {
 	/* Acquire pairs with the control lcore's store-release of ctl_state
 	 * (tcp_conn_connect, syn_sent, tcp_ctl_close): what it wrote before, we see. */
-	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
+	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire); /* [T1] */
 	struct tcp_txctx x;
 	uint16_t sent, pure_acks;
 
@@ -242,7 +243,7 @@ tcp_tx_poll(struct tcp_conn *c)
 	/* Acquire pairs with tcp_ctl_poll's store-release of ctl_poll_ns: loaded before the
 	 * ACKs are taken, so what the control lcore had read by then is in ack_state and the
 	 * scoreboard. */
-	c->t_ctl_seen_ns = atomic_load_explicit(&c->ctl_poll_ns, memory_order_acquire);
+	c->t_ctl_seen_ns = atomic_load_explicit(&c->ctl_poll_ns, memory_order_acquire); /* [T8] */
 	x.c = c;
 	x.now = tcp_now(c->io);
 	x.n = 0;

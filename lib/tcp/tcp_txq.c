@@ -16,7 +16,7 @@ writable(struct tcp_conn *c)
 {
 	/* Acquire pairs with the store-releases of ctl_state in syn_sent (tcp_input.c) and
 	 * tcp_ctl_close (tcp_conn.c). */
-	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire);
+	uint8_t s = atomic_load_explicit(&c->ctl_state, memory_order_acquire); /* [T1] */
 
 	if (s == TCP_CTL_CLOSED || c->t_stopped || c->t_fin_queued) {
 		errno = EPIPE;

@@ -103,6 +103,7 @@ static uint32_t
 rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint32_t max)
 {
 	for (int tries = 0; tries < 4; tries++) {
+		/* [T7] */
 		uint32_t g1 = atomic_load_explicit(&c->rsb.gen, memory_order_acquire), n, k = 0, i0 = 0;
 		uint32_t s[TCP_RSB_MAX], e[TCP_RSB_MAX], ds;
 
@@ -116,7 +117,7 @@ rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint3
 			s[i] = atomic_load_explicit(&c->rsb.start[i], memory_order_relaxed);
 			e[i] = atomic_load_explicit(&c->rsb.end[i], memory_order_relaxed);
 		}
-		atomic_thread_fence(memory_order_acquire);
+		atomic_thread_fence(memory_order_acquire); /* [T7] */
 		if (atomic_load_explicit(&c->rsb.gen, memory_order_relaxed) != g1)
 			continue;
 		if (ds && n > 0) {
@@ -154,7 +155,7 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 		uint8_t *h;
 
 		if (c->sack_ok && flags == TCP_F_ACK) {
-			/* Acquire pairs with publish_rcv's store-release (tcp_input.c). */
+			/* Acquire pairs with publish_rcv's store-release (tcp_input.c). [T4] */
 			uint32_t rn = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire);
 			nb = rsb_read(c, rn, bs, be, c->ts_ok ? 3 : 4);
 			olen = nb > 0 ? (uint16_t)(4 + 8 * nb) : 0;
@@ -192,7 +193,7 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 
 		th->sent_seq = rte_cpu_to_be_32(seq);
 		th->tcp_flags = flags;
-		if (flags & TCP_F_ACK) /* acquire: pairs with publish_rcv (tcp_input.c) */
+		if (flags & TCP_F_ACK) /* acquire: pairs with publish_rcv (tcp_input.c) [T4] */
 			th->recv_ack = rte_cpu_to_be_32(atomic_load_explicit(&c->rcv_nxt,
 									     memory_order_acquire));
 		m = alloc_hdr(c, len);
@@ -234,7 +235,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		 * acq_rel decrement of the refcount after it finished reading), so the headers
 		 * are ours again; this acquire fence after our refcount read pairs with that
 		 * decrement, so our writes cannot move before the device's reads. */
-		atomic_thread_fence(memory_order_acquire);
+		atomic_thread_fence(memory_order_acquire); /* [T18] */
 		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, len, x->now);
 		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
 		rte_mbuf_refcnt_update(m, 1);
@@ -356,7 +357,7 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 		atomic_store_explicit(&c->fin_seq, s->seq + s->len, memory_order_relaxed);
 		/* Release pairs with the load-acquires of fin_sent in process_ack
 		 * (tcp_input.c) and tcp_conn_state (tcp_conn.c): fin_seq is visible first. */
-		atomic_store_explicit(&c->fin_sent, 1, memory_order_release);
+		atomic_store_explicit(&c->fin_sent, 1, memory_order_release); /* [T13] */
 	}
 	if (c->t_rto_deadline == 0)
 		c->t_rto_deadline = x->now + c->t_rto_ns;
