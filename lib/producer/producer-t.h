@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jetwire.h"
 #include "shm/shm-t.h"
 
+struct jw_report;
 struct jw_shm;
 
 struct jw_producer {

@@ -1,5 +1,4 @@
-/* lib/stats: types of the per-lcore counter blocks (a leaf: it needs only lib/common and the
- * JW_R_* reasons of jetwire.h).
+/* lib/stats: types of the per-lcore counter blocks (a leaf: it needs only lib/common).
  *
  * Counter blocks are per lcore and have exactly one writer: the lcore that registered the
  * block. The writer updates a counter with a relaxed atomic load of its own value followed
@@ -22,7 +21,6 @@
 
 #include "common/jw_common.h"
 #include "common/jw_hist-t.h"
-#include "jetwire.h"
 
 /* Most lcores a process registers (same as DPDK's RTE_MAX_LCORE in Debian's build). */
 #define JW_STATS_MAX_LCORES 128
@@ -30,7 +28,7 @@
 /* Why a publish ended as failed: the delivery report's reason, JW_R_* of jetwire.h
  * (JW_R_NO_STREAM .. JW_R_SHUTDOWN). Index 0 (JW_R_NONE) counts reasons out of range. */
 #define JW_STATS_FAIL_OTHER 0
-#define JW_STATS_FAIL__COUNT JW_R_MAX
+#define JW_STATS_FAIL__COUNT 10 /* JW_R_MAX of jetwire.h (stats_lcore.c checks it) */
 
 /* What a registered lcore does. */
 enum jw_stats_lcore_role {

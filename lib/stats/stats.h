@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "jetwire.h"
 #include "stats/stats-t.h"
 #include "common/jw_atomic.h"
 #include "common/jw_hist.h"

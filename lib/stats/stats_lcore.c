@@ -7,6 +7,8 @@
 
 #include "stats/stats.h"
 
+_Static_assert(JW_STATS_FAIL__COUNT == JW_R_MAX, "one failure counter per JW_R_* reason");
+
 /* Written under lcore_lock, read without it (release/acquire pair below). */
 static struct jw_stats_lcore *_Atomic lcore_blocks[JW_STATS_MAX_LCORES];
 static pthread_mutex_t lcore_lock = PTHREAD_MUTEX_INITIALIZER;
