@@ -5,11 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/jw_atomic.h"
 #include "common/jw_common.h"
 #include "tls/tls.h"
 
-#define RELAXED memory_order_relaxed
-#define INC(ctr) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), RELAXED) + 1, RELAXED)
 
 #define HS_HELLO_REQUEST 0
 #define HS_NEW_SESSION_TICKET 4
@@ -84,7 +83,7 @@ fail(struct tls_rx *rx, enum tls_rx_error e, int rc)
 {
 	rx->failed = true;
 	rx->last_error = e;
-	INC(rx->errors[e]);
+	JW_INC(rx->errors[e]);
 	return rc;
 }
 
@@ -112,7 +111,7 @@ handshake_bytes(struct tls_rx *rx, const uint8_t *p, size_t n)
 			case HS_NEW_SESSION_TICKET:
 				if (rx->dir.version != TLS_V13)
 					return fail(rx, TLS_RX_UNEXPECTED, -EPROTO);
-				INC(rx->tickets);
+				JW_INC(rx->tickets);
 				break;
 			case HS_KEY_UPDATE:
 				if (rx->dir.version != TLS_V13 || rx->hs_body_left != 1)
@@ -139,7 +138,7 @@ handshake_bytes(struct tls_rx *rx, const uint8_t *p, size_t n)
 			if (tls_dir_key_update(&rx->dir) != 0)
 				return fail(rx, TLS_RX_UNEXPECTED, -EPROTO);
 			if (req == 1)
-				INC(rx->key_update_req);
+				JW_INC(rx->key_update_req);
 			rx->hs_body_left = 0;
 			rx->hs_hdr_have = 0;
 			return 1; /* keys changed: the record must end here (checked above) */
@@ -186,7 +185,7 @@ one_record(struct tls_rx *rx, const uint8_t *rec, size_t len, tls_rx_data_fn on_
 	case TLS_CT_ALERT:
 		if (n != 2)
 			return fail(rx, TLS_RX_UNEXPECTED, -EPROTO);
-		INC(rx->alerts);
+		JW_INC(rx->alerts);
 		rx->alert_level = rx->plain[0];
 		rx->alert_desc = rx->plain[1];
 		if (rx->alert_desc == 0)
