@@ -92,3 +92,9 @@ jw_config_parse_lcores(const char *s, unsigned int ncpus, uint64_t *mask, char *
 		p++;
 	}
 }
+
+int
+jw_config_has_lcore(const struct jw_config *c, unsigned int lcore)
+{
+	return lcore < JW_CONFIG_MAX_LCORES && (c->eal.lcore_mask[lcore / 64] >> (lcore % 64) & 1);
+}

@@ -293,9 +293,3 @@ jw_config_foreach(const struct jw_config *c, jw_config_visit_fn fn, void *arg)
 	}
 	return 0;
 }
-
-int
-jw_config_has_lcore(const struct jw_config *c, unsigned int lcore)
-{
-	return lcore < JW_CONFIG_MAX_LCORES && (c->eal.lcore_mask[lcore / 64] >> (lcore % 64) & 1);
-}
