@@ -487,6 +487,9 @@ struct tcp_conn {
 	bool t_tlp_rtx;                   /* that TLP was a retransmission */
 	bool t_tlp_dsacked;
 	uint8_t t_tlp_n;                  /* probes with new data in this episode */
+	bool t_zwp_on;                    /* t_zwp_seq is valid: */
+	uint32_t t_zwp_seq;               /* the byte the last zero-window probe carried (beyond
+					   * the peer's window: dropped, sent again as data) */
 	bool t_part_on;                   /* t_part_end is valid: */
 	uint32_t t_part_end;              /* end of what the persist timer sent of the head
 					   * segment inside the peer's window (not a probe) */

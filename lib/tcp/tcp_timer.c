@@ -148,10 +148,13 @@ tcp_persist_timer(struct tcp_txctx *x)
 	if (m == NULL)
 		return;
 	emit(x, m);
-	if (avail == 0)
+	if (avail == 0) {
 		jw_ctr_add(&c->st_zwp, 1);
-	else
+		c->t_zwp_on = true; /* its byte goes again as data: no retransmission */
+		c->t_zwp_seq = pseq;
+	} else {
 		tcp_rtx_count(c, TCP_RTX_OTHER);
+	}
 	if (SEQ_GT(pseq + n, c->t_snd_max))
 		c->t_snd_max = pseq + n;
 	if (avail > 0 && (!c->t_part_on || SEQ_GT(pseq + n, c->t_part_end))) {

@@ -303,7 +303,9 @@ tcp_rtx_count(struct tcp_conn *c, enum tcp_rtx_cause why)
  * marked lost, no RTO recovery) of which the persist timer already sent a first part
  * inside a window smaller than the segment (t_part_end; not a zero-window probe, whose
  * byte the peer drops) goes on from there: those bytes are in flight, and
- * sending them again would be a retransmission on a loss-free path. Keeps pipe, PRR's
+ * sending them again would be a retransmission on a loss-free path. A zero-window probe's
+ * byte sent again as data once the window opens is not counted as a retransmission either
+ * (the peer dropped it; seen once in 1,000,000 clean engine publishes). Keeps pipe, PRR's
  * count, RACK's send time and the undo record. Returns false when out of mbufs. */
 bool
 tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
@@ -316,14 +318,18 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 				SEQ_GT(c->t_part_end, c->t_snd_una) ? c->t_part_end : c->t_snd_una;
 	uint32_t off = SEQ_GT(from, s->seq) && SEQ_LT(from, s->seq + s->len) ? from - s->seq : 0;
 	struct rte_mbuf *m = tcp_build_seg(x, s, off, s->len - off);
+	/* All that went before from here was a zero-window probe's byte, which the peer
+	 * dropped (outside its window): this is the data's first transmission it can take. */
+	bool probed = c->t_zwp_on && SEQ_GEQ(s->seq + off, c->t_zwp_seq) &&
+		      SEQ_LEQ(c->t_snd_max, c->t_zwp_seq + 1);
 	bool was_new;
 
 	if (m == NULL)
 		return false;
 	emit(x, m);
-	if (idx == c->t_nxt)
-		c->t_part_on = false; /* the head segment went on: the partial is history */
-	was_new = !SEQ_LT(s->seq + off, c->t_snd_max);
+	if (idx == c->t_nxt) /* the head segment went on: the partial or probe is history */
+		c->t_part_on = c->t_zwp_on = false;
+	was_new = !SEQ_LT(s->seq + off, c->t_snd_max) || probed;
 	if (!was_new) {
 		s->rexmit = 1;
 		tcp_rtx_count(c, why);

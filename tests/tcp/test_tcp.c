@@ -669,6 +669,8 @@ zero_window_persist_probes_one_byte(void **state)
 	assert_int_equal(d.len, 1448);
 	assert_int_equal(d.payload[0], probe_byte); /* the probe carried the stream's first byte */
 	h_drain();
+	tcp_conn_stats(H.c, &s);
+	assert_int_equal(s.retransmits, 0); /* the probe's byte, dropped by the peer, is data now */
 	h_close();
 }
 
