@@ -78,12 +78,58 @@ tcp_rto_timer(struct tcp_txctx *x)
 	publish_cc(c);
 }
 
+/* The persist timer expired (see tcp_persist_timer): a probe with one byte when the window
+ * is zero, else the part that fits again (it was lost); an unanswered probe counts against
+ * max_retries; the timer backs off like the RTO. s is the head segment, pseq its first
+ * unacknowledged byte (off into s), avail the window's room from pseq. */
+static void
+persist_probe(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t pseq,
+	      uint32_t avail, uint64_t acks_in)
+{
+	struct tcp_conn *c = x->c;
+	uint64_t max = (uint64_t)c->p.rto_max_ms * NS_PER_MS, ival;
+	struct rte_mbuf *m;
+	uint32_t n;
+
+	if (acks_in == c->t_probe_acks_in) {
+		if (++c->t_probes_unanswered > c->p.max_retries) {
+			tx_fail(c, TCP_R_TIMEOUT);
+			return;
+		}
+	} else {
+		c->t_probes_unanswered = 0;
+	}
+	c->t_probe_acks_in = acks_in;
+	n = avail > 0 ? JW_MIN(avail, (uint32_t)s->len - off) : 1;
+	m = tcp_build_seg(x, s, off, n);
+	if (m == NULL)
+		return;
+	emit(x, m);
+	if (avail == 0) {
+		jw_ctr_add(&c->st_zwp, 1);
+		c->t_zwp_on = true; /* its byte goes again as data: no retransmission */
+		c->t_zwp_seq = pseq;
+	} else {
+		tcp_rtx_count(c, TCP_RTX_OTHER);
+	}
+	if (SEQ_GT(pseq + n, c->t_snd_max))
+		c->t_snd_max = pseq + n;
+	if (avail > 0 && (!c->t_part_on || SEQ_GT(pseq + n, c->t_part_end))) {
+		c->t_part_on = true;
+		c->t_part_end = pseq + n;
+	}
+	if (c->t_persist_backoff < 16)
+		c->t_persist_backoff++;
+	ival = c->t_rto_ns << c->t_persist_backoff;
+	c->t_persist_deadline = x->now + (ival > max ? max : ival);
+}
+
 /* The head segment waits, nothing is in flight and the peer's window does not take all of
  * it (RFC 9293 §3.8.6.1). If part of the window is open and those bytes were never sent,
  * they go at once as a partial segment (header mbuf + clone of that part: the queued
  * segment stays whole for later); the receiver's SWS avoidance chose that window. With a
  * zero window the persist timer probes with one byte, backing off like the RTO; the same
- * timer resends a lost partial. Probes that get no ACK at all count against max_retries. */
+ * timer resends a lost partial (persist_probe). */
 void
 tcp_persist_timer(struct tcp_txctx *x)
 {
@@ -132,39 +178,8 @@ tcp_persist_timer(struct tcp_txctx *x)
 		c->t_probe_acks_in = acks_in;
 		return;
 	}
-	if (x->now < c->t_persist_deadline)
-		return;
-	if (acks_in == c->t_probe_acks_in) {
-		if (++c->t_probes_unanswered > c->p.max_retries) {
-			tx_fail(c, TCP_R_TIMEOUT);
-			return;
-		}
-	} else {
-		c->t_probes_unanswered = 0;
-	}
-	c->t_probe_acks_in = acks_in;
-	n = avail > 0 ? JW_MIN(avail, (uint32_t)s->len - off) : 1;
-	m = tcp_build_seg(x, s, off, n);
-	if (m == NULL)
-		return;
-	emit(x, m);
-	if (avail == 0) {
-		jw_ctr_add(&c->st_zwp, 1);
-		c->t_zwp_on = true; /* its byte goes again as data: no retransmission */
-		c->t_zwp_seq = pseq;
-	} else {
-		tcp_rtx_count(c, TCP_RTX_OTHER);
-	}
-	if (SEQ_GT(pseq + n, c->t_snd_max))
-		c->t_snd_max = pseq + n;
-	if (avail > 0 && (!c->t_part_on || SEQ_GT(pseq + n, c->t_part_end))) {
-		c->t_part_on = true;
-		c->t_part_end = pseq + n;
-	}
-	if (c->t_persist_backoff < 16)
-		c->t_persist_backoff++;
-	ival = c->t_rto_ns << c->t_persist_backoff;
-	c->t_persist_deadline = x->now + (ival > max ? max : ival);
+	if (x->now >= c->t_persist_deadline)
+		persist_probe(x, s, off, pseq, avail, acks_in);
 }
 
 void
