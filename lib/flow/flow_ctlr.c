@@ -22,7 +22,7 @@
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
  *     quarter, up or down, for 1 + PROBE_IVLS intervals (the first lets the server's queue
  *     settle); an up-probe is kept when its mean rate beat the mean of the held intervals by
- *     2%, a down-probe only when it lost nothing against that mean (a smaller window costs
+ *     1%, a down-probe only when it lost nothing against that mean (a smaller window costs
  *     the server CPU per message, as it reads less per wakeup, so doubt goes to the larger
  *     window). Means, not maxima: a maximum of noisy samples is biased high and would
  *     refuse every probe on a busy box. Otherwise W returns and the next probe goes the
@@ -46,7 +46,7 @@
 #define IDLE_RESTART_NS (20 * FLOW_CTLR_IVL_MIN_NS)
 #define STARTUP_STALLS 3
 #define HOLD_IVLS 4
-#define PROBE_IVLS 2   /* measured intervals of a probe, after one to settle */
+#define PROBE_IVLS 3   /* measured intervals of a probe, after one to settle */
 
 static void
 publish_view(struct flow *f)
@@ -207,7 +207,7 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 		return;
 	rate = k->probe_sum / PROBE_IVLS; /* the mean, as hold_ref */
 	if (k->probe_up)
-		keep = rate * 100 >= k->hold_ref * 102;
+		keep = rate * 100 >= k->hold_ref * 101;
 	else
 		keep = rate >= k->hold_ref;
 	if (keep) {
