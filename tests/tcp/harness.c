@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "../common/fixtures.h"
 #include "harness.h"
 
 struct harness H;
@@ -185,17 +186,7 @@ fake_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 int
 harness_eal_init(void)
 {
-	static char a0[] = "test_tcp", a1[] = "--no-huge", a2[] = "--no-pci", a3[] = "-m",
-		    a4[] = "64", a6[] = "--log-level=error", a7[] = "--no-shconf";
-	char pfx[64];
-	char *argv[] = { a0, a1, a2, a3, a4, pfx, a6, a7, NULL };
-
-	snprintf(pfx, sizeof(pfx), "--file-prefix=jwtest-tcp-%d", (int)getpid());
-	if (rte_eal_init(8, argv) < 0)
-		return -1;
-	test_pool = rte_pktmbuf_pool_create("tcptest", 8191, 0, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	return test_pool != NULL ? 0 : -1;
+	return jwt_eal_setup("tcp", 8191, &test_pool);
 }
 
 static void
