@@ -73,7 +73,8 @@ remove_new_eal_dirs() {
   local d pid
   for d in $(comm -13 <(echo "$1" | sort) <(ls /var/run/dpdk 2>/dev/null | sort)); do
     case $d in
-      jw-bench-tcp-*|jw-tcpsend-*) pid=${d##*-} ;;
+      jw-bench-tcp-*|jw-tcpsend-*) # the pid follows the prefix: jw-bench-tcp-<pid>[-loss-<n>]
+        pid=${d#jw-bench-tcp-}; pid=${pid#jw-tcpsend-}; pid=${pid%%-*} ;;
       "$JW_BENCH_RUN_ID"*) pid= ;;
       *) continue ;;
     esac
