@@ -61,3 +61,20 @@ stop_jetwire() {
 jetwire_resent() {
   sed -n 's/.*engine: sent [0-9]*, resent \([0-9]*\),.*/\1/p' "$WORK/jetwire.log" | tail -1
 }
+
+# stream_count: how many messages stream $STREAM holds (empty when it cannot tell).
+stream_count() {
+  ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null |
+    sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p'
+}
+
+# bench_teardown: what every benchmark on the reference network leaves behind, removed:
+# jetwire, the stream $STREAM, the network, the shm instance and EAL directories of
+# $RUNID, and $WORK. Callers stop their own extra processes first.
+bench_teardown() {
+  stop_jetwire
+  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
+  scripts/testnet.sh down >/dev/null 2>&1
+  rm -f "/dev/shm/jetwire.$RUNID"
+  rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
+}

@@ -75,12 +75,7 @@ source "$ROOT/scripts/bench-veth.bash" # veth_up / veth_down: the "over veth" pa
 
 cleanup() {
   veth_down
-  stop_jetwire
-  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
-  scripts/testnet.sh down >/dev/null 2>&1
-  rm -f "/dev/shm/jetwire.$RUNID"
-  rm -rf /var/run/dpdk/"$RUNID"-*
-  rm -rf "$WORK"
+  bench_teardown
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -126,7 +121,7 @@ row() {
   fi
   sed "s/^/    | $label: /" "$WORK/row.err"
   local stored
-  stored=$(ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null | sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p')
+  stored=$(stream_count)
   if [ ! -s "$WORK/row.json" ]; then
     say "row $storage/$scen/$dedupe/$label produced no result (status $rc)"
     echo "{\"client\":\"$client\",\"max_pending\":$mp,\"status\":$rc}" > "$WORK/row.json"

@@ -28,10 +28,8 @@ srv_pid() { cat /run/jetwire-testnet/nats.pid; }
 stop_hog() { [ -n "$HOG_PID" ] && kill "$HOG_PID" 2>/dev/null; wait "$HOG_PID" 2>/dev/null; HOG_PID=; }
 cleanup() {
   kill -CONT "$(srv_pid)" 2>/dev/null
-  stop_hog; stop_jetwire
-  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
-  scripts/testnet.sh down >/dev/null 2>&1
-  rm -f "/dev/shm/jetwire.$RUNID"; rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
+  stop_hog
+  bench_teardown
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,7 +64,7 @@ row() {
   fi
   sed "s/^/    | $client $scen: /" "$WORK/row.err" | tail -2
   local stored
-  stored=$(ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null | sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p')
+  stored=$(stream_count)
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo '{"status":1}' > "$WORK/row.json"
   jq -c --arg cl "$client" --arg sc "$scen" --argjson rep "$rep" --argjson resent "${resent:-0}" \

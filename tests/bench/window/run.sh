@@ -29,11 +29,7 @@ SUBJ=jwwindow
 JW_SETS=()
 
 cleanup() {
-  stop_jetwire
-  ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
-  scripts/testnet.sh down >/dev/null 2>&1
-  rm -f "/dev/shm/jetwire.$RUNID"
-  rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
+  bench_teardown
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,7 +62,7 @@ row() {
   fi
   sed "s/^/    | $client $dedupe $win: /" "$WORK/row.err" | tail -2
   local stored
-  stored=$(ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null | sed -n 's/^stream [^:]*: \([0-9]*\) messages.*/\1/p')
+  stored=$(stream_count)
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --arg win "$win" --argjson rep "$rep" \
