@@ -213,7 +213,6 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 	if (keep) {
 		JW_INC(f->ctlc.probes_kept);
 		enter_hold(f, w);
-		k->hold_ref = rate;
 	} else {
 		k->probe_up = !k->probe_up;
 		enter_hold(f, k->held);

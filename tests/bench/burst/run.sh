@@ -71,18 +71,13 @@ row() {
       t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
-    cnats)
+    cnats|cnats-veth) # the same client on loopback in jw-srv, or over the veth from jw-bcli
+      local ns=jw-srv tag="$$-$rep"
+      [ "$client" = cnats-veth ] && { ns=$VNS; iface=$VETH_SRV_IF; tag="$$-$rep-v"; }
       t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
-      ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
+      ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
         --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
-        -z 128 --timeout 60 --tag "$$-$rep" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
-    cnats-veth)
-      iface=$VETH_SRV_IF
-      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
-      ip netns exec "$VNS" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
-        --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
-        -z 128 --timeout 60 --tag "$$-$rep-v" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+        -z 128 --timeout 60 --tag "$tag" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
       t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
     natsgo)
       t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
