@@ -62,6 +62,13 @@ jetwire_resent() {
   sed -n 's/.*engine: sent [0-9]*, resent \([0-9]*\),.*/\1/p' "$WORK/jetwire.log" | tail -1
 }
 
+# cpu_ns PID: CPU time of every thread of PID so far, in ns (the scheduler's runtime from
+# /proc/PID/task/*/schedstat: exact, where utime+stime count 10 ms ticks, as coarse as a
+# reference burst's whole server time is long).
+cpu_ns() {
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+
 # stream_count: how many messages stream $STREAM holds (empty when it cannot tell).
 stream_count() {
   ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null |

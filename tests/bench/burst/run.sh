@@ -10,7 +10,7 @@
 # each with dedupe off / plain publishes and with Nats-Msg-Id (jetwire msgid), like with like.
 # Per run: submit time (first call to the last accepted call), all-acked time, end-to-end
 # latency publish call -> delivery report p50/p99/max, and what the server paid: nats-server
-# CPU (utime+stime of all its threads, /proc/PID/stat) per acked message, and packets per
+# CPU (the scheduler runtime of all its threads, cpu_ns) per acked message, and packets per
 # message both ways at the server's interface (jwv1 for jetwire; lo inside jw-srv for the
 # stock clients, whose loopback path counts each packet once; jwb1 for cnats-veth).
 # BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
@@ -20,7 +20,8 @@
 # rx checksum offload and GRO on the server's veths (as a real NIC's driver does). Pinning as tests/bench/engine: nats-server on BENCH_SERVER_CPU
 # (1), the client side on BENCH_CLIENT_CPU (0).
 # Output: $JW_BENCH_OUT (or build/bench-results/burst-<time>): burst-rows.jsonl,
-# burst-table.txt, burst.png, burst-headlines.tsv.
+# burst-table.txt, burst.png, burst-headlines.tsv, timeline-CLIENT-DEDUPE-REP.txt (calls
+# returned and outcomes seen per millisecond of each C client's run).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
@@ -47,7 +48,7 @@ trap 'exit 130' INT TERM
 
 JW_SETS=()
 for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
-srv_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
+srv_ticks() { cpu_ns "$srv_pid"; } # nats-server CPU ns (all threads)
 # context switches of all nats-server threads: how often it woke up (and was preempted)
 srv_csw() { cat /proc/"$srv_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ifpk() { # iface: rx+tx packets inside jw-srv
@@ -67,7 +68,7 @@ row() {
       t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
-        > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+        --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
       t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
@@ -77,7 +78,8 @@ row() {
       t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
       ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
         --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
-        -z 128 --timeout 60 --tag "$tag" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+        -z 128 --timeout 60 --tag "$tag" "${msgid[@]}" \
+        --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
       t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
     natsgo)
       t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
@@ -92,13 +94,13 @@ row() {
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --argjson ticks "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
+     --argjson ticks "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
      '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
        submit_ms: (.submit_s * 1000), calls_ms: ((.calls_s // 0) * 1000), all_acked_ms: (.all_acked_s * 1000),
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $ticks * 1e6 / $hz / .acked else null end),
+         $ticks / 1e3 / .acked else null end),
        packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end),
        server_csw_per_1k_msgs: (if (.acked // 0) > 0 then $csw * 1000 / .acked else null end)}' \
      "$WORK/row.json" >> "$ROWS"
@@ -126,9 +128,15 @@ if [ "${BENCH_SERVER_NIC:-}" = offload ]; then
 fi
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "reference burst: 5 subjects x 10,000 x 128 B; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
+# The server's speed drifts over seconds on this shared host (its CPU per message moves by
+# up to 2x between identical runs): each repeat starts the client order one further along,
+# so that no client always runs first or last, and the report pairs the clients of a repeat.
+read -r -a CLIENT_LIST <<< "$CLIENTS"
 for rep in $(seq "$REPEATS"); do
   for dedupe in ${BENCH_BURST_DEDUPE:-off msgid}; do
-    for client in $CLIENTS; do
+    n=${#CLIENT_LIST[@]}
+    for k in $(seq 0 $((n - 1))); do
+      client=${CLIENT_LIST[$(((k + rep - 1) % n))]}
       say "-- repeat $rep/$REPEATS: $client, dedupe $dedupe"
       row "$rep" "$client" "$dedupe"
     done

@@ -15,7 +15,9 @@
  *           (cnats --msgid: message i's Nats-Msg-Id is "T-i"; give each run its own T),
  *           --rate R (paced: message i is due at i/R s after the first; the client sleeps
  *           until a batch of PACE_BATCH messages is due, then publishes it, so that pacing
- *           neither spins on the CPU the client side shares nor changes the per-call work).
+ *           neither spins on the CPU the client side shares nor changes the per-call work),
+ *           --timeline FILE (after the run: lines "MS SUBMITTED ACKED", how many calls
+ *           returned and how many outcomes arrived in each millisecond after the first call).
  *
  * Measured (lfence+rdtsc around every call, log-linear histogram under 1.6 % error):
  *   call latency   of every accepted call; for cnats --msgid the call is create + header +
@@ -50,6 +52,7 @@
 
 #include <nats/nats.h>
 
+#include "common/jw_common.h"
 #include "common/jw_hist.h"
 #include "common/jw_time.h"
 #include "jetwire.h"
@@ -61,6 +64,7 @@
 struct opts {
 	const char *client, *instance, *url, *subject, *tag;
 	const char *tls_ca, *tls_name;   /* cnats: TLS (natsOptions_SetSecure) when tls_ca */
+	const char *timeline;            /* --timeline FILE: outcomes per ms after the first call */
 	uint64_t count, subjects, size, max_pending, rate;
 	int msgid;
 	double timeout_s;
@@ -113,7 +117,7 @@ usage(void)
 		"usage: bench_engine --client jetwire|cnats -s SUBJECT [-n COUNT] [--subjects K]\n"
 		"                    [-z SIZE] [-i INSTANCE] [--url URL] [--max-pending N] [--msgid]\n"
 		"                    [--timeout SEC] [--tag TEXT] [--rate MSGS_PER_S]\n"
-		"                    [--tls-ca FILE [--tls-name NAME]]\n");
+		"                    [--tls-ca FILE [--tls-name NAME]] [--timeline FILE]\n");
 	exit(2);
 }
 
@@ -146,6 +150,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "tls-ca", required_argument, NULL, 'a' },
 		{ "tls-name", required_argument, NULL, 'e' },
+		{ "timeline", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -170,6 +175,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'r': o->rate = num_arg(optarg, "--rate"); break;
 		case 'a': o->tls_ca = optarg; break;
 		case 'e': o->tls_name = optarg; break;
+		case 'l': o->timeline = optarg; break;
 		case 's': o->subject = optarg; break;
 		case 'n': o->count = num_arg(optarg, "-n"); break;
 		case 'z': o->size = num_arg(optarg, "-z"); break;
@@ -495,6 +501,40 @@ out:
 
 /* ---- results ------------------------------------------------------------------------- */
 
+/* --timeline: per millisecond after the first call, calls returned and outcomes seen. */
+static void
+write_timeline(const struct run *r)
+{
+	uint64_t last = 0, ms, *sub, *ack;
+	FILE *f;
+
+	for (uint64_t i = 0; i < r->o.count; i++)
+		last = JW_MAX(last, JW_MAX(r->t_ack[i], r->t_ret[i]));
+	if (last <= r->t_first)
+		return;
+	ms = ticks_to_ns(last - r->t_first) / 1000000 + 1;
+	sub = calloc(2 * ms, sizeof(*sub));
+	f = fopen(r->o.timeline, "w");
+	if (sub == NULL || f == NULL) {
+		fprintf(stderr, "bench_engine: --timeline %s: %s\n", r->o.timeline, strerror(errno));
+		free(sub);
+		if (f)
+			fclose(f);
+		return;
+	}
+	ack = sub + ms;
+	for (uint64_t i = 0; i < r->o.count; i++) {
+		if (r->t_ret[i] > r->t_first)
+			sub[JW_MIN(ticks_to_ns(r->t_ret[i] - r->t_first) / 1000000, ms - 1)]++;
+		if (r->t_ack[i] > r->t_first)
+			ack[JW_MIN(ticks_to_ns(r->t_ack[i] - r->t_first) / 1000000, ms - 1)]++;
+	}
+	for (uint64_t m = 0; m < ms; m++)
+		fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", m, sub[m], ack[m]);
+	fclose(f);
+	free(sub);
+}
+
 static void
 print_json(struct run *r, int rc)
 {
@@ -594,6 +634,8 @@ main(int argc, char **argv)
 	if (rc == 2 && r->published == 0)
 		return 2;
 	print_json(r, rc);
+	if (r->o.timeline != NULL)
+		write_timeline(r);
 	if (rc == 0 && (r->failed || r->reports < r->published))
 		rc = 1;
 	free(payload);

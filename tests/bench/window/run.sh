@@ -33,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-srv_ticks() { awk '{print $14 + $15}' "/proc/$srv_pid/stat"; }
+srv_ticks() { cpu_ns "$srv_pid"; } # nats-server CPU ns (all threads)
 
 # row REP CLIENT DEDUPE WINDOW
 row() {
@@ -67,11 +67,11 @@ row() {
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --arg win "$win" --argjson rep "$rep" \
      --argjson stored "${stored:-null}" --argjson ticks "$((t1 - t0))" \
-     --argjson hz "$(getconf CLK_TCK)" --argjson wnow "$wnow" --argjson wmax "$wmax" \
+     --argjson wnow "$wnow" --argjson wmax "$wmax" \
      '{client: $cl, dedupe: $dd, window: $win, rep: $rep, stored: $stored,
        acked: .acked, acked_rate: .acked_rate, window_now: $wnow, most_in_flight: $wmax,
        e2e_us: .ack_us, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $ticks * 1e6 / $hz / .acked else null end)}' "$WORK/row.json" >> "$ROWS"
+         $ticks / 1e3 / .acked else null end)}' "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe/$win: stream holds ${stored:-?} messages, expected $N"
 }
 
@@ -79,9 +79,14 @@ scripts/testnet.sh up 2>&1 | sed 's/^/window: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
 taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
 say "sustained $N x 128 B over 5 subjects; windows: $WINDOWS; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
+# Each repeat starts the order one further along (the server's speed drifts; the report
+# pairs the rows of a repeat, see tests/bench/burst/run.sh).
+read -r -a WIN_LIST <<< "$WINDOWS cnats"
 for rep in $(seq "$REPEATS"); do
   for dedupe in ${BENCH_WINDOW_DEDUPE:-off msgid}; do
-    for win in $WINDOWS cnats; do
+    n=${#WIN_LIST[@]}
+    for k in $(seq 0 $((n - 1))); do
+      win=${WIN_LIST[$(((k + rep - 1) % n))]}
       say "-- repeat $rep/$REPEATS: dedupe $dedupe, ${win/cnats/cnats js_PublishAsync}"
       if [ "$win" = cnats ]; then row "$rep" cnats "$dedupe" 50000; else row "$rep" jetwire "$dedupe" "$win"; fi
     done
