@@ -62,6 +62,17 @@ jetwire_resent() {
   sed -n 's/.*engine: sent [0-9]*, resent \([0-9]*\),.*/\1/p' "$WORK/jetwire.log" | tail -1
 }
 
+# bench_server_pinned: a fresh nats-server of the reference network, born on SRV_CPUS
+# (testnet.sh server-restart with JW_SERVER_CPUS), its pid in srv_pid. A Go server pinned
+# after its start keeps GOMAXPROCS = the host's CPUs, and its threads then time-share the one
+# CPU: measured here, its CPU per message moved between 2.8 and 5.3 us in identical cnats
+# bursts (born pinned: 2.7 to 4.0, mostly 2.8 to 3.3).
+bench_server_pinned() {
+  JW_SERVER_CPUS=$SRV_CPUS scripts/testnet.sh server-restart >/dev/null 2>&1 ||
+    { echo "bench: cannot restart nats-server on CPUs $SRV_CPUS" >&2; return 1; }
+  srv_pid=$(cat /run/jetwire-testnet/nats.pid)
+}
+
 # cpu_ns PID: CPU time of every thread of PID so far, in ns (the scheduler's runtime from
 # /proc/PID/task/*/schedstat: exact, where utime+stime count 10 ms ticks, as coarse as a
 # reference burst's whole server time is long).

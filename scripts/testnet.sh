@@ -13,6 +13,8 @@
 #   scripts/testnet.sh leader          print the name of the JetStream meta leader (n1..n3)
 #   scripts/testnet.sh down            remove everything `up` made (idempotent)
 #   scripts/testnet.sh server-restart  SIGKILL nats-server, start it again on the same store
+#                                      (JW_SERVER_CPUS=LIST: born on those CPUs, so GOMAXPROCS
+#                                      matches them; the benchmarks pin it so)
 #   scripts/testnet.sh server-stop     SIGKILL nats-server and leave it down
 #   scripts/testnet.sh server-start    start nats-server (on the existing store) if it is down
 #   scripts/testnet.sh status          print the state (each node's pid and state in cluster
@@ -131,7 +133,12 @@ start_server() {
     for fd in $(ls "/proc/$BASHPID/fd"); do
       [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
     done
-    exec ip netns exec "$NS" setsid nats-server -c "$STATE/nats.conf" \
+    # JW_SERVER_CPUS (benchmarks): born on those CPUs, so that the Go runtime sizes
+    # GOMAXPROCS to them; pinned after its start it would keep one P per host CPU and its
+    # threads would time-share the one CPU it is given.
+    pin=()
+    [ -n "${JW_SERVER_CPUS:-}" ] && pin=(taskset -c "$JW_SERVER_CPUS")
+    exec ip netns exec "$NS" setsid "${pin[@]}" nats-server -c "$STATE/nats.conf" \
       >>"$STATE/nats.log" 2>&1 < /dev/null
   ) &
   echo $! > "$STATE/nats.pid"

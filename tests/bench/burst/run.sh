@@ -126,7 +126,7 @@ if [ "${BENCH_SERVER_NIC:-}" = offload ]; then
   [[ " $CLIENTS " == *" cnats-veth "* ]] && set_server_nic "$VETH_SRV_IF" on
   say "server side veths: rx checksum offload and GRO on (BENCH_SERVER_NIC=offload)"
 fi
-taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
+bench_server_pinned || exit 1 # born on SRV_CPUS: GOMAXPROCS matches
 say "reference burst: 5 subjects x 10,000 x 128 B; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
 # The server's speed drifts over seconds on this shared host (its CPU per message moves by
 # up to 2x between identical runs): each repeat starts the client order one further along,

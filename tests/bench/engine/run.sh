@@ -28,7 +28,7 @@
 # engine-side ack latency (frame sent -> PubAck) from its exit summary. After each run
 # JetStream's stream info must hold exactly the run's message count.
 #
-# CPU placement, the same for every run: nats-server (all threads, taskset -a) on
+# CPU placement, the same for every run: nats-server (restarted, born on its CPUs: bench_server_pinned) on
 # BENCH_SERVER_CPU (default 1); the client side on BENCH_CLIENT_CPU (default 0): the cnats
 # publisher process, or jetwire (all lcores: eal.lcores=(0-2)@CPU) plus the bench_engine
 # producer process. cnats runs inside netns jw-srv against nats://198.18.0.1:4222 (kernel
@@ -141,7 +141,7 @@ VETH_OK=0
 if [ -n "$VETH_SCENARIOS" ]; then
   if veth_up; then VETH_OK=1; else say "second veth path could not be set up: no 'over veth' rows"; veth_down; fi
 fi
-taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
+bench_server_pinned || exit 1 # born on SRV_CPUS: GOMAXPROCS matches
 say "nats-server $(nats-server --version 2>/dev/null | head -1) pid $srv_pid on CPUs $(taskset -p -c "$srv_pid" | sed 's/.*: //'); client side on CPUs $CLI_CPUS"
 say "burst $BURST messages ($SUBJECTS subjects x 10,000), sustained $SUSTAINED, paced $PACED at $PACED_RATE msgs/s; $SUBJECTS subjects, $SIZE-byte payloads; stream $STREAM recreated per run; $REPEATS repeats"
 

@@ -72,7 +72,7 @@ run() {
 
 scripts/testnet.sh up 2>&1 | sed 's/^/go: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
-taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
+bench_server_pinned || exit 1 # born on SRV_CPUS: GOMAXPROCS matches
 say "nats-server pid $srv_pid on CPUs $SRV_CPUS; clients and jetwire on CPUs $CLI_CPUS; $REPEATS repeats"
 for rep in $(seq "$REPEATS"); do
   run "$rep" "nats.go PublishAsync" ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/natsgo \

@@ -76,7 +76,7 @@ row() {
 }
 
 scripts/testnet.sh up 2>&1 | sed 's/^/pause: /'
-taskset -a -p -c "$SRV_CPUS" "$(srv_pid)" >/dev/null || say "could not pin nats-server"
+bench_server_pinned || exit 1 # born on SRV_CPUS: GOMAXPROCS matches
 for rep in $(seq "$REPEATS"); do
   for scen in pause overload; do
     for client in jetwire cnats; do

@@ -77,7 +77,7 @@ row() {
 
 scripts/testnet.sh up 2>&1 | sed 's/^/window: /'
 srv_pid=$(cat /run/jetwire-testnet/nats.pid)
-taskset -a -p -c "$SRV_CPUS" "$srv_pid" >/dev/null || say "could not pin nats-server"
+bench_server_pinned || exit 1 # born on SRV_CPUS: GOMAXPROCS matches
 say "sustained $N x 128 B over 5 subjects; windows: $WINDOWS; nats-server on CPUs $SRV_CPUS, clients on $CLI_CPUS; $REPEATS interleaved repeats"
 # Each repeat starts the order one further along (the server's speed drifts; the report
 # pairs the rows of a repeat, see tests/bench/burst/run.sh).
