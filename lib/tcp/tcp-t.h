@@ -166,7 +166,8 @@ struct tcp_params {
 	uint8_t max_retries;       /* RTO expiries without progress before dead, default 8 */
 	uint8_t syn_retries;       /* SYN retransmissions before connect timeout, default 6 */
 	uint16_t snd_segs;         /* send queue in segments, power of two, default 1024 */
-	uint16_t ooo_segs;         /* out-of-order segments held, default 64 */
+	uint16_t ooo_segs;         /* out-of-order segments held; default 0 = enough for the
+				    * advertised window: 2 x rcv_buf / mss, 64..4096 */
 	bool offer_wscale;         /* default true */
 	bool offer_ts;             /* default true */
 	bool offer_sack;           /* SACK-permitted in the SYN (RFC 2018), default true */

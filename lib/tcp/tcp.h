@@ -29,7 +29,7 @@
 void tcp_params_default(struct tcp_params *p);
 /* 0 if p is usable; -EINVAL names no field, so callers check before use: mss 536..9000,
  * rcv_buf >= mss and <= 1 GiB, rto_min <= rto_init <= rto_max, snd_segs a power of two
- * 16..65536, ooo_segs 1..4096, retries >= 1, beta_pct 50..90, delack_ms <= 500,
+ * 16..65536, ooo_segs 0 (from rcv_buf) or 1..4096, retries >= 1, beta_pct 50..90, delack_ms <= 500,
  * pacing_gain_pct <= 1000 and (when pacing) pacing_burst 1..64. */
 int tcp_params_check(const struct tcp_params *p);
 

@@ -31,6 +31,7 @@ tcp_conn_create(struct tcp_stack *st, const struct tcp_io *tx_io, const struct t
 	c->ops = *ops;
 	c->p = st->p;
 	c->t_q = calloc(c->p.snd_segs, sizeof(*c->t_q));
+	c->p.ooo_segs = tcp_ooo_capacity(&c->p);
 	c->c_ooo = calloc(c->p.ooo_segs, sizeof(*c->c_ooo));
 	ring_sz = (size_t)rte_ring_get_memsize(TCP_CMD_RING_SIZE);
 	c->cmd = aligned_alloc(JW_CACHE_LINE, JW_ALIGN_UP(ring_sz, (size_t)JW_CACHE_LINE));

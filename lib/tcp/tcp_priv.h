@@ -47,6 +47,9 @@ tcp_ctl_publish_ack(struct tcp_conn *c)
 /* Hands len bytes of m from offset off to the owner, segment by segment; nothing once
  * the owner aborted from on_data. */
 void tcp_deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off, uint32_t len);
+/* Entries of the out-of-order queue for p: p->ooo_segs when set, else enough to hold the
+ * advertised window (rcv_buf) twice over in full segments, 64..4096. */
+uint16_t tcp_ooo_capacity(const struct tcp_params *p);
 /* Frees the out-of-order queue. */
 void tcp_ooo_clear(struct tcp_conn *c);
 /* Keeps an out-of-order segment (payload [seq, seq+len) of m at off). Returns true when m

@@ -19,7 +19,7 @@ tcp_params_default(struct tcp_params *p)
 	p->max_retries = 8;
 	p->syn_retries = 6;
 	p->snd_segs = 1024;
-	p->ooo_segs = 64;
+	p->ooo_segs = 0; /* from rcv_buf (tcp_ooo_capacity) */
 	p->offer_wscale = true;
 	p->offer_ts = true;
 	p->offer_sack = true;
@@ -42,7 +42,7 @@ tcp_params_check(const struct tcp_params *p)
 		return -EINVAL;
 	if (p->snd_segs < 16 || (p->snd_segs & (p->snd_segs - 1)) != 0)
 		return -EINVAL;
-	if (p->ooo_segs < 1 || p->ooo_segs > 4096)
+	if (p->ooo_segs > 4096)
 		return -EINVAL;
 	if (p->max_retries < 1 || p->syn_retries < 1)
 		return -EINVAL;

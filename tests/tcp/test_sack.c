@@ -978,6 +978,46 @@ receiver_sends_sack_blocks(void **state)
 	h_close();
 }
 
+/* A hole followed by most of the advertised window (200 segments of 1000 bytes in the
+ * default 256 KiB), across the sequence wrap: every segment is kept (none dropped for a
+ * full out-of-order queue), each dupack's first block covers everything received so far,
+ * and filling the hole delivers all of it in order. The queue's size follows rcv_buf
+ * (a fixed 64 entries dropped the rest, so the peer's SACKs never came). */
+void
+receiver_holds_a_window_out_of_order(void **state)
+{
+	static uint8_t data[201000];
+	uint32_t peer_isn = 0xffffffffu - 100000u, r = peer_isn + 1;
+	struct pkt d;
+
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 9));
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, peer_isn);
+	for (uint32_t k = 1; k <= 200; k++) {
+		h_inject(0x18, r + k * 1000, ISS + 1, 65535, NULL, 0, data + k * 1000, 1000);
+		assert_int_equal(h_poll(), 1);
+		assert_true(h_pop(&d));
+		assert_int_equal(d.ack, r);
+		assert_int_equal(d.n_sack, 1);
+		assert_int_equal(d.sack[0], r + 1000);
+		assert_int_equal(d.sack[1], r + (k + 1) * 1000);
+	}
+	assert_int_equal(st().ooo_drops, 0);
+	assert_int_equal(H.log.data_len, 0);
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000); /* the hole */
+	assert_int_equal(H.log.data_len, sizeof(data));
+	assert_memory_equal(H.log.data, data, sizeof(data));
+	assert_int_equal(st().rcv_nxt, r + (uint32_t)sizeof(data));
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.ack, r + (uint32_t)sizeof(data));
+	assert_int_equal(d.n_sack, 0);
+	h_close();
+}
+
 static void
 tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 {
