@@ -280,6 +280,7 @@ struct tcp_seg {
  * field is an atomic accessed relaxed inside it, so the reader's copy is race-free. */
 #define TCP_SB_RANGES 16
 #define TCP_SB_DSACKS 8
+#define TCP_RTX_HIST  16 /* retransmitted ranges a DSACK is matched against (RACK) */
 struct tcp_sack_board {
 	_Atomic uint32_t gen;
 	_Atomic uint32_t n;
@@ -468,6 +469,10 @@ struct tcp_conn {
 	bool t_sb_dirty;                  /* rescan the queue this poll */
 	bool t_rack_reord;                /* reordering seen: use a reordering window */
 	uint8_t t_rack_reo_mult;          /* reo_wnd = mult x min_rtt/4 (DSACKs raise it) */
+	uint8_t t_rack_reo_persist;       /* recoveries left before mult goes back to 1 */
+	uint8_t t_rtx_hist_i;             /* next slot of t_rtx_hist */
+	uint32_t t_rack_dsack_round;      /* no further raise before snd_una passes this */
+	uint32_t t_rtx_hist_s[TCP_RTX_HIST], t_rtx_hist_e[TCP_RTX_HIST]; /* last resent ranges */
 	uint32_t t_rack_end_seq;          /* end of the most recently sent delivered segment */
 	uint64_t t_rack_xmit_ns;          /* its transmission time */
 	uint64_t t_rack_rtt_ns;           /* its RTT */

@@ -221,13 +221,33 @@ prr_update(struct tcp_conn *c, uint32_t delivered)
 	c->t_cwnd = pipe + (uint32_t)snd;
 }
 
+/* Did a DSACK block [s, e) report a duplicate of one of our recent retransmissions? */
+static bool
+dsack_of_rtx(const struct tcp_conn *c, uint32_t s, uint32_t e)
+{
+	for (uint32_t j = 0; j < TCP_RTX_HIST; j++)
+		if (c->t_rtx_hist_s[j] != c->t_rtx_hist_e[j] && SEQ_LT(s, c->t_rtx_hist_e[j]) &&
+		    SEQ_GT(e, c->t_rtx_hist_s[j]))
+			return true;
+	return false;
+}
+
 /* A DSACKed range [s, e): a TLP or a recorded retransmission was a duplicate. When every
- * retransmission of the episode is proven needless, undo. A DSACK also widens RACK's
- * reordering window (RFC 8985 §6.2 step 4). */
+ * retransmission of the episode is proven needless, undo. A DSACK of a retransmission
+ * (the original arrived after all: reordering or delay) widens RACK's reordering window
+ * (RFC 8985 §6.2 step 4): reo_wnd_mult + 1 at most once per round trip, and 16 recovery
+ * episodes later it is back to 1 (reo_wnd_persist). A DSACK of a segment sent only once
+ * is a copy the network made: it says nothing about reordering and widens nothing (with
+ * 1 % duplication every run kept the window at its SRTT ceiling, so each real loss was
+ * found a round trip later). */
 static void
 dsacks_take(struct tcp_conn *c, const uint32_t *ds, const uint32_t *de, int k)
 {
+	bool spurious = false;
+
 	for (int i = 0; i < k; i++) {
+		if (dsack_of_rtx(c, ds[i], de[i]))
+			spurious = true;
 		if (c->t_tlp_out && c->t_tlp_rtx && SEQ_LT(ds[i], c->t_tlp_end) &&
 		    SEQ_GT(de[i], c->t_tlp_seq))
 			c->t_tlp_dsacked = true;
@@ -235,10 +255,12 @@ dsacks_take(struct tcp_conn *c, const uint32_t *ds, const uint32_t *de, int k)
 			if (SEQ_LT(ds[i], c->t_undo_end[j]) && SEQ_GT(de[i], c->t_undo_start[j]))
 				c->t_undo_mask |= (uint16_t)(1u << j);
 	}
-	if (k > 0) {
+	if (spurious && SEQ_GEQ(c->t_snd_una, c->t_rack_dsack_round)) {
 		c->t_rack_reord = true;
+		c->t_rack_dsack_round = c->t_snd_max;
 		if (c->t_rack_reo_mult < 8)
 			c->t_rack_reo_mult++;
+		c->t_rack_reo_persist = 16;
 	}
 	if (c->t_undo_on && !c->t_undo_overflow && c->t_undo_n > 0 &&
 	    c->t_undo_mask == (uint16_t)((1u << c->t_undo_n) - 1u))
@@ -291,6 +313,8 @@ tcp_sack_after_acks(struct tcp_txctx *x, bool una_moved, uint32_t delivered)
 		if (SEQ_GEQ(c->t_snd_una, c->t_recover)) {
 			c->t_in_recovery = false;
 			c->t_cwnd = c->t_ssthresh > c->t_mss ? c->t_ssthresh : c->t_mss;
+			if (c->t_rack_reo_persist > 0 && --c->t_rack_reo_persist == 0)
+				c->t_rack_reo_mult = 1; /* RFC 8985 §6.2 step 4 */
 		} else {
 			prr_update(c, delivered);
 		}
@@ -424,11 +448,15 @@ tcp_loss_probe(struct tcp_txctx *x)
  * never come, and the probe's answer (SACK or DSACK) lets RACK go on instead of a 200 ms
  * RTO collapsing cwnd.
  * PTO = 2 SRTT, at least a floor that depends on what the probe would send:
- *  - new data: TCP_PTO_FRESH_NS (2 ms, Linux's TCP_TIMEOUT_MIN). Such a probe retransmits
- *    nothing and costs one segment beyond cwnd that had to go anyway, so it may go early.
- *    It matters: a Linux receiver answers a burst with one stretch ACK, and when that ACK
- *    is lost the whole flight waits for the probe (at 1 % ACK loss jwtcpsend spent half of
- *    its time in such 40 ms waits);
+ *  - new data: TCP_PTO_FRESH_NS (500 us). Such a probe retransmits nothing and costs one
+ *    segment beyond cwnd that had to go anyway, so it may go early. It matters: a Linux
+ *    receiver answers a burst with one stretch ACK, and when that ACK is lost the whole
+ *    flight waits for the probe (at 1 % ACK loss jwtcpsend spent half of its time in such
+ *    waits when their floor was 40 ms, and 10-20 waits of 2 ms each still took ~5 % of a
+ *    run at 100-200 us RTTs). RFC 8985 §7.2 sets no floor for a flight of two or more
+ *    segments (a receiver ACKs every second segment at once); Linux adds 2 ms for its
+ *    jiffy timers. Ours are polled, at most a sleep of the poll loop late, so 500 us
+ *    (several RTTs and poll sleeps of this path) is the margin;
  *    When neither the flight's ACK nor the probe's comes back (2 % of the probes at 1 %
  *    loss each way), up to TCP_TLP_FRESH_MAX probes with new data go, each after twice
  *    the previous wait, before the RTO (200 ms) takes over;

@@ -28,7 +28,7 @@
 
 #define TCP_POLL_DATA_MAX (TCP_POLL_OUT_MAX - 8)       /* data packets per poll */
 #define TCP_PTO_MIN_NS    (10ull * 1000000ull) /* TLP's lowest floor */
-#define TCP_PTO_FRESH_NS  (2ull * 1000000ull)  /* floor of a probe with new data */
+#define TCP_PTO_FRESH_NS  (500ull * 1000ull)   /* floor of a probe with new data */
 #define TCP_TLP_FRESH_MAX 3                    /* probes with new data per episode */
 
 static inline struct tcp_seg *

@@ -43,6 +43,7 @@ tx_setup(struct tcp_txctx *x)
 	c->t_acks_seen = atomic_load_explicit(&c->acks_in, memory_order_relaxed);
 	c->t_fack = c->t_snd_una;
 	c->t_rack_reo_mult = 1;
+	c->t_rack_dsack_round = c->iss + 1;
 	c->t_lost_hint = c->t_head;
 	c->t_last_ack = c->irs; /* != rcv_nxt: the handshake's ACK goes */
 	c->t_pace_poll_ns = x->now;

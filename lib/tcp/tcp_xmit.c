@@ -333,6 +333,9 @@ tcp_xmit(struct tcp_txctx *x, uint32_t idx, enum tcp_rtx_cause why)
 	if (!was_new) {
 		s->rexmit = 1;
 		tcp_rtx_count(c, why);
+		c->t_rtx_hist_s[c->t_rtx_hist_i % TCP_RTX_HIST] = s->seq + off;
+		c->t_rtx_hist_e[c->t_rtx_hist_i % TCP_RTX_HIST] = end;
+		c->t_rtx_hist_i = (uint8_t)((c->t_rtx_hist_i + 1u) % TCP_RTX_HIST);
 		if (c->t_undo_on && why != TCP_RTX_TLP)
 			tcp_undo_record(c, s->seq + off, end);
 		if (SEQ_GT(s->seq + s->len, c->t_snd_max)) /* part of it was never sent */

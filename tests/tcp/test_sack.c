@@ -463,6 +463,81 @@ rack_reordering_window(void **state)
 	rack_reordering_window_case(0xffffffffu - 4u * MSS); /* across the sequence wrap */
 }
 
+/* RFC 8985 §6.2 step 4: a DSACK of a retransmission (the original was only late) shows
+ * reordering and doubles RACK's reordering window (min_rtt/4 x 2 = 50 us here); a DSACK
+ * of a segment sent once (a copy the network made) shows nothing: no window (three
+ * segments SACKed, no reordering seen). Each half: a first loss episode and its DSACK,
+ * then a hole under three SACKed segments, resent after RACK's RTT + the window. */
+static void
+rack_window_widens_on_dsack_of_rtx_case(uint32_t iss, bool of_rtx)
+{
+	uint32_t blk[4], seqs[32];
+	int n;
+
+	open_and_send(iss, 10, 10); /* segments 0..9 at t = 0 */
+	adv_us(100);
+	h_ack_sack(S(1), 65535, 0, 0, NULL); /* RTT 100 us */
+	h_poll();
+	h_drain();
+	/* Segment 1 late under 2..5 SACKed (no reordering seen yet: no window): resent. */
+	blk[0] = S(2);
+	blk[1] = S(6);
+	h_ack_sack(S(1), 65535, 0, 1, blk);
+	h_poll();
+	n = pop_all(seqs, 32);
+	assert_true(n >= 1);
+	assert_int_equal(seqs[0], S(1));
+	assert_int_equal(st().retransmits, 1);
+	adv_us(10);
+	/* Everything arrives; the DSACK names our retransmission of 1 (the original was
+	 * late: reordering) or segment 7, never resent (a network duplicate). */
+	blk[0] = of_rtx ? S(1) : S(7);
+	blk[1] = of_rtx ? S(2) : S(8);
+	h_ack_sack(S(10), 65535, 0, 1, blk);
+	h_poll();
+	h_drain();
+	assert_int_equal(st().dsacks_in, 1);
+	/* More segments at t = 110 us (all ten after the undo, at least four after a real
+	 * reduction); at 210 us a hole at 10 under 11..13 SACKed (DupThresh). */
+	assert_int_equal(h_write(10 * MSS, false), 10 * MSS);
+	h_poll();
+	n = pop_all(seqs, 32);
+	assert_int_equal(n >= 4, true);
+	assert_int_equal(n == 10, of_rtx);
+	adv_us(100);
+	blk[0] = S(11);
+	blk[1] = S(14);
+	h_ack_sack(S(10), 65535, 0, 1, blk);
+	h_poll();
+	n = pop_all(seqs, 32);
+	if (of_rtx) {
+		/* Reordering seen, window doubled: 50 us after RACK's RTT. */
+		assert_int_equal(n, 0);
+		adv_us(45);
+		h_poll();
+		assert_int_equal(pop_all(seqs, 32), 0); /* inside the reordering window */
+		adv_us(5);
+		h_poll();
+		n = pop_all(seqs, 32);
+	}
+	/* Else no reordering seen (the late original was resent, the DSACK named a network
+	 * copy), three segments SACKed: no window at all, resent at once. */
+	assert_true(n >= 1);
+	assert_int_equal(seqs[0], S(10));
+	assert_int_equal(st().retransmits, 2);
+	h_close();
+}
+
+void
+rack_window_widens_on_dsack_of_rtx(void **state)
+{
+	(void)state;
+	rack_window_widens_on_dsack_of_rtx_case(ISS, true);
+	rack_window_widens_on_dsack_of_rtx_case(ISS, false);
+	rack_window_widens_on_dsack_of_rtx_case(0xffffffffu - 4u * MSS, true); /* the wrap */
+	rack_window_widens_on_dsack_of_rtx_case(0xffffffffu - 4u * MSS, false);
+}
+
 /* ---------- TLP ---------- */
 
 static void
@@ -613,12 +688,12 @@ tlp_sends_new_data_when_it_can(void **state)
 
 	(void)state;
 	open_and_send(ISS, 14, 10); /* cwnd holds back 10 to 13 */
-	/* A probe with new data retransmits nothing: it waits max(2 SRTT, 2 ms), not the
+	/* A probe with new data retransmits nothing: it waits max(2 SRTT, 500 us), not the
 	 * 40 ms floor of a resent probe. */
-	h_advance_ms(1);
+	adv_us(400);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 0);
-	h_advance_ms(1);
+	adv_us(100);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 1);
 	assert_int_equal(seqs[0], S(10)); /* a new segment probes */
@@ -626,17 +701,17 @@ tlp_sends_new_data_when_it_can(void **state)
 	assert_int_equal(st().retransmits, 0);
 	/* No answer (the probe or its ACK lost too): the next new segment after twice the
 	 * wait, then after four times, then no more (TCP_TLP_FRESH_MAX = 3): the RTO's turn. */
-	h_advance_ms(3);
+	adv_us(900);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 0);
-	h_advance_ms(1);
+	adv_us(100);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 1);
 	assert_int_equal(seqs[0], S(11));
-	h_advance_ms(7);
+	adv_us(1900);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 0);
-	h_advance_ms(1);
+	adv_us(100);
 	h_poll();
 	assert_int_equal(pop_all(seqs, 8), 1);
 	assert_int_equal(seqs[0], S(12));

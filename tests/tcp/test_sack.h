@@ -18,6 +18,7 @@ void rto_held_until_control_polls(void **state);
 void delayed_ack_timing(void **state);
 void pacing_intervals(void **state);
 void receiver_sends_sack_blocks(void **state);
+void rack_window_widens_on_dsack_of_rtx(void **state);
 void receiver_holds_a_window_out_of_order(void **state);
 
 #endif

@@ -1358,6 +1358,7 @@ main(void)
 		cmocka_unit_test(delayed_ack_timing),
 		cmocka_unit_test(pacing_intervals),
 		cmocka_unit_test(receiver_sends_sack_blocks),
+		cmocka_unit_test(rack_window_widens_on_dsack_of_rtx),
 		cmocka_unit_test(receiver_holds_a_window_out_of_order),
 	};
 	int rc;
