@@ -102,7 +102,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(tcp, delack_ms, JW_CFG_U32, 0, 500, 0, "2"),
 	KEY(tcp, pacing_gain, JW_CFG_U32, 0, 1000, 0, "0"),
 	KEY(tcp, pacing_burst, JW_CFG_U32, 1, 64, 0, "4"),
-	KEY(tcp, beta, JW_CFG_U32, 50, 90, 0, "50"),           /* % of the flight kept on loss */
+	KEY(tcp, beta, JW_CFG_U32, 50, 90, 0, "70"),           /* % of the flight kept on loss */
 	/* [engine] */
 	KEY(engine, drain_timeout_s, JW_CFG_U32, 0, 3600, 0, "10"), /* 0: stop without draining */
 };

@@ -184,7 +184,7 @@ struct tcp_params {
 				    * = rto_min: no resent probe before the path lost something */
 	uint8_t beta_pct;          /* multiplicative decrease: ssthresh = beta % of the flight
 				    * on a loss (50 = Reno, 70 = CUBIC's beta, RFC 9438), at
-				    * least 2 MSS; 50..90, default 50 */
+				    * least 2 MSS; 50..90, default 70 */
 	uint32_t fin_wait2_ms;     /* FIN_WAIT_2 limit, default 60000 */
 	uint32_t challenge_acks_per_s; /* RFC 5961 §7 limit, default 10 */
 };

@@ -26,7 +26,7 @@ tcp_params_default(struct tcp_params *p)
 	p->delack_ms = 2;
 	p->pacing_gain_pct = 0;
 	p->pacing_burst = 4;
-	p->beta_pct = 50;
+	p->beta_pct = 70;
 	p->fin_wait2_ms = 60000;
 	p->challenge_acks_per_s = 10;
 }

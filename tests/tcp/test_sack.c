@@ -643,7 +643,7 @@ tlp_resent_probe_waits_for_a_loss(void **state)
 	h_close();
 
 	/* A loss RACK finds (segment 0, 1-9 SACKed): the floor halves to 100 ms; with
-	 * [tcp] beta = 70 ssthresh keeps 70 % of the flight. */
+	 * [tcp] beta = 70 (the default) ssthresh keeps 70 % of the flight. */
 	tcp_params_default(&p);
 	p.beta_pct = 70;
 	h_open(&p, ISS);
@@ -743,7 +743,7 @@ dsack_undoes_spurious_retransmission_case(uint32_t iss)
 	assert_int_equal(seqs[0], S(0));
 	s = st();
 	assert_int_equal(s.retransmits, 1);
-	assert_int_equal(s.ssthresh, 5 * MSS); /* beta 50 % (the default) of the flight of 10 */
+	assert_int_equal(s.ssthresh, 7 * MSS); /* beta 70 % (the default) of the flight of 10 */
 	/* The original arrives (just after the retransmission left: acked faster than the
 	 * min RTT, so RACK does not take it for the retransmission's delivery), then the
 	 * rest. A DSACK for segment 2 (a duplicate the network made of a segment never

@@ -458,7 +458,7 @@ fast_retransmit_and_newreno_partial_acks(void **state)
 
 	(void)state;
 	tcp_params_default(&p);
-	p.beta_pct = 50; /* Reno's halving, as RFC 6582 has it (the default) */
+	p.beta_pct = 50; /* Reno's halving, as RFC 6582 has it (the default is 70) */
 	h_open(&p, ISS);
 	h_establish(true, PISN);
 	h_write(30 * mss, false);
