@@ -118,6 +118,9 @@ struct engine_params {
 	uint16_t tx_seg_max;              /* struct tcp_io tso_segs_max */
 	bool tx_no_chain;                 /* struct tcp_io tx_no_chain: port lacks multi-segment TX */
 	uint32_t idle_sleep_us;           /* sleep of an idle loop iteration */
+	uint32_t idle_sleep_max_us;       /* after idle_backoff_ns without work, the sleep
+	                                   * doubles up to this (0: never longer) */
+	uint64_t idle_backoff_ns;
 };
 
 /* A server jetwire knows: configured (a seed, kept for ever) or discovered (from INFO

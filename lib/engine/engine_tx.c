@@ -807,19 +807,22 @@ engine_tx_main(void *arg)
 	struct engine_conn *c = arg;
 	struct engine *e = c->eng;
 	unsigned lcore = rte_lcore_id();
+	struct engine_idle idle = { false, 0, 0 };
+	uint32_t sleep_us;
 
 	c->t.st = jw_stats_lcore_register(lcore == LCORE_ID_ANY ? 0 : lcore, JW_STATS_ROLE_TX);
 	if (c->t.st == NULL)
 		return -ENOMEM;
 	rcu_register_thread();
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-		uint64_t t0 = rte_rdtsc();
-		bool busy = engine_tx_iteration(c, jw_mono_ns());
+		uint64_t t0 = rte_rdtsc(), now = jw_mono_ns();
+		bool busy = engine_tx_iteration(c, now);
 
 		rcu_quiescent_state();
-		if (!busy && e->p.idle_sleep_us > 0) {
+		sleep_us = engine_idle_next(&idle, &e->p, busy, now);
+		if (sleep_us > 0) {
 			rcu_thread_offline();
-			rte_delay_us_sleep(e->p.idle_sleep_us);
+			rte_delay_us_sleep(sleep_us);
 			rcu_thread_online();
 		}
 		jw_stats_loop_iteration(c->t.st, rte_rdtsc() - t0, busy);

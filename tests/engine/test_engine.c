@@ -1,5 +1,6 @@
 /* Unit tests of the engine's pure parts: delivery reports from outcomes, parameter checks,
- * the server table (connect_urls discovery, server choice, the start-up refusal rule).
+ * the server table (connect_urls discovery, server choice, the start-up refusal rule), the
+ * TX loop's idle back-off.
  * The loops themselves run against the real nats-server in tests/integration/engine_*.sh. */
 #include <errno.h>
 #include <setjmp.h>
@@ -318,6 +319,46 @@ server_pick_skips_refusing_and_lame(void **state)
 	free(e);
 }
 
+/* The TX loop's idle back-off on a made-up clock: short sleeps through gaps shorter than
+ * the back-off delay, then doubling up to the cap, and back to polling on work. */
+static void
+idle_backoff(void **state)
+{
+	struct engine_params p = { .idle_sleep_us = 20, .idle_sleep_max_us = 500,
+				   .idle_backoff_ns = 10000000 };
+	struct engine_idle s = { false, 0, 0 };
+	uint64_t t = 1000000000ull;
+	uint32_t want[] = { 40, 80, 160, 320, 500, 500 };
+
+	(void)state;
+	assert_int_equal(engine_idle_next(&s, &p, true, t), 0);
+	/* 9 ms of idle iterations, 1 ms apart: the short sleep throughout */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(engine_idle_next(&s, &p, false, t + (uint64_t)i * 1000000), 20);
+	/* from 10 ms on, each idle iteration doubles the sleep, capped */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(engine_idle_next(&s, &p, false, t + 10000000 + (uint64_t)i * 1000),
+				 want[i]);
+	/* work: poll at once, and the next idle spell starts short again */
+	assert_int_equal(engine_idle_next(&s, &p, true, t + 20000000), 0);
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 20000001), 20);
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 29000000), 20);
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 30000001), 40);
+	/* a gap shorter than the delay after each piece of work never lengthens the sleep */
+	for (int i = 0; i < 100; i++) {
+		uint64_t at = t + 40000000 + (uint64_t)i * 5000000;
+
+		assert_int_equal(engine_idle_next(&s, &p, true, at), 0);
+		assert_int_equal(engine_idle_next(&s, &p, false, at + 4000000), 20);
+	}
+	/* no cap above the base: the sleep never grows; no base: the loop never sleeps */
+	p.idle_sleep_max_us = 0;
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 1000000000), 20);
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 2000000000), 20);
+	p.idle_sleep_us = 0;
+	assert_int_equal(engine_idle_next(&s, &p, false, t + 3000000000ull), 0);
+}
+
 int
 main(void)
 {
@@ -330,6 +371,7 @@ main(void)
 		cmocka_unit_test(discovery_adds_and_drops),
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
+		cmocka_unit_test(idle_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
