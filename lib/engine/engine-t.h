@@ -180,6 +180,10 @@ struct engine_conn {
 		uint32_t ctl_len, ctl_off;
 		/* a publish frame being written across segments */
 		bool frame_active;
+		/* plain TCP: the last iteration left its partly filled segment open because
+		 * the rings held more for the window; it is pushed at the latest by the next
+		 * iteration that adds nothing more to it */
+		bool push_owed;
 		struct nats_frame frame;
 		char subject[NATS_SUBJECT_MAX];
 		char hdr[NATS_HDR_MAX];

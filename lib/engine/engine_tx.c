@@ -42,6 +42,7 @@ out_reset(struct engine_conn *c)
 	c->t.ctl_len = 0;
 	c->t.ctl_off = 0;
 	c->t.frame_active = false;
+	c->t.push_owed = false;
 	if (c->t.tls_on)
 		tls_dir_fini(&c->t.tls_tx);
 	c->t.tls_on = false;
@@ -702,8 +703,11 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	return k;
 }
 
+/* New records from every slot, each visit up to [flow] burst, round robin. *more tells
+ * whether, after the visits, some slot still holds records the window has credit for and
+ * TCP has room to take: then the next iteration goes on at once. */
 static bool
-drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns)
+drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns, bool *more)
 {
 	struct engine *e = c->eng;
 	uint32_t slots = e->shm->slots_per_tx;
@@ -721,8 +725,14 @@ drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns)
 		took = drain_slot(c, tcp, idx, JW_MIN(credit, e->p.burst), credit, now_ns);
 		credit -= JW_MIN(took, credit);
 		work |= took > 0;
+		if (took > 0 && credit > 0) {
+			struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, idx);
+
+			*more |= s != NULL && jw_shm_head(s) != jw_shm_sent(s);
+		}
 	}
 	c->t.rr = (c->t.rr + 1) % slots;
+	*more = *more && credit > 0 && !c->t.frame_active && tcp_has_room(tcp);
 	return work;
 }
 
@@ -732,7 +742,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 	struct tcp_conn *tcp = rcu_dereference(c->tcp);
 	struct tcp_conn *drain = rcu_dereference(c->drain_tcp);
 	uint32_t epoch;
-	bool work = false;
+	bool work = false, more = false;
 
 	/* a lame-duck connection: nothing new, but its ACKs and retransmissions */
 	if (drain != NULL && tcp_tx_poll(drain) > 0)
@@ -779,11 +789,19 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 				work |= resend_requested(c, tcp);
 				if (!atomic_load_explicit(&c->eng->draining,
 							  memory_order_relaxed))
-					work |= drain_rings(c, tcp, now_ns);
+					work |= drain_rings(c, tcp, now_ns, &more);
 			}
 		}
 	}
-	if (c->t.wire_bytes > 0) {
+	if (c->t.wire_bytes > 0 && more && !c->t.tls_on) {
+		/* more records wait for this window: fill the open segment on next time, so
+		 * that a flood goes out in full segments (a visit of 32 small publishes ends
+		 * in a partly filled one: 12 % more packets for the server), and push it at
+		 * the latest when an iteration adds nothing (push_owed) */
+		c->t.push_owed = true;
+		work = true;
+	} else if (c->t.wire_bytes > 0 || c->t.push_owed) {
+		c->t.push_owed = false;
 		wr_push(c, tcp);
 		work = true;
 	} else if (c->t.tls_on) {
