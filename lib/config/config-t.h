@@ -114,6 +114,7 @@ struct jw_nats_config {
 struct jw_cores_config {
 	struct jw_lcore_list tx;         /* TX lcores; tx.ids[k] owns TX queue k */
 	uint32_t control;                /* control lcore (may be the main lcore) */
+	bool sched_batch;                /* TX and control lcores run SCHED_BATCH */
 };
 
 struct jw_flow_config {

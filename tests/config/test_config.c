@@ -95,6 +95,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.fault.seed, 1);
 	assert_true(c.stats.enabled);
 	assert_int_equal(c.cores.control, 1);
+	assert_true(c.cores.sched_batch);
 	assert_int_equal(c.cores.tx.n, 1);
 	assert_int_equal(c.cores.tx.ids[0], 2);
 	assert_int_equal(c.nats.n_servers, 0);
@@ -292,6 +293,8 @@ unknown_section_and_key(void **state)
 	expect_error(BASE, ov2, 1, -EINVAL, "unknown section [nosuch]", NULL);
 	const char *ov3[] = { "flow.window" };
 	expect_error(BASE, ov3, 1, -EINVAL, "expected section.key=value", NULL);
+	const char *ov4[] = { "cores.sched_batch=sometimes" };
+	expect_error(BASE, ov4, 1, -EINVAL, "[cores] sched_batch", "yes or no", NULL);
 }
 
 static void

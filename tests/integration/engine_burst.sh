@@ -5,7 +5,7 @@
 # exactly the burst; and a flood goes out in full TCP segments (the data segments carry the
 # wire bytes in at most 2 % more segments than full ones would need: a visit of the rings
 # must not end in a partly filled segment while more records wait). Times are printed for
-# the record, never asserted.
+# the record, never asserted. The TX and control lcores run SCHED_BATCH ([cores] sched_batch).
 set -euo pipefail
 source "$(dirname "$0")/lib-engine.bash"
 N=50000
@@ -19,6 +19,14 @@ eagain=$(echo "$out" | jq -r .eagain)
 published=$(echo "$out" | jq -r .published)
 [ "$published" -eq "$N" ] || fail "published $published of $N"
 [ "$eagain" -eq 0 ] || fail "the default ring refused $eagain calls during the burst"
+# [cores] sched_batch (default yes): the TX and control lcores run SCHED_BATCH (policy 3,
+# field 41 of /proc/TID/stat), the other threads keep SCHED_OTHER (0)
+pol=$(for t in /proc/"$JW_PID"/task/*; do
+        printf '%s=%s ' "$(cat "$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{print $39}')"
+      done)
+echo "scheduling policies: $pol"
+[[ " $pol" == *" rte-worker-1=3 "* && " $pol" == *" rte-worker-2=3 "* ]] ||
+  fail "the control and TX lcores do not run SCHED_BATCH: $pol"
 "$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json --once > "$JW_TMP/stat.json" || fail "jwstat"
 python3 - "$JW_TMP/stat.json" <<'PY' || fail "segments not filled"
 import json, math, sys
