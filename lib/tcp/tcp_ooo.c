@@ -138,11 +138,56 @@ tcp_ooo_drain(struct tcp_conn *c)
  * then the others from the highest down; none when the queue is empty. Seqlock writer as
  * sb_publish (tcp_sack.c): gen goes odd, a release fence orders it before the data stores,
  * the final store-release of the even gen pairs with rsb_read (tcp_xmit.c). */
+/* Merges the out-of-order queue into ranges, in one pass: the range holding recent goes to
+ * *rec (rec_s == rec_e when none does), the TCP_RSB_MAX highest others to hs/he, highest
+ * first; returns how many of those. Any number of holes (the queue holds a window). */
+static uint32_t
+rsb_ranges(const struct tcp_conn *c, uint32_t recent, uint32_t *rec_s, uint32_t *rec_e,
+	   uint32_t *hs, uint32_t *he)
+{
+	uint32_t ring_s[TCP_RSB_MAX], ring_e[TCP_RSB_MAX], nring = 0, cs = 0, ce = 0, nh = 0;
+	bool open = false;
+
+	*rec_s = *rec_e = 0;
+	for (uint16_t i = 0; i <= c->c_ooo_n; i++) {
+		uint32_t s = 0, e = 0;
+		if (i < c->c_ooo_n) {
+			s = c->c_ooo[i].seq;
+			e = s + c->c_ooo[i].len + c->c_ooo[i].fin;
+			if (open && SEQ_LEQ(s, ce)) {
+				if (SEQ_GT(e, ce))
+					ce = e;
+				continue;
+			}
+		}
+		if (open) { /* the range [cs, ce) is complete */
+			if (SEQ_LEQ(cs, recent) && SEQ_LT(recent, ce)) {
+				*rec_s = cs;
+				*rec_e = ce;
+			} else {
+				ring_s[nring % TCP_RSB_MAX] = cs;
+				ring_e[nring % TCP_RSB_MAX] = ce;
+				nring++;
+			}
+		}
+		cs = s;
+		ce = e;
+		open = true;
+	}
+	while (nh < TCP_RSB_MAX && nh < nring) {
+		uint32_t j = (nring - 1u - nh) % TCP_RSB_MAX;
+		hs[nh] = ring_s[j];
+		he[nh] = ring_e[j];
+		nh++;
+	}
+	return nh;
+}
+
 void
 tcp_rsb_publish(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uint32_t ds_e)
 {
-	uint32_t st[TCP_RSB_MAX], en[TCP_RSB_MAX], n = 0, g;
-	uint32_t rs[64], re[64], nr = 0;
+	uint32_t st[TCP_RSB_MAX], en[TCP_RSB_MAX], n = 0, g, rs, re, nh;
+	uint32_t hs[TCP_RSB_MAX], he[TCP_RSB_MAX];
 
 	if (!c->sack_ok)
 		return;
@@ -151,31 +196,17 @@ tcp_rsb_publish(struct tcp_conn *c, uint32_t recent, bool ds, uint32_t ds_s, uin
 		en[0] = ds_e;
 		n = 1;
 	}
-	for (uint16_t i = 0; i < c->c_ooo_n; i++) {
-		uint32_t s = c->c_ooo[i].seq, e = s + c->c_ooo[i].len + c->c_ooo[i].fin;
-		if (nr > 0 && SEQ_LEQ(s, re[nr - 1])) {
-			if (SEQ_GT(e, re[nr - 1]))
-				re[nr - 1] = e;
-		} else if (nr < 64) {
-			rs[nr] = s;
-			re[nr] = e;
-			nr++;
-		}
+	nh = rsb_ranges(c, recent, &rs, &re, hs, he);
+	if (rs != re && n < TCP_RSB_MAX) {
+		st[n] = rs;
+		en[n] = re;
+		n++;
 	}
-	for (uint32_t i = 0; i < nr && n < TCP_RSB_MAX; i++)
-		if (SEQ_LEQ(rs[i], recent) && SEQ_LT(recent, re[i])) {
-			st[n] = rs[i];
-			en[n] = re[i];
-			n++;
-			rs[i] = re[i]; /* taken */
-			break;
-		}
-	for (uint32_t i = nr; i-- > 0 && n < TCP_RSB_MAX;)
-		if (rs[i] != re[i]) {
-			st[n] = rs[i];
-			en[n] = re[i];
-			n++;
-		}
+	for (uint32_t i = 0; i < nh && n < TCP_RSB_MAX; i++) {
+		st[n] = hs[i];
+		en[n] = he[i];
+		n++;
+	}
 	g = atomic_load_explicit(&c->rsb.gen, memory_order_relaxed);
 	atomic_store_explicit(&c->rsb.gen, g + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release); /* [T7] */

@@ -1093,6 +1093,46 @@ receiver_holds_a_window_out_of_order(void **state)
 	h_close();
 }
 
+/* A hundred holes (every other segment of 200 arrives), across the sequence wrap: each
+ * dupack's first block is the latest arrival's range, then the highest others; a segment
+ * that joins two ranges in the middle is reported as their merged range, then the top. */
+void
+receiver_sack_blocks_with_many_holes(void **state)
+{
+	uint8_t data[1000];
+	uint32_t peer_isn = 0xffffffffu - 150000u, r = peer_isn + 1;
+	struct pkt d;
+
+	(void)state;
+	memset(data, 3, sizeof(data));
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, peer_isn);
+	for (uint32_t k = 1; k <= 100; k++) {
+		h_inject(0x18, r + k * 2000, ISS + 1, 65535, NULL, 0, data, 1000);
+		assert_int_equal(h_poll(), 1);
+		assert_true(h_pop(&d));
+		assert_int_equal(d.ack, r);
+		assert_int_equal(d.n_sack, k < 3 ? (int)k : 3);
+		assert_int_equal(d.sack[0], r + k * 2000);
+		assert_int_equal(d.sack[1], r + k * 2000 + 1000);
+		if (k >= 2)
+			assert_int_equal(d.sack[2], r + (k - 1) * 2000);
+	}
+	assert_int_equal(st().ooo_drops, 0);
+	h_inject(0x18, r + 101000, ISS + 1, 65535, NULL, 0, data, 1000); /* joins 50 and 51 */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.n_sack, 3);
+	assert_int_equal(d.sack[0], r + 100000);
+	assert_int_equal(d.sack[1], r + 103000);
+	assert_int_equal(d.sack[2], r + 200000);
+	assert_int_equal(d.sack[3], r + 201000);
+	assert_int_equal(d.sack[4], r + 198000);
+	assert_int_equal(d.sack[5], r + 199000);
+	h_close();
+}
+
 static void
 tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 {
