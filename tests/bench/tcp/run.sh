@@ -10,8 +10,8 @@
 #      throughput is what the sink measured (accept to EOF); sha256s are checked; ratio.
 #   3. CPU cycles per segment on jwtcpsend's TX lcore (rte_rdtsc around its work).
 #   4. Loss sweep (issue 13): at 0, 0.1, 1 and 2 % drop + duplication + reordering in both
-#      directions (the port's [fault] stage), plus 1 % with CUBIC's beta (tcp.beta=70) for
-#      comparison: jwtcpsend to the same sink (sink-measured throughput, sha256 checked) and
+#      directions (the port's [fault] stage), plus 1 % with Reno's beta (tcp.beta=50; the
+#      default is CUBIC's 70) for comparison: jwtcpsend to the same sink (sink-measured throughput, sha256 checked) and
 #      the engine (jetwire + jwpub, BENCH_TCP_ENGINE_MSGS publishes with Msg-Id, default
 #      200,000: the acked rate jwpub reports, every message acked and stored exactly once).
 #      BENCH_TCP_LOSS_REPEAT rounds (default 3), the loss rates interleaved inside each
@@ -108,7 +108,7 @@ faults() { # p seed: the fault-stage overrides
 LB=${BENCH_TCP_LOSS_BYTES:-$((64 * 1024 * 1024))}
 REP=${BENCH_TCP_LOSS_REPEAT:-3}
 EN=${BENCH_TCP_ENGINE_MSGS:-200000}
-ROWS="0 0.001 0.01 0.02 0.01:tcp.beta=70"
+ROWS="0 0.001 0.01 0.02 0.01:tcp.beta=50"
 NROWS=5
 ip netns exec jw-srv python3 "$ROOT/tests/integration/tcp_sink.py" --port $((PORT + 1)) \
   --conns $((NROWS * REP)) --out "$WORK/lsink.out" --ready "$WORK/lready" --timeout 900 &
