@@ -28,11 +28,12 @@ echo "scheduling policies: $pol"
 [[ " $pol" == *" rte-worker-1=3 "* && " $pol" == *" rte-worker-2=3 "* ]] ||
   fail "the control and TX lcores do not run SCHED_BATCH: $pol"
 "$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json --once > "$JW_TMP/stat.json" || fail "jwstat"
-python3 - "$JW_TMP/stat.json" <<'PY' || fail "segments not filled"
+python3 "$JW_ROOT/tests/integration/jwstat_conn.py" "$JW_TMP/stat.json" > "$JW_TMP/conn.json" ||
+  fail "no connection in the telemetry"
+python3 - "$JW_TMP/stat.json" "$JW_TMP/conn.json" <<'PY' || fail "segments not filled"
 import json, math, sys
-s = json.load(open(sys.argv[1]))
-c = s["conns"][0] if isinstance(s["conns"], list) else list(s["conns"].values())[0]
-wire = s["stats"]["wire_bytes"]
+c = json.load(open(sys.argv[2]))
+wire = json.load(open(sys.argv[1]))["stats"]["wire_bytes"]
 data = c["segs_out"] - c["pure_acks_out"]
 full = math.ceil(wire / 1436)  # MSS 1460 less 12 bytes of timestamps, less 12 of slack
 print(f"segments: {data} data segments for {wire} wire bytes ({wire / max(data, 1):.0f} per "

@@ -142,19 +142,11 @@ tls_fail_check() { # WHY
   sleep 3
   n=$(grep -c "TLS handshake failed" "$JW_LOG" || true)
   # tls_failures, and the reason's own counter (tls_fail_<reason>) holding all of them
-  f=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json | python3 -c '
+  f=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json |
+      python3 "$JW_ROOT/tests/integration/jwstat_conn.py" | python3 -c '
 import json, sys
 key = "tls_fail_" + sys.argv[1].replace("-", "_")
-def find(o):
-    if isinstance(o, dict):
-        if "tls_failures" in o:
-            yield o
-        for v in o.values():
-            yield from find(v)
-    elif isinstance(o, list):
-        for v in o:
-            yield from find(v)
-c = next(find(json.load(sys.stdin)))
+c = json.load(sys.stdin)
 assert c.get(key) == c["tls_failures"], (key, {k: v for k, v in c.items() if k.startswith("tls_fail")})
 print(c["tls_failures"])' "$why") || fail "$why: jwstat / per-reason counter"
   grep -m1 "TLS handshake failed" "$JW_LOG"

@@ -36,16 +36,11 @@ grep -qa '"server_id"' "$JW_TMP/cap.pcap" || fail "the capture misses the server
 for word in secretsubject tlsonce. 'HPUB ' 'CONNECT {' Nats-Msg-Id '"stream":"JWTLS"' '"seq":'; do
   if grep -qaF -- "$word" "$JW_TMP/cap.pcap"; then fail "'$word' crossed the wire in clear"; fi
 done
-python3 - "$JW_TMP/stat.json" <<'PY' || fail "telemetry"
+python3 "$JW_ROOT/tests/integration/jwstat_conn.py" --all "$JW_TMP/stat.json" > "$JW_TMP/conns.json" ||
+  fail "no connection in the telemetry"
+python3 - "$JW_TMP/conns.json" <<'PY' || fail "telemetry"
 import json, sys
-j = json.load(open(sys.argv[1]))
-def find(o):
-    if isinstance(o, dict):
-        if "tls_version" in o:
-            yield o
-        for v in o.values():
-            yield from find(v)
-for c in find(j):
+for c in json.load(open(sys.argv[1])):
     print("conn:", {k: v for k, v in c.items() if k.startswith("tls")})
     assert c["tls_version"] == "TLSv1.3", c
     assert c["tls_cipher"].startswith("TLS_"), c

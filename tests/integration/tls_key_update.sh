@@ -18,16 +18,11 @@ grep -q "^reports: $N acked" "$JW_TMP/pub" || fail "not every message acked"
 tjwjs check JWKU ku.a "$N" || fail "stored messages"
 tjwjs verify JWKU "$N" || fail "stream count"
 engine_stop
-python3 - "$JW_TMP/stat.json" <<'PY' || fail "telemetry"
+python3 "$JW_ROOT/tests/integration/jwstat_conn.py" "$JW_TMP/stat.json" > "$JW_TMP/conn.json" ||
+  fail "no connection in the telemetry"
+python3 - "$JW_TMP/conn.json" <<'PY' || fail "telemetry"
 import json, sys
-j = json.load(open(sys.argv[1]))
-def find(o):
-    if isinstance(o, dict):
-        if "tls_key_updates" in o:
-            yield o
-        for v in o.values():
-            yield from find(v)
-c = next(find(j))
+c = json.load(open(sys.argv[1]))
 sealed, ku = c["tls_records_sealed"], c["tls_key_updates"]
 print(f"records sealed {sealed}, key updates {ku}")
 assert c["tls_version"] == "TLSv1.3"

@@ -24,17 +24,11 @@ tjwjs check JWTTWO ttwo.a "$N" || fail "producer a's messages"
 tjwjs check JWTTWO ttwo.b "$N" || fail "producer b's messages"
 engine_stop
 [ "$(grep -c 'TLSv1.3' "$JW_LOG")" -eq 2 ] || fail "expected two TLS sessions"
-python3 - "$JW_TMP/stat.json" <<'PY' || fail "telemetry"
+python3 "$JW_ROOT/tests/integration/jwstat_conn.py" --all "$JW_TMP/stat.json" > "$JW_TMP/conns.json" ||
+  fail "no connection in the telemetry"
+python3 - "$JW_TMP/conns.json" <<'PY' || fail "telemetry"
 import json, sys
-j = json.load(open(sys.argv[1]))
-conns = []
-def find(o):
-    if isinstance(o, dict):
-        if "tls_version" in o:
-            conns.append(o)
-        for v in o.values():
-            find(v)
-find(j)
+conns = json.load(open(sys.argv[1]))
 print([(c["tls_version"], c["tls_records_sealed"]) for c in conns])
 assert len(conns) == 2 and all(c["tls_version"] == "TLSv1.3" and c["tls_records_sealed"] > 100
                                for c in conns), conns
