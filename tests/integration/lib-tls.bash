@@ -10,6 +10,7 @@ TLS_SRV_PID=
 TLS_SRV_LOG=$JW_TMP/tls-nats.log
 
 tls_cleanup() {
+  front_stop
   if [ -n "$TLS_SRV_PID" ]; then
     kill -KILL "$TLS_SRV_PID" 2>/dev/null || true
     wait "$TLS_SRV_PID" 2>/dev/null || true
@@ -18,6 +19,25 @@ tls_cleanup() {
   engine_cleanup
 }
 trap tls_cleanup EXIT
+
+# The TLS front (tests/integration/tls_front.py: OpenSSL through Python's ssl) on
+# $TLS_IP:4222 inside jw-srv, relaying to the reference server with the test PKI's server
+# certificate; front_start ARGS... passes its options (versions, ciphers, damage), returns
+# once it listens; front_stop (also at exit) ends it.
+FRONT_PID=
+front_start() { # front args...
+  ip netns exec jw-srv ip addr add "$TLS_IP/24" dev jwv1 2>/dev/null || true
+  ip netns exec jw-srv python3 "$JW_ROOT/tests/integration/tls_front.py" --listen "$TLS_IP:4222" \
+    --upstream 198.18.0.1:4222 --cert "$PKI/srv.pem" --key "$PKI/srv.key" "$@" \
+    > "$JW_TMP/front.log" 2>&1 &
+  FRONT_PID=$!
+  for _ in $(seq 50); do grep -q "front: ready" "$JW_TMP/front.log" && return 0; sleep 0.1; done
+  cat "$JW_TMP/front.log"; fail "TLS front not ready"
+}
+front_stop() {
+  [ -n "$FRONT_PID" ] && { kill "$FRONT_PID" 2>/dev/null || true; wait "$FRONT_PID" 2>/dev/null || true; }
+  FRONT_PID=
+}
 
 # CA, second CA, server certificate for nats.test and 198.18.0.5, the same expired, a
 # client certificate; ECDSA P-256 (the RSA variant for the 1.2 test: tls_pki_rsa).

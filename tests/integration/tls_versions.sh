@@ -8,21 +8,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib-tls.bash"
 N=${JW_TEST_N:-20000}
-FRONT_PID=
-front_stop() {
-  [ -n "$FRONT_PID" ] && { kill "$FRONT_PID" 2>/dev/null || true; wait "$FRONT_PID" 2>/dev/null || true; }
-  FRONT_PID=
-}
-trap 'front_stop; tls_cleanup' EXIT
-front_start() { # front args...
-  ip netns exec jw-srv ip addr add "$TLS_IP/24" dev jwv1 2>/dev/null || true
-  ip netns exec jw-srv python3 "$JW_ROOT/tests/integration/tls_front.py" --listen "$TLS_IP:4222" \
-    --upstream 198.18.0.1:4222 --cert "$PKI/srv.pem" --key "$PKI/srv.key" "$@" \
-    > "$JW_TMP/front.log" 2>&1 &
-  FRONT_PID=$!
-  for _ in $(seq 50); do grep -q "front: ready" "$JW_TMP/front.log" && return 0; sleep 0.1; done
-  cat "$JW_TMP/front.log"; fail "TLS front not ready"
-}
 # run VERSION CIPHER_PREFIX [front args]: N messages through the front, exactly once
 run() {
   local ver=$1 cipher=$2 stream=JWV$RANDOM; shift 2
