@@ -140,6 +140,54 @@ rsb_read(struct tcp_conn *c, uint32_t rcv_nxt, uint32_t *st, uint32_t *en, uint3
 	return 0;
 }
 
+/* The SACK blocks a packet with len payload bytes may carry (RFC 2018 §4: every ACK
+ * while we hold out-of-order data): as many as fit in the MSS beside the payload, at most
+ * three beside the timestamps (four without). Fills bs/be; returns the option bytes (0:
+ * none, nothing held, or no room: a full segment has none). */
+static uint16_t
+sack_opts_for(struct tcp_conn *c, uint32_t len, uint32_t *bs, uint32_t *be, uint32_t *nb)
+{
+	uint32_t max = c->ts_ok ? 3u : 4u, room;
+
+	*nb = 0;
+	if (!c->sack_ok || atomic_load_explicit(&c->rsb.n, memory_order_relaxed) == 0)
+		return 0; /* a hint only: rsb_read below is the seqlock's checked read */
+	room = c->t_mss > len ? c->t_mss - len : 0;
+	if (room < 12u)
+		return 0;
+	if ((room - 4u) / 8u < max)
+		max = (room - 4u) / 8u;
+	/* Acquire pairs with publish_rcv's store-release (tcp_input.c). [T4] */
+	*nb = rsb_read(c, atomic_load_explicit(&c->rcv_nxt, memory_order_acquire), bs, be, max);
+	return *nb > 0 ? (uint16_t)(4u + 8u * *nb) : 0;
+}
+
+/* Writes nb SACK blocks (olen bytes) right after the template's options of header h and
+ * sets the TCP data offset and the IP length for payload_len bytes after them. */
+static void
+sack_opts_write(struct tcp_conn *c, uint8_t *h, const uint32_t *bs, const uint32_t *be,
+		uint32_t nb, uint16_t olen, uint32_t payload_len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + TCP_IP_OFF);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(h + TCP_TCP_OFF);
+	uint8_t *o = h + c->t_hdr_len;
+
+	*o++ = TCP_OPT_NOP;
+	*o++ = TCP_OPT_NOP;
+	*o++ = TCP_OPT_SACK;
+	*o++ = (uint8_t)(2 + 8 * nb);
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t v = rte_cpu_to_be_32(bs[i]), e = rte_cpu_to_be_32(be[i]);
+		memcpy(o, &v, 4);
+		memcpy(o + 4, &e, 4);
+		o += 8;
+	}
+	th->data_off = (uint8_t)(((c->t_tcp_hdr_len + olen) / 4) << 4);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + c->t_tcp_hdr_len + olen +
+							payload_len));
+	jw_ctr_add(&c->st_sack_blocks_out, nb);
+}
+
 /* A pure ACK or RST. Before the template exists (SYN_SENT) an option-less header is used.
  * With SACK, a pure ACK carries the blocks of the out-of-order data we hold (RFC 2018 §4;
  * three fit beside the timestamps, four without): the peer's SACK recovery needs them. */
@@ -154,37 +202,16 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 		uint16_t olen = 0;
 		uint8_t *h;
 
-		if (c->sack_ok && flags == TCP_F_ACK) {
-			/* Acquire pairs with publish_rcv's store-release (tcp_input.c). [T4] */
-			uint32_t rn = atomic_load_explicit(&c->rcv_nxt, memory_order_acquire);
-			nb = rsb_read(c, rn, bs, be, c->ts_ok ? 3 : 4);
-			olen = nb > 0 ? (uint16_t)(4 + 8 * nb) : 0;
-		}
+		if (flags == TCP_F_ACK)
+			olen = sack_opts_for(c, 0, bs, be, &nb);
 		m = alloc_hdr(c, (uint16_t)(c->t_hdr_len + olen));
 		if (m == NULL)
 			return;
 		h = rte_pktmbuf_mtod(m, uint8_t *);
 		memcpy(h, c->t_tmpl, c->t_hdr_len);
 		tcp_hdr_patch(c, h, flags, seq, 0, x->now);
-		if (olen > 0) {
-			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + TCP_IP_OFF);
-			struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(h + TCP_TCP_OFF);
-			uint8_t *o = h + c->t_hdr_len;
-
-			*o++ = TCP_OPT_NOP;
-			*o++ = TCP_OPT_NOP;
-			*o++ = TCP_OPT_SACK;
-			*o++ = (uint8_t)(2 + 8 * nb);
-			for (uint32_t i = 0; i < nb; i++) {
-				uint32_t v = rte_cpu_to_be_32(bs[i]), e = rte_cpu_to_be_32(be[i]);
-				memcpy(o, &v, 4);
-				memcpy(o + 4, &e, 4);
-				o += 8;
-			}
-			th->data_off = (uint8_t)(((c->t_tcp_hdr_len + olen) / 4) << 4);
-			ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + c->t_tcp_hdr_len + olen));
-			jw_ctr_add(&c->st_sack_blocks_out, nb);
-		}
+		if (olen > 0)
+			sack_opts_write(c, h, bs, be, nb, olen, 0);
 		tcp_hdr_finish(c, m, (uint16_t)(c->t_tcp_hdr_len + olen));
 	} else {
 		uint8_t hdr[TCP_HDR_MAX];
@@ -208,25 +235,47 @@ tcp_send_ctl(struct tcp_txctx *x, uint8_t flags, uint32_t seq)
 
 /* ---- data segments ---- */
 
+/* Headers for a data packet at hdr (template copied there): sequence, ACK, timestamps,
+ * with olen bytes of SACK blocks after the template's options when nb > 0; then the
+ * offload fields and checksums of m. */
+static void
+seg_headers(struct tcp_txctx *x, struct rte_mbuf *m, uint8_t *hdr, uint8_t flags, uint32_t seq,
+	    uint32_t len, const uint32_t *bs, const uint32_t *be, uint32_t nb, uint16_t olen)
+{
+	struct tcp_conn *c = x->c;
+
+	tcp_hdr_patch(c, hdr, flags, seq, len, x->now);
+	if (olen > 0)
+		sack_opts_write(c, hdr, bs, be, nb, olen, len);
+	tcp_hdr_finish(c, m, (uint16_t)(c->t_tcp_hdr_len + olen));
+}
+
 /* Builds the packet for queued segment s, from byte off of its payload, len bytes
- * (len < s->len only for a zero-window probe). Returns NULL when out of mbufs. */
+ * (len < s->len only for a zero-window probe). While we hold out-of-order data the
+ * segment carries SACK blocks when its payload leaves room for them in the MSS (RFC 2018
+ * §4: an ACK piggybacked on data is an ACK too; a full segment has no room). Returns NULL
+ * when out of mbufs. */
 struct rte_mbuf *
 tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len)
 {
 	struct tcp_conn *c = x->c;
 	struct rte_mbuf *m = s->m, *h, *clone;
 	uint8_t flags = TCP_F_ACK | (s->fin ? TCP_F_FIN : 0);
-	uint32_t seq = s->seq + off;
+	uint32_t seq = s->seq + off, bs[TCP_RSB_MAX], be[TCP_RSB_MAX], nb;
+	uint32_t hdr_in_m = m->data_len - s->len; /* 0 before the first transmission */
 	bool whole = off == 0 && len == s->len;
+	uint16_t olen = sack_opts_for(c, len, bs, be, &nb), hlen;
 
+	if (olen > 0 && rte_pktmbuf_headroom(m) + hdr_in_m < (uint32_t)c->t_hdr_len + olen)
+		olen = 0; /* no room in front (a tiny headroom): the blocks wait for an ACK */
+	hlen = (uint16_t)(c->t_hdr_len + olen);
 	if (len > 0 && off + len == s->len && !s->fin)
 		flags |= TCP_F_PSH;
-	if (whole && m->data_len == s->len) {
+	if (whole && hdr_in_m == 0) {
 		/* First transmission: headers go into the headroom reserved in front. */
-		uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, c->t_hdr_len);
+		uint8_t *hdr = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
 		memcpy(hdr, c->t_tmpl, c->t_hdr_len);
-		tcp_hdr_patch(c, hdr, flags, seq, len, x->now);
-		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+		seg_headers(x, m, hdr, flags, seq, len, bs, be, nb, olen);
 		rte_mbuf_refcnt_update(m, 1);
 		return m;
 	}
@@ -234,36 +283,42 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		/* The device dropped its reference (its rte_pktmbuf_free is an atomic
 		 * acq_rel decrement of the refcount after it finished reading), so the headers
 		 * are ours again; this acquire fence after our refcount read pairs with that
-		 * decrement, so our writes cannot move before the device's reads. */
+		 * decrement, so our writes cannot move before the device's reads. The header
+		 * is laid out again: its SACK blocks (their count too) are this packet's. */
+		uint8_t *hdr;
+
 		atomic_thread_fence(memory_order_acquire); /* [T18] */
-		tcp_hdr_patch(c, rte_pktmbuf_mtod(m, uint8_t *), flags, seq, len, x->now);
-		tcp_hdr_finish(c, m, c->t_tcp_hdr_len);
+		if (hdr_in_m != hlen) {
+			rte_pktmbuf_adj(m, (uint16_t)hdr_in_m);
+			hdr = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
+			memcpy(hdr, c->t_tmpl, c->t_hdr_len);
+		} else {
+			hdr = rte_pktmbuf_mtod(m, uint8_t *);
+		}
+		seg_headers(x, m, hdr, flags, seq, len, bs, be, nb, olen);
 		rte_mbuf_refcnt_update(m, 1);
 		return m;
 	}
 	if (c->io->tx_no_chain) {
 		/* One fresh mbuf with headers and a copy of the payload bytes. */
-		uint32_t hdr_in_m = m->data_len - s->len;
-		h = alloc_hdr(c, (uint16_t)(c->t_hdr_len + len));
+		h = alloc_hdr(c, (uint16_t)(hlen + len));
 		if (h == NULL)
 			return NULL;
 		memcpy(rte_pktmbuf_mtod(h, uint8_t *), c->t_tmpl, c->t_hdr_len);
 		if (len > 0)
-			memcpy(rte_pktmbuf_mtod_offset(h, uint8_t *, c->t_hdr_len),
+			memcpy(rte_pktmbuf_mtod_offset(h, uint8_t *, hlen),
 			       rte_pktmbuf_mtod_offset(m, uint8_t *, hdr_in_m + off), len);
 		jw_ctr_add(&c->st_tx_copies, 1);
-		tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
-		tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
+		seg_headers(x, h, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, bs, be, nb, olen);
 		return h;
 	}
 	/* The device may still own m's header (or only part of the payload goes): fresh
 	 * header mbuf + indirect clone of the payload bytes. */
-	h = alloc_hdr(c, c->t_hdr_len);
+	h = alloc_hdr(c, hlen);
 	if (h == NULL)
 		return NULL;
 	memcpy(rte_pktmbuf_mtod(h, uint8_t *), c->t_tmpl, c->t_hdr_len);
 	if (len > 0) {
-		uint32_t hdr_in_m = m->data_len - s->len; /* 0 before the first transmission */
 		clone = rte_pktmbuf_clone(m, c->io->pool);
 		if (clone == NULL) {
 			jw_ctr_add(&c->st_tx_nomem, 1);
@@ -279,8 +334,7 @@ tcp_build_seg(struct tcp_txctx *x, struct tcp_seg *s, uint32_t off, uint32_t len
 		}
 		jw_ctr_add(&c->st_tx_clones, 1);
 	}
-	tcp_hdr_patch(c, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, x->now);
-	tcp_hdr_finish(c, h, c->t_tcp_hdr_len);
+	seg_headers(x, h, rte_pktmbuf_mtod(h, uint8_t *), flags, seq, len, bs, be, nb, olen);
 	return h;
 }
 

@@ -1133,6 +1133,76 @@ receiver_sack_blocks_with_many_holes(void **state)
 	h_close();
 }
 
+/* SACK blocks on data segments (RFC 2018 §4), across the peer's sequence wrap: while we
+ * hold out-of-order data, a segment whose payload leaves room in the MSS carries them
+ * (first transmission, and a retransmission both through a clone while the NIC holds the
+ * mbuf and in place once it let go); a full segment carries none; once the hole is
+ * filled the in-place retransmission's header is laid out again without them. Every
+ * checksum is checked by h_pop. */
+void
+data_segments_carry_sack_blocks(void **state)
+{
+	uint8_t data[1000];
+	uint32_t peer_isn = 0xffffffffu - 500u, r = peer_isn + 1;
+	struct pkt d;
+
+	(void)state;
+	memset(data, 9, sizeof(data));
+	iss_g = ISS;
+	h_open(NULL, ISS);
+	h_establish_sack(true, true, peer_isn);
+	h_inject(0x18, r + 1000, ISS + 1, 65535, NULL, 0, data, 1000); /* hole at r */
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d)); /* the dupack */
+	assert_int_equal(d.n_sack, 1);
+	H.hold = true; /* the "NIC" keeps what follows referenced */
+	assert_int_equal(h_write(100, true), 100);
+	assert_int_equal(h_write(MSS, true), MSS);
+	assert_int_equal(h_poll(), 2);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(0));
+	assert_int_equal(d.len, 100);
+	assert_int_equal(d.ack, r);
+	assert_int_equal(d.n_sack, 1);
+	assert_int_equal(d.sack[0], r + 1000);
+	assert_int_equal(d.sack[1], r + 2000);
+	assert_int_equal(d.ip_len, 20 + 32 + 12 + 100);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.len, MSS);
+	assert_int_equal(d.n_sack, 0); /* no room beside a full segment */
+	assert_int_equal(d.ip_len, 20 + 32 + MSS);
+	/* The RTO resends the short segment while the "NIC" still holds it: a clone. */
+	h_advance_ms(200);
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(0));
+	assert_int_equal(d.len, 100);
+	assert_int_equal(d.n_sack, 1);
+	assert_int_equal(d.sack[0], r + 1000);
+	assert_true(d.nb_segs > 1);
+	h_drain();
+	for (int i = 0; i < H.n_held; i++)
+		rte_pktmbuf_free(H.held[i]);
+	H.n_held = 0;
+	H.hold = false;
+	assert_true(st().tx_clones >= 1);
+	/* The hole is filled: the next resend (in place) has no blocks, its header shrinks. */
+	h_inject(0x18, r, ISS + 1, 65535, NULL, 0, data, 1000);
+	assert_int_equal(H.log.data_len, 2000);
+	h_poll();
+	h_drain();
+	h_advance_ms(400);
+	h_poll();
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, S(0));
+	assert_int_equal(d.len, 100);
+	assert_int_equal(d.ack, r + 2000);
+	assert_int_equal(d.n_sack, 0);
+	assert_int_equal(d.ip_len, 20 + 32 + 100);
+	assert_int_equal(d.nb_segs, 1);
+	h_close();
+}
+
 static void
 tlp_floor_adapts_to_needless_probes_case(uint32_t iss)
 {

@@ -21,5 +21,6 @@ void receiver_sends_sack_blocks(void **state);
 void rack_window_widens_on_dsack_of_rtx(void **state);
 void receiver_holds_a_window_out_of_order(void **state);
 void receiver_sack_blocks_with_many_holes(void **state);
+void data_segments_carry_sack_blocks(void **state);
 
 #endif

@@ -1361,6 +1361,7 @@ main(void)
 		cmocka_unit_test(rack_window_widens_on_dsack_of_rtx),
 		cmocka_unit_test(receiver_holds_a_window_out_of_order),
 		cmocka_unit_test(receiver_sack_blocks_with_many_holes),
+		cmocka_unit_test(data_segments_carry_sack_blocks),
 	};
 	int rc;
 
