@@ -80,6 +80,13 @@ cpu_ns() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
+# srv_if_packets IFACE: rx+tx packets of IFACE inside jw-srv so far (the server's side of a
+# client's path: jwv1 for jetwire, lo for a client in jw-srv, the veth end for cnats-veth).
+srv_if_packets() {
+  ip netns exec jw-srv cat "/sys/class/net/$1/statistics/rx_packets" \
+    "/sys/class/net/$1/statistics/tx_packets" | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+
 # stream_count: how many messages stream $STREAM holds (empty when it cannot tell).
 stream_count() {
   ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null |

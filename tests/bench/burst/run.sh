@@ -51,10 +51,7 @@ for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
 srv_ticks() { cpu_ns "$srv_pid"; } # nats-server CPU ns (all threads)
 # context switches of all nats-server threads: how often it woke up (and was preempted)
 srv_csw() { cat /proc/"$srv_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
-ifpk() { # iface: rx+tx packets inside jw-srv
-  ip netns exec jw-srv cat "/sys/class/net/$1/statistics/rx_packets" \
-    "/sys/class/net/$1/statistics/tx_packets" | awk '{s += $1} END {print s}'
-}
+ifpk() { srv_if_packets "$1"; }
 
 # row REP CLIENT DEDUPE
 row() {

@@ -59,10 +59,10 @@ for k, rs in runs.items():
     groups.setdefault(k[:3], []).append(m)
 
 lines = []
-hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %8s %8s %9s %15s %6s %8s %8s %15s %8s"
+hdr = ("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %8s %8s %9s %15s %6s %8s %8s %15s %6s %5s %8s"
        % ("store", "scenario", "dedup", "client", "call p50", "p99", "p99.9", "max", "refused",
           "faults", "submit", "acked", "acked/s", "(runs: range)", "/ceil", "ack p50", "ack p99",
-          "eng ack p50/p99", "stored"))
+          "eng ack p50/p99", "srv us", "pkts", "stored"))
 lines.append(hdr)
 lines.append("-" * len(hdr))
 group_out = []
@@ -79,7 +79,8 @@ for key in groups:
         stored = x.get("stored")
         ok = "" if stored == x.get("count") and not x.get("duplicates") else "!"
         rng = "(%d: %.0fk-%.0fk)" % (x["runs"], x["rate_min"] / 1e3, x["rate_max"] / 1e3)
-        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %7.3fs %7.3fs %9.0f %15s %6.3f %8s %8s %15s %7s%s"
+        cpu, pk = x.get("server_cpu_us_per_msg"), x.get("packets_per_msg")
+        lines.append("%-6s %-9s %-5s %-19s %8s %8s %8s %8s %7s %6s %7.3fs %7.3fs %9.0f %15s %6.3f %8s %8s %15s %6s %5s %7s%s"
                      % (key[0], key[1], key[2], x.get("label", "?"),
                         fmt_ns(get(x, "call_ns", "p50")), fmt_ns(get(x, "call_ns", "p99")),
                         fmt_ns(get(x, "call_ns", "p999")), fmt_ns(get(x, "call_ns", "max")),
@@ -87,6 +88,7 @@ for key in groups:
                         x.get("acked_rate") or 0, rng,
                         (x.get("acked_rate") or 0) / ceiling if ceiling else 0,
                         fmt_us(get(x, "ack_us", "p50")), fmt_us(get(x, "ack_us", "p99")), engs,
+                        "?" if cpu is None else "%.2f" % cpu, "?" if pk is None else "%.2f" % pk,
                         stored if stored is not None else "?", ok))
     gi = {"storage": key[0], "scenario": key[1], "dedupe": key[2], "ceiling": ceiling}
     if jw is not None:
@@ -100,7 +102,13 @@ for key in groups:
             gi["rate_vs_cnats%d" % mp] = ratio(jw.get("acked_rate"), c.get("acked_rate"))
             gi["cnats%d_rate" % mp] = c.get("acked_rate")
         gi["jetwire_rate"] = jw.get("acked_rate")
+        if cn.get(50000) is not None:
+            gi["cpu_vs_cnats"] = ratio(jw.get("server_cpu_us_per_msg"),
+                                       cn[50000].get("server_cpu_us_per_msg"))
         if cv is not None:
+            gi["cpu_vs_cnats_veth"] = ratio(jw.get("server_cpu_us_per_msg"),
+                                            cv.get("server_cpu_us_per_msg"))
+            gi["pk_vs_cnats_veth"] = ratio(jw.get("packets_per_msg"), cv.get("packets_per_msg"))
             gi["rate_vs_cnats_veth"] = ratio(jw.get("acked_rate"), cv.get("acked_rate"))
             gi["cnats_veth_rate"] = cv.get("acked_rate")
         gi["rate_vs_ceiling"] = ratio(jw.get("acked_rate"), ceiling)
@@ -116,23 +124,29 @@ lines.append("faults = minor page faults of the client process while submitting 
 lines.append("submit = first call to last accepted call; acked = first call to last ack seen by the "
              "client; /ceil = acked/s over the group's best;")
 lines.append("ack = call return to the client seeing the outcome; eng ack = jetwire's own frame-sent "
-             "to PubAck latency; stored = JetStream's count ('!' = not the row's count, or duplicates acked).")
+             "to PubAck latency; stored = JetStream's count ('!' = not the row's count, or duplicates acked);")
+lines.append("srv us = nats-server CPU per acked message; pkts = packets per message both ways at the "
+             "server's side of the client's path (jwv1 for jetwire, lo for cnats, the veth for cnats over veth).")
 lines.append("")
 lines.append("jetwire vs cnats per group (ratio jetwire/cnats; MaxPending 50,000 | 4,000 over loopback; "
-             "'vs veth': acked/s over cnats 50,000 on jetwire's kind of path):")
-lines.append("%-6s %-9s %-5s %15s %15s %11s %15s %15s %9s" % ("store", "scenario", "dedup",
-             "call p99", "call max", "rate/ceil", "ack p99", "acked/s", "vs veth"))
+             "'vs veth': acked/s over cnats 50,000 on jetwire's kind of path; srv cpu: nats-server CPU per "
+             "message over cnats 50,000's, on loopback | over veth; pkts/veth: packets per message over "
+             "cnats-veth's):")
+lines.append("%-6s %-9s %-5s %15s %15s %11s %15s %15s %9s %15s %9s" % ("store", "scenario", "dedup",
+             "call p99", "call max", "rate/ceil", "ack p99", "acked/s", "vs veth",
+             "srv cpu|veth", "pkts/veth"))
 for gi in group_out:
     if "jetwire_rate" not in gi:
         continue
-    lines.append("%-6s %-9s %-5s %7s|%-7s %7s|%-7s %11s %7s|%-7s %7s|%-7s %9s" % (
+    lines.append("%-6s %-9s %-5s %7s|%-7s %7s|%-7s %11s %7s|%-7s %7s|%-7s %9s %7s|%-7s %9s" % (
         gi["storage"], gi["scenario"], gi["dedupe"],
         fr(gi.get("p99_vs_cnats50000")), fr(gi.get("p99_vs_cnats4000")),
         fr(gi.get("max_vs_cnats50000"), 4), fr(gi.get("max_vs_cnats4000"), 4),
         fr(gi.get("rate_vs_ceiling")),
         fr(gi.get("ackp99_vs_cnats50000")), fr(gi.get("ackp99_vs_cnats4000")),
         fr(gi.get("rate_vs_cnats50000"), 2), fr(gi.get("rate_vs_cnats4000"), 2),
-        fr(gi.get("rate_vs_cnats_veth"), 2)))
+        fr(gi.get("rate_vs_cnats_veth"), 2), fr(gi.get("cpu_vs_cnats"), 2),
+        fr(gi.get("cpu_vs_cnats_veth"), 2), fr(gi.get("pk_vs_cnats_veth"), 2)))
 
 # Targets (issue 7), judged in every group; the worst group decides.
 def judge(name, field_list, op, limit, groups_sel):

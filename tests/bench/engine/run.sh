@@ -25,7 +25,10 @@
 # clients; definitions in tests/bench/engine/bench_engine.c) on a freshly (re)created stream
 # JWBENCH (no run sees another's messages or Msg-Ids). jetwire is started fresh for each of
 # its runs (own file prefix and shm instance) and stopped after it, which also yields its
-# engine-side ack latency (frame sent -> PubAck) from its exit summary. After each run
+# engine-side ack latency (frame sent -> PubAck) from its exit summary; for every client
+# nats-server's CPU per acked message (the scheduler runtime of its threads over the run)
+# and packets per message both ways at the server's side of the client's path (jwv1,
+# lo in jw-srv, or the cnats-veth end). After each run
 # JetStream's stream info must hold exactly the run's message count.
 #
 # CPU placement, the same for every run: nats-server (restarted, born on its CPUs: bench_server_pinned) on
@@ -94,11 +97,11 @@ row() {
     paced) n=$PACED; pace=(--rate "$PACED_RATE") ;;
   esac
   [ "$storage" = file ] && file_flag=(--file)
-  local net=loopback ns=jw-srv
+  local net=loopback ns=jw-srv iface=lo c0 c1 p0 p1
   case $client in
     cnats) label="cnats MaxPending $mp" ;;
-    cnats-veth) label="cnats $mp over veth"; net=veth; ns=$VNS ;;
-    jetwire) label="jetwire"; net=veth ;;
+    cnats-veth) label="cnats $mp over veth"; net=veth; ns=$VNS; iface=$VETH_SRV_IF ;;
+    jetwire) label="jetwire"; net=veth; iface=jwv1 ;;
   esac
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" "${file_flag[@]}" >/dev/null || {
     say "cannot create stream $STREAM"; return 1; }
@@ -106,15 +109,19 @@ row() {
               --tag "$$-$ROWNO" "${pace[@]}")
   if [ "$client" != jetwire ]; then
     [ "$dedupe" = msgid ] && args+=(--msgid)
+    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface")
     ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
       --url nats://198.18.0.1:4222 --max-pending "$mp" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
+    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface")
   else
     start_jetwire --set "flow.dedupe=$dedupe" || return 1
+    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface")
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
+    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface")
     stop_jetwire
     eng=$(sed -n 's/.*engine: ack latency us: p50 \([0-9.]*\) p99 \([0-9.]*\) max \([0-9.]*\).*/{"p50":\1,"p99":\2,"max":\3}/p' "$WORK/jetwire.log" | tail -1)
     grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /'
@@ -129,8 +136,12 @@ row() {
   jq -c --arg st "$storage" --arg sc "$scen" --arg dd "$dedupe" --arg lb "$label" \
      --argjson stored "${stored:-null}" --argjson eng "${eng:-null}" \
      --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" --arg net "$net" \
+     --argjson cpu "$((c1 - c0))" --argjson pk "$((p1 - p0))" --arg iface "$iface" \
      '. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
-           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep, net: $net}' \
+           engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep, net: $net,
+           iface: $iface,
+           server_cpu_us_per_msg: (if (.acked // 0) > 0 then $cpu / 1e3 / .acked else null end),
+           packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$n" ] || say "row $storage/$scen/$dedupe/$label: stream holds ${stored:-?} messages, expected $n"
 }
