@@ -52,12 +52,14 @@
  *         T: load-acquire (tcp_take_acks, tx_closed), then ack_tsecr (ack_eifel).
  *   [T3]  C: store-release snd_wnd_edge (process_ack) -> T: load-acquire (wnd_edge).
  *   [T4]  C: store-release rcv_nxt (publish_rcv) -> T: load-acquire (tcp_hdr_patch,
- *         acks_due, tcp_send_ctl).
+ *         acks_due, sack_opts_for for pure ACKs and data segments).
  *   [T5]  C: store-release ts_recent (synchronized) -> T: load-acquire (tcp_hdr_patch).
  *   [T6]  scoreboard seqlock: C gen odd, release fence, data, store-release gen even
  *         (sb_publish) -> T: load-acquire gen, data, acquire fence, gen again (sb_read).
- *   [T7]  our SACK blocks, the same seqlock: tcp_rsb_publish -> rsb_read; published before
- *         the ACK command ([T11]) that makes T send them.
+ *   [T7]  our SACK blocks, the same seqlock: tcp_rsb_publish -> rsb_read (pure ACKs and,
+ *         when they have room, data segments: sack_opts_for); published before the ACK
+ *         command ([T11]) that makes T send them. sack_opts_for's relaxed look at rsb.n
+ *         first is a hint only (0: skip the read); the blocks come from rsb_read.
  *   [T8]  C: store-release ctl_poll_ns (tcp_ctl_poll) -> T: load-acquire at the start of
  *         tcp_tx_poll, before the ACKs are taken.
  *   [T9]  C: rcv_nxt ([T4]), then store-release delack_at (data_in_order) -> T:
