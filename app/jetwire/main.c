@@ -112,6 +112,18 @@ log_summary(const struct jw_ctl *ctl, const struct jw_port *p)
 	       (unsigned long)s->tx_arp_request, (unsigned long)s->rx_arp_reply,
 	       (unsigned long)s->tx_arp_reply, (unsigned long)s->rx_echo_request,
 	       (unsigned long)s->tx_echo_reply, (unsigned long)s->rx_tcp);
+	{
+		/* what the device itself lost before jetwire polled it (net_af_packet: its
+		 * ring was full; the peer's TCP then has to retransmit) */
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(p->port_id, &es) == 0 &&
+		    (es.imissed || es.ierrors || es.rx_nombuf || es.oerrors))
+			JW_LOG(WARNING, "port: the device missed %lu received packets (its ring was "
+			       "full), rx errors %lu, no mbuf %lu, tx errors %lu",
+			       (unsigned long)es.imissed, (unsigned long)es.ierrors,
+			       (unsigned long)es.rx_nombuf, (unsigned long)es.oerrors);
+	}
 	for (int r = 0; r < JW_DROP_REASONS; r++)
 		if (s->drop[r])
 			JW_LOG(INFO, "dropped %lu: %s", (unsigned long)s->drop[r],

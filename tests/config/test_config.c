@@ -95,7 +95,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.fault.seed, 1);
 	assert_true(c.stats.enabled);
 	assert_int_equal(c.cores.control, 1);
-	assert_true(c.cores.sched_batch);
+	assert_false(c.cores.sched_batch);
 	assert_int_equal(c.cores.tx.n, 1);
 	assert_int_equal(c.cores.tx.ids[0], 2);
 	assert_int_equal(c.nats.n_servers, 0);

@@ -5,13 +5,14 @@
 # exactly the burst; and a flood goes out in full TCP segments (the data segments carry the
 # wire bytes in at most 2 % more segments than full ones would need: a visit of the rings
 # must not end in a partly filled segment while more records wait). Times are printed for
-# the record, never asserted. The TX and control lcores run SCHED_BATCH ([cores] sched_batch).
+# the record, never asserted. With [cores] sched_batch = yes, as here, the TX and control
+# lcores run SCHED_BATCH.
 set -euo pipefail
 source "$(dirname "$0")/lib-engine.bash"
 N=50000
 engine_net_up
 engine_stream JWBURST 'burst.>'
-engine_start 1
+engine_start 1 --set cores.sched_batch=yes
 out=$(jwpub -i "$JW_INSTANCE" -s burst --subjects 5 -n "$N" -z 128 --wait --timeout 60 --json) \
   || fail "burst publish: $out"
 echo "$out"
@@ -19,7 +20,7 @@ eagain=$(echo "$out" | jq -r .eagain)
 published=$(echo "$out" | jq -r .published)
 [ "$published" -eq "$N" ] || fail "published $published of $N"
 [ "$eagain" -eq 0 ] || fail "the default ring refused $eagain calls during the burst"
-# [cores] sched_batch (default yes): the TX and control lcores run SCHED_BATCH (policy 3,
+# [cores] sched_batch = yes: the TX and control lcores run SCHED_BATCH (policy 3,
 # field 41 of /proc/TID/stat), the other threads keep SCHED_OTHER (0)
 pol=$(for t in /proc/"$JW_PID"/task/*; do
         printf '%s=%s ' "$(cat "$t/comm")" "$(sed 's/.*) //' "$t/stat" | awk '{print $39}')"
