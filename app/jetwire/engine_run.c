@@ -29,13 +29,14 @@
 #define MAX_PINGS_OUT     2
 #define ACK_PAYLOAD_CAP   (64u * 1024u)
 #define IDLE_SLEEP_US     20
-/* A TX lcore without work for 10 ms sleeps longer and longer, up to 500 us (as the control
+/* A TX lcore without work for 100 ms sleeps longer and longer, up to 500 us (as the control
  * lcore does): each wakeup costs some 7 us on a virtual machine (timer, switch), and 20 us
  * sleeps (70 with the kernel's timer slack) cost an idle instance ~10 % of a CPU. The first
  * publish after such a silence waits at most the current sleep; traffic with gaps below
- * 10 ms (e.g. 50,000 msgs/s in batches) never sees a longer sleep. */
+ * 100 ms, and a full window waiting out a server's garbage collection, never see a longer
+ * sleep. */
 #define IDLE_SLEEP_MAX_US 500
-#define IDLE_BACKOFF_NS   (10ull * 1000000ull)
+#define IDLE_BACKOFF_NS   (100ull * 1000000ull)
 #define JITTER_PERMILLE   500   /* reconnect delays drawn from [b/2, b] */
 
 /* [cores] sched_batch for the TX lcores: written by the main thread before it launches them
