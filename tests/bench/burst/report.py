@@ -50,7 +50,7 @@ def main():
     table, heads, points = [], [], []
     hdr = (f"{'client':30} {'dedupe':6} {'runs':>4} {'submit ms':>9} {'in calls':>8} {'acked ms':>9} "
            f"{'e2e p50 us':>10} {'e2e p99 us':>10} {'e2e max us':>10} {'safe p50 ms':>11} {'call p99 ns':>11} "
-           f"{'srv us/msg':>10} {'pkts/msg':>8} {'csw/1k':>6} {'refused':>7}")
+           f"{'srv us/msg':>10} {'srv busy':>8} {'pkts/msg':>8} {'csw/1k':>6} {'refused':>7}")
     res = {}
     for dd in ("off", "msgid"):
         table.append(f"dedupe {dd} ({'plain publishes' if dd == 'off' else 'Nats-Msg-Id on every message'})")
@@ -69,6 +69,7 @@ def main():
                             if r.get("acked_at_us") else None),
                 "call99": med(rs, lambda r: (r.get("call_ns") or {}).get("p99")),
                 "cpu": med(rs, lambda r: r.get("server_cpu_us_per_msg")),
+                "busy": med(rs, lambda r: r.get("server_busy") and 100 * r["server_busy"]),
                 "pk": med(rs, lambda r: r.get("packets_per_msg")),
                 "refused": med(rs, lambda r: r.get("refused")),
                 "csw": med(rs, lambda r: r.get("server_csw_per_1k_msgs")),
@@ -76,7 +77,7 @@ def main():
             res[(c, dd)] = m
             table.append(f"{label:30} {dd:6} {len(rs):4d} {fmt(m['submit']):>9} {fmt(m['calls']):>8} {fmt(m['acked']):>9} "
                          f"{fmt(m['p50']):>10} {fmt(m['p99']):>10} {fmt(m['max']):>10} {fmt(m['at50']):>11} "
-                         f"{fmt(m['call99'], 0):>11} {fmt(m['cpu'], 2):>10} {fmt(m['pk'], 2):>8} {fmt(m['csw'], 1):>6} "
+                         f"{fmt(m['call99'], 0):>11} {fmt(m['cpu'], 2):>10} {fmt(m['busy'], 0) + ' %':>8} {fmt(m['pk'], 2):>8} {fmt(m['csw'], 1):>6} "
                          f"{fmt(m['refused'], 0):>7}")
             points.append((f"{c}/{dd}", m["acked"], m["p50"] and m["p50"] / 1000.0))
         j = res[("jetwire", dd)]

@@ -98,6 +98,7 @@ row() {
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
          $ticks / 1e3 / .acked else null end),
+       server_busy: (if (.all_acked_s // 0) > 0 then $ticks / 1e9 / .all_acked_s else null end),
        packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end),
        server_csw_per_1k_msgs: (if (.acked // 0) > 0 then $csw * 1000 / .acked else null end)}' \
      "$WORK/row.json" >> "$ROWS"

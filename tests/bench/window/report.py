@@ -43,7 +43,7 @@ def main():
             continue
         table.append(f"dedupe {dd}: sustained, medians of the repeats")
         table.append(f"{'client / window':28} {'runs':>4} {'acked/s':>9} {'min..max':>17} "
-                     f"{'srv us/msg':>10} {'W at end':>8} {'max in flight':>13} {'e2e p50 ms':>10}")
+                     f"{'srv us/msg':>10} {'srv busy':>8} {'W at end':>8} {'max in flight':>13} {'e2e p50 ms':>10}")
         rates = {}
         for w in windows + ["cnats"]:
             rs = [r for r in sel if r.get("acked") and
@@ -58,6 +58,7 @@ def main():
                 f"{label:28} {len(rs):4d} {fmt(rate and rate / 1000, 1) + ' k':>9} "
                 f"{fmt(lo and lo / 1000, 0) + '..' + fmt(hi and hi / 1000, 0) + ' k':>17} "
                 f"{fmt(med([r.get('server_cpu_us_per_msg') for r in rs]), 2):>10} "
+                f"{fmt(med([r.get('server_busy') and 100 * r['server_busy'] for r in rs]), 0) + ' %':>8} "
                 f"{fmt(med([r.get('window_now') for r in rs]), 0):>8} "
                 f"{fmt(med([r.get('most_in_flight') for r in rs]), 0):>13} "
                 f"{fmt(med([(r.get('e2e_us') or {}).get('p50') for r in rs]) and med([(r.get('e2e_us') or {}).get('p50') for r in rs]) / 1000, 1):>10}")

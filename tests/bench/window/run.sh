@@ -71,7 +71,9 @@ row() {
      '{client: $cl, dedupe: $dd, window: $win, rep: $rep, stored: $stored,
        acked: .acked, acked_rate: .acked_rate, window_now: $wnow, most_in_flight: $wmax,
        e2e_us: .ack_us, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $ticks / 1e3 / .acked else null end)}' "$WORK/row.json" >> "$ROWS"
+         $ticks / 1e3 / .acked else null end),
+       server_busy: (if (.all_acked_s // 0) > 0 then $ticks / 1e9 / .all_acked_s else null end)}' \
+     "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe/$win: stream holds ${stored:-?} messages, expected $N"
 }
 
