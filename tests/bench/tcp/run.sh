@@ -35,6 +35,8 @@ cleanup() {
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
   ip netns del jw-cli 2>/dev/null
   ip netns exec jw-srv ip link del jwc1 2>/dev/null
+  # the loss sweep's jetwire instances: their EAL directories and shm object
+  [ -n "${RUNID:-}" ] && rm -rf /var/run/dpdk/"$RUNID"-* "/dev/shm/jetwire.$RUNID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
