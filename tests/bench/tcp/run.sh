@@ -37,6 +37,10 @@ cleanup() {
   ip netns exec jw-srv ip link del jwc1 2>/dev/null
   # the loss sweep's jetwire instances: their EAL directories and shm object
   [ -n "${RUNID:-}" ] && rm -rf /var/run/dpdk/"$RUNID"-* "/dev/shm/jetwire.$RUNID"
+  # and jwtcpsend's (jw-tcpsend-<pid>), once their process is gone
+  for d in /var/run/dpdk/jw-tcpsend-*; do
+    [ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
