@@ -123,6 +123,13 @@ struct engine_params {
 	uint64_t idle_backoff_ns;
 };
 
+/* The idle back-off state of one TX loop (engine_idle_next, engine.h). */
+struct engine_idle {
+	bool idle;           /* the last iteration did no work */
+	uint64_t since_ns;   /* start of the current idle spell */
+	uint32_t sleep_us;
+};
+
 /* A server jetwire knows: configured (a seed, kept for ever) or discovered (from INFO
  * connect_urls; dropped when a later INFO no longer lists it and no connection uses it). */
 #define ENGINE_SERVERS_MAX 16

@@ -47,13 +47,8 @@ uint64_t engine_unfinished(const struct engine *e);
  * iteration, up to p->idle_sleep_max_us (p->idle_sleep_us = 0: never sleeps). So a loop
  * under traffic with short gaps keeps its short sleep, and an idle instance wakes some
  * 2,000 times a second instead of 14,000 (each wakeup costs the host a timer and two
- * switches); the first record after a long silence waits at most the current sleep. */
-struct engine_idle {
-	bool idle;           /* the last iteration did no work */
-	uint64_t since_ns;   /* start of the current idle spell */
-	uint32_t sleep_us;
-};
-
+ * switches); the first record after a long silence waits at most the current sleep.
+ * The state is struct engine_idle (engine-t.h), one per loop. */
 static inline uint32_t
 engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy,
 		 uint64_t now_ns)
