@@ -20,6 +20,21 @@ def ratio(a, b):
     return None if a is None or not b else a / b
 
 
+def paired(by_rep, value, a, against):
+    """Paired ratios: by_rep maps each repeat to {name: row} of the rows run back to back in
+    it. Per repeat, value(row a) over the smallest value(row) among the names `against`
+    present (the best stock client for times, the one reference for a single name); the
+    list over the repeats where both exist."""
+    out = []
+    for rep in sorted(by_rep):
+        at = by_rep[rep]
+        j = value(at[a]) if a in at else None
+        others = [value(at[c]) for c in against if c in at and value(at[c])]
+        if j is not None and others:
+            out.append(j / min(others))
+    return out
+
+
 def plot(script, part):
     """Runs gnuplot on script; says so when gnuplot is not there."""
     try:

@@ -48,10 +48,8 @@ trap 'exit 130' INT TERM
 
 JW_SETS=()
 for kv in ${BENCH_BURST_JETWIRE_SET:-}; do JW_SETS+=(--set "$kv"); done
-srv_ticks() { cpu_ns "$srv_pid"; } # nats-server CPU ns (all threads)
 # context switches of all nats-server threads: how often it woke up (and was preempted)
 srv_csw() { cat /proc/"$srv_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
-ifpk() { srv_if_packets "$1"; }
 
 # row REP CLIENT DEDUPE
 row() {
@@ -62,28 +60,28 @@ row() {
     jetwire)
       iface=jwv1
       start_jetwire --set "flow.dedupe=$dedupe" || return 1
-      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
         --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw)
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
     cnats|cnats-veth) # the same client on loopback in jw-srv, or over the veth from jw-bcli
       local ns=jw-srv tag="$$-$rep"
       [ "$client" = cnats-veth ] && { ns=$VNS; iface=$VETH_SRV_IF; tag="$$-$rep-v"; }
-      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
       ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
         --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
         -z 128 --timeout 60 --tag "$tag" "${msgid[@]}" \
         --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw) ;;
     natsgo)
-      t0=$(srv_ticks); p0=$(ifpk $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
       ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/natsgo --url nats://198.18.0.1:4222 \
         -s "$SUBJ.x" --subjects 5 -n $N -z 128 --max-pending 50000 --tag "$$-$rep" "${msgid[@]}" \
         --json > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(srv_ticks); p1=$(ifpk $iface); w1=$(srv_csw) ;;
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw) ;;
   esac
   sed "s/^/    | $client $dedupe: /" "$WORK/row.err" | tail -3
   local stored
@@ -91,14 +89,14 @@ row() {
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --argjson ticks "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
+     --argjson cpu "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
      '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
        submit_ms: (.submit_s * 1000), calls_ms: ((.calls_s // 0) * 1000), all_acked_ms: (.all_acked_s * 1000),
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $ticks / 1e3 / .acked else null end),
-       server_busy: (if (.all_acked_s // 0) > 0 then $ticks / 1e9 / .all_acked_s else null end),
+         $cpu / 1e3 / .acked else null end),
+       server_busy: (if (.all_acked_s // 0) > 0 then $cpu / 1e9 / .all_acked_s else null end),
        packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end),
        server_csw_per_1k_msgs: (if (.acked // 0) > 0 then $csw * 1000 / .acked else null end)}' \
      "$WORK/row.json" >> "$ROWS"

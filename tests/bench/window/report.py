@@ -14,18 +14,16 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from benchlib import fmt, plot  # noqa: E402
+from benchlib import fmt, paired, plot  # noqa: E402
 from benchlib import median as med  # noqa: E402
 
 
-def paired(sel, a, b):
-    """Per repeat: acked rate of jetwire window a over window b (b = "cnats": cnats)."""
-    out = []
-    for rep in sorted({r.get("rep") for r in sel}):
-        at = {("cnats" if r["client"] == "cnats" else r["window"]): r for r in sel
-              if r.get("rep") == rep and r.get("acked")}
-        if a in at and b in at and at[b].get("acked_rate"):
-            out.append(at[a]["acked_rate"] / at[b]["acked_rate"])
+def by_rep(sel):
+    """{repeat: {window or "cnats": row}} of the acked rows in sel."""
+    out = {}
+    for r in sel:
+        if r.get("acked"):
+            out.setdefault(r.get("rep"), {})["cnats" if r["client"] == "cnats" else r["window"]] = r
     return out
 
 
@@ -67,7 +65,7 @@ def main():
         best_w = max(fixed, key=fixed.get) if fixed else None
         table.append("")
         for what, b, tgt in ((f"best fixed window ({best_w})", best_w, 0.98), ("cnats", "cnats", 1.0)):
-            rs = paired(sel, "adaptive", b) if b else []
+            rs = paired(by_rep(sel), lambda r: r.get("acked_rate"), "adaptive", (b,)) if b else []
             v = med(rs)
             ok = v is not None and v >= tgt
             met = f" (paired median; met {sum(1 for x in rs if x >= tgt)}/{len(rs)})"

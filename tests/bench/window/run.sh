@@ -33,7 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-srv_ticks() { cpu_ns "$srv_pid"; } # nats-server CPU ns (all threads)
 
 # row REP CLIENT DEDUPE WINDOW
 row() {
@@ -42,11 +41,11 @@ row() {
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" >/dev/null || { say "no stream"; return 1; }
   if [ "$client" = jetwire ]; then
     start_jetwire --set "flow.dedupe=$dedupe" --set "flow.window=$win" || return 1
-    t0=$(srv_ticks)
+    t0=$(cpu_ns "$srv_pid")
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
       -s "$SUBJ.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$win" \
       > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-    t1=$(srv_ticks)
+    t1=$(cpu_ns "$srv_pid")
     stop_jetwire
     local sum
     sum=$(grep -E "engine: sent" "$WORK/jetwire.log" | tail -1)
@@ -54,11 +53,11 @@ row() {
     wnow=$(echo "$sum" | sed -n 's/.*window now \([0-9]*\).*/\1/p'); wnow=${wnow:-null}
     wmax=$(echo "$sum" | sed -n 's/.*most in flight \([0-9]*\).*/\1/p'); wmax=${wmax:-null}
   else
-    t0=$(srv_ticks)
+    t0=$(cpu_ns "$srv_pid")
     ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
       --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n "$N" --subjects 5 \
       -z 128 --timeout 120 --tag "$$-$rep-c" "${msgid[@]}" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-    t1=$(srv_ticks)
+    t1=$(cpu_ns "$srv_pid")
   fi
   sed "s/^/    | $client $dedupe $win: /" "$WORK/row.err" | tail -2
   local stored
@@ -66,13 +65,13 @@ row() {
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --arg win "$win" --argjson rep "$rep" \
-     --argjson stored "${stored:-null}" --argjson ticks "$((t1 - t0))" \
+     --argjson stored "${stored:-null}" --argjson cpu "$((t1 - t0))" \
      --argjson wnow "$wnow" --argjson wmax "$wmax" \
      '{client: $cl, dedupe: $dd, window: $win, rep: $rep, stored: $stored,
        acked: .acked, acked_rate: .acked_rate, window_now: $wnow, most_in_flight: $wmax,
        e2e_us: .ack_us, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $ticks / 1e3 / .acked else null end),
-       server_busy: (if (.all_acked_s // 0) > 0 then $ticks / 1e9 / .all_acked_s else null end)}' \
+         $cpu / 1e3 / .acked else null end),
+       server_busy: (if (.all_acked_s // 0) > 0 then $cpu / 1e9 / .all_acked_s else null end)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe/$win: stream holds ${stored:-?} messages, expected $N"
 }
