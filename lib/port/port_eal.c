@@ -101,8 +101,15 @@ jw_eal_args_build(const struct jw_config *c, const char *prog, struct jw_eal_arg
 	r |= add(a, "--file-prefix=%s", c->eal.file_prefix);
 	r |= add(a, "-m");
 	r |= add(a, "%u", c->eal.memory_mb);
+	/* On hugepages, EAL's page files are unlinked once mapped: jetwire runs no secondary
+	 * process that would attach to them, and left on the hugetlbfs they would hold memory_mb
+	 * after every exit or crash, so that the next start under [eal] hugepages = auto found
+	 * too few free pages (host-setup.sh reserves exactly what one instance needs) and fell
+	 * back to --no-huge. The rings' own object is a different file and stays (restarts). */
 	if (a->no_huge)
 		r |= add(a, "--no-huge");
+	else
+		r |= add(a, "--huge-unlink");
 	r |= add(a, "--log-level=%u", c->eal.log_level);
 	/* [stats] enabled = no means no stats socket at all, not just no /jetwire/ commands. */
 	if (!c->stats.enabled)

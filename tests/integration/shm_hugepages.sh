@@ -74,7 +74,18 @@ grep -q "hugetlbfs, $HUGE_DIR/jetwire.$JW_INSTANCE, kept from the last run" "$JW
 wait "$pp" || { cat "$JW_TMP/pub"; fail "jwpub across the restart"; }
 cat "$JW_TMP/pub"
 grep -q "^reports: $R acked" "$JW_TMP/pub" || fail "restart: not every message acked"
+# EAL's own page files are unlinked once mapped (--huge-unlink): neither the SIGKILLed run
+# nor the running one has any on the hugetlbfs, only the rings' object is there
+eal_files=$(find "$HUGE_DIR" -name "jw-engine-$$*map_*" | wc -l)
+[ "$eal_files" -eq 0 ] || fail "$eal_files EAL page files on the hugetlbfs (they outlive jetwire)"
+ring_pages=$(( $(stat -c %s "$HUGE_DIR/jetwire.$JW_INSTANCE") / 2097152 ))
 engine_stop
+# after a clean stop only the rings' object (kept for the next start) holds pages: the next
+# start under [eal] hugepages = auto finds its EAL memory free again
+held=$((free1 - $(avail)))
+[ "$held" -le "$ring_pages" ] ||
+  fail "after the stop $held huge pages are held, the rings' object has $ring_pages"
+echo "after the stop: $held pages held (the rings' object: $ring_pages), no EAL page files"
 jwjs check JWHUGE jwhuge.b "$N" || fail "burst messages stored"
 jwjs check JWHUGE jwhuge.go "$G" || fail "Go messages stored"
 jwjs check JWHUGE jwhuge.r "$R" || fail "restart messages stored"

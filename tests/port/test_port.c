@@ -115,6 +115,7 @@ eal_args_from_config(void **state)
 	assert_true(has_arg(&a, "--lcores=(0-2)@0"));
 	assert_true(has_arg(&a, pfx));
 	assert_true(has_arg(&a, "--no-huge"));
+	assert_false(has_arg(&a, "--huge-unlink"));
 	assert_true(a.no_huge);
 	assert_true(has_arg(&a, "128"));
 	assert_true(has_arg(&a, "--vdev=net_ring0"));
@@ -136,6 +137,14 @@ eal_args_from_config(void **state)
 	set(&c, "stats", "enabled", "no");
 	assert_int_equal(jw_eal_args_build(&c, "prog", &a, err, sizeof(err)), 0);
 	assert_true(has_arg(&a, "--no-telemetry"));
+
+	/* On hugepages EAL's page files must not outlive the process (they would hold the
+	 * pages the next start under hugepages = auto counts on). */
+	set(&c, "eal", "hugepages", "yes");
+	assert_int_equal(jw_eal_args_build(&c, "prog", &a, err, sizeof(err)), 0);
+	assert_false(a.no_huge);
+	assert_false(has_arg(&a, "--no-huge"));
+	assert_true(has_arg(&a, "--huge-unlink"));
 }
 
 static void
