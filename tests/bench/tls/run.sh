@@ -63,15 +63,14 @@ say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($
 
 CLIENTS="jetwire cnats"
 [ -n "${BENCH_TLS_JETWIRE_B:-}" ] && CLIENTS="jetwire jetwire-b cnats"
-# CPU time (user + system, all threads) of a process so far, in clock ticks
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-TCK=$(getconf CLK_TCK)
-# CPU time of jetwire's TX lcore thread (lcore 2: "rte-worker-2") so far, in clock ticks:
-# unlike its busy TSC cycles, not counting the time it was descheduled
-tx_ticks() {
+# CPU time of a process so far: cpu_ns (scripts/bench-jetwire.bash), the scheduler runtime
+# of all its threads in ns (utime + stime count 10 ms ticks: too coarse for one row)
+# CPU time of jetwire's TX lcore thread (lcore 2: "rte-worker-2") so far, in ns: unlike its
+# busy TSC cycles, not counting the time it was descheduled
+tx_ns() {
   local t
   for t in /proc/"$1"/task/*; do
-    [ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-2 ] && { awk '{print $14 + $15}' "$t/stat"; return; }
+    [ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-2 ] && { awk '{print $1}' "$t/schedstat"; return; }
   done
   echo 0
 }
@@ -109,7 +108,7 @@ row() { # REP CLIENT MODE
   [ "$mode" = tls ] && { js=(tjwjs); spid=$TLS_SRV_PID; }
   "${js[@]}" add "$stream" "$sj.>" > /dev/null || { say "cannot create the stream"; return 1; }
   args=(-s "$sj.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$client-$mode")
-  c0=$(cpu_ticks "$spid")
+  c0=$(cpu_ns "$spid")
   child_cpu k0
   if [ "$client" = cnats ]; then
     reads_start "$spid"
@@ -119,7 +118,7 @@ row() { # REP CLIENT MODE
       --url "$url" --max-pending 50000 --msgid "${tlsargs[@]}" "${args[@]}" \
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
-    c1=$(cpu_ticks "$spid")
+    c1=$(cpu_ns "$spid")
     child_cpu k1
     reads_stop nreads nwrites
   else
@@ -128,10 +127,10 @@ row() { # REP CLIENT MODE
     JW_BIN=build/jetwire
     [ "$client" = jetwire-b ] && JW_BIN=$BENCH_TLS_JETWIRE_B
     start_jetwire "${sets[@]}" || say "$client $mode: no session"
-    c0=$(cpu_ticks "$spid")
+    c0=$(cpu_ns "$spid")
     child_cpu k0
-    j0=$(cpu_ticks "$JW_PID")
-    x0=$(tx_ticks "$JW_PID")
+    j0=$(cpu_ns "$JW_PID")
+    x0=$(tx_ns "$JW_PID")
     reads_start "$spid"
     local perf_pid=
     if [ -n "${BENCH_TLS_PERF:-}" ]; then # a profile of jetwire and the server per row
@@ -143,10 +142,10 @@ row() { # REP CLIENT MODE
       > "$JW_TMP/row.json" 2> "$JW_TMP/row.err"
     rc=$?
     [ -n "$perf_pid" ] && { kill -INT "$perf_pid"; wait "$perf_pid"; }
-    c1=$(cpu_ticks "$spid")
+    c1=$(cpu_ns "$spid")
     child_cpu k1
-    j1=$(cpu_ticks "$JW_PID")
-    x1=$(tx_ticks "$JW_PID")
+    j1=$(cpu_ns "$JW_PID")
+    x1=$(tx_ns "$JW_PID")
     reads_stop nreads nwrites
     build/jwstat --prefix "$RUNID-$N_JW" --json > "$JW_TMP/stat.json" 2>/dev/null
     stop_jetwire
@@ -187,10 +186,10 @@ PY
   [ -n "$cyc" ] || cyc='{}'
   jq -c --arg c "$client" --arg m "$mode" --argjson rep "$rep" --argjson stored "${stored:-null}" \
      --argjson jw "$cyc" --arg pk "$pk" --arg nreads "$nreads" --arg nwrites "$nwrites" \
-     --argjson srv_s "$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
-     --argjson tx_s "$(awk -v a="$x0" -v b="$x1" -v t="$TCK" 'BEGIN {print (b - a) / t}')" \
-     --argjson cli_s "$(awk -v a="$k0" -v b="$k1" -v x="$j0" -v y="$j1" -v t="$TCK" \
-                        'BEGIN {print b - a + (y - x) / t}')" \
+     --argjson srv_s "$(awk -v a="$c0" -v b="$c1" 'BEGIN {print (b - a) / 1e9}')" \
+     --argjson tx_s "$(awk -v a="$x0" -v b="$x1" 'BEGIN {print (b - a) / 1e9}')" \
+     --argjson cli_s "$(awk -v a="$k0" -v b="$k1" -v x="$j0" -v y="$j1" \
+                        'BEGIN {print b - a + (y - x) / 1e9}')" \
      '. + {client: $c, mode: $m, rep: $rep, stored: $stored, server_cpu_s: $srv_s, client_cpu_s: $cli_s, tx_cpu_s: $tx_s,
            tx_packets: ($pk | tonumber? // null), server_reads: ($nreads | tonumber? // null),
            server_writes: ($nwrites | tonumber? // null)} + $jw' \
