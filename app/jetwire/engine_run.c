@@ -39,20 +39,18 @@
 #define IDLE_BACKOFF_NS   (100ull * 1000000ull)
 #define JITTER_PERMILLE   500   /* reconnect delays drawn from [b/2, b] */
 
-/* [cores] sched_batch for the TX lcores: written by the main thread before it launches them
- * (rte_eal_remote_launch orders the store before the lcore's start), read-only after. */
-static bool tx_sched_batch;
-
-/* A TX lcore: its scheduling policy (lcore_sched.h), then the engine's TX loop. */
+/* A TX lcore (arg: its struct jw_tx_launch): its scheduling policy (lcore_sched.h), then the
+ * engine's TX loop. */
 static int
 tx_lcore_main(void *arg)
 {
-	int rc = tx_sched_batch ? jw_lcore_sched_batch() : 0;
+	const struct jw_tx_launch *l = arg;
+	int rc = l->sched_batch ? jw_lcore_sched_batch() : 0;
 
 	if (rc != 0)
 		JW_LOG(WARNING, "TX lcore %u: [cores] sched_batch: cannot use SCHED_BATCH (%s); "
 		       "it keeps the default policy", rte_lcore_id(), strerror(-rc));
-	return engine_tx_main(arg);
+	return engine_tx_main(l->conn);
 }
 
 static int
@@ -273,12 +271,13 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	jw_stats_register_servers(servers_view, r->e);
 	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
 	jw_ctl_set_poll(ctl, hook_poll, r);
-	tx_sched_batch = cfg->cores.sched_batch;
 	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
 		unsigned lc = cfg->cores.tx.ids[k];
 
 		r->e->conns[k].lcore_id = lc;
-		rc = rte_eal_remote_launch(tx_lcore_main, &r->e->conns[k], lc);
+		r->tx_launch[k].conn = &r->e->conns[k];
+		r->tx_launch[k].sched_batch = cfg->cores.sched_batch;
+		rc = rte_eal_remote_launch(tx_lcore_main, &r->tx_launch[k], lc);
 		if (rc != 0) {
 			snprintf(err, errlen, "[cores] tx: cannot launch TX lcore %u: %s", lc,
 				 strerror(-rc));

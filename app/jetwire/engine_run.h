@@ -10,6 +10,7 @@
 #ifndef JW_APP_ENGINE_RUN_H
 #define JW_APP_ENGINE_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/auth-t.h"
@@ -35,6 +36,13 @@ struct jw_engine_run {
 	const struct jw_creds *creds;     /* NKey / .creds credentials, or NULL */
 	char fatal_msg[256];              /* engine_fatal's message, kept after finish */
 	struct tls_ctx *tls;              /* [nats] tls != off: the client's SSL_CTX */
+	/* What each TX lcore starts with: written by the main thread before it launches the
+	 * lcore (rte_eal_remote_launch orders the stores before the lcore's start), read-only
+	 * after. */
+	struct jw_tx_launch {
+		struct engine_conn *conn;
+		bool sched_batch;         /* [cores] sched_batch */
+	} tx_launch[JW_CONFIG_MAX_TX];
 };
 
 /* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine
