@@ -73,6 +73,15 @@ bench_server_pinned() {
   srv_pid=$(cat /run/jetwire-testnet/nats.pid)
 }
 
+# jq definitions of what a row's client cost the server, for every benchmark that writes rows
+# (prefix a jq program with "$JQ_SERVER_COST"), applied to a bench_engine row (.acked,
+# .all_acked_s):
+#   per_msg(x)    x per acked message (null when nothing was acked);
+#   busy_share(ns) the share of the all-acked time the server ran, from its cpu_ns delta.
+JQ_SERVER_COST='def per_msg(x): if (.acked // 0) > 0 then x / .acked else null end;
+def busy_share(ns): if (.all_acked_s // 0) > 0 then ns / 1e9 / .all_acked_s else null end;
+'
+
 # cpu_ns PID: CPU time of every thread of PID so far, in ns (the scheduler's runtime from
 # /proc/PID/task/*/schedstat: exact, where utime+stime count 10 ms ticks, as coarse as a
 # reference burst's whole server time is long).

@@ -91,14 +91,12 @@ row() {
   jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
      --argjson cpu "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
-     '{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
+     "$JQ_SERVER_COST"'{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
        submit_ms: (.submit_s * 1000), calls_ms: ((.calls_s // 0) * 1000), all_acked_ms: (.all_acked_s * 1000),
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
-       acked_rate: .acked_rate, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $cpu / 1e3 / .acked else null end),
-       server_busy: (if (.all_acked_s // 0) > 0 then $cpu / 1e9 / .all_acked_s else null end),
-       packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end),
-       server_csw_per_1k_msgs: (if (.acked // 0) > 0 then $csw * 1000 / .acked else null end)}' \
+       acked_rate: .acked_rate, server_cpu_us_per_msg: per_msg($cpu / 1e3),
+       server_busy: busy_share($cpu), packets_per_msg: per_msg($pk),
+       server_csw_per_1k_msgs: per_msg($csw * 1000)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe: stream holds ${stored:-?} messages, expected $N"
 }

@@ -137,11 +137,9 @@ row() {
      --argjson stored "${stored:-null}" --argjson eng "${eng:-null}" \
      --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" --arg net "$net" \
      --argjson cpu "$((c1 - c0))" --argjson pk "$((p1 - p0))" --arg iface "$iface" \
-     '. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
+     "$JQ_SERVER_COST"'. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
            engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep, net: $net,
-           iface: $iface,
-           server_cpu_us_per_msg: (if (.acked // 0) > 0 then $cpu / 1e3 / .acked else null end),
-           packets_per_msg: (if (.acked // 0) > 0 then $pk / .acked else null end)}' \
+           iface: $iface, server_cpu_us_per_msg: per_msg($cpu / 1e3), packets_per_msg: per_msg($pk)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$n" ] || say "row $storage/$scen/$dedupe/$label: stream holds ${stored:-?} messages, expected $n"
 }

@@ -67,11 +67,9 @@ row() {
   jq -c --arg cl "$client" --arg dd "$dedupe" --arg win "$win" --argjson rep "$rep" \
      --argjson stored "${stored:-null}" --argjson cpu "$((t1 - t0))" \
      --argjson wnow "$wnow" --argjson wmax "$wmax" \
-     '{client: $cl, dedupe: $dd, window: $win, rep: $rep, stored: $stored,
+     "$JQ_SERVER_COST"'{client: $cl, dedupe: $dd, window: $win, rep: $rep, stored: $stored,
        acked: .acked, acked_rate: .acked_rate, window_now: $wnow, most_in_flight: $wmax,
-       e2e_us: .ack_us, server_cpu_us_per_msg: (if (.acked // 0) > 0 then
-         $cpu / 1e3 / .acked else null end),
-       server_busy: (if (.all_acked_s // 0) > 0 then $cpu / 1e9 / .all_acked_s else null end)}' \
+       e2e_us: .ack_us, server_cpu_us_per_msg: per_msg($cpu / 1e3), server_busy: busy_share($cpu)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe/$win: stream holds ${stored:-?} messages, expected $N"
 }
