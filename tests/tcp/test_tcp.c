@@ -300,6 +300,23 @@ stale_tuple_ack_in_syn_sent_gets_rst_then_syn_again(void **state)
 
 /* ---------- sending, windows, retransmission ---------- */
 
+/* After a 1024-byte partial of a 1448-byte write went out and the window opened: the next
+ * poll sends exactly the rest (1448 - 1024 bytes at ISS + 1 + 1024), and its ack under
+ * window win leaves nothing unacknowledged. */
+static void
+rest_of_partial_then_drain(uint16_t win)
+{
+	struct pkt d;
+
+	assert_int_equal(h_poll(), 1);
+	assert_true(h_pop(&d));
+	assert_int_equal(d.seq, ISS + 1 + 1024);
+	assert_int_equal(d.len, 1448 - 1024);
+	h_ack(ISS + 1 + 1448, win);
+	h_poll();
+	assert_int_equal(tcp_tx_unacked(H.c), 0);
+}
+
 static void
 initial_window_is_ten_segments_then_ack_clocked(void **state)
 {
@@ -691,13 +708,7 @@ small_window_sends_the_part_that_fits(void **state)
 	assert_int_equal(d.nb_segs, 2); /* header + clone of the part: the segment stays whole */
 	assert_int_equal(h_poll(), 0);   /* nothing more until the window moves */
 	h_ack(ISS + 1 + 1024, 8);
-	assert_int_equal(h_poll(), 1);   /* now the rest fits and goes, not the acked part */
-	assert_true(h_pop(&d));
-	assert_int_equal(d.seq, ISS + 1 + 1024);
-	assert_int_equal(d.len, 1448 - 1024);
-	h_ack(ISS + 1 + 1448, 8);
-	h_poll();
-	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	rest_of_partial_then_drain(8); /* now the rest fits and goes, not the acked part */
 	/* A lost partial is resent by the persist timer. */
 	h_write(1448, true);
 	h_ack(ISS + 1 + 1448, 4); /* 512 bytes */
@@ -731,13 +742,7 @@ small_window_partial_then_the_rest(void **state)
 	assert_true(h_pop(&d));
 	assert_int_equal(d.len, 1024);
 	h_ack(ISS + 1, 100); /* a window update: 12800 bytes, the partial not acked yet */
-	assert_int_equal(h_poll(), 1);
-	assert_true(h_pop(&d));
-	assert_int_equal(d.seq, ISS + 1 + 1024);
-	assert_int_equal(d.len, 1448 - 1024);
-	h_ack(ISS + 1 + 1448, 100);
-	h_poll();
-	assert_int_equal(tcp_tx_unacked(H.c), 0);
+	rest_of_partial_then_drain(100);
 	tcp_conn_stats(H.c, &s);
 	assert_int_equal(s.retransmits, 0);
 	assert_int_equal(s.bytes_sent, 1448);
