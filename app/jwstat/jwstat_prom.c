@@ -1,6 +1,7 @@
 /* jwstat --prom: Prometheus text exposition format 0.0.4.
  * Every family gets HELP and TYPE lines and all its samples together; names carry the
  * jetwire_ prefix and their unit (_total for counters, _seconds, _bytes, _messages). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "jwstat.h"
@@ -139,6 +140,33 @@ per_child(FILE *f, const struct jw_json *table, const char *id_label, const char
 			sec_sample(f, e->name, l, (double)jw_u64(c, e->key) * e->scale);
 		else
 			u64_sample(f, e->name, l, jw_u64(c, e->key));
+	}
+}
+
+/* conn_tls_failures_by_reason_total{conn, reason}: each connection's tls_fail_<reason>
+ * counters (present once that reason happened; '_' in the name as the telemetry writes it),
+ * beside conn_tls_failures_total. No family when no connection has one. */
+static void
+tls_failures_by_reason(FILE *f, const struct jw_json *conns)
+{
+	static const char name[] = "conn_tls_failures_by_reason_total";
+	const size_t pl = sizeof("tls_fail_") - 1;
+	const struct jw_json *c, *r;
+	bool any = false;
+
+	for (c = conns ? conns->child : NULL; c; c = c->next) {
+		for (r = c->child; r; r = r->next) {
+			const char *l[] = { "conn", c->key, "reason", r->key + pl, NULL };
+
+			if (r->key == NULL || strncmp(r->key, "tls_fail_", pl) != 0 ||
+			    r->key[pl] == '\0')
+				continue;
+			if (!any)
+				family(f, name, "counter",
+				       "TLS handshakes failed or refused, by reason.");
+			any = true;
+			u64_sample(f, name, l, jw_json_u64(r, 0));
+		}
 	}
 }
 
@@ -310,6 +338,7 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 	}
 	for (i = 0; i < sizeof(conn_fams) / sizeof(conn_fams[0]); i++)
 		per_child(f, cur->v[Q_CONNS], "conn", NULL, NULL, &conn_fams[i]);
+	tls_failures_by_reason(f, cur->v[Q_CONNS]);
 	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
 		family(f, "producer_info", "gauge",
 		       "Producer slot owner and state (always 1); other producer metrics are per "

@@ -169,6 +169,12 @@ key = "tls_fail_" + sys.argv[1].replace("-", "_")
 c = json.load(sys.stdin)
 assert c.get(key) == c["tls_failures"], (key, {k: v for k, v in c.items() if k.startswith("tls_fail")})
 print(c["tls_failures"])' "$why") || fail "$why: jwstat / per-reason counter"
+  # the same reason in --prom: conn_tls_failures_by_reason_total{conn,reason} beside the total
+  "$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --prom --once > "$JW_TMP/prom.txt" ||
+    fail "$why: jwstat --prom"
+  python3 "$JW_ROOT/tests/integration/prom_check.py" "$JW_TMP/prom.txt" || fail "$why: --prom format"
+  grep -qE "^jetwire_conn_tls_failures_by_reason_total\{[^}]*reason=\"${why//-/_}\"[^}]*\} [1-9]" \
+    "$JW_TMP/prom.txt" || { grep tls_fail "$JW_TMP/prom.txt"; fail "$why: no per-reason TLS failures in --prom"; }
   grep -m1 "TLS handshake failed" "$JW_LOG"
   [ "$n" -ge 2 ] || fail "$why: no second attempt after the backoff"
   [ "$n" -le 7 ] || fail "$why: $n attempts in ~3 s: retried in a tight loop"
