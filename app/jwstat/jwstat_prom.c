@@ -143,28 +143,35 @@ per_child(FILE *f, const struct jw_json *table, const char *id_label, const char
 	}
 }
 
-/* conn_tls_failures_by_reason_total{conn, reason}: each connection's tls_fail_<reason>
- * counters (present once that reason happened; '_' in the name as the telemetry writes it),
- * beside conn_tls_failures_total. No family when no connection has one. */
+/* One labelled counter family from the prefixed keys of every entity of table (an object of
+ * objects): for entity c and each of its keys "<prefix><rest>" (rest not empty, the key not
+ * skip), the sample name{id_label=c, label=rest}. The family's HELP and TYPE come with its
+ * first sample, or always when the table has entities (a family that exists while empty). */
 static void
-tls_failures_by_reason(FILE *f, const struct jw_json *conns)
+per_child_by_key(FILE *f, const struct jw_json *table, const char *id_label, const char *prefix,
+		 const char *skip, const char *label, const char *name, const char *help,
+		 bool always)
 {
-	static const char name[] = "conn_tls_failures_by_reason_total";
-	const size_t pl = sizeof("tls_fail_") - 1;
+	const size_t pl = strlen(prefix);
 	const struct jw_json *c, *r;
-	bool any = false;
+	bool shown = false;
 
-	for (c = conns ? conns->child : NULL; c; c = c->next) {
+	if (table == NULL || table->child == NULL)
+		return;
+	if (always) {
+		family(f, name, "counter", help);
+		shown = true;
+	}
+	for (c = table->child; c; c = c->next) {
 		for (r = c->child; r; r = r->next) {
-			const char *l[] = { "conn", c->key, "reason", r->key + pl, NULL };
+			const char *l[] = { id_label, c->key, label, r->key + pl, NULL };
 
-			if (r->key == NULL || strncmp(r->key, "tls_fail_", pl) != 0 ||
-			    r->key[pl] == '\0')
+			if (r->key == NULL || strncmp(r->key, prefix, pl) != 0 || r->key[pl] == '\0' ||
+			    (skip != NULL && strcmp(r->key, skip) == 0))
 				continue;
-			if (!any)
-				family(f, name, "counter",
-				       "TLS handshakes failed or refused, by reason.");
-			any = true;
+			if (!shown)
+				family(f, name, "counter", help);
+			shown = true;
 			u64_sample(f, name, l, jw_json_u64(r, 0));
 		}
 	}
@@ -338,7 +345,10 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 	}
 	for (i = 0; i < sizeof(conn_fams) / sizeof(conn_fams[0]); i++)
 		per_child(f, cur->v[Q_CONNS], "conn", NULL, NULL, &conn_fams[i]);
-	tls_failures_by_reason(f, cur->v[Q_CONNS]);
+	/* tls_fail_<reason>, present once that reason happened ('-' as '_') */
+	per_child_by_key(f, cur->v[Q_CONNS], "conn", "tls_fail_", NULL, "reason",
+			 "conn_tls_failures_by_reason_total",
+			 "TLS handshakes failed or refused, by reason.", false);
 	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
 		family(f, "producer_info", "gauge",
 		       "Producer slot owner and state (always 1); other producer metrics are per "
@@ -355,20 +365,7 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 	}
 	for (i = 0; i < sizeof(prod_fams) / sizeof(prod_fams[0]); i++)
 		per_child(f, cur->v[Q_PRODUCERS], "slot", NULL, NULL, &prod_fams[i]);
-	if (cur->v[Q_PRODUCERS] != NULL && cur->v[Q_PRODUCERS]->child != NULL) {
-		family(f, "producer_rejected_total", "counter",
-		       "Calls jw_publish rejected in this slot, by error code.");
-		for (c = cur->v[Q_PRODUCERS]->child; c; c = c->next) {
-			const struct jw_json *r;
-
-			for (r = c->child; r; r = r->next) {
-				const char *l[] = { "slot", c->key, "code", r->key + 9, NULL };
-
-				if (strncmp(r->key, "rejected_", 9) != 0 ||
-				    strcmp(r->key, "rejected_total") == 0)
-					continue;
-				u64_sample(f, "producer_rejected_total", l, jw_json_u64(r, 0));
-			}
-		}
-	}
+	per_child_by_key(f, cur->v[Q_PRODUCERS], "slot", "rejected_", "rejected_total", "code",
+			 "producer_rejected_total",
+			 "Calls jw_publish rejected in this slot, by error code.", true);
 }

@@ -63,10 +63,9 @@ say "nats-server $(nats-server --version | head -1): plain twin pid $TWIN_PID ($
 
 CLIENTS="jetwire cnats"
 [ -n "${BENCH_TLS_JETWIRE_B:-}" ] && CLIENTS="jetwire jetwire-b cnats"
-# CPU time of a process so far: cpu_ns (scripts/bench-jetwire.bash), the scheduler runtime
-# of all its threads in ns (utime + stime count 10 ms ticks: too coarse for one row)
-# CPU time of jetwire's TX lcore thread (lcore 2: "rte-worker-2") so far, in ns: unlike its
-# busy TSC cycles, not counting the time it was descheduled
+# CPU time of jetwire's TX lcore thread (lcore 2: "rte-worker-2") so far, in ns, as cpu_ns
+# (scripts/bench-jetwire.bash) gives a whole process's: unlike its busy TSC cycles, not
+# counting the time it was descheduled
 tx_ns() {
   local t
   for t in /proc/"$1"/task/*; do
