@@ -348,9 +348,10 @@ log_summary(struct engine *e)
 	       (unsigned long)fc.ctl.duplicates, (unsigned long)fc.ctl.failed,
 	       (unsigned long)fc.ctl.late_acks, (unsigned long)fc.ctl.timeouts, fc.window,
 	       (unsigned long)fc.tx.outstanding_hwm, (unsigned long)fc.tx.window_refused);
-	JW_LOG(INFO, "engine: 503s taken for a stream between leaders %lu, holds %lu, probes %lu",
+	JW_LOG(INFO, "engine: 503s taken for a stream between leaders %lu, holds %lu, probes %lu, "
+	       "connections that waited for the stream's first answer %lu",
 	       (unsigned long)e->cnt.transient_503, (unsigned long)e->cnt.holds,
-	       (unsigned long)e->cnt.probes);
+	       (unsigned long)e->cnt.probes, (unsigned long)e->cnt.first_answers);
 	JW_LOG(INFO, "engine: resends on evidence of loss %lu, after reconnects %lu; overdue "
 	       "but not resent (server stalled) %lu, liveness probes %lu, resends held by the "
 	       "budget %lu", (unsigned long)fc.tx.resent_loss, (unsigned long)fc.tx.resent_reconnect,

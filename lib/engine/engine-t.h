@@ -34,6 +34,9 @@
  *   | resend_gen            |        |        | hold (engine_ctl.c "holds"); T reads gen   |
  *   |                       |        |        | and hold after C changed them together     |
  *   | probe_done, probe_seq | T      | C      | release/acquire: probe_seq before done     |
+ *   | first_answer          | C      | T      | set before READY: ordered by the session's |
+ *   |                       |        |        | state release [E6]; cleared relaxed (T     |
+ *   |                       |        |        | sees it some iterations later at worst)    |
  *   | servers[] fields,     | C      | any    | relaxed: telemetry shows a snapshot that   |
  *   | conn server/counters  |        |        | may mix two moments, never a torn field     |
  *   | t.resend_torn         | T      | any    | relaxed; one writer per connection (the    |
@@ -52,6 +55,9 @@
  *        (retire_done) -> C: load-acquire before destroying the old TCP object.
  *   [E5] C: fatal_msg, then store-release fatal -> any thread: load-acquire fatal
  *        (engine_fatal), then reads fatal_msg.
+ *   [E6] C: first_answer = 1 (relaxed, sess_on_info), then the session's store-release of
+ *        READY -> T: session_state's load-acquire of READY, then reads first_answer: T
+ *        never sends on a new clustered connection without seeing the gate.
  *   Everything else shared here is relaxed: flags and counters that order nothing.
  *
  * Both loops are liburcu QSBR readers: one rcu_quiescent_state() per iteration, offline
@@ -202,6 +208,7 @@ struct engine_conn {
 		uint32_t resend_gen;      /* the resend_gen the cursor belongs to */
 		uint64_t resend_cursor, resend_hi;
 		uint32_t rr;              /* round-robin slot cursor */
+		bool gate_sent;           /* first_answer: the one publish is out */
 		struct jw_stats_lcore *st;
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
 		/* resends dropped because the record was released meanwhile (the copy may be
@@ -230,6 +237,9 @@ struct engine_conn {
 	_Atomic uint32_t hold;            /* 1: no new records, no timeout resends */
 	_Atomic uint32_t probe_req;       /* +1: resend the lowest live publish alone */
 	_Atomic uint32_t resend_gen;      /* +1: resend the whole live range, in order */
+	/* 1: a new clustered connection, no answer from the stream yet: one publish at a
+	 * time (engine_ctl.c "first answer") */
+	_Atomic uint32_t first_answer;
 	/* T-written, C reads */
 	_Atomic uint32_t probe_done;      /* the probe_req served */
 	_Atomic uint64_t probe_seq;       /* the publish the last probe resent */
@@ -252,6 +262,8 @@ struct engine_conn {
 		uint64_t since_503_ns;    /* first no-responders reply since the last PubAck */
 		uint64_t last_503_ns;     /* the latest of them */
 		uint64_t next_probe_ns;   /* hold: when the next probe goes out */
+		uint64_t ready_ns;        /* when the current session became READY */
+		uint64_t ready_next_seq;  /* T's next sequence then (first-answer log) */
 		uint64_t next_scan_ns;    /* next timeout scan */
 		bool tcp_closed;          /* TCP_EV_CLOSED seen for the current tcp */
 		/* lame duck (make before break): the old connection, draining */
@@ -270,6 +282,7 @@ struct engine_counters {
 	uint64_t rx_tcp, rx_not_ours, reports_deferred, reports_late;
 	uint64_t transient_503;    /* 503s in a cluster taken for a stream between leaders */
 	uint64_t holds, probes;    /* stream-transition holds entered, probes sent */
+	uint64_t first_answers;    /* clustered connections that waited for a first answer */
 };
 
 struct engine {

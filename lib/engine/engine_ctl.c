@@ -370,7 +370,15 @@ engine_servers_apply_info(struct engine *e, const struct nats_info *info)
  * duplicates) before any new record. 503s that last TRANSIENT_503_NS end the hold too and
  * then count as "no stream". Publishes in flight when the first 503 arrives can still
  * straddle the new leader's start; that window is one round trip against seconds of
- * election. */
+ * election.
+ *
+ * First answer: a new clustered connection sends one publish and waits for the stream's
+ * answer before it opens the window. A node that has not yet learnt a new stream's interest
+ * (a stream created a moment ago, or a node that just joined) answers 503 while a publish
+ * right behind it may already be routed and stored: pipelined, the 503'd one would be
+ * stored after it (out of order; seen in the lame-duck test). Stop-and-wait for one round
+ * trip per connection closes that: a 503 puts the connection on hold as above, an answer
+ * opens the window. */
 #define TRANSIENT_503_NS (30ull * 1000000000ull)
 #define PROBE_NS (250ull * 1000000ull)
 
@@ -379,6 +387,22 @@ static uint64_t
 since(uint64_t now_ns, uint64_t then_ns)
 {
 	return now_ns > then_ns ? now_ns - then_ns : 0;
+}
+
+/* The stream answered a gated connection's first publish (or its 503s ended): the window
+ * opens. Relaxed: T sees it some iterations later at worst. */
+static void
+first_answer_open(struct engine_conn *c, uint64_t now_ns)
+{
+	if (atomic_load_explicit(&c->first_answer, memory_order_relaxed) == 0)
+		return;
+	atomic_store_explicit(&c->first_answer, 0, memory_order_relaxed);
+	c->eng->cnt.first_answers++;
+	/* next_seq is T's (relaxed): it shows how many new publishes T took meanwhile */
+	ENGINE_LOG(INFO, "connection %u: first answer from the stream after %lu us (%lu new "
+		   "publishes taken meanwhile): window open", c->index,
+		   (unsigned long)(since(now_ns, c->c.ready_ns) / 1000ull),
+		   (unsigned long)(flow_tx_next_seq(&c->flow) - c->c.ready_next_seq));
 }
 
 static void
@@ -390,6 +414,7 @@ hold_release(struct engine_conn *c, uint64_t now_ns, const char *why)
 	atomic_store_explicit(&c->resend_gen, gen + 1, memory_order_relaxed);
 	/* release: T sees the new resend_gen no later than hold == 0 [E1] */
 	atomic_store_explicit(&c->hold, 0, memory_order_release);
+	first_answer_open(c, now_ns);
 	ENGINE_LOG(INFO, "connection %u: hold lifted (%s) after %lu ms; resending the live "
 		   "publishes in order", c->index, why,
 		   (unsigned long)(since(now_ns, c->c.since_503_ns) / 1000000ull));
@@ -442,6 +467,7 @@ sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 			hold_enter(c, ctl_now);
 		return; /* resent later, in order */
 	}
+	first_answer_open(c, ctl_now);
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
 	if (a->kind == FLOW_ACK_OK) {
 		bool probe = false;
@@ -474,6 +500,8 @@ sess_on_ready(void *ctx)
 	/* a new connection resends the live range in order anyway: no hold on it [E1] */
 	atomic_store_explicit(&c->hold, 0, memory_order_release);
 	c->c.since_503_ns = 0;
+	c->c.ready_ns = ctl_now;
+	c->c.ready_next_seq = flow_tx_next_seq(&c->flow);
 	session_counters_read(&c->sess, &sc);
 	if (sc.ready > 1)
 		jw_stats_count_reconnect(c->eng->ctl_st);
@@ -533,6 +561,11 @@ sess_on_info(void *ctx, const struct nats_info *info)
 
 	/* a server that lists other servers is part of a cluster */
 	c->c.clustered = info->connect_urls_total > 1;
+	/* before READY only: an INFO of a ready session (cluster changes) closes no window.
+	 * Relaxed: the session's release of READY orders it for T [E6] */
+	if (session_state(&c->sess) != SESSION_READY)
+		atomic_store_explicit(&c->first_answer, c->c.clustered ? 1u : 0u,
+				      memory_order_relaxed);
 	engine_servers_apply_info(c->eng, info);
 }
 

@@ -528,22 +528,54 @@ resend_one(struct engine_conn *c, struct tcp_conn *tcp, uint64_t seq, const stru
 		jw_stats_count_resent(c->t.st, 1, c->t.wire_bytes - before);
 }
 
-/* After a (re)connect: every live publish goes out again, in sequence order. */
+/* After a (re)connect: every live publish goes out again, in sequence order; at most
+ * limit of them (the first-answer gate passes 1). */
 static bool
-resend_live(struct engine_conn *c, struct tcp_conn *tcp)
+resend_live(struct engine_conn *c, struct tcp_conn *tcp, uint32_t limit)
 {
 	struct flow_record r;
 	bool work = false;
 
-	while (c->t.resend_cursor < c->t.resend_hi && !c->t.frame_active && tcp_has_room(tcp)) {
+	while (limit > 0 && c->t.resend_cursor < c->t.resend_hi && !c->t.frame_active &&
+	       tcp_has_room(tcp)) {
 		uint64_t seq = c->t.resend_cursor++;
 
 		if (flow_tx_claim_resend(&c->flow, seq, &r) == 0) {
 			resend_one(c, tcp, seq, &r);
 			work = true;
+			limit--;
 		}
 	}
 	return work;
+}
+
+/* The first-answer gate (engine_ctl.c): how many publishes T may send now, new or resent:
+ * unlimited once the stream answered; else 1, and 0 while the one sent is still live. */
+static uint32_t
+gate_budget(struct engine_conn *c)
+{
+	uint64_t lo, hi;
+
+	/* after the acquire of READY [E6] */
+	if (atomic_load_explicit(&c->first_answer, memory_order_relaxed) == 0)
+		return UINT32_MAX;
+	if (c->t.gate_sent) {
+		flow_tx_live_range(&c->flow, &lo, &hi);
+		if (lo < hi)
+			return 0; /* its answer, a timeout resend or its failure is still owed */
+		c->t.gate_sent = false;
+	}
+	return 1;
+}
+
+/* A publish went out under budget: a gated one spends the gate. */
+static void
+gate_spent(struct engine_conn *c, uint32_t *budget)
+{
+	if (*budget != UINT32_MAX) {
+		c->t.gate_sent = true;
+		*budget = 0;
+	}
 }
 
 /* Hold probe: resends the lowest live publish alone (stop-and-wait), when C asks. */
@@ -707,11 +739,12 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
  * whether, after the visits, some slot still holds records the window has credit for and
  * TCP has room to take: then the next iteration goes on at once. */
 static bool
-drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns, bool *more)
+drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns, uint32_t limit,
+	    bool *more)
 {
 	struct engine *e = c->eng;
 	uint32_t slots = e->shm->slots_per_tx;
-	uint32_t credit = flow_tx_credit(&c->flow);
+	uint32_t credit = JW_MIN(flow_tx_credit(&c->flow), limit);
 	uint32_t backlog_limit = flow_size(&c->flow) / 2;
 	bool work = false;
 
@@ -757,6 +790,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 	epoch = session_tx_epoch(&c->sess);
 	if (epoch != c->t.epoch) {
 		c->t.epoch = epoch;
+		c->t.gate_sent = false;
 		out_reset(c);
 	}
 	c->t.wire_bytes = 0;
@@ -781,15 +815,23 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 				flow_tx_live_range(&c->flow, &c->t.resend_cursor,
 						   &c->t.resend_hi);
 			}
-			if (held)
+			uint32_t budget = gate_budget(c);
+
+			if (held) {
 				work |= probe_one(c, tcp); /* nothing else until C lifts it */
-			else
-				work |= resend_live(c, tcp);
+			} else if (resend_live(c, tcp, budget)) {
+				work = true;
+				gate_spent(c, &budget);
+			}
 			if (!held && c->t.resend_cursor >= c->t.resend_hi) {
 				work |= resend_requested(c, tcp);
-				if (!atomic_load_explicit(&c->eng->draining,
-							  memory_order_relaxed))
-					work |= drain_rings(c, tcp, now_ns, &more);
+				if (budget > 0 &&
+				    !atomic_load_explicit(&c->eng->draining,
+							  memory_order_relaxed) &&
+				    drain_rings(c, tcp, now_ns, budget, &more)) {
+					work = true;
+					gate_spent(c, &budget);
+				}
 			}
 		}
 	}

@@ -4,7 +4,8 @@
 # INFO ldm jetwire connects to another node at once (no reconnect backoff: counted) while
 # the old connection keeps delivering its acks, and moves publishing; the move happens
 # before that server closes the old connection (lame_duck_duration 30 s, so it closes it
-# seconds later). Every message acked, reported once, stored once and in order.
+# seconds later). Every session waits for the stream's first answer before it opens its
+# window. Every message acked, reported once, stored once and in order.
 set -euo pipefail
 source "$(dirname "$0")/lib-engine.bash"
 source "$(dirname "$0")/lib-cluster.bash"
@@ -35,6 +36,17 @@ l_end=$(grep -n "the lame-duck connection ended" "$JW_LOG" | head -1 | cut -d: -
 [ -n "$l_ldm" ] && [ -n "$l_ready" ] && [ -n "$l_end" ] || fail "lame-duck log lines missing"
 [ "$l_ldm" -lt "$l_ready" ] && [ "$l_ready" -lt "$l_end" ] ||
   fail "not make before break: ldm line $l_ldm, new ready line $l_ready, old closed line $l_end"
+# every session on the cluster sent one publish and waited for the stream's answer before it
+# opened the window (a node that has not learnt the stream's interest yet would answer it 503
+# while later ones are stored: out of order)
+readies=$(grep -c "ready (NATS session up)" "$JW_LOG")
+answers=$(grep -c "first answer from the stream after" "$JW_LOG")
+[ "$readies" -ge 2 ] && [ "$answers" -eq "$readies" ] ||
+  fail "first-answer gate: $readies sessions, $answers first answers"
+grep -q "waited for the stream's first answer $answers" "$JW_LOG" || fail "first-answer count"
+grep "first answer from the stream" "$JW_LOG"
+! grep "first answer from the stream" "$JW_LOG" | grep -vq "([01] new publishes taken" ||
+  fail "more than one new publish went out before the stream's first answer"
 drained=$(sed -n 's/.*acks read from lame-duck connections: \([0-9]*\).*/\1/p' "$JW_LOG" | tail -1)
 echo "acks delivered by the lame-duck connection after the move: $drained"
 cjs check JWLDM ldm.a "$N" || fail "stored messages"

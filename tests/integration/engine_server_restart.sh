@@ -21,4 +21,7 @@ jwjs verify JWCRASH "$N" || fail "stream count"
 engine_stop
 grep "engine: sent" "$JW_LOG"
 [ "$(grep -c 'ready (NATS session up)' "$JW_LOG")" -ge 2 ] || fail "no reconnect seen"
+# a single server is no cluster: no connection waits for a first answer (engine_ctl.c)
+! grep -q "first answer from the stream" "$JW_LOG" || fail "a single server's connection was gated"
+grep -q "waited for the stream's first answer 0" "$JW_LOG" || fail "first-answer count not 0"
 echo "PASS: server restart: $N messages acked and stored exactly once"
