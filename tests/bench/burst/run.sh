@@ -13,7 +13,7 @@
 # CPU (the scheduler runtime of all its threads, cpu_ns) per acked message, and packets per
 # message both ways at the server's interface (jwv1 for jetwire; lo inside jw-srv for the
 # stock clients, whose loopback path counts each packet once; jwb1 for cnats-veth).
-# BENCH_BURST_REPEATS (default 5) interleaved repeats; the table shows medians and the
+# BENCH_BURST_REPEATS (default 11) interleaved repeats; the table shows medians and the
 # ratios to the best stock client. BENCH_BURST_JETWIRE_SET="k=v ..." adds jetwire
 # overrides (e.g. "flow.window=16384"); BENCH_BURST_CLIENTS (default "jetwire cnats natsgo cnats-veth")
 # and BENCH_BURST_DEDUPE (default "off msgid") select rows; BENCH_SERVER_NIC=offload turns on
@@ -31,7 +31,12 @@ jw_testnet_lock
 for b in build/jetwire build/jwjs build/bench/bench_engine build/bench/natsgo; do
   [ -x "$b" ] || { echo "burst: $b missing: make all benches" >&2; exit 1; }
 done
-REPEATS=${BENCH_BURST_REPEATS:-5}
+REPEATS=${BENCH_BURST_REPEATS:-11}
+# jetwire's row times every K-th call: a fenced rdtsc pair costs ~35 ns, most of a 40-60 ns
+# jw_publish, and took a third of its submit time; the other calls get one unfenced
+# timestamp for their end-to-end latency, and "in calls" is the sample's mean x the calls.
+# cnats's calls (1-5 us) are all timed: the pair is 1-3 % of them.
+CALL_SAMPLE=${BENCH_BURST_CALL_SAMPLE:-8}
 source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
 bench_init burst
 N=50000
@@ -63,7 +68,7 @@ row() {
       t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
-        --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
+        --call-sample "$CALL_SAMPLE" --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
       t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;

@@ -4,7 +4,7 @@
 # (default 300,000) of 128 bytes over 5 subjects, as fast as the producer goes, into a memory
 # stream; jetwire with [flow] window = each of BENCH_WINDOW_SET (default "adaptive 1024 4096
 # 16384"), dedupe off and msgid, and cnats js_PublishAsync (MaxPending 50,000) like for like
-# as a reference; BENCH_WINDOW_REPEATS (default 3) interleaved repeats, medians.
+# as a reference; BENCH_WINDOW_REPEATS (default 5) interleaved repeats, medians.
 # Per row: acked msgs/s, nats-server CPU per acked message, jetwire's final and largest
 # window (its exit summary). Pinning as tests/bench/burst: nats-server on BENCH_SERVER_CPU
 # (1), client side (jetwire's lcores and the producer, or cnats) on BENCH_CLIENT_CPU (0).
@@ -20,7 +20,7 @@ for b in build/jetwire build/jwjs build/bench/bench_engine; do
   [ -x "$b" ] || { echo "window: $b missing: make all benches" >&2; exit 1; }
 done
 N=${BENCH_WINDOW_N:-300000}
-REPEATS=${BENCH_WINDOW_REPEATS:-3}
+REPEATS=${BENCH_WINDOW_REPEATS:-5}
 WINDOWS=${BENCH_WINDOW_SET:-adaptive 1024 4096 16384}
 source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
 bench_init window
