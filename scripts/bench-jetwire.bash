@@ -96,6 +96,12 @@ srv_if_packets() {
     "/sys/class/net/$1/statistics/tx_packets" | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
+# srv_if_rx IFACE: rx packets of IFACE inside jw-srv so far (what the client sent the server:
+# its data segments and pure ACKs; lo counts each packet once, as rx and as tx).
+srv_if_rx() {
+  ip netns exec jw-srv cat "/sys/class/net/$1/statistics/rx_packets"
+}
+
 # stream_count: how many messages stream $STREAM holds (empty when it cannot tell).
 stream_count() {
   ip netns exec jw-srv build/jwjs info "$STREAM" 2>/dev/null |

@@ -71,6 +71,7 @@
 #define FLOW_INBOX_PREFIX_MAX 48   /* "_JW." + 16 + "." + 10 + "." */
 #define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20)
 #define FLOW_MSGID_MAX        80
+#define FLOW_ID64_LEN         11  /* a 64-bit run-id or nonce in base 62 (flow_ident.c) */
 
 struct flow_inbox {
 	char prefix[FLOW_INBOX_PREFIX_MAX]; /* "_JW.<run-id>.<conn>." */

@@ -4,16 +4,21 @@
 
 #include "flow/flow_ident.h"
 
-static const char hexdig[] = "0123456789abcdef";
+/* 64 bits as FLOW_ID64_LEN base-62 digits, most significant first (fixed width, so that a
+ * prefix of one run never is a prefix of another). Digits and letters only: valid in a
+ * subject token and a header value, and no '-' or '.' to confuse with the separators. 11
+ * characters against 16 in hex: 5 bytes less in every publish's reply subject, in every
+ * PubAck that echoes it and in every Msg-Id. */
+static const char b62dig[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 static uint32_t
-hex16(char *dst, uint64_t v)
+id64(char *dst, uint64_t v)
 {
-	for (int i = 15; i >= 0; i--) {
-		dst[i] = hexdig[v & 0xf];
-		v >>= 4;
+	for (int i = FLOW_ID64_LEN - 1; i >= 0; i--) {
+		dst[i] = b62dig[v % 62];
+		v /= 62;
 	}
-	return 16;
+	return FLOW_ID64_LEN;
 }
 
 void
@@ -23,7 +28,7 @@ flow_inbox_init(struct flow_inbox *ib, uint64_t run_id, uint32_t conn)
 
 	memcpy(ib->prefix, "_JW.", 4);
 	n = 4;
-	n += hex16(ib->prefix + n, run_id);
+	n += id64(ib->prefix + n, run_id);
 	ib->prefix[n++] = '.';
 	n += flow_u64_dec(ib->prefix + n, conn);
 	ib->prefix[n++] = '.';
@@ -68,7 +73,7 @@ flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint
 uint32_t
 flow_msgid_format(const struct flow_msgid_parts *m, char *buf)
 {
-	uint32_t n = hex16(buf, m->nonce);
+	uint32_t n = id64(buf, m->nonce);
 
 	buf[n++] = '-';
 	n += flow_u64_dec(buf + n, m->lcore);

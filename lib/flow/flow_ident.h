@@ -1,12 +1,13 @@
 /* Names on the wire that identify a publish.
  *
- * Reply subject (ack inbox): `_JW.<run-id>.<conn>.<seq>`. run-id is 16 hex digits, random
- * per jetwire run, so acks meant for another run or instance never match; conn is the
+ * Reply subject (ack inbox): `_JW.<run-id>.<conn>.<seq>`. run-id is 64 random bits per
+ * jetwire run in FLOW_ID64_LEN base-62 digits (0-9A-Za-z), so acks meant for another run or instance never match; conn is the
  * connection (TX lcore) index; seq is the publish's full connection sequence in decimal,
  * whose low bits index the pending window. Each connection subscribes to
  * `_JW.<run-id>.<conn>.*`.
  *
- * Nats-Msg-Id: `<shm-nonce>-<lcore>-<slot>-<gen>-<producer seq>`: the record's identity,
+ * Nats-Msg-Id: `<shm-nonce>-<lcore>-<slot>-<gen>-<producer seq>` (the nonce in base 62 as
+ * the run-id, the rest in decimal): the record's identity,
  * stable across resends, reconnects and jetwire restarts that keep the shared memory (the
  * nonce is created with it), and distinct for a new producer in a reused slot (gen).
  */
@@ -86,7 +87,7 @@ uint32_t flow_msgid_format(const struct flow_msgid_parts *m, char *buf);
 static inline uint32_t
 flow_msgid_len(const struct flow_msgid_parts *m)
 {
-	return 16 + 4 + flow_u64_len(m->lcore) + flow_u64_len(m->slot) + flow_u64_len(m->gen) +
+	return FLOW_ID64_LEN + 4 + flow_u64_len(m->lcore) + flow_u64_len(m->slot) + flow_u64_len(m->gen) +
 	       flow_u64_len(m->producer_seq);
 }
 

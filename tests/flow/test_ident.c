@@ -22,18 +22,18 @@ inbox_and_reply_round_trip(void **state)
 
 	(void)state;
 	flow_inbox_init(&ib, 0x0123456789abcdefull, 3);
-	assert_int_equal(flow_inbox_sub(&ib, buf, sizeof(buf)), 24);
-	assert_string_equal(buf, "_JW.0123456789abcdef.3.*");
+	assert_int_equal(flow_inbox_sub(&ib, buf, sizeof(buf)), 19);
+	assert_string_equal(buf, "_JW.063UfDVRKBz.3.*");
 	assert_int_equal(flow_inbox_sub(&ib, buf, 10), -ENOSPC);
 	n = flow_reply_format(&ib, 0, buf);
 	buf[n] = 0;
-	assert_string_equal(buf, "_JW.0123456789abcdef.3.0");
+	assert_string_equal(buf, "_JW.063UfDVRKBz.3.0");
 	assert_int_equal(nats_subject_check(buf, n), 0);
 	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
 	assert_int_equal(seq, 0);
 	n = flow_reply_format(&ib, UINT64_MAX, buf);
 	buf[n] = 0;
-	assert_string_equal(buf, "_JW.0123456789abcdef.3.18446744073709551615");
+	assert_string_equal(buf, "_JW.063UfDVRKBz.3.18446744073709551615");
 	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
 	assert_true(seq == UINT64_MAX);
 	assert_int_equal(flow_reply_len(&ib, UINT64_MAX), n);
@@ -56,17 +56,17 @@ reply_parse_rejects_foreign_and_garbage(void **state)
 
 	(void)state;
 	flow_inbox_init(&ib, 0xabcull, 1);
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.5"), 0);
+	assert_int_equal(PARSE("_JW.000000000iK.1.5"), 0);
 	assert_int_equal(seq, 5);
-	assert_int_equal(PARSE("_JW.0000000000000abc.2.5"), -EINVAL);  /* other conn */
-	assert_int_equal(PARSE("_JW.0000000000000abd.1.5"), -EINVAL);  /* other run */
-	assert_int_equal(PARSE("_JW.0000000000000abc.1."), -EINVAL);   /* no digits */
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.05"), -EINVAL); /* leading zero */
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.5x"), -EINVAL);
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.5.6"), -EINVAL);
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.18446744073709551616"), -EINVAL);
-	assert_int_equal(PARSE("_JW.0000000000000abc.1.111111111111111111111"), -EINVAL);
-	assert_int_equal(PARSE("_JW.0000000000000abc"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.2.5"), -EINVAL);  /* other conn */
+	assert_int_equal(PARSE("_JW.000000000iL.1.5"), -EINVAL);  /* other run */
+	assert_int_equal(PARSE("_JW.000000000iK.1."), -EINVAL);   /* no digits */
+	assert_int_equal(PARSE("_JW.000000000iK.1.05"), -EINVAL); /* leading zero */
+	assert_int_equal(PARSE("_JW.000000000iK.1.5x"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.1.5.6"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.1.18446744073709551616"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.1.111111111111111111111"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK"), -EINVAL);
 	assert_int_equal(PARSE(""), -EINVAL);
 	assert_int_equal(seq, 5);
 }
@@ -84,7 +84,7 @@ msgid_is_stable_and_distinct(void **state)
 	(void)state;
 	n = flow_msgid_format(&m, a);
 	a[n] = 0;
-	assert_string_equal(a, "000000000000feed-1-17-2-123456789");
+	assert_string_equal(a, "00000000Gyb-1-17-2-123456789");
 	n = flow_msgid_format(&m, b);
 	b[n] = 0;
 	assert_string_equal(a, b); /* stable: resends carry the same id */

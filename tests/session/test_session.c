@@ -143,7 +143,7 @@ greeting_and_ready(void **state)
 	assert_non_null(strstr(out, "\"no_responders\":true"));
 	assert_non_null(strstr(out, "\"echo\":false"));
 	assert_non_null(strstr(out, "\"auth_token\":\"s3cret\""));
-	assert_non_null(strstr(out, "\r\nSUB _JW.0000000000abcdef.2.* 1\r\nPING\r\n"));
+	assert_non_null(strstr(out, "\r\nSUB _JW.0000000lF4p.2.* 1\r\nPING\r\n"));
 	assert_int_equal(r.ready, 0);
 	assert_int_equal(feed(&s, "+OK\r\nPONG\r\n", 11, 3, &cb), 0);
 	assert_int_equal(session_state(&s), SESSION_READY);
@@ -249,21 +249,21 @@ inbox_replies_become_acks(void **state)
 	(void)state;
 	assert_int_equal(session_init(&s, &p), 0);
 	bring_up(&s, &r, &cb);
-	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.7 1 %zu\r\n%s\r\n",
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.2.7 1 %zu\r\n%s\r\n",
 		     strlen(ok), ok);
 	assert_int_equal(feed(&s, buf, (size_t)n, 5, &cb), 0);
-	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.8 1 %zu\r\n%s\r\n",
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.2.8 1 %zu\r\n%s\r\n",
 		     strlen(err), err);
 	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
-	n = snprintf(buf, sizeof(buf), "HMSG _JW.0000000000abcdef.2.9 1 %zu %zu\r\n%s\r\n",
+	n = snprintf(buf, sizeof(buf), "HMSG _JW.0000000lF4p.2.9 1 %zu %zu\r\n%s\r\n",
 		     strlen(hdr503), strlen(hdr503), hdr503);
 	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
 	/* not ours: other connection, garbage sequence, other subject */
-	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.3.7 1 2\r\n{}\r\n"
-		     "MSG _JW.0000000000abcdef.2.x 1 2\r\n{}\r\nMSG foo 1 2\r\n{}\r\n");
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.3.7 1 2\r\n{}\r\n"
+		     "MSG _JW.0000000lF4p.2.x 1 2\r\n{}\r\nMSG foo 1 2\r\n{}\r\n");
 	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
 	/* ours but not JSON */
-	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000000abcdef.2.10 1 3\r\nxyz\r\n");
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.2.10 1 3\r\nxyz\r\n");
 	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
 	assert_int_equal(r.nacks, 4);
 	assert_int_equal(r.seq[0], 7);
@@ -508,7 +508,7 @@ lame_duck_handoff_keeps_reading_acks(void **state)
 	bring_up(&s, &r, &cb);
 	assert_int_equal(session_ctl_handoff(&s, 11, &rest), -EBUSY); /* not closed for ldm */
 	/* one input: INFO ldm, then an ack cut after 9 payload bytes */
-	n = snprintf(in, sizeof(in), "%sMSG _JW.0000000000abcdef.2.7 1 %zu\r\n%.9s", info_ldm,
+	n = snprintf(in, sizeof(in), "%sMSG _JW.0000000lF4p.2.7 1 %zu\r\n%.9s", info_ldm,
 		     strlen(ack), ack);
 	assert_int_equal(session_ctl_bytes(&s, in, (size_t)n, 11, &cb), -ESHUTDOWN);
 	assert_int_equal(session_state(&s), SESSION_CLOSING);

@@ -58,35 +58,35 @@ srv_csw() { cat /proc/"$srv_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} 
 
 # row REP CLIENT DEDUPE
 row() {
-  local rep=$1 client=$2 dedupe=$3 iface=lo t0 t1 p0 p1 w0 w1 rc=0 msgid=()
+  local rep=$1 client=$2 dedupe=$3 iface=lo t0 t1 p0 p1 q0 q1 w0 w1 rc=0 msgid=()
   [ "$dedupe" = msgid ] && msgid=(--msgid)
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" >/dev/null || { say "no stream"; return 1; }
   case $client in
     jetwire)
       iface=jwv1
       start_jetwire --set "flow.dedupe=$dedupe" || return 1
-      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); q0=$(srv_if_rx $iface); w0=$(srv_csw)
       taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
         -s "$SUBJ.x" -n $N --subjects 5 -z 128 --timeout 60 --tag "$$-$rep" \
         --call-sample "$CALL_SAMPLE" --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw)
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); q1=$(srv_if_rx $iface); w1=$(srv_csw)
       stop_jetwire
       grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /' ;;
     cnats|cnats-veth) # the same client on loopback in jw-srv, or over the veth from jw-bcli
       local ns=jw-srv tag="$$-$rep"
       [ "$client" = cnats-veth ] && { ns=$VNS; iface=$VETH_SRV_IF; tag="$$-$rep-v"; }
-      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); q0=$(srv_if_rx $iface); w0=$(srv_csw)
       ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
         --url nats://198.18.0.1:4222 --max-pending 50000 -s "$SUBJ.x" -n $N --subjects 5 \
         -z 128 --timeout 60 --tag "$tag" "${msgid[@]}" \
         --timeline "$OUT/timeline-$client-$dedupe-$rep.txt" > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw) ;;
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); q1=$(srv_if_rx $iface); w1=$(srv_csw) ;;
     natsgo)
-      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); w0=$(srv_csw)
+      t0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets $iface); q0=$(srv_if_rx $iface); w0=$(srv_csw)
       ip netns exec jw-srv taskset -c "$CLI_CPUS" build/bench/natsgo --url nats://198.18.0.1:4222 \
         -s "$SUBJ.x" --subjects 5 -n $N -z 128 --max-pending 50000 --tag "$$-$rep" "${msgid[@]}" \
         --json > "$WORK/row.json" 2> "$WORK/row.err" || rc=$?
-      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); w1=$(srv_csw) ;;
+      t1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets $iface); q1=$(srv_if_rx $iface); w1=$(srv_csw) ;;
   esac
   sed "s/^/    | $client $dedupe: /" "$WORK/row.err" | tail -3
   local stored
@@ -94,13 +94,13 @@ row() {
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   [ -s "$WORK/row.json" ] || echo "{\"status\":$rc}" > "$WORK/row.json"
   jq -c --arg cl "$client" --arg dd "$dedupe" --argjson rep "$rep" --argjson stored "${stored:-null}" \
-     --argjson cpu "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson csw "$((w1 - w0))" \
+     --argjson cpu "$((t1 - t0))" --argjson pk "$((p1 - p0))" --argjson pkin "$((q1 - q0))" --argjson csw "$((w1 - w0))" \
      --arg iface "$iface" \
      "$JQ_SERVER_COST"'{client: $cl, dedupe: $dd, rep: $rep, stored: $stored, iface: $iface,
        submit_ms: (.submit_s * 1000), calls_ms: ((.calls_s // 0) * 1000), all_acked_ms: (.all_acked_s * 1000),
        e2e_us: .ack_us, acked_at_us: .acked_at_us, call_ns: .call_ns, acked: .acked, refused: (.refused // 0),
        acked_rate: .acked_rate, server_cpu_us_per_msg: per_msg($cpu / 1e3),
-       server_busy: busy_share($cpu), packets_per_msg: per_msg($pk),
+       server_busy: busy_share($cpu), packets_per_msg: per_msg($pk), packets_in_per_msg: per_msg($pkin),
        server_csw_per_1k_msgs: per_msg($csw * 1000)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$N" ] || say "row $client/$dedupe: stream holds ${stored:-?} messages, expected $N"
