@@ -171,10 +171,26 @@ set_state(struct session *s, enum session_state st, uint64_t now_ns)
 	atomic_store_explicit(&s->c.state, st, RELEASE);
 }
 
-void
-session_set_state(struct session *s, enum session_state st, uint64_t now_ns)
+static int plain_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+		       const struct session_cb *cb);
+static void greet(struct session *s, uint64_t now_ns);
+
+/* What the TLS layer hands up (session_priv.h): the protocol on its plaintext, and the
+ * greeting once the handshake is done. */
+static const struct session_tls_up tls_up = { plain_bytes, greet };
+
+/* The server's bytes on a TLS connection. A failure of the handshake or of the record layer
+ * (recorded by session_tls.c) closes the session as TLS; when the protocol on the
+ * plaintext gave up it has closed it already, and this close is a no-op. */
+static int
+tls_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+	  const struct session_cb *cb)
 {
-	set_state(s, st, now_ns);
+	int rc = session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb, &tls_up);
+
+	if (rc < 0)
+		session_ctl_close(s, SESSION_CLOSE_TLS, now_ns);
+	return rc;
 }
 
 /* --- C ------------------------------------------------------------------------------------ */
@@ -353,11 +369,15 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 		int rc = session_tls_decide(s, info, now_ns);
 		bool tls = rc > 0;
 
-		if (rc < 0)
+		if (rc < 0) {
+			session_ctl_close(s, SESSION_CLOSE_TLS, now_ns);
 			return rc;
+		}
+		if (tls)
+			set_state(s, SESSION_TLS, now_ns); /* after the ClientHello is out [S4][S5] */
 		if (s->sign || tls || s->hs_tls[epoch & 1]) {
 			/* this connection's nonce or TLS flag; T reads hs[epoch & 1] only after
-			 * the release of HANDSHAKE (session_greet), C wrote it last for an
+			 * the release of HANDSHAKE (greet), C wrote it last for an
 			 * earlier connection that T has left (epoch) */
 			int n = build_greeting(s, s->hs[epoch & 1], info->nonce, tls);
 
@@ -369,15 +389,15 @@ on_info(struct session *s, const struct nats_event *ev, uint64_t now_ns,
 			s->hs_tls[epoch & 1] = tls;
 		}
 		if (tls)
-			return 0; /* the TLS handshake first; session_greet() when it is done */
-		session_greet(s, now_ns);
+			return 0; /* the TLS handshake first; greet() when it is done */
+		greet(s, now_ns);
 	}
 	return 0;
 }
 
 /* INFO taken (and TLS up, if used): T is to send the greeting. */
-void
-session_greet(struct session *s, uint64_t now_ns)
+static void
+greet(struct session *s, uint64_t now_ns)
 {
 	/* release (via set_state): T sees hs_req (and hs[]) with HANDSHAKE */
 	atomic_store_explicit(&s->c.hs_req, atomic_load_explicit(&s->c.epoch, RELAXED), RELAXED);
@@ -456,13 +476,15 @@ session_ctl_bytes(struct session *s, const char *data, size_t len, uint64_t now_
 		  const struct session_cb *cb)
 {
 	if (session_tls_active(s))
-		return session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb);
-	return session_plain_bytes(s, data, len, now_ns, cb);
+		return tls_bytes(s, data, len, now_ns, cb);
+	return plain_bytes(s, data, len, now_ns, cb);
 }
 
-int
-session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
-		    const struct session_cb *cb)
+/* The NATS protocol on plaintext bytes (the server's stream without TLS, or what the record
+ * layer opened). Returns as session_ctl_bytes. */
+static int
+plain_bytes(struct session *s, const char *data, size_t len, uint64_t now_ns,
+	    const struct session_cb *cb)
 {
 	struct nats_event ev;
 	size_t used;
@@ -472,7 +494,7 @@ session_plain_bytes(struct session *s, const char *data, size_t len, uint64_t no
 		enum session_state st = session_state(s);
 
 		if (st == SESSION_TLS && len > 0)
-			return session_tls_bytes(s, (const uint8_t *)data, len, now_ns, cb);
+			return tls_bytes(s, data, len, now_ns, cb);
 		if (st != SESSION_WAIT_INFO && st != SESSION_HANDSHAKE && st != SESSION_READY)
 			return 0; /* closing or down: the rest of this connection is ignored */
 		rc = nats_parser_next(&s->x.parsers[s->x.pcur], data, len, &used, &ev);

@@ -106,15 +106,16 @@ session_tls_active(const struct session *s)
 	return s->tls->x.hs != NULL || s->tls->x.in_records;
 }
 
+/* Records why TLS failed (the counters and the detail the stats show); the caller returns a
+ * negative value and session.c closes the session. */
 static void
-tls_fail(struct session *s, enum tls_fail f, const char *detail, uint64_t now_ns)
+tls_fail(struct session *s, enum tls_fail f, const char *detail)
 {
 	struct session_tls *t = s->tls;
 
 	t->x.last_fail = f;
 	snprintf(t->x.detail, sizeof(t->x.detail), "%s", detail != NULL ? detail : "");
 	ADD(t->x.fails[f], 1);
-	session_ctl_close(s, SESSION_CLOSE_TLS, now_ns);
 }
 
 /* Appends what OpenSSL wants sent to the bytes T sends raw. -ENOSPC: a flight larger than
@@ -151,31 +152,29 @@ session_tls_decide(struct session *s, const struct nats_info *info, uint64_t now
 	if (s->p.tls_mode == SESSION_TLS_OFF || s->p.tls_ctx == NULL) {
 		if (!info->tls_required && !t->x.required)
 			return 0;
-		tls_fail(s, TLS_FAIL_DISABLED, "the server requires TLS and [nats] tls = off",
-			 now_ns);
+		tls_fail(s, TLS_FAIL_DISABLED, "the server requires TLS and [nats] tls = off");
 		return -ECONNREFUSED;
 	}
 	if (!offered) {
 		if (!t->x.required && s->p.tls_mode != SESSION_TLS_REQUIRED)
 			return 0;
 		tls_fail(s, TLS_FAIL_NOT_OFFERED,
-			 "TLS is required but the server's INFO offers none", now_ns);
+			 "TLS is required but the server's INFO offers none");
 		return -ECONNREFUSED;
 	}
 	t->x.hs = tls_hs_create(s->p.tls_ctx, t->x.name);
 	if (t->x.hs == NULL) {
 		tls_fail(s, TLS_FAIL_INTERNAL, t->x.name[0] == '\0' ? "no server name to check" :
-			 "cannot start the handshake (bad name or no memory)", now_ns);
+			 "cannot start the handshake (bad name or no memory)");
 		return -ECONNREFUSED;
 	}
 	t->x.start_ns = now_ns;
 	/* release: T sees out_len's reset of this epoch before it reads out[] [S4] */
 	atomic_store_explicit(&t->c.epoch, atomic_load_explicit(&s->c.epoch, RELAXED), RELEASE);
 	if (pump_out(s) != 0) {
-		tls_fail(s, TLS_FAIL_INTERNAL, "ClientHello too large", now_ns);
+		tls_fail(s, TLS_FAIL_INTERNAL, "ClientHello too large");
 		return -ECONNREFUSED;
 	}
-	session_set_state(s, SESSION_TLS, now_ns);
 	return 1;
 }
 
@@ -183,6 +182,7 @@ struct plain_ctx {
 	struct session *s;
 	uint64_t now_ns;
 	const struct session_cb *cb;
+	const struct session_tls_up *up;
 	int rc;
 };
 
@@ -190,7 +190,7 @@ static int
 on_plain(void *arg, const uint8_t *data, size_t len)
 {
 	struct plain_ctx *pc = arg;
-	int rc = session_plain_bytes(pc->s, (const char *)data, len, pc->now_ns, pc->cb);
+	int rc = pc->up->plain(pc->s, (const char *)data, len, pc->now_ns, pc->cb);
 
 	if (rc < 0)
 		pc->rc = rc;
@@ -199,11 +199,11 @@ on_plain(void *arg, const uint8_t *data, size_t len)
 
 static int
 records_in(struct session *s, const uint8_t *data, size_t len, uint64_t now_ns,
-	   const struct session_cb *cb)
+	   const struct session_cb *cb, const struct session_tls_up *up)
 {
 	struct session_tls *t = s->tls;
 	struct tls_rx *rx = t->x.rx;
-	struct plain_ctx pc = { s, now_ns, cb, 0 };
+	struct plain_ctx pc = { s, now_ns, cb, up, 0 };
 	uint64_t r0 = tls_dir_records(&rx->dir), b0 = tls_dir_bytes(&rx->dir), ku;
 	uint64_t k0 = atomic_load_explicit(&rx->dir.key_updates, RELAXED);
 	int rc = tls_rx_input(rx, data, len, on_plain, &pc);
@@ -229,13 +229,12 @@ records_in(struct session *s, const uint8_t *data, size_t len, uint64_t now_ns,
 
 		snprintf(d, sizeof(d), "alert %u %s from the server", rx->alert_desc,
 			 tls_alert_str(rx->alert_desc));
-		tls_fail(s, TLS_FAIL_PEER_ALERT, d, now_ns);
-		return rc;
+		tls_fail(s, TLS_FAIL_PEER_ALERT, d);
+		return rc < 0 ? rc : -EPROTO;
 	}
 	t->x.last_fail = TLS_FAIL_NONE;
 	snprintf(t->x.detail, sizeof(t->x.detail), "%s", tls_rx_error_str(rx->last_error));
-	session_ctl_close(s, SESSION_CLOSE_TLS, now_ns);
-	return rc;
+	return rc < 0 ? rc : -EPROTO; /* the caller closes the session */
 }
 
 static void
@@ -254,7 +253,7 @@ info_publish(struct session_tls *t, const struct tls_session_info *in, uint64_t 
 
 int
 session_tls_bytes(struct session *s, const uint8_t *data, size_t len, uint64_t now_ns,
-		  const struct session_cb *cb)
+		  const struct session_cb *cb, const struct session_tls_up *up)
 {
 	struct session_tls *t = s->tls;
 	struct tls_session_info info;
@@ -264,19 +263,19 @@ session_tls_bytes(struct session *s, const uint8_t *data, size_t len, uint64_t n
 	int rc;
 
 	if (t->x.in_records)
-		return records_in(s, data, len, now_ns, cb);
+		return records_in(s, data, len, now_ns, cb, up);
 	if (t->x.hs == NULL || session_state(s) != SESSION_TLS)
 		return 0; /* closing: the rest of this connection is ignored */
 	rc = tls_hs_input(t->x.hs, data, len);
 	if (pump_out(s) != 0) {
-		tls_fail(s, TLS_FAIL_INTERNAL, "handshake flight too large", now_ns);
+		tls_fail(s, TLS_FAIL_INTERNAL, "handshake flight too large");
 		return -ECONNREFUSED;
 	}
 	if (rc < 0) {
 		const char *detail = NULL;
 		enum tls_fail f = tls_hs_failure(t->x.hs, &detail);
 
-		tls_fail(s, f, detail, now_ns);
+		tls_fail(s, f, detail);
 		return -ECONNREFUSED;
 	}
 	if (rc == 0)
@@ -284,7 +283,7 @@ session_tls_bytes(struct session *s, const uint8_t *data, size_t len, uint64_t n
 	rc = tls_hs_finish(t->x.hs, &k, &rd, &info, t->x.scratch, SCRATCH_MAX, &extra);
 	if (rc != 0) {
 		tls_fail(s, rc == -EPROTO ? TLS_FAIL_CIPHER : TLS_FAIL_INTERNAL,
-			 "cannot take the negotiated keys", now_ns);
+			 "cannot take the negotiated keys");
 		return -ECONNREFUSED;
 	}
 	tls_hs_destroy(t->x.hs);
@@ -299,9 +298,9 @@ session_tls_bytes(struct session *s, const uint8_t *data, size_t len, uint64_t n
 	/* release: T sees the keys, and out_len with the last flight, once it sees this */
 	atomic_store_explicit(&t->c.ready_epoch, atomic_load_explicit(&s->c.epoch, RELAXED),
 			      RELEASE); /* [S6] */
-	session_greet(s, now_ns);
+	up->established(s, now_ns);
 	if (extra > 0)
-		return records_in(s, t->x.scratch, extra, now_ns, cb);
+		return records_in(s, t->x.scratch, extra, now_ns, cb, up);
 	return 0;
 }
 
