@@ -40,6 +40,22 @@ void engine_drain(struct engine *e);
  * jetwire stopped now. A snapshot of relaxed counters: exact once the lanes are quiet. */
 uint64_t engine_unfinished(const struct engine *e);
 
+/* The first-answer gate of a TX lcore (engine_ctl.c "first answer"): how many publishes,
+ * new or resent, T may send now. gated: the connection has had no answer from the stream
+ * yet (C clears it at the first); *sent: T's one publish under the gate is out (T's state,
+ * reset per connection); live: the window still holds a live publish. Unlimited once
+ * ungated; else 1, and 0 while that one is live: when it ended without an answer (failed
+ * at its timeouts) the next one may go, so a silent stream never wedges the connection. */
+static inline uint32_t
+engine_gate_budget(bool gated, bool *sent, bool live)
+{
+	if (!gated)
+		return UINT32_MAX;
+	if (*sent && !live)
+		*sent = false;
+	return *sent ? 0 : 1;
+}
+
 /* The idle back-off of a TX lcore loop: the sleep after an iteration that did no work.
  * engine_idle_next(s, p, busy, now) accepts any sequence of iterations and returns how long
  * to sleep, in us (0 after a busy one: poll again at once): p->idle_sleep_us while the idle

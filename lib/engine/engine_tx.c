@@ -549,23 +549,17 @@ resend_live(struct engine_conn *c, struct tcp_conn *tcp, uint32_t limit)
 	return work;
 }
 
-/* The first-answer gate (engine_ctl.c): how many publishes T may send now, new or resent:
- * unlimited once the stream answered; else 1, and 0 while the one sent is still live. */
+/* The first-answer gate's budget for this iteration (engine_gate_budget). */
 static uint32_t
 gate_budget(struct engine_conn *c)
 {
-	uint64_t lo, hi;
-
+	uint64_t lo = 0, hi = 0;
 	/* after the acquire of READY [E6] */
-	if (atomic_load_explicit(&c->first_answer, memory_order_relaxed) == 0)
-		return UINT32_MAX;
-	if (c->t.gate_sent) {
+	bool gated = atomic_load_explicit(&c->first_answer, memory_order_relaxed) != 0;
+
+	if (gated && c->t.gate_sent)
 		flow_tx_live_range(&c->flow, &lo, &hi);
-		if (lo < hi)
-			return 0; /* its answer, a timeout resend or its failure is still owed */
-		c->t.gate_sent = false;
-	}
-	return 1;
+	return engine_gate_budget(gated, &c->t.gate_sent, lo < hi);
 }
 
 /* A publish went out under budget: a gated one spends the gate. */

@@ -1,6 +1,6 @@
 /* Unit tests of the engine's pure parts: delivery reports from outcomes, parameter checks,
  * the server table (connect_urls discovery, server choice, the start-up refusal rule), the
- * TX loop's idle back-off.
+ * TX loop's idle back-off and its first-answer gate.
  * The loops themselves run against the real nats-server in tests/integration/engine_*.sh. */
 #include <errno.h>
 #include <setjmp.h>
@@ -359,6 +359,27 @@ idle_backoff(void **state)
 	assert_int_equal(engine_idle_next(&s, &p, false, t + 3000000000ull), 0);
 }
 
+/* The first-answer gate: one publish while the stream has not answered, none while it is
+ * out, the next one when it ended unanswered, no limit once answered. */
+static void
+first_answer_gate(void **state)
+{
+	bool sent = false;
+
+	(void)state;
+	assert_int_equal(engine_gate_budget(false, &sent, false), UINT32_MAX);
+	assert_int_equal(engine_gate_budget(false, &sent, true), UINT32_MAX);
+	assert_int_equal(engine_gate_budget(true, &sent, false), 1); /* new connection */
+	assert_int_equal(engine_gate_budget(true, &sent, true), 1);  /* resends after a reconnect */
+	sent = true;                                                 /* the one went out */
+	assert_int_equal(engine_gate_budget(true, &sent, true), 0);  /* no answer yet */
+	assert_true(sent);
+	assert_int_equal(engine_gate_budget(true, &sent, false), 1); /* it failed unanswered */
+	assert_false(sent);
+	sent = true;
+	assert_int_equal(engine_gate_budget(false, &sent, true), UINT32_MAX); /* answered */
+}
+
 int
 main(void)
 {
@@ -372,6 +393,7 @@ main(void)
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 		cmocka_unit_test(idle_backoff),
+		cmocka_unit_test(first_answer_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
