@@ -414,7 +414,6 @@ hold_release(struct engine_conn *c, uint64_t now_ns, const char *why)
 	atomic_store_explicit(&c->resend_gen, gen + 1, memory_order_relaxed);
 	/* release: T sees the new resend_gen no later than hold == 0 [E1] */
 	atomic_store_explicit(&c->hold, 0, memory_order_release);
-	first_answer_open(c, now_ns);
 	ENGINE_LOG(INFO, "connection %u: hold lifted (%s) after %lu ms; resending the live "
 		   "publishes in order", c->index, why,
 		   (unsigned long)(since(now_ns, c->c.since_503_ns) / 1000000ull));
@@ -437,6 +436,7 @@ hold_poll(struct engine_conn *c, uint64_t now_ns)
 {
 	if (since(now_ns, c->c.since_503_ns) >= TRANSIENT_503_NS) {
 		hold_release(c, now_ns, "503s lasted too long: the stream is missing");
+		first_answer_open(c, now_ns); /* its 503s are its answer */
 		return;
 	}
 	if (now_ns >= c->c.next_probe_ns &&
@@ -450,10 +450,12 @@ hold_poll(struct engine_conn *c, uint64_t now_ns)
 	}
 }
 
+/* An ack for publish seq, read from the current connection or (drained) from a lame-duck
+ * one: the latter answers publishes of the old session, so it never opens the new
+ * session's first-answer gate (the new node may not have learnt the stream yet). */
 static void
-sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
+ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drained)
 {
-	struct engine_conn *c = ctx;
 	struct flow_ops ops;
 	bool held = atomic_load_explicit(&c->hold, memory_order_relaxed) != 0;
 
@@ -467,7 +469,8 @@ sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 			hold_enter(c, ctl_now);
 		return; /* resent later, in order */
 	}
-	first_answer_open(c, ctl_now);
+	if (!drained)
+		first_answer_open(c, ctl_now);
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
 	if (a->kind == FLOW_ACK_OK) {
 		bool probe = false;
@@ -487,6 +490,18 @@ sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 		if (probe || since(ctl_now, c->c.last_503_ns) >= TRANSIENT_503_NS)
 			c->c.since_503_ns = 0;
 	}
+}
+
+static void
+sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
+{
+	ack_in(ctx, seq, a, false);
+}
+
+static void
+sess_on_drained_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
+{
+	ack_in(ctx, seq, a, true);
 }
 
 static void
@@ -579,6 +594,15 @@ cb_of(struct engine_conn *c, struct session_cb *cb)
 	cb->on_server_err = sess_on_server_err;
 	cb->on_pong = sess_on_pong;
 	cb->ctx = c;
+	return cb;
+}
+
+/* The callbacks for what a lame-duck connection still delivers (session_ctl_drain_bytes). */
+static const struct session_cb *
+drain_cb_of(struct engine_conn *c, struct session_cb *cb)
+{
+	cb_of(c, cb);
+	cb->on_ack = sess_on_drained_ack;
 	return cb;
 }
 
@@ -696,7 +720,7 @@ ldm_move(struct engine_conn *c, uint64_t now_ns)
 		   "the old connection keeps delivering its acks", c->index, from);
 	/* acks that came in the same segment after the ldm INFO */
 	if (rest.len > 0 &&
-	    session_ctl_drain_bytes(&c->sess, idx, rest.data, rest.len, cb_of(c, &cb)) != 0)
+	    session_ctl_drain_bytes(&c->sess, idx, rest.data, rest.len, drain_cb_of(c, &cb)) != 0)
 		tcp_conn_abort(c->drain_tcp);
 	return true;
 }
@@ -747,7 +771,7 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	if (tcp != c->tcp) {
 		if (tcp == c->drain_tcp && !c->c.drain_closed &&
 		    session_ctl_drain_bytes(&c->sess, c->c.drain_parser, (const char *)data, len,
-					    cb_of(c, &cb)) != 0)
+					    drain_cb_of(c, &cb)) != 0)
 			tcp_conn_abort(tcp);
 		return;
 	}
