@@ -209,6 +209,10 @@ struct engine_conn {
 		uint64_t resend_cursor, resend_hi;
 		uint32_t rr;              /* round-robin slot cursor */
 		bool gate_sent;           /* first_answer: the one publish is out */
+		/* while first_answer is set: session_reply_mark(epoch), which every publish
+		 * framed on this connection carries in its reply subject, so that C knows
+		 * the answers to it from those to an earlier connection's; 0 when open */
+		uint64_t reply_mark;
 		struct jw_stats_lcore *st;
 		uint64_t wire_bytes;      /* bytes committed in the current iteration */
 		/* resends dropped because the record was released meanwhile (the copy may be

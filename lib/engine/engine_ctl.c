@@ -451,8 +451,11 @@ hold_poll(struct engine_conn *c, uint64_t now_ns)
 }
 
 /* An ack for publish seq, read from the current connection or (drained) from a lame-duck
- * one: the latter answers publishes of the old session, so it never opens the new
- * session's first-answer gate (the new node may not have learnt the stream yet). */
+ * one. Only the answer to a publish sent on the current connection opens its first-answer
+ * gate: it carries the connection's reply mark. The cluster delivers the PubAcks of the
+ * old connection's publishes to the new connection's subscription too (same inbox), from
+ * its SUB on, handshake included; those say nothing of whether the new node has learnt
+ * the stream yet, and neither do the acks drained from a lame-duck connection. */
 static void
 ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drained)
 {
@@ -469,7 +472,7 @@ ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drain
 			hold_enter(c, ctl_now);
 		return; /* resent later, in order */
 	}
-	if (!drained)
+	if (!drained && a->mark == session_reply_mark(session_ctl_epoch(&c->sess)))
 		first_answer_open(c, ctl_now);
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
 	if (a->kind == FLOW_ACK_OK) {

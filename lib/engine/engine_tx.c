@@ -483,7 +483,7 @@ prepare(struct engine_conn *c, uint32_t slot_index, uint32_t gen, const struct j
 	m->subject = c->t.subject;
 	m->subject_len = v->subject_len;
 	m->reply = c->t.reply;
-	m->reply_len = flow_reply_format(&c->sess.inbox, seq, c->t.reply);
+	m->reply_len = flow_reply_format(&c->sess.inbox, seq, c->t.reply_mark, c->t.reply);
 	m->msg_id = msgid_len ? c->t.msgid : NULL;
 	m->msg_id_len = msgid_len;
 	m->hdr = v->hdr_len ? c->t.hdr : NULL;
@@ -549,7 +549,9 @@ resend_live(struct engine_conn *c, struct tcp_conn *tcp, uint32_t limit)
 	return work;
 }
 
-/* The first-answer gate's budget for this iteration (engine_gate_budget). */
+/* The first-answer gate's budget for this iteration (engine_gate_budget). While gated,
+ * whatever this iteration frames (the gate's publish, a hold's probe, a resend at its
+ * timeout) carries this connection's reply mark: only an answer with it opens the gate. */
 static uint32_t
 gate_budget(struct engine_conn *c)
 {
@@ -557,6 +559,7 @@ gate_budget(struct engine_conn *c)
 	/* after the acquire of READY [E6] */
 	bool gated = atomic_load_explicit(&c->first_answer, memory_order_relaxed) != 0;
 
+	c->t.reply_mark = gated ? session_reply_mark(c->t.epoch) : 0;
 	if (gated && c->t.gate_sent)
 		flow_tx_live_range(&c->flow, &lo, &hi);
 	return engine_gate_budget(gated, &c->t.gate_sent, lo < hi);
@@ -637,7 +640,7 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		m.subject = v[k].subject;
 		m.subject_len = v[k].subject_len;
 		m.reply = dummy;
-		m.reply_len = flow_reply_len(&c->sess.inbox, seq);
+		m.reply_len = flow_reply_len(&c->sess.inbox, seq, c->t.reply_mark);
 		if (flow_dedupe_msgid(&c->flow)) {
 			id.slot = slot_index;
 			id.gen = gen;

@@ -69,7 +69,7 @@
 
 /* Names on the wire (flow_ident.h): the ack inbox, reply subjects and Nats-Msg-Ids. */
 #define FLOW_INBOX_PREFIX_MAX 48   /* "_JW." + 16 + "." + 10 + "." */
-#define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20)
+#define FLOW_REPLY_MAX        (FLOW_INBOX_PREFIX_MAX + 20 + 1 + 20) /* seq 'g' mark */
 #define FLOW_MSGID_MAX        80
 #define FLOW_ID64_LEN         11  /* a 64-bit run-id or nonce in base 62 (flow_ident.c) */
 
@@ -151,6 +151,7 @@ struct flow_ack {
 	uint32_t stream_len;
 	uint64_t stream_seq;
 	bool duplicate;         /* OK: the server had this Msg-Id already */
+	uint64_t mark;          /* the reply subject's mark, 0 if none (flow_ident.h) */
 	int32_t code;           /* ERROR: HTTP-like code (503 for NO_STREAM) */
 	int32_t err_code;       /* ERROR: JetStream err_code, e.g. 10060 */
 	const char *reason;     /* ERROR/NO_STREAM/BAD: text, not NUL-terminated */

@@ -46,27 +46,47 @@ flow_inbox_sub(const struct flow_inbox *ib, char *buf, size_t cap)
 	return (int)ib->len + 1;
 }
 
-int
-flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq)
+/* Reads a decimal number of 1..20 digits without a leading zero (except "0") that fits
+ * 64 bits from s[0..len): 0, or -EINVAL. */
+static int
+dec_parse(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t digits;
 
-	if (len <= ib->len || memcmp(subj, ib->prefix, ib->len) != 0)
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
 		return -EINVAL;
-	digits = len - ib->len;
-	if (digits > 20 || (digits > 1 && subj[ib->len] == '0'))
-		return -EINVAL;
-	for (size_t i = ib->len; i < len; i++) {
-		unsigned d = (unsigned)(unsigned char)subj[i] - '0';
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
 
-		if (d > 9)
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
 			return -EINVAL;
 		v = v * 10 + d;
 	}
-	*seq = v;
+	*out = v;
+	return 0;
+}
+
+int
+flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq,
+		 uint64_t *mark)
+{
+	const char *tok, *g;
+	size_t n;
+	uint64_t m = 0;
+
+	if (len <= ib->len || memcmp(subj, ib->prefix, ib->len) != 0)
+		return -EINVAL;
+	tok = subj + ib->len;
+	n = len - ib->len;
+	g = memchr(tok, 'g', n);
+	if (g != NULL) {
+		if (dec_parse(g + 1, n - (size_t)(g - tok) - 1, &m) != 0 || m == 0)
+			return -EINVAL;
+		n = (size_t)(g - tok);
+	}
+	if (dec_parse(tok, n, seq) != 0)
+		return -EINVAL;
+	*mark = m;
 	return 0;
 }
 

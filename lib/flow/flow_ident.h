@@ -1,10 +1,14 @@
 /* Names on the wire that identify a publish.
  *
- * Reply subject (ack inbox): `_JW.<run-id>.<conn>.<seq>`. run-id is 64 random bits per
- * jetwire run in FLOW_ID64_LEN base-62 digits (0-9A-Za-z), so acks meant for another run or instance never match; conn is the
+ * Reply subject (ack inbox): `_JW.<run-id>.<conn>.<seq>`, or `_JW.<run-id>.<conn>.<seq>g<mark>`
+ * for a marked publish. run-id is 64 random bits per jetwire run in FLOW_ID64_LEN base-62
+ * digits (0-9A-Za-z), so acks meant for another run or instance never match; conn is the
  * connection (TX lcore) index; seq is the publish's full connection sequence in decimal,
  * whose low bits index the pending window. Each connection subscribes to
- * `_JW.<run-id>.<conn>.*`.
+ * `_JW.<run-id>.<conn>.*`. The mark (decimal, not 0) tells which TCP connection a publish
+ * went out on (session_reply_mark): a cluster delivers every PubAck to every subscription
+ * of the inbox, so a new connection's subscription also receives the answers to what the
+ * old connection sent; only the mark tells them apart (the first-answer gate needs it).
  *
  * Nats-Msg-Id: `<shm-nonce>-<lcore>-<slot>-<gen>-<producer seq>` (the nonce in base 62 as
  * the run-id, the rest in decimal): the record's identity,
@@ -57,27 +61,37 @@ void flow_inbox_init(struct flow_inbox *ib, uint64_t run_id, uint32_t conn);
 int flow_inbox_sub(const struct flow_inbox *ib, char *buf, size_t cap);
 
 /* Writes the reply subject of sequence seq (no NUL) into buf, which must hold
- * FLOW_REPLY_MAX bytes. Returns its length. */
+ * FLOW_REPLY_MAX bytes; mark 0 writes none. Returns its length. */
 static inline uint32_t
-flow_reply_format(const struct flow_inbox *ib, uint64_t seq, char *buf)
+flow_reply_format(const struct flow_inbox *ib, uint64_t seq, uint64_t mark, char *buf)
 {
+	uint32_t n = ib->len;
+
 	for (uint32_t i = 0; i < ib->len; i++)
 		buf[i] = ib->prefix[i];
-	return ib->len + flow_u64_dec(buf + ib->len, seq);
+	n += flow_u64_dec(buf + n, seq);
+	if (mark != 0) {
+		buf[n++] = 'g';
+		n += flow_u64_dec(buf + n, mark);
+	}
+	return n;
 }
 
-/* The length flow_reply_format writes for seq, without writing it (sizing TLS records). */
+/* The length flow_reply_format writes for (seq, mark), without writing it (sizing TLS
+ * records). */
 static inline uint32_t
-flow_reply_len(const struct flow_inbox *ib, uint64_t seq)
+flow_reply_len(const struct flow_inbox *ib, uint64_t seq, uint64_t mark)
 {
-	return ib->len + flow_u64_len(seq);
+	return ib->len + flow_u64_len(seq) + (mark != 0 ? 1 + flow_u64_len(mark) : 0);
 }
 
-/* Reads the sequence out of a reply subject received for this inbox. Accepts exactly the
- * prefix followed by 1..20 decimal digits without a leading zero (except "0") that fit 64
- * bits. Rejects with -EINVAL any other subject (other inbox, other run, garbage), so a
+/* Reads the sequence and the mark (0: none) out of a reply subject received for this
+ * inbox. Accepts exactly the prefix, then 1..20 decimal digits without a leading zero
+ * (except "0") that fit 64 bits, then optionally 'g' and a mark written the same way and
+ * not 0. Rejects with -EINVAL any other subject (other inbox, other run, garbage), so a
  * forged or foreign reply cannot touch the window. */
-int flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq);
+int flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint64_t *seq,
+		     uint64_t *mark);
 
 /* Writes the Msg-Id (no NUL) into buf, which must hold FLOW_MSGID_MAX bytes; returns its
  * length. Only hex digits, decimal digits and '-': always a valid header value. */

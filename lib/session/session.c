@@ -434,13 +434,14 @@ on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
 {
 	struct flow_ack a;
 	struct nats_puback pa;
-	uint64_t seq;
+	uint64_t seq, mark;
 
-	if (flow_reply_parse(&s->inbox, m->subject, m->subject_len, &seq) != 0) {
+	if (flow_reply_parse(&s->inbox, m->subject, m->subject_len, &seq, &mark) != 0) {
 		JW_INC(s->x.foreign_msgs);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
+	a.mark = mark;
 	if (m->status == 503) {
 		a.kind = FLOW_ACK_NO_STREAM;
 		a.code = 503;

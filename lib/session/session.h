@@ -113,6 +113,22 @@ int session_ctl_drain_bytes(struct session *s, int parser, const char *data, siz
 /* The lame-duck connection ended: its parser is free for the next handoff. */
 void session_ctl_drain_done(struct session *s);
 
+/* The reply mark (flow_ident.h) of publishes sent on the connection of epoch e: an answer
+ * that carries session_reply_mark(session_ctl_epoch(s)) answers a publish sent on the
+ * current connection, never one of an earlier connection (never 0: 0 is "no mark"). */
+static inline uint64_t
+session_reply_mark(uint32_t epoch)
+{
+	return (uint64_t)epoch + 1;
+}
+
+/* C: the epoch of the current connection (C writes it: relaxed). */
+static inline uint32_t
+session_ctl_epoch(const struct session *s)
+{
+	return atomic_load_explicit(&s->c.epoch, memory_order_relaxed);
+}
+
 /* --- T ------------------------------------------------------------------------------------ */
 
 /* Writes the protocol lines C asked for and T has not sent yet, into buf (cap >=

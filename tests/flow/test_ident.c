@@ -17,7 +17,7 @@ inbox_and_reply_round_trip(void **state)
 {
 	struct flow_inbox ib;
 	char buf[FLOW_REPLY_MAX + 1];
-	uint64_t seq = 0;
+	uint64_t seq = 0, mark = 7;
 	uint32_t n;
 
 	(void)state;
@@ -25,39 +25,66 @@ inbox_and_reply_round_trip(void **state)
 	assert_int_equal(flow_inbox_sub(&ib, buf, sizeof(buf)), 19);
 	assert_string_equal(buf, "_JW.063UfDVRKBz.3.*");
 	assert_int_equal(flow_inbox_sub(&ib, buf, 10), -ENOSPC);
-	n = flow_reply_format(&ib, 0, buf);
+	n = flow_reply_format(&ib, 0, 0, buf);
 	buf[n] = 0;
 	assert_string_equal(buf, "_JW.063UfDVRKBz.3.0");
 	assert_int_equal(nats_subject_check(buf, n), 0);
-	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
+	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), 0);
 	assert_int_equal(seq, 0);
-	n = flow_reply_format(&ib, UINT64_MAX, buf);
+	assert_int_equal(mark, 0);
+	n = flow_reply_format(&ib, UINT64_MAX, 0, buf);
 	buf[n] = 0;
 	assert_string_equal(buf, "_JW.063UfDVRKBz.3.18446744073709551615");
-	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
+	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), 0);
 	assert_true(seq == UINT64_MAX);
-	assert_int_equal(flow_reply_len(&ib, UINT64_MAX), n);
+	assert_int_equal(flow_reply_len(&ib, UINT64_MAX, 0), n);
+	/* a marked reply: still one token, so the inbox's SUB `<prefix>*` matches it */
+	n = flow_reply_format(&ib, 42, 7, buf);
+	buf[n] = 0;
+	assert_string_equal(buf, "_JW.063UfDVRKBz.3.42g7");
+	assert_int_equal(nats_subject_check(buf, n), 0);
+	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), 0);
+	assert_true(seq == 42 && mark == 7);
+	n = flow_reply_format(&ib, UINT64_MAX, UINT64_MAX, buf);
+	assert_true(n <= FLOW_REPLY_MAX);
+	assert_int_equal(flow_reply_len(&ib, UINT64_MAX, UINT64_MAX), n);
+	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), 0);
+	assert_true(seq == UINT64_MAX && mark == UINT64_MAX);
 	for (uint64_t v = 1; v < 1000000000000ull; v = v * 7 + 3) {
-		assert_int_equal(flow_reply_len(&ib, v - 1), flow_reply_format(&ib, v - 1, buf));
-		n = flow_reply_format(&ib, v, buf);
-		assert_int_equal(flow_reply_len(&ib, v), n);
-		assert_int_equal(flow_reply_parse(&ib, buf, n, &seq), 0);
-		assert_true(seq == v);
+		for (uint64_t mk = 0; mk < v * 2; mk = mk * 13 + 1) {
+			assert_int_equal(flow_reply_len(&ib, v - 1, mk),
+					 flow_reply_format(&ib, v - 1, mk, buf));
+			n = flow_reply_format(&ib, v, mk, buf);
+			assert_int_equal(flow_reply_len(&ib, v, mk), n);
+			assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), 0);
+			assert_true(seq == v && mark == mk);
+		}
 	}
 }
 
-#define PARSE(s) flow_reply_parse(&ib, (s), strlen(s), &seq)
+#define PARSE(s) flow_reply_parse(&ib, (s), strlen(s), &seq, &mark)
 
 static void
 reply_parse_rejects_foreign_and_garbage(void **state)
 {
 	struct flow_inbox ib;
-	uint64_t seq = 99;
+	uint64_t seq = 99, mark = 99;
 
 	(void)state;
 	flow_inbox_init(&ib, 0xabcull, 1);
 	assert_int_equal(PARSE("_JW.000000000iK.1.5"), 0);
 	assert_int_equal(seq, 5);
+	assert_int_equal(mark, 0);
+	assert_int_equal(PARSE("_JW.000000000iK.1.5g3"), 0);
+	assert_true(seq == 5 && mark == 3);
+	assert_int_equal(PARSE("_JW.000000000iK.1.6g0"), -EINVAL);  /* mark 0 is "none" */
+	assert_int_equal(PARSE("_JW.000000000iK.1.6g"), -EINVAL);   /* no mark digits */
+	assert_int_equal(PARSE("_JW.000000000iK.1.6g03"), -EINVAL); /* leading zero */
+	assert_int_equal(PARSE("_JW.000000000iK.1.6g3g4"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.1.g3"), -EINVAL);   /* no seq */
+	assert_int_equal(PARSE("_JW.000000000iK.1.6g18446744073709551616"), -EINVAL);
+	assert_int_equal(PARSE("_JW.000000000iK.1.6G3"), -EINVAL);
+	assert_true(seq == 5 && mark == 3); /* untouched by every rejection */
 	assert_int_equal(PARSE("_JW.000000000iK.2.5"), -EINVAL);  /* other conn */
 	assert_int_equal(PARSE("_JW.000000000iL.1.5"), -EINVAL);  /* other run */
 	assert_int_equal(PARSE("_JW.000000000iK.1."), -EINVAL);   /* no digits */

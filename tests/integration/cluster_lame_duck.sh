@@ -44,6 +44,11 @@ answers=$(grep -c "first answer from the stream after" "$JW_LOG")
 [ "$readies" -ge 2 ] && [ "$answers" -eq "$readies" ] ||
   fail "first-answer gate: $readies sessions, $answers first answers"
 grep -q "waited for the stream's first answer $answers" "$JW_LOG" || fail "first-answer count"
+# each session's gate opened after that session was ready: an answer that the cluster
+# delivered to the new subscription for what the old connection sent opens nothing
+order=$(grep -o "ready (NATS session up)\|first answer from the stream" "$JW_LOG" |
+  sed 's/^ready.*/R/; s/^first.*/A/' | tr -d '\n')
+[[ "$order" =~ ^(RA)+$ ]] || fail "a first-answer gate opened before its session was ready: $order"
 grep "first answer from the stream" "$JW_LOG"
 ! grep "first answer from the stream" "$JW_LOG" | grep -vq "([01] new publishes taken" ||
   fail "more than one new publish went out before the stream's first answer"

@@ -265,7 +265,21 @@ inbox_replies_become_acks(void **state)
 	/* ours but not JSON */
 	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.2.10 1 3\r\nxyz\r\n");
 	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
-	assert_int_equal(r.nacks, 4);
+	/* marked: the answer to a publish sent on this connection, and one that an earlier
+	 * connection sent (the cluster delivers both to the inbox) */
+	n = snprintf(buf, sizeof(buf), "MSG _JW.0000000lF4p.2.11g%llu 1 %zu\r\n%s\r\n"
+		     "MSG _JW.0000000lF4p.2.12g%llu 1 %zu\r\n%s\r\n",
+		     (unsigned long long)session_reply_mark(session_ctl_epoch(&s)), strlen(ok), ok,
+		     (unsigned long long)session_reply_mark(session_ctl_epoch(&s) - 1), strlen(ok),
+		     ok);
+	assert_int_equal(session_ctl_bytes(&s, buf, (size_t)n, 5, &cb), 0);
+	assert_int_equal(r.nacks, 6);
+	assert_int_equal(r.seq[4], 11);
+	assert_true(r.ack[4].mark == session_reply_mark(session_ctl_epoch(&s)));
+	assert_int_equal(r.seq[5], 12);
+	assert_true(r.ack[5].mark != 0 &&
+		    r.ack[5].mark != session_reply_mark(session_ctl_epoch(&s)));
+	assert_int_equal(r.ack[0].mark, 0);
 	assert_int_equal(r.seq[0], 7);
 	assert_int_equal(r.ack[0].kind, FLOW_ACK_OK);
 	assert_int_equal(r.ack[0].stream_seq, 42);
@@ -284,7 +298,7 @@ inbox_replies_become_acks(void **state)
 	session_counters_read(&s, &c);
 	assert_int_equal(c.foreign_msgs, 3);
 	assert_int_equal(c.bad_acks, 1);
-	assert_int_equal(c.acks, 4);
+	assert_int_equal(c.acks, 6);
 	session_fini(&s);
 }
 
