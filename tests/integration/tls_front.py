@@ -160,6 +160,19 @@ def serve_bio(cli, ctx, upstream, mode, after):
                         pass
                     flush()
                     print("front: sent close_notify after", relayed, "bytes", flush=True)
+                    # a close with unread input (jetwire keeps publishing) makes the kernel
+                    # reset the connection and drop what it had not sent yet: the small
+                    # close_notify record could be held back by Nagle behind unacked
+                    # PubAcks and never leave (a CI run saw jetwire get only the RST). So:
+                    # FIN after the record, then read until jetwire closes its side.
+                    cli.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    cli.shutdown(socket.SHUT_WR)
+                    cli.settimeout(10.0)
+                    try:
+                        while cli.recv(65536):
+                            pass
+                    except OSError:
+                        pass  # jetwire's reset after the alert: what it should do
                     return
                 obj.write(d)
                 rec = bytearray(out.read())
