@@ -244,6 +244,40 @@ note_error(struct run *r, const char *what, const char *detail)
 		snprintf(r->first_error, sizeof(r->first_error), "%s: %s", what, detail);
 }
 
+/* The timed-call bookkeeping both clients share. Every --call-sample-th call is timed with
+ * a fenced stamp pair (~35 ns here, most of a jw_publish: timing all would hide the call);
+ * every call's end gets an unfenced stamp, the start of its end-to-end latency. */
+static inline uint64_t
+call_begin(bool timed)
+{
+	return timed ? jw_ticks() : 0;
+}
+
+static inline uint64_t
+call_end(bool timed)
+{
+	return timed ? jw_ticks() : jw_ticks_unordered();
+}
+
+/* Call i was accepted: its duration (if timed) and its return stamp. */
+static void
+call_accepted(struct run *r, uint64_t i, bool timed, uint64_t t0, uint64_t t1)
+{
+	if (timed)
+		jw_hist_snap_add(&r->call, ticks_to_ns(t1 - t0));
+	r->t_ret[i] = t1;
+	r->published++;
+}
+
+/* A call was refused (ring full, stalled): counted, its duration (if timed) kept as max. */
+static void
+call_refused(struct run *r, bool timed, uint64_t t0, uint64_t t1)
+{
+	r->refused++;
+	if (timed && ticks_to_ns(t1 - t0) > r->refused_max_ns)
+		r->refused_max_ns = ticks_to_ns(t1 - t0);
+}
+
 /* With --rate: before message i (at the start of each batch), waits until the batch is due.
  * idle() runs while waiting (jetwire drains reports; cnats has nothing to do). */
 static void
@@ -345,16 +379,13 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 
 		for (;;) {
 			bool timed = i % o->call_sample == 0;
-			uint64_t seq = 0, t0 = timed ? jw_ticks() : 0;
+			uint64_t seq = 0, t0 = call_begin(timed);
 
 			rc = jw_publish(p, subj, payload, len, &seq);
-			uint64_t t1 = timed ? jw_ticks() : jw_ticks_unordered();
+			uint64_t t1 = call_end(timed);
 
 			if (rc == 0) {
-				if (timed)
-					jw_hist_snap_add(&r->call, ticks_to_ns(t1 - t0));
-				r->t_ret[i] = t1;
-				r->published++;
+				call_accepted(r, i, timed, t0, t1);
 				if (seq != i + 1)
 					r->bad_index++;
 				break;
@@ -365,9 +396,7 @@ run_jetwire(struct run *r, char *subj, size_t subj_len, char *payload)
 				jw_close(p);
 				return 2;
 			}
-			r->refused++;
-			if (timed && ticks_to_ns(t1 - t0) > r->refused_max_ns)
-				r->refused_max_ns = ticks_to_ns(t1 - t0);
+			call_refused(r, timed, t0, t1);
 			if (jw_drain(p, r) == 0 && ++spins > 16)
 				sleep_us(20);
 		}
@@ -465,7 +494,7 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 		}
 		for (;;) {
 			bool timed = i % o->call_sample == 0;
-			uint64_t t0 = timed ? jw_ticks() : 0;
+			uint64_t t0 = call_begin(timed);
 
 			if (o->msgid) {
 				natsMsg *m = NULL;
@@ -479,13 +508,10 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 			} else {
 				s = js_PublishAsync(js, subj, payload, (int)len, NULL);
 			}
-			uint64_t t1 = timed ? jw_ticks() : jw_ticks_unordered();
+			uint64_t t1 = call_end(timed);
 
 			if (s == NATS_OK) {
-				if (timed)
-					jw_hist_snap_add(&r->call, ticks_to_ns(t1 - t0));
-				r->t_ret[i] = t1;
-				r->published++;
+				call_accepted(r, i, timed, t0, t1);
 				break;
 			}
 			if (s != NATS_TIMEOUT) { /* anything but "stalled": give up */
@@ -493,9 +519,7 @@ run_cnats(struct run *r, char *subj, size_t subj_len, char *payload)
 					natsStatus_GetText(s));
 				goto out;
 			}
-			r->refused++;
-			if (timed && ticks_to_ns(t1 - t0) > r->refused_max_ns)
-				r->refused_max_ns = ticks_to_ns(t1 - t0);
+			call_refused(r, timed, t0, t1);
 		}
 	}
 	r->t_submitted = jw_ticks();
