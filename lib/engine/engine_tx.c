@@ -807,6 +807,11 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 			bool held = atomic_load_explicit(&c->hold, memory_order_acquire) != 0;
 
 			if (c->t.resend_epoch != epoch || c->t.resend_gen != gen) {
+				/* a hold lifted (new gen) by an answer that did not open the
+				 * gate (unmarked: to an earlier connection's publish): the
+				 * gated one, 503'd, goes out again, first of the round */
+				if (c->t.resend_gen != gen)
+					c->t.gate_sent = false;
 				c->t.resend_epoch = epoch;
 				c->t.resend_gen = gen;
 				flow_tx_live_range(&c->flow, &c->t.resend_cursor,
