@@ -450,14 +450,14 @@ hold_poll(struct engine_conn *c, uint64_t now_ns)
 	}
 }
 
-/* An ack for publish seq, read from the current connection or (drained) from a lame-duck
- * one. Only the answer to a publish sent on the current connection opens its first-answer
- * gate: it carries the connection's reply mark. The cluster delivers the PubAcks of the
- * old connection's publishes to the new connection's subscription too (same inbox), from
- * its SUB on, handshake included; those say nothing of whether the new node has learnt
- * the stream yet, and neither do the acks drained from a lame-duck connection. */
+/* An ack for publish seq, read from the current connection or from a lame-duck one. Only
+ * the answer to a publish sent on the current connection opens its first-answer gate: it
+ * carries the connection's reply mark. The cluster delivers the PubAcks of the old
+ * connection's publishes to the new connection's subscription too (same inbox), from its
+ * SUB on, handshake included; those say nothing of whether the new node has learnt the
+ * stream yet. Acks drained from a lame-duck connection carry its own (older) mark, if any. */
 static void
-ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drained)
+ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a)
 {
 	struct flow_ops ops;
 	bool held = atomic_load_explicit(&c->hold, memory_order_relaxed) != 0;
@@ -472,7 +472,7 @@ ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drain
 			hold_enter(c, ctl_now);
 		return; /* resent later, in order */
 	}
-	if (!drained && a->mark == session_reply_mark(session_ctl_epoch(&c->sess)))
+	if (a->mark == session_reply_mark(session_ctl_epoch(&c->sess)))
 		first_answer_open(c, ctl_now);
 	(void)flow_ctl_ack(&c->flow, seq, a, ctl_now, ops_of(c, &ops)); /* rejects are counted */
 	if (a->kind == FLOW_ACK_OK) {
@@ -498,13 +498,7 @@ ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a, bool drain
 static void
 sess_on_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
 {
-	ack_in(ctx, seq, a, false);
-}
-
-static void
-sess_on_drained_ack(void *ctx, uint64_t seq, const struct flow_ack *a)
-{
-	ack_in(ctx, seq, a, true);
+	ack_in(ctx, seq, a);
 }
 
 static void
@@ -597,15 +591,6 @@ cb_of(struct engine_conn *c, struct session_cb *cb)
 	cb->on_server_err = sess_on_server_err;
 	cb->on_pong = sess_on_pong;
 	cb->ctx = c;
-	return cb;
-}
-
-/* The callbacks for what a lame-duck connection still delivers (session_ctl_drain_bytes). */
-static const struct session_cb *
-drain_cb_of(struct engine_conn *c, struct session_cb *cb)
-{
-	cb_of(c, cb);
-	cb->on_ack = sess_on_drained_ack;
 	return cb;
 }
 
@@ -723,7 +708,7 @@ ldm_move(struct engine_conn *c, uint64_t now_ns)
 		   "the old connection keeps delivering its acks", c->index, from);
 	/* acks that came in the same segment after the ldm INFO */
 	if (rest.len > 0 &&
-	    session_ctl_drain_bytes(&c->sess, idx, rest.data, rest.len, drain_cb_of(c, &cb)) != 0)
+	    session_ctl_drain_bytes(&c->sess, idx, rest.data, rest.len, cb_of(c, &cb)) != 0)
 		tcp_conn_abort(c->drain_tcp);
 	return true;
 }
@@ -774,7 +759,7 @@ on_tcp_data(void *owner, struct tcp_conn *tcp, const uint8_t *data, uint32_t len
 	if (tcp != c->tcp) {
 		if (tcp == c->drain_tcp && !c->c.drain_closed &&
 		    session_ctl_drain_bytes(&c->sess, c->c.drain_parser, (const char *)data, len,
-					    drain_cb_of(c, &cb)) != 0)
+					    cb_of(c, &cb)) != 0)
 			tcp_conn_abort(tcp);
 		return;
 	}
