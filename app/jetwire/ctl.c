@@ -181,14 +181,17 @@ jw_ctl_run(void *arg)
 	struct jw_ctl *ctl = arg;
 	unsigned int idle_us = JW_CTL_IDLE_MIN_US;
 
-	int rc = ctl->cfg->cores.sched_batch ? jw_lcore_sched_batch() : 0;
+	bool batch = ctl->cfg->cores.sched_batch != JW_OFF;
+	int rc = batch ? jw_lcore_sched_set(true) : 0;
 
 	if (rc != 0)
 		JW_LOG(WARNING, "control lcore %u: [cores] sched_batch: cannot use SCHED_BATCH "
 		       "(%s); it keeps the default policy", rte_lcore_id(), strerror(-rc));
 	JW_LOG(INFO, "control lcore %u polling %u RX queue(s), TX queue %u%s", rte_lcore_id(),
 	       ctl->port->n_rxq, ctl->txq,
-	       ctl->cfg->cores.sched_batch && rc == 0 ? ", SCHED_BATCH" : "");
+	       !batch || rc != 0 ? "" :
+	       ctl->cfg->cores.sched_batch == JW_AUTO ? ", SCHED_BATCH except in floods" :
+	       ", SCHED_BATCH");
 	while (!atomic_load_explicit(ctl->stop, memory_order_relaxed)) {
 		uint64_t now = jw_mono_ns();
 		unsigned int work = poll_rx(ctl, now);

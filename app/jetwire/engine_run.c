@@ -45,12 +45,37 @@ static int
 tx_lcore_main(void *arg)
 {
 	const struct jw_tx_launch *l = arg;
-	int rc = l->sched_batch ? jw_lcore_sched_batch() : 0;
+	int rc = l->sched_batch != JW_OFF ? jw_lcore_sched_set(true) : 0;
 
 	if (rc != 0)
 		JW_LOG(WARNING, "TX lcore %u: [cores] sched_batch: cannot use SCHED_BATCH (%s); "
 		       "it keeps the default policy", rte_lcore_id(), strerror(-rc));
 	return engine_tx_main(l->conn);
+}
+
+/* sched_batch = auto, on the TX lcore whose producers began or ended a flood. */
+static void
+tx_on_flood(bool flood)
+{
+	int rc = jw_lcore_sched_set(!flood);
+
+	JW_LOG(DEBUG, "TX lcore %u: producers %s: %s%s", rte_lcore_id(),
+	       flood ? "flood" : "paused", flood ? "SCHED_OTHER" : "SCHED_BATCH",
+	       rc == 0 ? "" : " refused");
+}
+
+/* sched_batch = auto, on the control lcore: SCHED_OTHER while any TX lcore's producers
+ * flood, so that it reads PubAcks when they arrive; SCHED_BATCH otherwise. */
+static void
+ctl_follow_floods(struct jw_engine_run *r)
+{
+	bool batch = engine_floods(r->e) == 0;
+
+	if (!r->ctl_sched_auto || batch == r->ctl_batch)
+		return;
+	r->ctl_batch = batch;
+	if (jw_lcore_sched_set(batch) != 0)
+		r->ctl_sched_auto = false; /* refused: keep what it has, stop trying */
 }
 
 static int
@@ -78,6 +103,8 @@ hook_poll(void *arg, uint64_t now_ns)
 {
 	struct jw_engine_run *r = arg;
 	unsigned int work = engine_ctl_poll(r->e, now_ns);
+
+	ctl_follow_floods(r);
 
 	if (r->sup != NULL)
 		jw_supervise_poll(r->sup, now_ns); /* offline reader now: a reload may sync RCU */
@@ -204,6 +231,8 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	p->idle_sleep_us = IDLE_SLEEP_US;
 	p->idle_sleep_max_us = IDLE_SLEEP_MAX_US;
 	p->idle_backoff_ns = IDLE_BACKOFF_NS;
+	p->flood_ns = cfg->cores.sched_batch == JW_AUTO ? JW_LCORE_FLOOD_NS : 0;
+	p->on_flood = cfg->cores.sched_batch == JW_AUTO ? tx_on_flood : NULL;
 	return 0;
 }
 
@@ -270,6 +299,8 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	jw_stats_register_conns(conns_view, r->e);
 	jw_stats_register_servers(servers_view, r->e);
 	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
+	r->ctl_sched_auto = cfg->cores.sched_batch == JW_AUTO;
+	r->ctl_batch = true; /* jw_ctl_run puts the control lcore under SCHED_BATCH */
 	jw_ctl_set_poll(ctl, hook_poll, r);
 	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
 		unsigned lc = cfg->cores.tx.ids[k];

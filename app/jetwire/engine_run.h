@@ -41,8 +41,12 @@ struct jw_engine_run {
 	 * after. */
 	struct jw_tx_launch {
 		struct engine_conn *conn;
-		bool sched_batch;         /* [cores] sched_batch */
+		enum jw_tristate sched_batch; /* [cores] sched_batch */
 	} tx_launch[JW_CONFIG_MAX_TX];
+	/* sched_batch = auto on the control lcore (ctl_follow_floods; that lcore only): whether
+	 * it follows the floods, and whether it runs SCHED_BATCH now */
+	bool ctl_sched_auto;
+	bool ctl_batch;
 };
 
 /* Creates the instance's shared memory ([shm]), starts the stats socket, builds the engine

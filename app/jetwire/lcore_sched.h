@@ -9,8 +9,16 @@
 #ifndef JW_APP_LCORE_SCHED_H
 #define JW_APP_LCORE_SCHED_H
 
-/* Puts the calling thread under SCHED_BATCH (nice unchanged). Returns 0 or -errno (e.g. a
- * seccomp or container policy refusing sched_setscheduler); the caller logs and goes on. */
-int jw_lcore_sched_batch(void);
+#include <stdbool.h>
+
+/* Puts the calling thread under SCHED_BATCH (batch) or back under SCHED_OTHER (nice
+ * unchanged). Returns 0 or -errno (e.g. a seccomp or container policy refusing
+ * sched_setscheduler); the caller logs and goes on. */
+int jw_lcore_sched_set(bool batch);
+
+/* [cores] sched_batch = auto: producers writing without a pause this long are a flood, and
+ * the lcores leave SCHED_BATCH until they pause as long (engine_flood_next). Longer than
+ * a burst of 50,000 calls (2.5-9 ms on the development box), short against a flood. */
+#define JW_LCORE_FLOOD_NS (20ull * 1000000ull)
 
 #endif

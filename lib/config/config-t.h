@@ -114,7 +114,8 @@ struct jw_nats_config {
 struct jw_cores_config {
 	struct jw_lcore_list tx;         /* TX lcores; tx.ids[k] owns TX queue k */
 	uint32_t control;                /* control lcore (may be the main lcore) */
-	bool sched_batch;                /* TX and control lcores run SCHED_BATCH */
+	enum jw_tristate sched_batch;    /* TX and control lcores run SCHED_BATCH (on), or
+	                                  * except while producers flood (auto) */
 };
 
 struct jw_flow_config {

@@ -62,7 +62,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	/* [cores] */
 	KEY(cores, tx, JW_CFG_LCORES, 0, 0, 0, "2"),
 	KEY(cores, control, JW_CFG_U32, 0, JW_CONFIG_MAX_LCORES - 1, 0, "1"),
-	KEY(cores, sched_batch, JW_CFG_BOOL, 0, 0, 0, "no"),
+	KEY(cores, sched_batch, JW_CFG_TRI, 0, 0, 0, "auto"),
 	/* [flow] */
 	KEY(flow, dedupe, JW_CFG_DEDUPE, 0, 0, 0, "msgid"),
 	KEY(flow, window, JW_CFG_WINDOW, 1, 1u << 20, 0, "adaptive"),

@@ -95,7 +95,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.fault.seed, 1);
 	assert_true(c.stats.enabled);
 	assert_int_equal(c.cores.control, 1);
-	assert_false(c.cores.sched_batch);
+	assert_int_equal(c.cores.sched_batch, JW_AUTO);
 	assert_int_equal(c.cores.tx.n, 1);
 	assert_int_equal(c.cores.tx.ids[0], 2);
 	assert_int_equal(c.nats.n_servers, 0);
@@ -294,7 +294,29 @@ unknown_section_and_key(void **state)
 	const char *ov3[] = { "flow.window" };
 	expect_error(BASE, ov3, 1, -EINVAL, "expected section.key=value", NULL);
 	const char *ov4[] = { "cores.sched_batch=sometimes" };
-	expect_error(BASE, ov4, 1, -EINVAL, "[cores] sched_batch", "yes or no", NULL);
+	expect_error(BASE, ov4, 1, -EINVAL, "[cores] sched_batch", "auto, on or off", NULL);
+}
+
+/* [cores] sched_batch: no/off, yes/on, auto (SCHED_BATCH except while producers flood). */
+static void
+sched_batch_takes_three_values(void **state)
+{
+	static const struct { const char *v; enum jw_tristate want; } cases[] = {
+		{ "cores.sched_batch=no", JW_OFF }, { "cores.sched_batch=off", JW_OFF },
+		{ "cores.sched_batch=yes", JW_ON }, { "cores.sched_batch=on", JW_ON },
+		{ "cores.sched_batch=auto", JW_AUTO }, { "cores.sched_batch=AUTO", JW_AUTO },
+	};
+	struct jw_config c;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < JW_ARRAY_SIZE(cases); i++) {
+		const char *ov[] = { cases[i].v };
+
+		if (load_text(BASE, ov, 1, &c, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", cases[i].v, err);
+		assert_int_equal(c.cores.sched_batch, cases[i].want);
+	}
 }
 
 static void
@@ -479,6 +501,7 @@ main(void)
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(unknown_section_and_key),
 		cmocka_unit_test(syntax_errors),
+		cmocka_unit_test(sched_batch_takes_three_values),
 		cmocka_unit_test(malformed_addresses),
 		cmocka_unit_test(impossible_core_lists),
 		cmocka_unit_test(tls_keys),

@@ -319,6 +319,50 @@ server_pick_skips_refusing_and_lame(void **state)
 	free(e);
 }
 
+/* Bursts and floods of the producers on a made-up clock (engine_flood_next): a burst
+ * shorter than flood_ns never reads as a flood; writes seen at every look for flood_ns do;
+ * a look after a long gap (the lcore waited for the CPU) counts what was written meanwhile;
+ * a pause of flood_ns ends the flood; looks closer than ENGINE_FLOOD_LOOK_NS are skipped. */
+static void
+flood_watch(void **state)
+{
+	const uint64_t ms = 1000000ull, flood_ns = 20 * ms;
+	struct engine_flood s = { 0 };
+	uint64_t t = 1000 * ms, heads = 7;
+	int changes = 0;
+
+	(void)state;
+	/* a 5 ms burst (writes at every look), then silence: never a flood */
+	for (int i = 0; i < 5; i++)
+		changes += engine_flood_next(&s, heads += 100, t + (uint64_t)i * ms, flood_ns);
+	for (int i = 5; i < 100; i++)
+		changes += engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns);
+	assert_int_equal(changes, 0);
+	assert_false(s.flood);
+	/* a flood: writes at every look; it is one once they have gone on for flood_ns */
+	t += 200 * ms;
+	for (int i = 0; i < 20; i++) {
+		assert_false(engine_flood_next(&s, heads += 100, t + (uint64_t)i * ms, flood_ns));
+		assert_false(s.flood);
+	}
+	assert_true(engine_flood_next(&s, heads += 100, t + 20 * ms, flood_ns));
+	assert_true(s.flood);
+	/* a look too soon after the last is skipped, whatever the heads say */
+	assert_false(engine_flood_next(&s, heads, t + 20 * ms + 10, flood_ns));
+	/* the lcore did not run for 8 ms, the producer went on writing: still a flood */
+	assert_false(engine_flood_next(&s, heads += 8000, t + 28 * ms, flood_ns));
+	assert_true(s.flood);
+	/* a pause shorter than flood_ns keeps it; one of flood_ns ends it */
+	for (int i = 29; i < 40; i++)
+		assert_false(engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
+	assert_false(engine_flood_next(&s, heads += 1, t + 40 * ms, flood_ns));
+	assert_true(s.flood);
+	for (int i = 41; i < 61; i++)
+		assert_false(engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
+	assert_true(engine_flood_next(&s, heads, t + 61 * ms, flood_ns));
+	assert_false(s.flood);
+}
+
 /* The TX loop's idle back-off on a made-up clock: short sleeps through gaps shorter than
  * the back-off delay, then doubling up to the cap, and back to polling on work. */
 static void
@@ -393,6 +437,7 @@ main(void)
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 		cmocka_unit_test(idle_backoff),
+		cmocka_unit_test(flood_watch),
 		cmocka_unit_test(first_answer_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
