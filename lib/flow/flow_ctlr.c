@@ -227,16 +227,11 @@ probe_verdict(const struct flow_ctlr *k, uint64_t rate, bool *unresolved)
 	double two_se_sq = 4.0 * var;
 	bool significant = diff > 0 && diff * diff >= two_se_sq;
 	bool resolved = two_se_sq * 10000.0 <= ref * ref;
-	bool old_rule, keep;
+	/* the comparison at 1%: up a 1% gain, down no loss */
+	bool at_1pct = k->probe_up ? rate * 100 >= k->hold_ref * 101 : rate >= k->hold_ref;
+	bool keep = at_1pct && (significant || resolved);
 
-	if (k->probe_up) {
-		old_rule = rate * 100 >= k->hold_ref * 101;
-		keep = old_rule && (significant || resolved);
-	} else {
-		old_rule = rate >= k->hold_ref;
-		keep = old_rule && (significant || resolved);
-	}
-	*unresolved = old_rule && !keep;
+	*unresolved = at_1pct && !keep;
 	return keep;
 }
 
