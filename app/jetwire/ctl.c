@@ -181,7 +181,7 @@ jw_ctl_run(void *arg)
 	struct jw_ctl *ctl = arg;
 	unsigned int idle_us = JW_CTL_IDLE_MIN_US;
 
-	bool batch = ctl->cfg->cores.sched_batch != JW_OFF;
+	bool batch = ctl->cfg->cores.sched_batch == JW_ON; /* auto: engine_run.c */
 	int rc = batch ? jw_lcore_sched_set(true) : 0;
 
 	if (rc != 0)
@@ -189,9 +189,8 @@ jw_ctl_run(void *arg)
 		       "(%s); it keeps the default policy", rte_lcore_id(), strerror(-rc));
 	JW_LOG(INFO, "control lcore %u polling %u RX queue(s), TX queue %u%s", rte_lcore_id(),
 	       ctl->port->n_rxq, ctl->txq,
-	       !batch || rc != 0 ? "" :
-	       ctl->cfg->cores.sched_batch == JW_AUTO ? ", SCHED_BATCH except in floods" :
-	       ", SCHED_BATCH");
+	       ctl->cfg->cores.sched_batch == JW_AUTO ? ", SCHED_BATCH while producers burst" :
+	       batch && rc == 0 ? ", SCHED_BATCH" : "");
 	while (!atomic_load_explicit(ctl->stop, memory_order_relaxed)) {
 		uint64_t now = jw_mono_ns();
 		unsigned int work = poll_rx(ctl, now);

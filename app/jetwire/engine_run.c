@@ -45,7 +45,7 @@ static int
 tx_lcore_main(void *arg)
 {
 	const struct jw_tx_launch *l = arg;
-	int rc = l->sched_batch != JW_OFF ? jw_lcore_sched_set(true) : 0;
+	int rc = l->sched_batch == JW_ON ? jw_lcore_sched_set(true) : 0; /* auto: on_burst */
 
 	if (rc != 0)
 		JW_LOG(WARNING, "TX lcore %u: [cores] sched_batch: cannot use SCHED_BATCH (%s); "
@@ -53,23 +53,24 @@ tx_lcore_main(void *arg)
 	return engine_tx_main(l->conn);
 }
 
-/* sched_batch = auto, on the TX lcore whose producers began or ended a flood. */
+/* sched_batch = auto, on the TX lcore whose producers began or ended a burst. */
 static void
-tx_on_flood(bool flood)
+tx_on_burst(bool burst)
 {
-	int rc = jw_lcore_sched_set(!flood);
+	int rc = jw_lcore_sched_set(burst);
 
 	JW_LOG(DEBUG, "TX lcore %u: producers %s: %s%s", rte_lcore_id(),
-	       flood ? "flood" : "paused", flood ? "SCHED_OTHER" : "SCHED_BATCH",
+	       burst ? "burst" : "pause or flood", burst ? "SCHED_BATCH" : "SCHED_OTHER",
 	       rc == 0 ? "" : " refused");
 }
 
-/* sched_batch = auto, on the control lcore: SCHED_OTHER while any TX lcore's producers
- * flood, so that it reads PubAcks when they arrive; SCHED_BATCH otherwise. */
+/* sched_batch = auto, on the control lcore: SCHED_BATCH while any TX lcore's producers
+ * burst, so that it does not preempt them; SCHED_OTHER otherwise, so that it reads PubAcks
+ * when they arrive. */
 static void
-ctl_follow_floods(struct jw_engine_run *r)
+ctl_follow_bursts(struct jw_engine_run *r)
 {
-	bool batch = engine_floods(r->e) == 0;
+	bool batch = engine_bursts(r->e) > 0;
 
 	if (!r->ctl_sched_auto || batch == r->ctl_batch)
 		return;
@@ -104,7 +105,7 @@ hook_poll(void *arg, uint64_t now_ns)
 	struct jw_engine_run *r = arg;
 	unsigned int work = engine_ctl_poll(r->e, now_ns);
 
-	ctl_follow_floods(r);
+	ctl_follow_bursts(r);
 
 	if (r->sup != NULL)
 		jw_supervise_poll(r->sup, now_ns); /* offline reader now: a reload may sync RCU */
@@ -232,7 +233,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	p->idle_sleep_max_us = IDLE_SLEEP_MAX_US;
 	p->idle_backoff_ns = IDLE_BACKOFF_NS;
 	p->flood_ns = cfg->cores.sched_batch == JW_AUTO ? JW_LCORE_FLOOD_NS : 0;
-	p->on_flood = cfg->cores.sched_batch == JW_AUTO ? tx_on_flood : NULL;
+	p->on_burst = cfg->cores.sched_batch == JW_AUTO ? tx_on_burst : NULL;
 	return 0;
 }
 
@@ -300,7 +301,7 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	jw_stats_register_servers(servers_view, r->e);
 	jw_ctl_set_tcp_input(ctl, hook_tcp_input, r->e);
 	r->ctl_sched_auto = cfg->cores.sched_batch == JW_AUTO;
-	r->ctl_batch = true; /* jw_ctl_run puts the control lcore under SCHED_BATCH */
+	r->ctl_batch = false; /* auto: SCHED_OTHER until the producers burst */
 	jw_ctl_set_poll(ctl, hook_poll, r);
 	for (uint32_t k = 0; k < cfg->cores.tx.n; k++) {
 		unsigned lc = cfg->cores.tx.ids[k];

@@ -43,8 +43,8 @@ struct jw_engine_run {
 		struct engine_conn *conn;
 		enum jw_tristate sched_batch; /* [cores] sched_batch */
 	} tx_launch[JW_CONFIG_MAX_TX];
-	/* sched_batch = auto on the control lcore (ctl_follow_floods; that lcore only): whether
-	 * it follows the floods, and whether it runs SCHED_BATCH now */
+	/* sched_batch = auto on the control lcore (ctl_follow_bursts; that lcore only): whether
+	 * it follows the producers' bursts, and whether it runs SCHED_BATCH now */
 	bool ctl_sched_auto;
 	bool ctl_batch;
 };

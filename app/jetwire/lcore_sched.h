@@ -16,9 +16,10 @@
  * sched_setscheduler); the caller logs and goes on. */
 int jw_lcore_sched_set(bool batch);
 
-/* [cores] sched_batch = auto: producers writing without a pause this long are a flood, and
- * the lcores leave SCHED_BATCH until they pause as long (engine_flood_next). Longer than
- * a burst of 50,000 calls (2.5-9 ms on the development box), short against a flood. */
+/* [cores] sched_batch = auto: the lcores run SCHED_BATCH while their producers write a burst
+ * (engine_burst_next), SCHED_OTHER otherwise; a burst that lasts this long is a flood, and
+ * they go back to SCHED_OTHER. Longer than a burst of 50,000 calls (2.2-9 ms on the
+ * development box), short against a flood. */
 #define JW_LCORE_FLOOD_NS (20ull * 1000000ull)
 
 #endif

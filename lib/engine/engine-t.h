@@ -30,9 +30,9 @@
  *   | engine.draining       | any    | T      | relaxed: T stops taking new records some   |
  *   |                       |        |        | iterations later at worst; nothing else    |
  *   |                       |        |        | depends on when (engine_drain)             |
- *   | engine.floods         | each T | any    | relaxed read-modify-write (+1 when its     |
- *   |                       |        |        | producers' flood begins, -1 when it ends): |
- *   |                       |        |        | a scheduling hint (engine_floods), ordered |
+ *   | engine.bursts         | each T | any    | relaxed read-modify-write (+1 when its     |
+ *   |                       |        |        | producers' burst begins, -1 when it ends): |
+ *   |                       |        |        | a scheduling hint (engine_bursts), ordered |
  *   |                       |        |        | with nothing                               |
  *   | hold, probe_req,      | C      | T      | release/acquire: the stream-transition     |
  *   | resend_gen            |        |        | hold (engine_ctl.c "holds"); T reads gen   |
@@ -131,20 +131,21 @@ struct engine_params {
 	uint32_t idle_sleep_max_us;       /* after idle_backoff_ns without work, the sleep
 	                                   * doubles up to this (0: never longer) */
 	uint64_t idle_backoff_ns;
-	uint64_t flood_ns;                /* [cores] sched_batch = auto: producers writing
-	                                   * without a pause this long are a flood (0: the TX
-	                                   * loops do not watch) */
-	void (*on_flood)(bool flood);     /* called on a TX lcore's own thread when its
-	                                   * producers' flood begins or ends (may be NULL) */
+	uint64_t flood_ns;                /* [cores] sched_batch = auto: a burst of writes
+	                                   * that lasts this long is a flood, not a burst (0: the
+	                                   * TX loops do not watch) */
+	void (*on_burst)(bool burst);     /* called on a TX lcore's own thread when its
+	                                   * producers' burst begins or ends (may be NULL) */
 };
 
-/* Whether the producers of one TX loop burst or flood (engine_flood_next, engine.h). */
-struct engine_flood {
-	bool flood;          /* they have written without a pause for flood_ns */
-	bool active;         /* the last look saw new records */
+/* Whether the producers of one TX loop are in a burst (engine_burst_next, engine.h). */
+struct engine_burst {
+	bool burst;          /* writing, for less than flood_ns so far */
+	bool writing;        /* a look within ENGINE_BURST_QUIET_NS of the last write */
 	uint64_t heads;      /* sum of their slots' heads at the last look */
 	uint64_t next_look_ns;
-	uint64_t since_ns;   /* start of the current active (or quiet) spell */
+	uint64_t last_write_ns; /* the last look that saw new records */
+	uint64_t since_ns;   /* start of the current writing spell */
 };
 
 /* The idle back-off state of one TX loop (engine_idle_next, engine.h). */
@@ -317,7 +318,7 @@ struct engine {
 	uint64_t run_id;
 	_Atomic int stop;                 /* set by any thread: loops return */
 	_Atomic int draining;             /* set by any thread: T takes no new records */
-	_Atomic int floods;               /* TX loops whose producers flood (engine_floods) */
+	_Atomic int bursts;               /* TX loops whose producers burst (engine_bursts) */
 	uint64_t next_housekeeping_ns;
 	bool ctl_registered;              /* control thread registered (RCU, stats) */
 	struct jw_stats_lcore *ctl_st;

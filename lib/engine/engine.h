@@ -84,46 +84,60 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 	return s->sleep_us;
 }
 
-/* How often a TX loop looks at its producers' ring heads for engine_flood_next. */
-#define ENGINE_FLOOD_LOOK_NS 1000000ull
+/* How often a TX loop looks at its producers' ring heads for engine_burst_next, and how long
+ * without a new record ends their writing spell. */
+#define ENGINE_BURST_LOOK_NS 20000ull
+#define ENGINE_BURST_QUIET_NS 1000000ull
 
-/* One look at the producers of a TX loop: heads is the sum of their slots' heads (any value
- * that moves when a record is written). Returns true when s->flood changed: it becomes
- * true once every look for flood_ns has seen new records (the producers flood), false once
- * none has for flood_ns (they paused). A burst shorter than flood_ns is never a flood.
- * Why: [cores] sched_batch = auto runs the lcores SCHED_BATCH, so that a waking lcore does
- * not preempt a producer that shares its CPU in the middle of a burst of calls (the
- * reference burst submitted in 2.5-4.3 ms so, 5.9-9.4 ms without), but in a flood the
- * control lcore must read PubAcks when they come, not when the producer's time slice ends
- * (session 4 measured 20 % of a sustained flood with Msg-Id lost to that): in a flood the
- * lcores run SCHED_OTHER. Looks happen at most every ENGINE_FLOOD_LOOK_NS (returns false
- * before); a look after a longer gap (the lcore waited for the CPU) counts what was written
- * meanwhile, so a producer that keeps the CPU still reads as a flood. */
+/* One look at the producers of a TX loop: heads is any value that moves when they write a
+ * record or are refused one (the engine sums their slots' heads and refusal counts). Returns true when s->burst changed. A writing spell
+ * begins at a look that sees new records and ends at one that has seen none for
+ * ENGINE_BURST_QUIET_NS, or for flood_ns once the spell has lasted flood_ns (a flood whose
+ * producer waits for ring space, its calls refused while the window is full, has not
+ * paused); s->burst is true from the spell's first look until it ends or has lasted
+ * flood_ns (then it is a flood). Only a look that sees nothing new ends a spell: a
+ * look after a long gap (the lcore waited for the CPU while the producer kept it) that sees
+ * new records continues it, so a producer that keeps the CPU still becomes a flood.
+ * Why: [cores] sched_batch = auto runs the lcores SCHED_BATCH while their producers burst,
+ * so that a waking lcore does not preempt a producer in the middle of its calls (the
+ * reference burst submitted in 2.2-4.0 ms so, 4.4-8.3 ms without), and SCHED_OTHER
+ * otherwise: in a flood, and while the window drains a burst's backlog, the control lcore
+ * must read PubAcks when they come, not when another thread's time slice ends (session 4
+ * measured 20 % of a sustained flood with Msg-Id lost to that). Looks closer together than
+ * ENGINE_BURST_LOOK_NS are skipped (returns false). */
 static inline bool
-engine_flood_next(struct engine_flood *s, uint64_t heads, uint64_t now_ns, uint64_t flood_ns)
+engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint64_t flood_ns)
 {
-	bool was = s->flood, wrote;
+	bool was = s->burst;
 
 	if (now_ns < s->next_look_ns)
 		return false;
-	s->next_look_ns = now_ns + ENGINE_FLOOD_LOOK_NS;
-	wrote = heads != s->heads;
-	s->heads = heads;
-	if (wrote != s->active) {
-		s->active = wrote;
-		s->since_ns = now_ns;
+	s->next_look_ns = now_ns + ENGINE_BURST_LOOK_NS;
+	if (heads != s->heads) {
+		if (!s->writing)
+			s->since_ns = now_ns;
+		s->writing = true;
+		s->heads = heads;
+		s->last_write_ns = now_ns;
+	} else if (s->writing) {
+		/* a flood pauses while the window is full and the ring with it: only a pause as
+		 * long as flood_ns ends it */
+		uint64_t quiet = s->last_write_ns - s->since_ns >= flood_ns ? flood_ns :
+			ENGINE_BURST_QUIET_NS;
+
+		if (now_ns - s->last_write_ns >= quiet)
+			s->writing = false;
 	}
-	if (now_ns - s->since_ns >= flood_ns)
-		s->flood = s->active;
-	return s->flood != was;
+	s->burst = s->writing && now_ns - s->since_ns < flood_ns;
+	return s->burst != was;
 }
 
-/* How many TX loops see their producers flood now (sched_batch = auto: the control lcore
- * runs SCHED_OTHER while any does). Any thread. */
+/* How many TX loops see their producers burst now (sched_batch = auto: the control lcore
+ * runs SCHED_BATCH while any does). Any thread. */
 static inline int
-engine_floods(struct engine *e)
+engine_bursts(struct engine *e)
 {
-	return atomic_load_explicit(&e->floods, memory_order_relaxed);
+	return atomic_load_explicit(&e->bursts, memory_order_relaxed);
 }
 
 /* TX lcore loop of one connection (arg: struct engine_conn *). Registers the lcore with

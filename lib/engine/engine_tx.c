@@ -863,9 +863,11 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 	return work;
 }
 
-/* The sum of the heads of this connection's slots: it moves whenever a producer writes. */
+/* The sum of the heads and refusal counts of this connection's slots: it moves whenever a
+ * producer writes a record, or calls and is refused for lack of ring space (a producer
+ * that waits for space has not paused: its records wait for the window). */
 static uint64_t
-producer_heads(const struct engine_conn *c)
+producer_activity(const struct engine_conn *c)
 {
 	const struct engine *e = c->eng;
 	uint64_t sum = 0;
@@ -874,24 +876,24 @@ producer_heads(const struct engine_conn *c)
 		const struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, i);
 
 		if (s != NULL)
-			sum += jw_shm_head(s);
+			sum += jw_shm_head(s) + __atomic_load_n(&s->eagain, __ATOMIC_RELAXED);
 	}
 	return sum;
 }
 
-/* sched_batch = auto: one look at the producers (engine_flood_next); a flood that begins or
- * ends moves the engine's count and calls on_flood on this thread. */
+/* sched_batch = auto: one look at the producers (engine_burst_next); a burst that begins or
+ * ends moves the engine's count and calls on_burst on this thread. */
 static void
-watch_flood(struct engine_conn *c, struct engine_flood *fl, uint64_t now_ns)
+watch_burst(struct engine_conn *c, struct engine_burst *b, uint64_t now_ns)
 {
 	struct engine *e = c->eng;
 
-	if (e->p.flood_ns == 0 || now_ns < fl->next_look_ns ||
-	    !engine_flood_next(fl, producer_heads(c), now_ns, e->p.flood_ns))
+	if (e->p.flood_ns == 0 || now_ns < b->next_look_ns ||
+	    !engine_burst_next(b, producer_activity(c), now_ns, e->p.flood_ns))
 		return;
-	atomic_fetch_add_explicit(&e->floods, fl->flood ? 1 : -1, memory_order_relaxed);
-	if (e->p.on_flood != NULL)
-		e->p.on_flood(fl->flood);
+	atomic_fetch_add_explicit(&e->bursts, b->burst ? 1 : -1, memory_order_relaxed);
+	if (e->p.on_burst != NULL)
+		e->p.on_burst(b->burst);
 }
 
 int
@@ -901,18 +903,19 @@ engine_tx_main(void *arg)
 	struct engine *e = c->eng;
 	unsigned lcore = rte_lcore_id();
 	struct engine_idle idle = { false, 0, 0 };
-	struct engine_flood flood = { 0 };
+	struct engine_burst burst = { 0 };
 	uint32_t sleep_us;
 
 	c->t.st = jw_stats_lcore_register(lcore == LCORE_ID_ANY ? 0 : lcore, JW_STATS_ROLE_TX);
 	if (c->t.st == NULL)
 		return -ENOMEM;
 	rcu_register_thread();
+	burst.heads = producer_activity(c); /* what the rings held before is no burst */
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		uint64_t t0 = rte_rdtsc(), now = jw_mono_ns();
 		bool busy = engine_tx_iteration(c, now);
 
-		watch_flood(c, &flood, now);
+		watch_burst(c, &burst, now);
 		rcu_quiescent_state();
 		sleep_us = engine_idle_next(&idle, &e->p, busy, now);
 		if (sleep_us > 0) {
@@ -922,8 +925,8 @@ engine_tx_main(void *arg)
 		}
 		jw_stats_loop_iteration(c->t.st, rte_rdtsc() - t0, busy);
 	}
-	if (flood.flood)
-		atomic_fetch_sub_explicit(&e->floods, 1, memory_order_relaxed);
+	if (burst.burst)
+		atomic_fetch_sub_explicit(&e->bursts, 1, memory_order_relaxed);
 	rcu_unregister_thread();
 	return 0;
 }

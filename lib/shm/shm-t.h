@@ -66,7 +66,8 @@
  *        control lcore CAS (acq_rel) owned->orphan (pid gone), closed/orphan->free when
  *        released == head. A producer's claim acquires everything the control lcore did to
  *        the slot before freeing it (released, rep_head), and vice versa.
- *   Counters (eagain, bad_records, reports_dropped) are single-writer, relaxed.
+ *   Counters (eagain, bad_records, reports_dropped) are single-writer, relaxed (the TX lcore
+ *   also reads eagain and head, relaxed, as a hint of the producers' activity: engine_tx.c).
  *
  * Everything in this memory is writable by every producer of the instance's group, so
  * jetwire validates every value it reads here (lib/shm/shm_consumer.c) and never trusts it.

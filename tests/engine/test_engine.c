@@ -319,48 +319,62 @@ server_pick_skips_refusing_and_lame(void **state)
 	free(e);
 }
 
-/* Bursts and floods of the producers on a made-up clock (engine_flood_next): a burst
- * shorter than flood_ns never reads as a flood; writes seen at every look for flood_ns do;
- * a look after a long gap (the lcore waited for the CPU) counts what was written meanwhile;
- * a pause of flood_ns ends the flood; looks closer than ENGINE_FLOOD_LOOK_NS are skipped. */
+/* Bursts and floods of the producers on a made-up clock (engine_burst_next): a burst is on
+ * from its first write until 1 ms without one; writing that goes on for flood_ns is a
+ * flood, no longer a burst, also when the looks come far apart (the lcore waited for the
+ * CPU); looks closer than ENGINE_BURST_LOOK_NS are skipped. */
 static void
-flood_watch(void **state)
+burst_watch(void **state)
 {
-	const uint64_t ms = 1000000ull, flood_ns = 20 * ms;
-	struct engine_flood s = { 0 };
+	const uint64_t us = 1000ull, ms = 1000000ull, flood_ns = 20 * ms;
+	struct engine_burst s = { 0 };
 	uint64_t t = 1000 * ms, heads = 7;
-	int changes = 0;
 
 	(void)state;
-	/* a 5 ms burst (writes at every look), then silence: never a flood */
-	for (int i = 0; i < 5; i++)
-		changes += engine_flood_next(&s, heads += 100, t + (uint64_t)i * ms, flood_ns);
-	for (int i = 5; i < 100; i++)
-		changes += engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns);
-	assert_int_equal(changes, 0);
-	assert_false(s.flood);
-	/* a flood: writes at every look; it is one once they have gone on for flood_ns */
+	/* the first look takes the heads as they are: a write seen, then 1 ms of nothing */
+	assert_true(engine_burst_next(&s, heads, t, flood_ns));
+	assert_false(engine_burst_next(&s, heads, t + 500 * us, flood_ns));
+	assert_true(engine_burst_next(&s, heads, t + 1 * ms, flood_ns));
+	assert_false(s.burst);
+	/* idle: no burst, look after look */
+	for (int i = 2; i < 100; i++)
+		assert_false(engine_burst_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
+	/* a 5 ms burst, looks every 50 us: on at its first write, off 1 ms after its last */
 	t += 200 * ms;
-	for (int i = 0; i < 20; i++) {
-		assert_false(engine_flood_next(&s, heads += 100, t + (uint64_t)i * ms, flood_ns));
-		assert_false(s.flood);
-	}
-	assert_true(engine_flood_next(&s, heads += 100, t + 20 * ms, flood_ns));
-	assert_true(s.flood);
+	assert_true(engine_burst_next(&s, heads += 100, t, flood_ns));
+	assert_true(s.burst);
+	for (uint64_t at = 50 * us; at < 5 * ms; at += 50 * us)
+		assert_false(engine_burst_next(&s, heads += 100, t + at, flood_ns));
+	for (uint64_t at = 5 * ms; at < 5 * ms + 950 * us; at += 50 * us)
+		assert_false(engine_burst_next(&s, heads, t + at, flood_ns)); /* a short pause */
+	assert_true(s.burst);
+	assert_true(engine_burst_next(&s, heads, t + 5 * ms + 950 * us, flood_ns));
+	assert_false(s.burst);
 	/* a look too soon after the last is skipped, whatever the heads say */
-	assert_false(engine_flood_next(&s, heads, t + 20 * ms + 10, flood_ns));
-	/* the lcore did not run for 8 ms, the producer went on writing: still a flood */
-	assert_false(engine_flood_next(&s, heads += 8000, t + 28 * ms, flood_ns));
-	assert_true(s.flood);
-	/* a pause shorter than flood_ns keeps it; one of flood_ns ends it */
-	for (int i = 29; i < 40; i++)
-		assert_false(engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
-	assert_false(engine_flood_next(&s, heads += 1, t + 40 * ms, flood_ns));
-	assert_true(s.flood);
-	for (int i = 41; i < 61; i++)
-		assert_false(engine_flood_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
-	assert_true(engine_flood_next(&s, heads, t + 61 * ms, flood_ns));
-	assert_false(s.flood);
+	assert_false(engine_burst_next(&s, heads += 1, t + 5 * ms + 960 * us, flood_ns));
+	assert_false(s.burst);
+	/* a flood: writes at every look, the looks 4 ms apart (the producer keeps the CPU); on
+	 * at the first, off once it has lasted flood_ns */
+	t += 100 * ms;
+	assert_true(engine_burst_next(&s, heads += 100, t, flood_ns));
+	for (int i = 1; i < 5; i++)
+		assert_false(engine_burst_next(&s, heads += 4000, t + (uint64_t)i * 4 * ms, flood_ns));
+	assert_true(engine_burst_next(&s, heads += 4000, t + 20 * ms, flood_ns));
+	assert_false(s.burst);
+	/* the flood goes on, with pauses of 5 ms (its ring full, waiting for acks): still a
+	 * flood; a pause of flood_ns ends it, and the next write begins a new burst */
+	for (int i = 21; i < 60; i++)
+		assert_false(engine_burst_next(&s, heads += i % 6 == 0 ? 100 : 0,
+					       t + (uint64_t)i * ms, flood_ns));
+	assert_false(s.burst);
+	heads += 100;
+	for (int i = 60; i < 80; i++)
+		assert_false(engine_burst_next(&s, heads, t + (uint64_t)i * ms, flood_ns));
+	assert_true(s.writing); /* 19 ms without a write */
+	assert_false(engine_burst_next(&s, heads, t + 80 * ms, flood_ns));
+	assert_false(s.writing);
+	assert_true(engine_burst_next(&s, heads += 100, t + 81 * ms, flood_ns));
+	assert_true(s.burst);
 }
 
 /* The TX loop's idle back-off on a made-up clock: short sleeps through gaps shorter than
@@ -437,7 +451,7 @@ main(void)
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 		cmocka_unit_test(idle_backoff),
-		cmocka_unit_test(flood_watch),
+		cmocka_unit_test(burst_watch),
 		cmocka_unit_test(first_answer_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
