@@ -90,21 +90,23 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 #define ENGINE_BURST_QUIET_NS 1000000ull
 
 /* One look at the producers of a TX loop: heads is any value that moves when they write a
- * record or are refused one (the engine sums their slots' heads and refusal counts). Returns true when s->burst changed. A writing spell
- * begins at a look that sees new records and ends at one that has seen none for
- * ENGINE_BURST_QUIET_NS, or for flood_ns once the spell has lasted flood_ns (a flood whose
- * producer waits for ring space, its calls refused while the window is full, has not
- * paused); s->burst is true from the spell's first look until it ends or has lasted
- * flood_ns (then it is a flood). Only a look that sees nothing new ends a spell: a
- * look after a long gap (the lcore waited for the CPU while the producer kept it) that sees
- * new records continues it, so a producer that keeps the CPU still becomes a flood.
+ * record or are refused one (the engine sums their slots' heads and refusal counts).
+ * Returns true when s->burst changed. A writing spell begins at a look that sees heads
+ * move and ends at one that has seen them still for ENGINE_BURST_QUIET_NS, or for flood_ns
+ * once the spell has lasted flood_ns (a flood whose producer waits for ring space, its
+ * calls refused while the window is full, has not paused); s->burst is true from the
+ * spell's first look until it ends or has lasted flood_ns (then it is a flood). Only a
+ * look that sees nothing new ends a spell: a look after a long gap (the lcore waited for
+ * the CPU while the producer kept it) that sees new records continues it, so a producer
+ * that keeps the CPU still becomes a flood. Looks closer together than
+ * ENGINE_BURST_LOOK_NS are skipped (returns false).
  * Why: [cores] sched_batch = auto runs the lcores SCHED_BATCH while their producers burst,
  * so that a waking lcore does not preempt a producer in the middle of its calls (the
- * reference burst submitted in 2.2-4.0 ms so, 4.4-8.3 ms without), and SCHED_OTHER
- * otherwise: in a flood, and while the window drains a burst's backlog, the control lcore
- * must read PubAcks when they come, not when another thread's time slice ends (session 4
- * measured 20 % of a sustained flood with Msg-Id lost to that). Looks closer together than
- * ENGINE_BURST_LOOK_NS are skipped (returns false). */
+ * reference burst submitted in 4.1-5.9 ms so, 6.0-8.9 ms without, interleaved on a slow
+ * hour of the development box), and SCHED_OTHER otherwise: in a flood, and while the
+ * window drains a burst's backlog, the control lcore must read PubAcks when they come, not
+ * when another thread's time slice ends (session 4 measured 20 % of a sustained flood with
+ * Msg-Id lost to that). */
 static inline bool
 engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint64_t flood_ns)
 {
