@@ -189,6 +189,8 @@ jwstat_print_prom(FILE *f, const struct jwstat_sample *cur, const char *instance
 		{ "bursts", "lcore_bursts_total", "counter", "Non-empty rx/tx bursts.", 0 },
 		{ "mbufs_in_flight", "lcore_mbufs_in_flight", "gauge",
 		  "Mbufs the lcore holds now.", 0 },
+		{ "sched_batch", "lcore_sched_batch", "gauge",
+		  "1 while the lcore runs SCHED_BATCH ([cores] sched_batch).", 0 },
 	};
 	static const struct per_entity conn_fams[] = {
 		{ "cwnd_bytes", "conn_cwnd_bytes", "gauge", "TCP congestion window.", 0 },

@@ -66,6 +66,8 @@ struct jw_stats_lcore {
 	struct jw_stats_loop_counters loop;
 	uint32_t lcore_id;
 	uint32_t role;   /* enum jw_stats_lcore_role */
+	int32_t tid;     /* the thread that registered the block (the lcore's own: the stats
+	                  * read its scheduling policy from the kernel; relaxed) */
 	struct jw_hist ack_latency_ns; /* PubAck arrival - first send, nanoseconds */
 	struct jw_hist ring_wait_ns;   /* first send - producer enqueue, nanoseconds */
 } jw_cache_aligned;

@@ -1,6 +1,7 @@
 /* jetwire stats: per-lcore counter blocks (registration and readers). */
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ jw_stats_lcore_register(unsigned lcore_id, enum jw_stats_lcore_role role)
 		jw_hist_init(&b->ring_wait_ns);
 	}
 	__atomic_store_n(&b->role, (uint32_t)role, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->tid, (int32_t)gettid(), __ATOMIC_RELAXED);
 	/* release: pairs with the acquire load in jw_stats_lcore_get() */
 	atomic_store_explicit(&lcore_blocks[lcore_id], b, memory_order_release);
 	pthread_mutex_unlock(&lcore_lock);

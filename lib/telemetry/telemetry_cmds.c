@@ -1,6 +1,7 @@
 /* lib/telemetry: /jetwire/ telemetry commands. */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,18 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+
+/* "sched_batch": 1 while the lcore's thread runs SCHED_BATCH, 0 under another policy
+ * ([cores] sched_batch = auto switches it); left out when the kernel does not say (the
+ * thread is gone). */
+static void
+add_sched(struct rte_tel_data *e, int32_t tid)
+{
+	int policy = tid > 0 ? sched_getscheduler(tid) : -1;
+
+	if (policy >= 0)
+		rte_tel_data_add_dict_u64(e, "sched_batch", policy == SCHED_BATCH);
+}
 static int
 cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -311,6 +324,7 @@ cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "sent", t.msg.sent);
 		rte_tel_data_add_dict_u64(e, "acked", t.msg.acked);
 		rte_tel_data_add_dict_u64(e, "resends", t.msg.resends);
+		add_sched(e, __atomic_load_n(&b->tid, __ATOMIC_RELAXED));
 		snprintf(key, sizeof(key), "%u", id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);

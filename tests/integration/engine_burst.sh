@@ -29,6 +29,10 @@ echo "scheduling policies: $pol"
 [[ " $pol" == *" rte-worker-1=3 "* && " $pol" == *" rte-worker-2=3 "* ]] ||
   fail "the control and TX lcores do not run SCHED_BATCH: $pol"
 "$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json --once > "$JW_TMP/stat.json" || fail "jwstat"
+# the stats socket says so too (/jetwire/lcores sched_batch)
+sb=$(jq -r '[.lcores[] | select(.role == "tx" or .role == "control") | .sched_batch] | join(" ")' \
+     "$JW_TMP/stat.json")
+[ "$sb" = "1 1" ] || fail "/jetwire/lcores sched_batch: '$sb', wanted 1 for the TX and control lcores"
 python3 "$JW_ROOT/tests/integration/jwstat_conn.py" "$JW_TMP/stat.json" > "$JW_TMP/conn.json" ||
   fail "no connection in the telemetry"
 python3 - "$JW_TMP/stat.json" "$JW_TMP/conn.json" <<'PY' || fail "segments not filled"

@@ -42,6 +42,9 @@ total() { awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' "$JW_TMP/samples" | wc -l;
 sample 0.3; wait "$SAMPLER"
 [ "$(seen "0 0" 0 1e9)" -eq "$(total 0 1e9)" ] || fail "idle: the lcores are not SCHED_OTHER throughout"
 echo "idle: control and TX lcores SCHED_OTHER ($(total 0 1e9) samples)"
+sb=$("$JW_ROOT/build/jwstat" --prefix "jw-engine-$$" --json --once |
+     jq -r '[.lcores[] | select(.role == "tx" or .role == "control") | .sched_batch] | join(" ")')
+[ "$sb" = "0 0" ] || fail "idle: /jetwire/lcores sched_batch '$sb', wanted 0 0"
 
 B=50000
 sample 3

@@ -36,6 +36,8 @@ s = j['stats']
 assert s['accepted'] == s['sent'] == s['acked'] == s['failed_total'] == 0, s
 roles = sorted(v['role'] for v in j['lcores'].values())
 assert 'tx' in roles and 'control' in roles, roles
+# [cores] sched_batch = auto (the default), idle: the engine's lcores run SCHED_OTHER
+assert all(v['sched_batch'] == 0 for v in j['lcores'].values() if v['role'] in ('tx', 'control')), j['lcores']
 c = list(j['conns'].values())
 assert len(c) == 1 and c[0]['server'] == '198.18.0.1:4222', c
 assert j['tunables']['window_min'] == 4 and j['tunables']['window_max'] == 256, j['tunables']

@@ -99,6 +99,7 @@ for line in open(sys.argv[1]):
     assert l['1']['busy_cycles'] == 2500 and l['1']['idle_cycles'] == 2500
     assert l['1']['bursts'] == 7 and l['1']['mbufs_in_flight'] == 30
     assert l['3']['role'] == 'control' and l['3']['acked'] == 990
+    assert l['1']['sched_batch'] == 0 and l['3']['sched_batch'] == 0, l  # its main thread's
     c = j['conns']
     assert sorted(c) == ['0', '1'] and c['1']['retransmits'] == 4 and c['0']['js_window'] == 256
     assert c['1']['retransmits_fast'] == 2 and c['1']['retransmits_rto'] == 1 and c['1']['retransmits_tlp'] == 1, c['1']
@@ -134,7 +135,8 @@ for line in 'jetwire_messages_accepted_total 1000' 'jetwire_messages_acked_total
     'jetwire_producer_rejected_total{slot="0",code="E2BIG"} 1' \
     'jetwire_producer_info{slot="0",pid="4242",state="owned"} 1' \
     'jetwire_producer_ring_used_bytes{slot="0"} 640' 'jetwire_producer_bad_records_total{slot="3"} 1' \
-    'jetwire_lcore_bursts_total{lcore="1",role="tx"} 7'; do
+    'jetwire_lcore_bursts_total{lcore="1",role="tx"} 7' \
+    'jetwire_lcore_sched_batch{lcore="1",role="tx"} 0'; do
   grep -qxF "$line" $TMP/prom.txt || fail "--prom lacks: $line"
 done
 echo "ok --prom passes the format check and carries the known values ($(grep -c '^jetwire_' $TMP/prom.txt) samples)"
