@@ -115,7 +115,7 @@ struct jw_cores_config {
 	struct jw_lcore_list tx;         /* TX lcores; tx.ids[k] owns TX queue k */
 	uint32_t control;                /* control lcore (may be the main lcore) */
 	enum jw_tristate sched_batch;    /* TX and control lcores run SCHED_BATCH (on), or
-	                                  * except while producers flood (auto) */
+	                                  * only while their producers burst (auto) */
 };
 
 struct jw_flow_config {

@@ -142,7 +142,7 @@ struct engine_params {
 struct engine_burst {
 	bool burst;          /* writing, for less than flood_ns so far */
 	bool writing;        /* a look within ENGINE_BURST_QUIET_NS of the last write */
-	uint64_t heads;      /* sum of their slots' heads at the last look */
+	uint64_t heads;      /* their activity (heads and refusals) at the last look */
 	uint64_t next_look_ns;
 	uint64_t last_write_ns; /* the last look that saw new records */
 	uint64_t since_ns;   /* start of the current writing spell */

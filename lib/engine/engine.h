@@ -84,9 +84,12 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 	return s->sleep_us;
 }
 
-/* How often a TX loop looks at its producers' ring heads for engine_burst_next, and how long
- * without a new record ends their writing spell. */
+/* How often a TX loop looks at its producers' ring heads for engine_burst_next (during a
+ * flood, whose end takes flood_ns of quiet, every ENGINE_FLOOD_LOOK_NS: fewer loads of
+ * the lines the producers write, in the TX loop's busiest time), and how long without a
+ * new record ends their writing spell. */
 #define ENGINE_BURST_LOOK_NS 20000ull
+#define ENGINE_FLOOD_LOOK_NS 1000000ull
 #define ENGINE_BURST_QUIET_NS 1000000ull
 
 /* One look at the producers of a TX loop: heads is any value that moves when they write a
@@ -99,7 +102,7 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
  * look that sees nothing new ends a spell: a look after a long gap (the lcore waited for
  * the CPU while the producer kept it) that sees new records continues it, so a producer
  * that keeps the CPU still becomes a flood. Looks closer together than
- * ENGINE_BURST_LOOK_NS are skipped (returns false).
+ * ENGINE_BURST_LOOK_NS (ENGINE_FLOOD_LOOK_NS in a flood) are skipped (returns false).
  * Why: [cores] sched_batch = auto runs the lcores SCHED_BATCH while their producers burst,
  * so that a waking lcore does not preempt a producer in the middle of its calls (the
  * reference burst submitted in 4.1-5.9 ms so, 6.0-8.9 ms without, interleaved on a slow
@@ -114,7 +117,6 @@ engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint6
 
 	if (now_ns < s->next_look_ns)
 		return false;
-	s->next_look_ns = now_ns + ENGINE_BURST_LOOK_NS;
 	if (heads != s->heads) {
 		if (!s->writing)
 			s->since_ns = now_ns;
@@ -131,6 +133,8 @@ engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint6
 			s->writing = false;
 	}
 	s->burst = s->writing && now_ns - s->since_ns < flood_ns;
+	s->next_look_ns = now_ns + (s->writing && !s->burst ? ENGINE_FLOOD_LOOK_NS :
+				    ENGINE_BURST_LOOK_NS);
 	return s->burst != was;
 }
 

@@ -876,7 +876,7 @@ producer_activity(const struct engine_conn *c)
 		const struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, i);
 
 		if (s != NULL)
-			sum += jw_shm_head(s) + __atomic_load_n(&s->eagain, __ATOMIC_RELAXED);
+			sum += jw_shm_head(s) + jw_shm_eagain(s);
 	}
 	return sum;
 }

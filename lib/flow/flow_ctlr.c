@@ -185,7 +185,7 @@ hold_decide(struct flow *f, uint64_t rate)
 		k->hold_sq = 0;
 		return; /* min == max: nothing to probe */
 	}
-	/* hold_sum and hold_sq stay for the probe's verdict (resolves_one_percent) */
+	/* hold_sum and hold_sq stay for the probe's verdict (probe_verdict) */
 	if (k->probe_up)
 		JW_INC(f->ctlc.probes_up);
 	else

@@ -118,6 +118,9 @@ static inline uint64_t jw_shm_released(const struct jw_shm_slot *s)
 { return __atomic_load_n(&s->released, __ATOMIC_ACQUIRE); }
 static inline uint64_t jw_shm_head(const struct jw_shm_slot *s)
 { return __atomic_load_n(&s->head, __ATOMIC_ACQUIRE); }
+/* The producer's refusal count (a hint, relaxed: engine_tx.c watches the activity). */
+static inline uint64_t jw_shm_eagain(const struct jw_shm_slot *s)
+{ return __atomic_load_n(&s->eagain, __ATOMIC_RELAXED); }
 
 /* ---- TX lcore ---- */
 
