@@ -228,7 +228,6 @@ struct flow_ctl_counters {
 	uint64_t probes_up;         /* controller probes above the held window */
 	uint64_t probes_down;       /* ... and below it */
 	uint64_t probes_kept;       /* probes whose window became the held one */
-	uint64_t probes_unresolved; /* probes whose rate the noise hid: W stayed (flow_ctlr.c) */
 };
 
 /* The adaptive window's estimates (flow_ctlr.c), for the stats. */
@@ -275,7 +274,6 @@ struct flow_ctlr {
 	uint32_t holds;             /* HOLD: window-limited intervals since the last probe */
 	uint32_t probe_ivls;        /* PROBE: intervals measured so far */
 	uint64_t probe_sum;         /* sum of the measured probe intervals' rates */
-	uint64_t probe_sq;          /* sum of their squares (the probe's noise) */
 	bool probe_up;              /* direction of the current / next probe */
 	uint64_t ivl_start_ns;
 	uint64_t ivl_end_seq;       /* the interval's round ends with an ack of seq >= this */
@@ -289,7 +287,6 @@ struct flow_ctlr {
 	uint64_t lat_hist[FLOW_CTLR_HIST];   /* min latencies of recent intervals */
 	uint64_t hold_ref;          /* mean rate of the intervals at the held window */
 	uint64_t hold_sum;          /* sum of those rates (hold_ref = hold_sum / holds) */
-	uint64_t hold_sq;           /* sum of their squares (the held rate's noise) */
 	uint64_t last_rate;
 };
 
@@ -359,7 +356,7 @@ struct flow {
 		_Atomic uint64_t timeouts, resend_requests, timeout_failures;
 		_Atomic uint64_t stalled_suppressed, budget_deferred, liveness_probes;
 		_Atomic uint64_t window_increases, window_decreases;
-		_Atomic uint64_t probes_up, probes_down, probes_kept, probes_unresolved;
+		_Atomic uint64_t probes_up, probes_down, probes_kept;
 	} ctlc jw_cache_aligned;
 };
 

@@ -27,10 +27,7 @@
  *     window). Means, not maxima: a maximum of noisy samples is biased high and would
  *     refuse every probe on a busy box. Otherwise W returns and the next probe goes the
  *     other way. So W settles within a quarter above the knee of rate(W), and follows the
- *     knee when the server's speed changes;
- *   - a verdict counts only on evidence (probe_verdict): where the intervals' spread hides
- *     a 1% difference, only a gain of two standard errors moves W, so that the noise does
- *     not walk W at random.
+ *     knee when the server's speed changes.
  *
  * Windowed estimates for the stats and for the optional latency ceiling: the max rate of
  * the last FLOW_CTLR_HIST window-limited intervals, the min clean ack latency of the last
@@ -138,7 +135,6 @@ enter_hold(struct flow *f, uint64_t w)
 	k->holds = 0;
 	k->hold_ref = 0;
 	k->hold_sum = 0;
-	k->hold_sq = 0;
 	set_window(f, k->held);
 }
 
@@ -168,7 +164,6 @@ hold_decide(struct flow *f, uint64_t rate)
 	uint32_t pw;
 
 	k->hold_sum += rate;
-	k->hold_sq += rate * rate;
 	k->hold_ref = k->hold_sum / ++k->holds;
 	if (k->holds < HOLD_IVLS)
 		return;
@@ -180,12 +175,9 @@ hold_decide(struct flow *f, uint64_t rate)
 		k->probe_up = !k->probe_up; /* at a bound: probe the other way */
 	}
 	k->holds = 0;
-	if (pw == k->held) {
-		k->hold_sum = 0;
-		k->hold_sq = 0;
+	k->hold_sum = 0;
+	if (pw == k->held)
 		return; /* min == max: nothing to probe */
-	}
-	/* hold_sum and hold_sq stay for the probe's verdict (probe_verdict) */
 	if (k->probe_up)
 		JW_INC(f->ctlc.probes_up);
 	else
@@ -193,46 +185,7 @@ hold_decide(struct flow *f, uint64_t rate)
 	k->phase = FLOW_CTLR_PROBE;
 	k->probe_ivls = 0;
 	k->probe_sum = 0;
-	k->probe_sq = 0;
 	set_window(f, pw);
-}
-
-/* Variance of the mean of n samples from their sum and sum of squares (0 for n < 2). */
-static double
-var_of_mean(uint64_t sum, uint64_t sq, uint32_t n)
-{
-	double m, v;
-
-	if (n < 2)
-		return 0.0;
-	m = (double)sum / n;
-	v = ((double)sq - m * (double)sum) / (n - 1);
-	return v > 0.0 ? v / n : 0.0;
-}
-
-/* Whether a probe's verdict rests on evidence rather than on the noise. The rates are
- * means of a few intervals, and where the server's own speed moves by more than the step
- * being judged, comparing them at 1% would let the noise decide, and the window would
- * wander at random: traced here on a sustained run, successive intervals' rates ranged
- * from 15 k to 250 k acks/s, and the held window drifted from 3,706 down to 1,212 in 4 s.
- * So with se the standard error of the difference of the means: an up-probe is kept when
- * it gained 1% and at least 2 se (the gain is real); a down-probe when it lost nothing and
- * either 2 se are within 1% (a loss of 1% would have shown) or it gained 2 se. */
-static bool
-probe_verdict(const struct flow_ctlr *k, uint64_t rate, bool *unresolved)
-{
-	double var = var_of_mean(k->hold_sum, k->hold_sq, HOLD_IVLS) +
-		     var_of_mean(k->probe_sum, k->probe_sq, PROBE_IVLS);
-	double diff = (double)rate - (double)k->hold_ref, ref = (double)k->hold_ref;
-	double two_se_sq = 4.0 * var;
-	bool significant = diff > 0 && diff * diff >= two_se_sq;
-	bool resolved = two_se_sq * 10000.0 <= ref * ref;
-	/* the comparison at 1%: up a 1% gain, down no loss */
-	bool at_1pct = k->probe_up ? rate * 100 >= k->hold_ref * 101 : rate >= k->hold_ref;
-	bool keep = at_1pct && (significant || resolved);
-
-	*unresolved = at_1pct && !keep;
-	return keep;
 }
 
 static void
@@ -240,7 +193,7 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
 	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED);
-	bool keep, unresolved;
+	bool keep;
 
 	if (++k->probe_ivls < 2)
 		return; /* the first interval lets the queue settle */
@@ -250,13 +203,13 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 		return;
 	}
 	k->probe_sum += rate;
-	k->probe_sq += rate * rate;
 	if (k->probe_ivls < 1 + PROBE_IVLS)
 		return;
 	rate = k->probe_sum / PROBE_IVLS; /* the mean, as hold_ref */
-	keep = probe_verdict(k, rate, &unresolved);
-	if (unresolved)
-		JW_INC(f->ctlc.probes_unresolved);
+	if (k->probe_up)
+		keep = rate * 100 >= k->hold_ref * 101;
+	else
+		keep = rate >= k->hold_ref;
 	if (keep) {
 		JW_INC(f->ctlc.probes_kept);
 		enter_hold(f, w);

@@ -610,7 +610,6 @@ flow_counters_read(const struct flow *f, struct flow_counters *out)
 	out->ctl.probes_up = RD(f->ctlc.probes_up);
 	out->ctl.probes_down = RD(f->ctlc.probes_down);
 	out->ctl.probes_kept = RD(f->ctlc.probes_kept);
-	out->ctl.probes_unresolved = RD(f->ctlc.probes_unresolved);
 	out->ctlr.phase = RD(f->ctl.phase);
 	out->ctlr.held_window = RD(f->ctl.held);
 	out->ctlr.max_rate = RD(f->ctl.max_rate);
