@@ -168,6 +168,7 @@ flow_params_of(const struct jw_config *cfg, struct flow_params *f)
 		f->window_max = JW_MAX(f->window_max, f->window_fixed);
 	}
 	f->ack_target_ns = (uint64_t)cfg->flow.ack_target_us * 1000ull;
+	f->shared_replies = cfg->flow.shared_replies;
 	f->ack_timeout_ns = (uint64_t)cfg->flow.ack_timeout_ms * 1000000ull;
 	f->max_retries = cfg->flow.max_retries;
 }
@@ -384,6 +385,10 @@ log_summary(struct engine *e)
 	       "connections that waited for the stream's first answer %lu",
 	       (unsigned long)e->cnt.transient_503, (unsigned long)e->cnt.holds,
 	       (unsigned long)e->cnt.probes, (unsigned long)e->cnt.first_answers);
+	JW_LOG(INFO, "engine: shared replies: sent %lu, answers %lu, confirmed %lu, classes "
+	       "broken %lu, stale answers %lu", (unsigned long)fc.tx.shared_sent,
+	       (unsigned long)fc.ctl.share_answers, (unsigned long)fc.ctl.share_confirmed,
+	       (unsigned long)fc.ctl.share_breaks, (unsigned long)fc.ctl.share_stale);
 	JW_LOG(INFO, "engine: resends on evidence of loss %lu, after reconnects %lu; overdue "
 	       "but not resent (server stalled) %lu, liveness probes %lu, resends held by the "
 	       "budget %lu", (unsigned long)fc.tx.resent_loss, (unsigned long)fc.tx.resent_reconnect,

@@ -127,6 +127,7 @@ struct jw_flow_config {
 	uint32_t ack_timeout_ms;
 	uint32_t max_retries;
 	uint32_t burst;
+	bool shared_replies;             /* first sends may share their subject's reply */
 };
 
 struct jw_shm_config {

@@ -275,6 +275,11 @@ engine_flow_totals(const struct engine *e, struct flow_counters *out)
 		out->ctl.liveness_probes += c.ctl.liveness_probes;
 		out->tx.window_refused += c.tx.window_refused;
 		out->tx.local_failures += c.tx.local_failures;
+		out->tx.shared_sent += c.tx.shared_sent;
+		out->ctl.share_answers += c.ctl.share_answers;
+		out->ctl.share_confirmed += c.ctl.share_confirmed;
+		out->ctl.share_breaks += c.ctl.share_breaks;
+		out->ctl.share_stale += c.ctl.share_stale;
 		out->tx.outstanding_hwm = JW_MAX(out->tx.outstanding_hwm, c.tx.outstanding_hwm);
 		out->ctl.acked += c.ctl.acked;
 		out->ctl.failed += c.ctl.failed;

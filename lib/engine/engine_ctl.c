@@ -462,7 +462,9 @@ ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a)
 	struct flow_ops ops;
 	bool held = atomic_load_explicit(&c->hold, memory_order_relaxed) != 0;
 
-	if (a->kind == FLOW_ACK_NO_STREAM && c->c.clustered &&
+	/* (an answer to a shared reply goes to the window whatever it says: a 503 there
+	 * breaks its class, whose publishes are resent with unique replies) */
+	if (a->kind == FLOW_ACK_NO_STREAM && c->c.clustered && a->share_gen == 0 &&
 	    (c->c.since_503_ns == 0 || since(ctl_now, c->c.since_503_ns) < TRANSIENT_503_NS)) {
 		if (c->c.since_503_ns == 0)
 			c->c.since_503_ns = ctl_now;

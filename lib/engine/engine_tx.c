@@ -446,12 +446,25 @@ out_frame(struct engine_conn *c, struct tcp_conn *tcp, const struct nats_pub *m)
 	return size;
 }
 
+/* A first send's choice of reply (flow-t.h, "Shared replies"): the batch's last record
+ * of each reply class, so that a publish shares its class's reply only when a later one of
+ * the class (its checkpoint) follows in the same batch. */
+struct share_plan {
+	uint16_t last_of[FLOW_SHARE_CLASSES]; /* index in the batch, SHARE_NONE if none */
+	uint32_t k;                           /* the record being prepared */
+	uint64_t now_ns;
+	uint32_t cls, gen;                    /* out: flow_record's share_cls, share_gen */
+};
+#define SHARE_NONE UINT16_MAX
+
 /* Copies a record's subject and header block into T's buffers, checks them again, and
  * fills the frame description for publish sequence seq. payload points at the bytes to
- * send. Returns 0, or the JW_R_* reason to fail the record with. */
+ * send. plan (first sends; NULL for resends, which always carry their unique reply) picks
+ * the reply from the copied subject. Returns 0, or the JW_R_* reason to fail the record
+ * with. */
 static int
 prepare(struct engine_conn *c, uint32_t slot_index, uint32_t gen, const struct jw_shm_view *v,
-	const uint8_t *payload, uint64_t seq, struct nats_pub *m)
+	const uint8_t *payload, uint64_t seq, struct share_plan *plan, struct nats_pub *m)
 {
 	uint32_t maxp = session_max_payload(&c->sess);
 	struct flow_msgid_parts id = c->msgid_base;
@@ -483,7 +496,19 @@ prepare(struct engine_conn *c, uint32_t slot_index, uint32_t gen, const struct j
 	m->subject = c->t.subject;
 	m->subject_len = v->subject_len;
 	m->reply = c->t.reply;
-	m->reply_len = flow_reply_format(&c->sess.inbox, seq, c->t.reply_mark, c->t.reply);
+	if (plan != NULL) {
+		uint32_t cls = flow_tx_share_class(&c->flow, c->t.subject, v->subject_len);
+		bool later = cls != 0 && plan->last_of[cls - 1] != SHARE_NONE &&
+			     plan->last_of[cls - 1] > plan->k;
+
+		plan->cls = cls;
+		plan->gen = flow_tx_share_pick(&c->flow, cls, later, plan->now_ns);
+	}
+	if (plan != NULL && plan->gen != 0)
+		m->reply_len = flow_reply_format_shared(&c->sess.inbox, plan->cls - 1, plan->gen,
+							c->t.reply);
+	else
+		m->reply_len = flow_reply_format(&c->sess.inbox, seq, c->t.reply_mark, c->t.reply);
 	m->msg_id = msgid_len ? c->t.msgid : NULL;
 	m->msg_id_len = msgid_len;
 	m->hdr = v->hdr_len ? c->t.hdr : NULL;
@@ -517,7 +542,7 @@ resend_one(struct engine_conn *c, struct tcp_conn *tcp, uint64_t seq, const stru
 	if (v.payload_len > e->shm->ring_bytes)
 		return;
 	memcpy(c->t.resend_buf, v.payload, v.payload_len);
-	if (prepare(c, r->slot, jw_shm_slot_gen(s), &v, c->t.resend_buf, seq, &m) != 0)
+	if (prepare(c, r->slot, jw_shm_slot_gen(s), &v, c->t.resend_buf, seq, NULL, &m) != 0)
 		return;
 	if (!jw_shm_is_held(s, r->ring_pos)) {
 		/* released meanwhile: the copy may be torn. One writer (this TX lcore). */
@@ -680,7 +705,8 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	struct jw_shm_view v[TLS_PEEK_MAX];
 	uint64_t payload_bytes = 0, before = c->t.wire_bytes, sent_end = 0;
 	uint32_t n, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
-	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13;
+	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan;
+	struct share_plan plan;
 
 	if (jw_shm_head(s) == jw_shm_sent(s))
 		return 0;
@@ -698,6 +724,25 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 		if (c->t.tls_hint > 0)
 			c->t.tls_frame_avg = (uint32_t)JW_MAX(c->t.tls_hint / n, 1);
 	}
+	/* Shared replies: not while the first-answer gate wants this connection's mark, nor
+	 * with TLS 1.3's record sizing (frames_bytes renders unique replies), nor when a
+	 * window that shrank could leave a checkpoint without credit. The classes of the
+	 * views are only a plan: prepare() looks the copied subject up again. */
+	use_plan = c->t.reply_mark == 0 && !span && credit >= 2 * n;
+	if (use_plan) {
+		memset(plan.last_of, 0xff, sizeof(plan.last_of));
+		plan.now_ns = now_ns;
+		for (k = 0; k < n; k++) {
+			uint32_t cls;
+
+			if (v[k].reason != 0)
+				continue;
+			cls = flow_tx_share_class(&c->flow, (const char *)v[k].subject,
+						  v[k].subject_len);
+			if (cls != 0)
+				plan.last_of[cls - 1] = (uint16_t)k;
+		}
+	}
 	for (k = 0; k < n; k++) {
 		struct flow_record r = { .slot = (uint16_t)idx, .ring_pos = v[k].pos,
 					 .ring_end = v[k].end, .producer_seq = v[k].seq };
@@ -707,13 +752,18 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 
 		if (c->t.frame_active || !tcp_has_room(tcp))
 			break;
-		why = prepare(c, idx, gen, &v[k], v[k].payload, seq, &m);
+		plan.k = k;
+		plan.cls = 0;
+		plan.gen = 0;
+		why = prepare(c, idx, gen, &v[k], v[k].payload, seq, use_plan ? &plan : NULL, &m);
 		if (why == 0 && nats_pub_size(&m) < 0)
 			why = JW_R_CORRUPT;
 		if (why != 0) {
 			if (flow_tx_begin_failed(&c->flow, &r, (uint16_t)why, now_ns, &seq) != 0)
 				break;
 		} else {
+			r.share_cls = (uint8_t)plan.cls;
+			r.share_gen = plan.gen;
 			if (flow_tx_begin(&c->flow, &r, now_ns, &seq) != 0)
 				break;
 			out_frame(c, tcp, &m);

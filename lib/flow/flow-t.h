@@ -108,6 +108,8 @@ struct flow_params {
 	                         * + ack_target)); 0 = none */
 	uint64_t ack_timeout_ns;/* floor of the PubAck timeout (the estimate is srtt + 4 rttvar) */
 	uint32_t max_retries;   /* resends after timeouts before a failed report */
+	bool shared_replies;    /* first sends may carry their subject's shared reply
+	                         * (flow_share.c) */
 };
 
 /* What the TX lcore records about a publish when it first sends it: the record's identity
@@ -117,6 +119,8 @@ struct flow_record {
 	uint64_t ring_pos;      /* position of the record in the slot's ring */
 	uint64_t ring_end;      /* position just after it: released once final */
 	uint64_t producer_seq;  /* the sequence jw_publish returned */
+	uint8_t share_cls;      /* reply class + 1 of the subject, 0 = none (flow_tx_share_class) */
+	uint32_t share_gen;     /* the shared reply's generation, 0 = the unique reply */
 };
 
 /* entry.state: resends claimed in the low bits, FLOW_FINAL once the outcome is decided. */
@@ -127,8 +131,10 @@ struct flow_entry {
 	_Atomic uint32_t state;     /* CAS only, see above */
 	uint16_t slot;              /* T-filled */
 	uint16_t local_why;         /* T-filled: JW_R_* of a record failed before sending */
-	uint32_t retries;           /* C-owned: resends requested after timeouts */
-	uint32_t stall_counted;     /* C-owned: counted in stalled_suppressed since its last send */
+	uint16_t retries;           /* C-owned: resends requested after timeouts (<= 1000) */
+	uint8_t stall_counted;      /* C-owned: counted in stalled_suppressed since its last send */
+	uint8_t share_cls;          /* T-filled: reply class + 1 of its subject, 0 = none */
+	uint32_t share_gen;         /* T-filled: generation of its shared reply, 0 = unique */
 	uint64_t seq;               /* T-filled: the full sequence (sanity check) */
 	uint64_t ring_pos;          /* T-filled */
 	uint64_t ring_end;          /* T-filled */
@@ -156,6 +162,10 @@ struct flow_ack {
 	int32_t err_code;       /* ERROR: JetStream err_code, e.g. 10060 */
 	const char *reason;     /* ERROR/NO_STREAM/BAD: text, not NUL-terminated */
 	uint32_t reason_len;
+	/* an answer to a shared reply (flow_share.c): its class and generation; seq is then
+	 * meaningless. share_gen 0 = an answer to a unique reply. */
+	uint32_t share_cls;
+	uint32_t share_gen;
 };
 
 enum flow_status {
@@ -206,6 +216,7 @@ struct flow_tx_counters {
 	                             * flow_tx_credit): the window held; 0 for a fixed W */
 	uint64_t local_failures;    /* records failed by T without sending */
 	uint64_t outstanding_hwm;   /* most unacknowledged publishes ever after a send */
+	uint64_t shared_sent;       /* first sends that carried a shared reply */
 };
 
 struct flow_ctl_counters {
@@ -228,6 +239,11 @@ struct flow_ctl_counters {
 	uint64_t probes_up;         /* controller probes above the held window */
 	uint64_t probes_down;       /* ... and below it */
 	uint64_t probes_kept;       /* probes whose window became the held one */
+	uint64_t share_answers;     /* answers to shared replies, matched in order */
+	uint64_t share_confirmed;   /* ... confirmed by a later unique answer and reported */
+	uint64_t share_breaks;      /* classes found out of step (a missing, extra or failed
+	                             * answer): their unconfirmed publishes were resent */
+	uint64_t share_stale;       /* answers to a shared reply of an older generation */
 };
 
 /* The adaptive window's estimates (flow_ctlr.c), for the stats. */
@@ -313,6 +329,79 @@ struct flow_rto {
 	uint32_t budget_used;
 };
 
+/* Shared replies (flow_share.c). A reply subject the server has not seen before costs it a
+ * cache miss and a cache insertion in its subscription index on the way back (some 20-30%
+ * of its work per message on the development box); so first sends of a subject that T sees
+ * often carry that subject's *shared* reply `<prefix>c<class>e<gen>` instead of the unique
+ * `<prefix><seq>`, and C matches their answers in order. This is sound because a server
+ * answers the publishes of one subject from one connection in the order it read them (a
+ * subject belongs to at most one stream, and a stream stores in order); and it is checked:
+ *   - a shared publish stays *provisional* after its answer, until the answer to a later
+ *     publish of the same class that carried its unique reply (a checkpoint: T makes the
+ *     last of each class in a batch, and every FLOW_SHARE_RUN_MAX-th, one) shows that
+ *     every shared publish before it was answered: then they are reported, in order;
+ *   - an answer missing at a checkpoint, an extra one, an error, another stream, a stream
+ *     sequence that does not grow, a provisional one left unconfirmed for a timeout, or a
+ *     shared publish resent: the class is out of step. Its unconfirmed publishes are
+ *     resent with unique replies, the generation moves on (older answers are ignored), and
+ *     T sends unique replies for FLOW_SHARE_COOLDOWN_NS.
+ * So an answer is never reported for a publish it does not belong to; the price of a
+ * broken class is resends (duplicates are then possible with dedupe = off, and reported
+ * as such), never a wrong report.
+ *
+ *   | call                   | thread | concurrent with                       |
+ *   |------------------------|--------|---------------------------------------|
+ *   | flow_tx_share_class    | T      | every flow_ctl_* call                 |
+ *   | flow_tx_share_pick     | T      | every flow_ctl_* call                 |
+ *   | flow_share_* (C side)  | C      | every flow_tx_* call (flow_share.c)   |
+ *
+ *   T owns the class table (subject -> class); C owns the class queues and the per-entry
+ *   state. C publishes the generation and the cooldown end (relaxed: T reads a value at
+ *   most one anomaly old, and an entry records the generation T used, which C checks).
+ */
+#define FLOW_SHARE_CLASSES    64    /* subjects with a shared reply per connection */
+#define FLOW_SHARE_SUBJECT_MAX 128  /* longer subjects always take unique replies */
+#define FLOW_SHARE_STREAM_MAX 64    /* longer stream names: the class breaks */
+#define FLOW_SHARE_RUN_MAX    64    /* shared publishes of a class between checkpoints */
+#define FLOW_SHARE_COOLDOWN_NS 100000000ull /* unique replies only, after a broken class */
+
+/* T's class table (T private). */
+struct flow_share_tx {
+	uint32_t hash[FLOW_SHARE_CLASSES];   /* of the bound subject; 0 = free */
+	uint16_t len[FLOW_SHARE_CLASSES];
+	uint32_t run[FLOW_SHARE_CLASSES];    /* shared publishes since the last checkpoint */
+	uint64_t last_seq[FLOW_SHARE_CLASSES]; /* + 1 of the class's latest publish, 0 none */
+	uint32_t victim;                     /* next class to rebind when the table is full */
+	char subject[FLOW_SHARE_CLASSES][FLOW_SHARE_SUBJECT_MAX];
+};
+
+/* C's state of a publish that carried a shared reply (C private, one per entry). */
+enum { FLOW_SHARE_NONE = 0, FLOW_SHARE_DUE, FLOW_SHARE_ANSWERED };
+struct flow_share_slot {
+	uint64_t next;          /* the class's next member (seq), valid below the class's last */
+	uint64_t stream_seq;    /* ANSWERED: the stream sequence the answer gave */
+	uint64_t answered_ns;   /* ANSWERED: when */
+	uint8_t state;          /* FLOW_SHARE_* */
+	bool duplicate;         /* ANSWERED: the server had the Msg-Id already */
+};
+
+/* C's queue of one class: its members in sequence order, answered ones first. */
+struct flow_share_class {
+	uint64_t head;          /* oldest member (seq) when n > 0 */
+	uint64_t last;          /* newest member */
+	uint64_t due;           /* oldest member without an answer when n_due > 0 */
+	uint32_t n;             /* members */
+	uint32_t n_due;         /* ... of which without an answer (the newest ones) */
+	uint64_t stream_seq;    /* the latest answer's stream sequence (they must grow) */
+	uint32_t stream_len;    /* 0 = not learnt yet */
+	char stream[FLOW_SHARE_STREAM_MAX];
+};
+
+struct flow_share_ctl {
+	uint64_t scanned;       /* entries below this sequence are in their class queues */
+	struct flow_share_class cls[FLOW_SHARE_CLASSES];
+};
+
 struct flow {
 	/* read-mostly */
 	struct flow_params p;
@@ -321,6 +410,7 @@ struct flow {
 	struct flow_entry *entries;
 	uint64_t *rq;               /* resend queue, `size` slots */
 	uint64_t *lq;               /* local-failure queue, `size` slots */
+	struct flow_share_slot *share; /* C's shared-reply state, `size` slots */
 
 	/* T-written line */
 	struct {
@@ -332,6 +422,8 @@ struct flow {
 		_Atomic uint64_t window_refused;
 		_Atomic uint64_t local_failures;
 		_Atomic uint64_t outstanding_hwm;
+		_Atomic uint64_t shared_sent;
+		struct flow_share_tx share; /* T private */
 	} tx jw_cache_aligned;
 
 	/* C-written line */
@@ -347,6 +439,10 @@ struct flow {
 		_Atomic uint32_t phase, held;
 		struct flow_ctlr ctlr;      /* C private */
 		struct flow_rto rto;        /* C private */
+		/* per class: the shared reply's generation (>= 1); unique replies until */
+		_Atomic uint32_t share_gen[FLOW_SHARE_CLASSES];
+		_Atomic uint64_t share_off_until_ns[FLOW_SHARE_CLASSES];
+		struct flow_share_ctl share; /* C private */
 	} ctl jw_cache_aligned;
 
 	/* C-written counters (relaxed: single writer, readers take snapshots) */
@@ -357,6 +453,7 @@ struct flow {
 		_Atomic uint64_t stalled_suppressed, budget_deferred, liveness_probes;
 		_Atomic uint64_t window_increases, window_decreases;
 		_Atomic uint64_t probes_up, probes_down, probes_kept;
+		_Atomic uint64_t share_answers, share_confirmed, share_breaks, share_stale;
 	} ctlc jw_cache_aligned;
 };
 

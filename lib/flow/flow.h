@@ -55,6 +55,19 @@ int flow_tx_begin(struct flow *f, const struct flow_record *r, uint64_t now_ns, 
 int flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t why,
 			 uint64_t now_ns, uint64_t *seq);
 
+/* Shared replies (flow-t.h). The reply class (1..FLOW_SHARE_CLASSES) of a first send to
+ * subject subj[0..len), binding a class to a subject T has not seen; 0 (unique reply) when
+ * shared replies are off, the subject is longer than FLOW_SHARE_SUBJECT_MAX, or the classes
+ * around its hash are bound to subjects with publishes still live. */
+uint32_t flow_tx_share_class(struct flow *f, const char *subj, uint32_t len);
+
+/* Whether the first send of a publish of class cls carries the class's shared reply: only
+ * when `later` (another publish of the class follows in the same batch, so a checkpoint
+ * comes soon), fewer than FLOW_SHARE_RUN_MAX did in a row, and the class is not cooling
+ * down after a break. Returns the generation to render (>= 1), or 0 for the unique reply
+ * (which makes the publish a checkpoint of its class). Record both in flow_record. */
+uint32_t flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns);
+
 /* Takes the next resend the control lcore requested after a PubAck timeout and claims it.
  * Returns 1 with *seq and *r (the record to frame again, with the same reply sequence and
  * Nats-Msg-Id), or 0 when none is pending. Requests for publishes that became final in

@@ -90,6 +90,29 @@ flow_reply_parse(const struct flow_inbox *ib, const char *subj, size_t len, uint
 	return 0;
 }
 
+int
+flow_reply_parse_shared(const struct flow_inbox *ib, const char *subj, size_t len,
+			uint32_t *k, uint32_t *gen)
+{
+	const char *tok, *e;
+	size_t n;
+	uint64_t kv, gv;
+
+	if (len <= ib->len + 1 || memcmp(subj, ib->prefix, ib->len) != 0 ||
+	    subj[ib->len] != 'c')
+		return -EINVAL;
+	tok = subj + ib->len + 1;
+	n = len - ib->len - 1;
+	e = memchr(tok, 'e', n);
+	if (e == NULL || dec_parse(tok, (size_t)(e - tok), &kv) != 0 ||
+	    dec_parse(e + 1, n - (size_t)(e - tok) - 1, &gv) != 0 ||
+	    kv >= FLOW_SHARE_CLASSES || gv == 0 || gv > UINT32_MAX)
+		return -EINVAL;
+	*k = (uint32_t)kv;
+	*gen = (uint32_t)gv;
+	return 0;
+}
+
 uint32_t
 flow_msgid_format(const struct flow_msgid_parts *m, char *buf)
 {

@@ -85,6 +85,28 @@ flow_reply_len(const struct flow_inbox *ib, uint64_t seq, uint64_t mark)
 	return ib->len + flow_u64_len(seq) + (mark != 0 ? 1 + flow_u64_len(mark) : 0);
 }
 
+/* Writes the shared reply of class k (0-based) in generation gen (>= 1), `<prefix>c<k>e<gen>`
+ * (no NUL), into buf (FLOW_REPLY_MAX bytes). Returns its length. */
+static inline uint32_t
+flow_reply_format_shared(const struct flow_inbox *ib, uint32_t k, uint32_t gen, char *buf)
+{
+	uint32_t n = ib->len;
+
+	for (uint32_t i = 0; i < ib->len; i++)
+		buf[i] = ib->prefix[i];
+	buf[n++] = 'c';
+	n += flow_u64_dec(buf + n, k);
+	buf[n++] = 'e';
+	n += flow_u64_dec(buf + n, gen);
+	return n;
+}
+
+/* Reads class and generation out of a shared reply received for this inbox. Accepts
+ * exactly the prefix, 'c', a class below FLOW_SHARE_CLASSES, 'e', a generation 1..2^32-1,
+ * both in decimal without leading zeros; rejects anything else with -EINVAL. */
+int flow_reply_parse_shared(const struct flow_inbox *ib, const char *subj, size_t len,
+			    uint32_t *k, uint32_t *gen);
+
 /* Reads the sequence and the mark (0: none) out of a reply subject received for this
  * inbox. Accepts exactly the prefix, then 1..20 decimal digits without a leading zero
  * (except "0") that fit 64 bits, then optionally 'g' and a mark written the same way and

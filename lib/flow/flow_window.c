@@ -4,6 +4,7 @@
 
 #include "common/jw_atomic.h"
 #include "flow/flow.h"
+#include "flow/flow_priv.h"
 #include "jetwire.h"
 
 #define RELAXED memory_order_relaxed
@@ -65,7 +66,8 @@ flow_init(struct flow *f, const struct flow_params *p)
 	f->entries = aligned_alloc(JW_CACHE_LINE, sizeof(*f->entries) * f->size);
 	f->rq = calloc(f->size, sizeof(*f->rq));
 	f->lq = calloc(f->size, sizeof(*f->lq));
-	if (f->entries == NULL || f->rq == NULL || f->lq == NULL) {
+	f->share = calloc(f->size, sizeof(*f->share));
+	if (f->entries == NULL || f->rq == NULL || f->lq == NULL || f->share == NULL) {
 		flow_fini(f);
 		return -ENOMEM;
 	}
@@ -74,6 +76,7 @@ flow_init(struct flow *f, const struct flow_params *p)
 			      RELAXED);
 	flow_ctlr_init(f);
 	flow_rto_init(f);
+	flow_share_init(f);
 	return 0;
 }
 
@@ -83,6 +86,8 @@ flow_fini(struct flow *f)
 	free(f->entries);
 	free(f->rq);
 	free(f->lq);
+	free(f->share);
+	f->share = NULL;
 	f->entries = NULL;
 	f->rq = NULL;
 	f->lq = NULL;
@@ -131,6 +136,12 @@ begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns
 	e->producer_seq = r->producer_seq;
 	e->sent_ns = now_ns;
 	e->rearmed_ns = 0;
+	e->share_cls = why == 0 ? r->share_cls : 0;
+	e->share_gen = why == 0 ? r->share_gen : 0;
+	if (e->share_cls != 0 && e->share_cls <= FLOW_SHARE_CLASSES)
+		f->tx.share.last_seq[e->share_cls - 1u] = next + 1; /* T private */
+	if (e->share_gen != 0)
+		JW_INC(f->tx.shared_sent);
 	/* release: publishes the filled entry to C (acquire in flow_ctl_*) [F1] */
 	atomic_store_explicit(&f->tx.next_seq, next + 1, RELEASE);
 	finalized = atomic_load_explicit(&f->ctl.finalized, RELAXED);
@@ -354,26 +365,13 @@ static const char no_stream_reason[] = "no stream captures the subject (503 no r
 static const char bad_ack_reason[] = "unparseable PubAck";
 
 int
-flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t now_ns,
-	     const struct flow_ops *ops)
+flow_entry_answer(struct flow *f, struct flow_entry *e, const struct flow_ack *a,
+		  uint64_t answered_ns, uint64_t now_ns, const struct flow_ops *ops)
 {
-	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
-	/* acquire pairs with T's release of next_seq: entries below it are filled [F1] */
-	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
 	struct flow_outcome o;
-	struct flow_entry *e;
 	uint32_t resends;
 	bool was_final;
 
-	if (seq < tail) {
-		JW_INC(f->ctlc.late_acks);
-		return -ESTALE;
-	}
-	if (seq >= next) {
-		JW_INC(f->ctlc.bogus_acks);
-		return -ENOENT;
-	}
-	e = &f->entries[seq & f->mask];
 	resends = finalize(f, e, &was_final);
 	if (was_final) {
 		JW_INC(f->ctlc.repeat_acks);
@@ -414,18 +412,48 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 	 * reconnect); its ack still counts for the rate and as evidence of progress */
 	{
 		bool clean = resends == 0 && e->rearmed_ns == 0;
+		uint64_t lat = answered_ns > e->sent_ns ? answered_ns - e->sent_ns : 0;
 
-		flow_rto_on_ack(f, e->sent_ns, o.latency_ns, clean, now_ns);
-		flow_ctlr_sample(f, seq, o.latency_ns, clean && a->kind == FLOW_ACK_OK, now_ns);
+		flow_rto_on_ack(f, e->sent_ns, lat, clean, answered_ns);
+		flow_ctlr_sample(f, e->seq, lat, clean && a->kind == FLOW_ACK_OK, now_ns);
 	}
 	ops->report(ops->ctx, &o);
-	advance_tail(f, ops);
 	return 0;
 }
 
-/* Queues a resend of seq for T. Returns false when the queue is full (retried later). */
-static bool
-request_resend(struct flow *f, uint64_t seq)
+int
+flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t now_ns,
+	     const struct flow_ops *ops)
+{
+	uint64_t tail = atomic_load_explicit(&f->ctl.tail, RELAXED); /* C-owned */
+	/* acquire pairs with T's release of next_seq: entries below it are filled [F1] */
+	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE);
+	struct flow_entry *e;
+	int rc;
+
+	if (a->share_gen != 0)
+		return flow_share_answer(f, a, now_ns); /* provisional until a checkpoint */
+	if (seq < tail) {
+		JW_INC(f->ctlc.late_acks);
+		return -ESTALE;
+	}
+	if (seq >= next) {
+		JW_INC(f->ctlc.bogus_acks);
+		return -ENOENT;
+	}
+	e = &f->entries[seq & f->mask];
+	flow_share_scan(f, next, now_ns);
+	if (flow_share_member(f, seq))
+		flow_share_break_of(f, seq, now_ns); /* a resend's answer to a shared publish */
+	else if (e->share_cls != 0 && e->share_cls <= FLOW_SHARE_CLASSES)
+		flow_share_checkpoint(f, seq, e, a, now_ns, ops);
+	rc = flow_entry_answer(f, e, a, now_ns, now_ns, ops);
+	advance_tail(f, ops);
+	return rc;
+}
+
+bool
+flow_request_resend(struct flow *f, uint64_t seq)
 {
 	uint64_t h = atomic_load_explicit(&f->ctl.rq_head, RELAXED); /* C-owned */
 	/* acquire pairs with T's release of rq_tail: that slot has been read [F3] */
@@ -488,6 +516,8 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 	uint32_t n = 0, stalled = 0;
 	bool budget_left = true;
 
+	flow_share_scan(f, next, now_ns);
+
 	for (uint64_t s = tail; s < next; s++) {
 		struct flow_entry *e = &f->entries[s & f->mask];
 		uint64_t last;
@@ -512,12 +542,20 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 		default:
 			break;
 		}
+		if (flow_share_member(f, s)) {
+			/* a shared publish without its answer, or one never confirmed: its class
+			 * is out of step; it resends its unconfirmed publishes itself */
+			JW_INC(f->ctlc.timeouts);
+			flow_share_break_of(f, s, now_ns);
+			n++;
+			continue;
+		}
 		if (e->retries < f->p.max_retries) {
 			if (!budget_left || !flow_rto_budget_take(f, now_ns)) {
 				budget_left = false;
 				continue; /* the next round trip's budget will take it */
 			}
-			if (!request_resend(f, s))
+			if (!flow_request_resend(f, s))
 				break; /* queue full: T is behind, look again next scan */
 			n++;
 			JW_INC(f->ctlc.timeouts);
@@ -553,6 +591,7 @@ flow_ctl_rearm(struct flow *f, uint64_t now_ns)
 			e->stall_counted = 0;
 		}
 	}
+	flow_share_reset(f, now_ns); /* T sends the live range again, with unique replies */
 	flow_rto_connection_replaced(f);
 }
 
@@ -564,6 +603,8 @@ flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason
 	uint64_t next = atomic_load_explicit(&f->tx.next_seq, ACQUIRE); /* [F1] */
 	uint32_t len = reason != NULL ? (uint32_t)strlen(reason) : 0;
 	uint32_t n = 0;
+
+	flow_share_reset(f, 0);
 
 	for (uint64_t s = tail; s < next; s++) {
 		struct flow_entry *e = &f->entries[s & f->mask];
@@ -592,6 +633,11 @@ flow_counters_read(const struct flow *f, struct flow_counters *out)
 	out->tx.window_refused = RD(f->tx.window_refused);
 	out->tx.outstanding_hwm = RD(f->tx.outstanding_hwm);
 	out->tx.local_failures = RD(f->tx.local_failures);
+	out->tx.shared_sent = RD(f->tx.shared_sent);
+	out->ctl.share_answers = RD(f->ctlc.share_answers);
+	out->ctl.share_confirmed = RD(f->ctlc.share_confirmed);
+	out->ctl.share_breaks = RD(f->ctlc.share_breaks);
+	out->ctl.share_stale = RD(f->ctlc.share_stale);
 	out->ctl.acked = RD(f->ctlc.acked);
 	out->ctl.failed = RD(f->ctlc.failed);
 	out->ctl.duplicates = RD(f->ctlc.duplicates);

@@ -434,14 +434,21 @@ on_msg(struct session *s, const struct nats_msg *m, const struct session_cb *cb)
 {
 	struct flow_ack a;
 	struct nats_puback pa;
-	uint64_t seq, mark;
+	uint64_t seq, mark = 0;
+	uint32_t cls = 0, gen = 0;
 
 	if (flow_reply_parse(&s->inbox, m->subject, m->subject_len, &seq, &mark) != 0) {
-		JW_INC(s->x.foreign_msgs);
-		return;
+		if (flow_reply_parse_shared(&s->inbox, m->subject, m->subject_len, &cls,
+					    &gen) != 0) {
+			JW_INC(s->x.foreign_msgs);
+			return;
+		}
+		seq = UINT64_MAX; /* an answer to a shared reply: matched in order */
 	}
 	memset(&a, 0, sizeof(a));
 	a.mark = mark;
+	a.share_cls = cls;
+	a.share_gen = gen;
 	if (m->status == 503) {
 		a.kind = FLOW_ACK_NO_STREAM;
 		a.code = 503;

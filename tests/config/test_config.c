@@ -319,6 +319,23 @@ sched_batch_takes_three_values(void **state)
 	}
 }
 
+/* [flow] shared_replies: on by default; a boolean. */
+static void
+shared_replies_default_on(void **state)
+{
+	const char *off[] = { "flow.shared_replies=no" };
+	const char *bad[] = { "flow.shared_replies=maybe" };
+	struct jw_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(BASE, NULL, 0, &c, err, sizeof(err)), 0);
+	assert_true(c.flow.shared_replies);
+	assert_int_equal(load_text(BASE, off, 1, &c, err, sizeof(err)), 0);
+	assert_false(c.flow.shared_replies);
+	expect_error(BASE, bad, 1, -EINVAL, "[flow] shared_replies", NULL);
+}
+
 static void
 syntax_errors(void **state)
 {
@@ -502,6 +519,7 @@ main(void)
 		cmocka_unit_test(unknown_section_and_key),
 		cmocka_unit_test(syntax_errors),
 		cmocka_unit_test(sched_batch_takes_three_values),
+		cmocka_unit_test(shared_replies_default_on),
 		cmocka_unit_test(malformed_addresses),
 		cmocka_unit_test(impossible_core_lists),
 		cmocka_unit_test(tls_keys),

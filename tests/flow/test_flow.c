@@ -1260,5 +1260,5 @@ main(void)
 	};
 	int failed = cmocka_run_group_tests_name("flow_window", tests, NULL, NULL);
 
-	return failed + run_ident_tests();
+	return failed + run_ident_tests() + run_share_tests();
 }

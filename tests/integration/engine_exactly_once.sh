@@ -22,7 +22,12 @@ jwjs verify JWONCE $((2 * N)) || fail "stream count"
 jwjs check JWONCE once.a "$N" || fail "producer a's messages"
 jwjs check JWONCE once.b "$N" || fail "producer b's messages"
 engine_stop
-grep "engine: sent" "$JW_LOG"
+grep -E "engine: (sent|shared)" "$JW_LOG"
 [ "$(engine_counter acked)" -eq $((2 * N)) ] || fail "engine acked count"
+# most first sends shared their subject's reply, and every one of them was confirmed
+shared=$(engine_share_counter sent)
+[ "$shared" -gt $((N / 2)) ] || fail "only $shared publishes used shared replies"
+[ "$(engine_share_counter confirmed)" -eq "$shared" ] || fail "shared replies not all confirmed"
+[ "$(engine_share_counter 'classes broken')" -eq 0 ] || fail "a class broke on a clean run"
 grep -c 'ready (NATS session up)' "$JW_LOG" | grep -qx 2 || fail "expected two sessions"
 echo "PASS: $((2 * N)) messages over 2 connections stored exactly once, in order"

@@ -84,6 +84,12 @@ engine_stop() {
   rm -f "/dev/shm/jetwire.$JW_INSTANCE"
 }
 
+# A number from the exit summary's line "engine: shared replies: sent N, answers N,
+# confirmed N, classes broken N, stale answers N".
+engine_share_counter() { # name (sent|answers|confirmed|classes broken|stale answers)
+  sed -n "s/.*engine: shared replies:.*$1 \([0-9]*\).*/\1/p" "$JW_LOG" | tail -1
+}
+
 # A number from jetwire's exit summary: "engine: sent N, resent N, acked N ...".
 engine_counter() { # name (sent|resent|acked|failed|timeouts|most in flight|refused sends)
   sed -n "s/.*engine: sent .*$1 \([0-9]*\).*/\1/p" "$JW_LOG" | tail -1

@@ -52,6 +52,7 @@ row() {
     local sum
     sum=$(grep -E "engine: sent" "$WORK/jetwire.log" | tail -1)
     echo "$sum" | sed 's/^[^:]*: /    | /'
+    grep -E "engine: shared replies" "$WORK/jetwire.log" | tail -1 | sed 's/^[^:]*: /    | /'
     wnow=$(echo "$sum" | sed -n 's/.*window now \([0-9]*\).*/\1/p'); wnow=${wnow:-null}
     wmax=$(echo "$sum" | sed -n 's/.*most in flight \([0-9]*\).*/\1/p'); wmax=${wmax:-null}
   else
