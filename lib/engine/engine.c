@@ -397,6 +397,10 @@ engine_conn_stats(const struct engine_conn *c, struct jw_stats_conn *out)
 	out->resent_loss = fc.tx.resent_loss;
 	out->resent_reconnect = fc.tx.resent_reconnect;
 	out->stalled_suppressed = fc.ctl.stalled_suppressed;
+	out->js_shared_sent = fc.tx.shared_sent;
+	out->js_share_confirmed = fc.ctl.share_confirmed;
+	out->js_share_breaks = fc.ctl.share_breaks;
+	out->js_share_stale = fc.ctl.share_stale;
 	out->liveness_probes = fc.ctl.liveness_probes;
 	out->backoff_waits = sc.backoff_waits;
 }

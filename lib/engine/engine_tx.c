@@ -35,6 +35,8 @@
  * 16 KiB record (see drain_slot), up to this many */
 #define TLS_PEEK_MAX 128
 #define TLS_MIN_PLAIN 64   /* open a record only where this much plaintext fits */
+/* Shared replies: how far a slot visit looks for later records of the same subjects */
+#define SHARE_LOOK TLS_PEEK_MAX
 
 static void
 out_reset(struct engine_conn *c)
@@ -704,7 +706,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, idx);
 	struct jw_shm_view v[TLS_PEEK_MAX];
 	uint64_t payload_bytes = 0, before = c->t.wire_bytes, sent_end = 0;
-	uint32_t n, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
+	uint32_t n, n_look, look, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
 	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan;
 	struct share_plan plan;
 
@@ -713,9 +715,16 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	if (span && c->t.tls_frame_avg > 0) /* the frames of the last visit's size */
 		want = JW_MAX(want, JW_MIN(JW_MIN(credit, (uint32_t)TLS_PEEK_MAX),
 					   (uint32_t)TLS_PLAIN_MAX / c->t.tls_frame_avg + 1));
-	n = jw_shm_peek(e->shm, s, v, want);
-	if (n == 0)
+	/* Shared replies look further than this visit takes (up to SHARE_LOOK records, which
+	 * later visits take: they are within the window's credit), so that fewer publishes
+	 * are the last of their subject in sight and need their unique reply. */
+	look = want;
+	if (!span && c->t.reply_mark == 0 && flow_shared_replies(&c->flow))
+		look = JW_MAX(want, JW_MIN((uint32_t)SHARE_LOOK, credit / 2));
+	n_look = jw_shm_peek(e->shm, s, v, look);
+	if (n_look == 0)
 		return 0;
+	n = JW_MIN(n_look, want);
 	gen = jw_shm_slot_gen(s);
 	if (span) {
 		uint32_t keep = JW_MIN(n, JW_MIN(max, (uint32_t)PEEK_MAX));
@@ -728,11 +737,11 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	 * with TLS 1.3's record sizing (frames_bytes renders unique replies), nor when a
 	 * window that shrank could leave a checkpoint without credit. The classes of the
 	 * views are only a plan: prepare() looks the copied subject up again. */
-	use_plan = c->t.reply_mark == 0 && !span && credit >= 2 * n;
+	use_plan = c->t.reply_mark == 0 && !span && credit >= 2 * n_look;
 	if (use_plan) {
 		memset(plan.last_of, 0xff, sizeof(plan.last_of));
 		plan.now_ns = now_ns;
-		for (k = 0; k < n; k++) {
+		for (k = 0; k < n_look; k++) {
 			uint32_t cls;
 
 			if (v[k].reason != 0)

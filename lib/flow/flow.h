@@ -125,6 +125,14 @@ uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const cha
 int flow_ctl_retune(struct flow *f, uint32_t window_min, uint32_t window_max,
 		    uint64_t ack_timeout_ns, uint64_t ack_target_ns);
 
+/* Whether first sends may carry shared replies ([flow] shared_replies). Read-only after
+ * flow_init: any thread. */
+static inline bool
+flow_shared_replies(const struct flow *f)
+{
+	return f->p.shared_replies;
+}
+
 /* Whether publishes carry a Nats-Msg-Id ([flow] dedupe = msgid). Read-only after
  * flow_init: any thread. */
 static inline bool

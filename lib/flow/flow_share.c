@@ -227,10 +227,12 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 	    a->stream_len > FLOW_SHARE_STREAM_MAX ||
 	    (q->stream_len != 0 && (a->stream_len != q->stream_len ||
 				    memcmp(a->stream, q->stream, q->stream_len) != 0)) ||
-	    (!a->duplicate && a->stream_seq <= q->stream_seq)) {
+	    a->stream_seq <= q->stream_seq) {
 		/* an answer nobody waits for, an error (which may overtake the answers to
 		 * earlier publishes in a cluster), another stream, a stream sequence that
-		 * does not grow: the queue cannot be trusted */
+		 * does not grow (also for duplicates: the records of one subject were first
+		 * stored in this order too; an answer delivered twice, as to two connections
+		 * of one inbox in a lame-duck move, shows here): the queue cannot be trusted */
 		class_break(f, k, now_ns);
 		return -EPROTO;
 	}
@@ -238,8 +240,7 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 		memcpy(q->stream, a->stream, a->stream_len);
 		q->stream_len = a->stream_len;
 	}
-	if (!a->duplicate)
-		q->stream_seq = a->stream_seq;
+	q->stream_seq = a->stream_seq;
 	sl = slot_of(f, q->due);
 	sl->state = FLOW_SHARE_ANSWERED;
 	sl->stream_seq = a->stream_seq;
@@ -266,7 +267,7 @@ flow_share_checkpoint(struct flow *f, uint64_t seq, const struct flow_entry *e,
 		return; /* maybe not the answer to its first send, or one that may overtake */
 	if (q->stream_len != 0 &&
 	    (a->stream_len != q->stream_len || memcmp(a->stream, q->stream, q->stream_len) != 0 ||
-	     (!a->duplicate && a->stream_seq <= q->stream_seq))) {
+	     a->stream_seq <= q->stream_seq)) {
 		class_break(f, k, now_ns);
 		return;
 	}

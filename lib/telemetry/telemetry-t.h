@@ -73,6 +73,10 @@ struct jw_stats_conn {
 	uint64_t resent_loss;       /* resends on evidence of loss */
 	uint64_t resent_reconnect;  /* resends after the connection was replaced */
 	uint64_t stalled_suppressed;/* overdue publishes not resent: the server was stalled */
+	uint64_t js_shared_sent;    /* first sends with their subject's shared reply */
+	uint64_t js_share_confirmed;/* ... reported after a checkpoint confirmed them */
+	uint64_t js_share_breaks;   /* classes found out of step: unconfirmed ones resent */
+	uint64_t js_share_stale;    /* answers to an older generation's shared reply */
 	uint64_t liveness_probes;
 	uint64_t ack_timeouts;      /* overdue with evidence (resent or failed) */
 };

@@ -430,6 +430,10 @@ cmd_conns(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "resent_loss", c[i].resent_loss);
 		rte_tel_data_add_dict_u64(e, "resent_reconnect", c[i].resent_reconnect);
 		rte_tel_data_add_dict_u64(e, "stalled_suppressed", c[i].stalled_suppressed);
+		rte_tel_data_add_dict_u64(e, "js_shared_sent", c[i].js_shared_sent);
+		rte_tel_data_add_dict_u64(e, "js_share_confirmed", c[i].js_share_confirmed);
+		rte_tel_data_add_dict_u64(e, "js_share_breaks", c[i].js_share_breaks);
+		rte_tel_data_add_dict_u64(e, "js_share_stale", c[i].js_share_stale);
 		rte_tel_data_add_dict_u64(e, "liveness_probes", c[i].liveness_probes);
 		snprintf(key, sizeof(key), "%u", c[i].id);
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
