@@ -575,6 +575,7 @@ sess_on_info(void *ctx, const struct nats_info *info)
 
 	/* a server that lists other servers is part of a cluster */
 	c->c.clustered = info->connect_urls_total > 1;
+	flow_ctl_share_errors_ordered(&c->flow, !c->c.clustered);
 	/* before READY only: an INFO of a ready session (cluster changes) closes no window.
 	 * Relaxed: the session's release of READY orders it for T [E6] */
 	if (session_state(&c->sess) != SESSION_READY)

@@ -700,7 +700,7 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
  */
 static uint32_t
 drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t max,
-	   uint32_t credit, uint64_t now_ns)
+	   uint32_t credit, uint64_t now_ns, bool closing)
 {
 	struct engine *e = c->eng;
 	struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, idx);
@@ -737,10 +737,12 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	 * with TLS 1.3's record sizing (frames_bytes renders unique replies), nor when a
 	 * window that shrank could leave a checkpoint without credit. The classes of the
 	 * views are only a plan: prepare() looks the copied subject up again. */
-	use_plan = c->t.reply_mark == 0 && !span && credit >= 2 * n_look;
-	if (use_plan) {
-		memset(plan.last_of, 0xff, sizeof(plan.last_of));
-		plan.now_ns = now_ns;
+	/* Every first send records its class (a publish with its unique reply is a checkpoint of
+	 * its class), but only a planned visit lets one share. */
+	use_plan = flow_shared_replies(&c->flow);
+	memset(plan.last_of, 0xff, sizeof(plan.last_of));
+	plan.now_ns = now_ns;
+	if (use_plan && !closing && c->t.reply_mark == 0 && !span && credit >= 2 * n_look) {
 		for (k = 0; k < n_look; k++) {
 			uint32_t cls;
 
@@ -761,6 +763,8 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 
 		if (c->t.frame_active || !tcp_has_room(tcp))
 			break;
+		if (closing && flow_tx_share_open(&c->flow) == 0)
+			break; /* a drain: every run has its checkpoint */
 		plan.k = k;
 		plan.cls = 0;
 		plan.gen = 0;
@@ -793,10 +797,11 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 
 /* New records from every slot, each visit up to [flow] burst, round robin. *more tells
  * whether, after the visits, some slot still holds records the window has credit for and
- * TCP has room to take: then the next iteration goes on at once. */
+ * TCP has room to take: then the next iteration goes on at once. closing (a drain): only
+ * as many, with unique replies, as close the open runs of shared replies. */
 static bool
 drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns, uint32_t limit,
-	    bool *more)
+	    bool *more, bool closing)
 {
 	struct engine *e = c->eng;
 	uint32_t slots = e->shm->slots_per_tx;
@@ -811,7 +816,7 @@ drain_rings(struct engine_conn *c, struct tcp_conn *tcp, uint64_t now_ns, uint32
 		if (atomic_load_explicit(&c->c.deferred[idx].count, memory_order_relaxed) >
 		    backlog_limit)
 			continue; /* that producer does not read its reports: let it catch up */
-		took = drain_slot(c, tcp, idx, JW_MIN(credit, e->p.burst), credit, now_ns);
+		took = drain_slot(c, tcp, idx, JW_MIN(credit, e->p.burst), credit, now_ns, closing);
 		credit -= JW_MIN(took, credit);
 		work |= took > 0;
 		if (took > 0 && credit > 0) {
@@ -886,10 +891,11 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 			}
 			if (!held && c->t.resend_cursor >= c->t.resend_hi) {
 				work |= resend_requested(c, tcp);
-				if (budget > 0 &&
-				    !atomic_load_explicit(&c->eng->draining,
-							  memory_order_relaxed) &&
-				    drain_rings(c, tcp, now_ns, budget, &more)) {
+				bool closing = atomic_load_explicit(&c->eng->draining,
+								    memory_order_relaxed);
+
+				if (budget > 0 && (!closing || flow_tx_share_open(&c->flow) > 0) &&
+				    drain_rings(c, tcp, now_ns, budget, &more, closing)) {
 					work = true;
 					gate_spent(c, &budget);
 				}

@@ -362,6 +362,7 @@ struct flow_rto {
 #define FLOW_SHARE_CLASSES    64    /* subjects with a shared reply per connection */
 #define FLOW_SHARE_SUBJECT_MAX 128  /* longer subjects always take unique replies */
 #define FLOW_SHARE_STREAM_MAX 64    /* longer stream names: the class breaks */
+#define FLOW_SHARE_REASON_MAX 128   /* longer error descriptions: the class breaks */
 #define FLOW_SHARE_RUN_MAX    64    /* shared publishes of a class between checkpoints */
 #define FLOW_SHARE_COOLDOWN_NS 100000000ull /* unique replies only, after a broken class */
 
@@ -372,6 +373,8 @@ struct flow_share_tx {
 	uint32_t run[FLOW_SHARE_CLASSES];    /* shared publishes since the last checkpoint */
 	uint64_t last_seq[FLOW_SHARE_CLASSES]; /* + 1 of the class's latest publish, 0 none */
 	uint32_t victim;                     /* next class to rebind when the table is full */
+	uint32_t open;                       /* classes with shared publishes after their last
+	                                      * checkpoint (a run still open) */
 	char subject[FLOW_SHARE_CLASSES][FLOW_SHARE_SUBJECT_MAX];
 };
 
@@ -382,6 +385,7 @@ struct flow_share_slot {
 	uint64_t stream_seq;    /* ANSWERED: the stream sequence the answer gave */
 	uint64_t answered_ns;   /* ANSWERED: when */
 	uint8_t state;          /* FLOW_SHARE_* */
+	uint8_t kind;           /* ANSWERED: FLOW_ACK_OK, or the class's error (err_*) */
 	bool duplicate;         /* ANSWERED: the server had the Msg-Id already */
 };
 
@@ -395,10 +399,17 @@ struct flow_share_class {
 	uint64_t stream_seq;    /* the latest answer's stream sequence (they must grow) */
 	uint32_t stream_len;    /* 0 = not learnt yet */
 	char stream[FLOW_SHARE_STREAM_MAX];
+	/* the error its unconfirmed members were answered with (one kind of error at a time;
+	 * only where errors come in order, flow_ctl_share_errors_ordered) */
+	uint32_t err_kind;      /* 0 = none; else FLOW_ACK_ERROR or FLOW_ACK_NO_STREAM */
+	int32_t err_code, err_js_code;
+	uint32_t err_reason_len;
+	char err_reason[FLOW_SHARE_REASON_MAX];
 };
 
 struct flow_share_ctl {
 	uint64_t scanned;       /* entries below this sequence are in their class queues */
+	bool errors_ordered;    /* error answers come in order too (a single server) */
 	struct flow_share_class cls[FLOW_SHARE_CLASSES];
 };
 

@@ -68,6 +68,15 @@ uint32_t flow_tx_share_class(struct flow *f, const char *subj, uint32_t len);
  * (which makes the publish a checkpoint of its class). Record both in flow_record. */
 uint32_t flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns);
 
+/* How many classes have shared publishes after their last checkpoint (T). While it is not
+ * 0, T must go on sending records (the later record of each such class is in its rings),
+ * also when it stops taking new ones for a drain: else their answers stay unconfirmed. */
+static inline uint32_t
+flow_tx_share_open(const struct flow *f)
+{
+	return f->tx.share.open;
+}
+
 /* Takes the next resend the control lcore requested after a PubAck timeout and claims it.
  * Returns 1 with *seq and *r (the record to frame again, with the same reply sequence and
  * Nats-Msg-Id), or 0 when none is pending. Requests for publishes that became final in
@@ -117,6 +126,11 @@ void flow_ctl_rearm(struct flow *f, uint64_t now_ns);
  * many. */
 uint32_t flow_ctl_fail_all(struct flow *f, uint16_t why, int32_t code, const char *reason,
 			   const struct flow_ops *ops);
+
+/* Whether error answers (JetStream errors, 503) to shared replies come in the order of the
+ * publishes, as from a single server; in a cluster one can overtake the answers to earlier
+ * publishes, so there an error breaks its class. C; set from the server's INFO. */
+void flow_ctl_share_errors_ordered(struct flow *f, bool ordered);
 
 /* Applies runtime tunables (C): window bounds (window_min == window_max fixes W),
  * ack_timeout_ns (the timeout's floor), ack_target_ns (latency ceiling, 0 = none). W is

@@ -18,6 +18,8 @@ int flow_entry_answer(struct flow *f, struct flow_entry *e, const struct flow_ac
 void flow_share_init(struct flow *f);
 /* Queues the shared first sends below next in their classes (each once). */
 void flow_share_scan(struct flow *f, uint64_t next, uint64_t now_ns);
+/* When the shared publish seq was answered (provisionally), or 0. */
+uint64_t flow_share_answered_ns(const struct flow *f, uint64_t seq);
 /* Whether publish seq (live) waits in a class queue. */
 bool flow_share_member(const struct flow *f, uint64_t seq);
 /* An answer to a shared reply: matched to its class's oldest due member, provisionally.

@@ -34,6 +34,8 @@ subject_hash(const char *s, uint32_t len)
 static void
 bind_class(struct flow_share_tx *t, uint32_t k, uint32_t h, const char *subj, uint32_t len)
 {
+	if (t->run[k] > 0)
+		t->open--; /* (only a run whose checkpoint was planned but never sent) */
 	t->hash[k] = h;
 	t->len[k] = (uint16_t)len;
 	t->run[k] = 0;
@@ -86,10 +88,13 @@ flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns)
 	k = cls - 1;
 	if (later && t->run[k] < FLOW_SHARE_RUN_MAX &&
 	    now_ns >= atomic_load_explicit(&f->ctl.share_off_until_ns[k], RELAXED)) {
-		t->run[k]++;
+		if (t->run[k]++ == 0)
+			t->open++;
 		return atomic_load_explicit(&f->ctl.share_gen[k], RELAXED);
 	}
-	t->run[k] = 0; /* a checkpoint */
+	if (t->run[k] > 0)
+		t->open--; /* a checkpoint closes the run */
+	t->run[k] = 0;
 	return 0;
 }
 
@@ -119,6 +124,43 @@ class_clear(struct flow_share_class *q)
 	q->n_due = 0;
 	q->stream_len = 0;
 	q->stream_seq = 0;
+	q->err_kind = 0;
+}
+
+void
+flow_ctl_share_errors_ordered(struct flow *f, bool ordered)
+{
+	f->ctl.share.errors_ordered = ordered;
+}
+
+/* Whether error answer a may stand in class q's queue: errors come in order (a single
+ * server: the stream's errors come from where its acks come, a 503 from where the
+ * publish was read), and it is the class's one kind of error (its text is kept once). */
+static bool
+error_fits(const struct flow *f, const struct flow_share_class *q, const struct flow_ack *a)
+{
+	if (!f->ctl.share.errors_ordered ||
+	    (a->kind != FLOW_ACK_ERROR && a->kind != FLOW_ACK_NO_STREAM) ||
+	    a->reason_len > FLOW_SHARE_REASON_MAX)
+		return false;
+	if (q->err_kind == 0)
+		return true;
+	return q->err_kind == (uint32_t)a->kind && q->err_code == a->code &&
+	       q->err_js_code == a->err_code && q->err_reason_len == a->reason_len &&
+	       memcmp(q->err_reason, a->reason, a->reason_len) == 0;
+}
+
+static void
+error_keep(struct flow_share_class *q, const struct flow_ack *a)
+{
+	if (q->err_kind != 0)
+		return;
+	q->err_kind = (uint32_t)a->kind;
+	q->err_code = a->code;
+	q->err_js_code = a->err_code;
+	q->err_reason_len = a->reason_len;
+	if (a->reason_len > 0)
+		memcpy(q->err_reason, a->reason, a->reason_len);
 }
 
 /* Takes every member out of class k's queue; resend asks T to send the ones not final again
@@ -199,6 +241,14 @@ flow_share_scan(struct flow *f, uint64_t next, uint64_t now_ns)
 		sc->scanned = next;
 }
 
+uint64_t
+flow_share_answered_ns(const struct flow *f, uint64_t seq)
+{
+	const struct flow_share_slot *sl = slot_of(f, seq);
+
+	return sl->state == FLOW_SHARE_ANSWERED ? sl->answered_ns : 0;
+}
+
 bool
 flow_share_member(const struct flow *f, uint64_t seq)
 {
@@ -223,6 +273,19 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 	/* acquire pairs with T's release of next_seq: the entries are filled [F1] */
 	flow_share_scan(f, atomic_load_explicit(&f->tx.next_seq, ACQUIRE), now_ns);
 	q = &f->ctl.share.cls[k];
+	if (q->n_due > 0 && a->kind != FLOW_ACK_OK && error_fits(f, q, a)) {
+		error_keep(q, a);
+		sl = slot_of(f, q->due);
+		sl->state = FLOW_SHARE_ANSWERED;
+		sl->kind = (uint8_t)a->kind;
+		sl->duplicate = false;
+		sl->answered_ns = now_ns;
+		q->n_due--;
+		if (q->n_due > 0)
+			q->due = sl->next;
+		JW_INC(f->ctlc.share_answers);
+		return 0;
+	}
 	if (q->n_due == 0 || a->kind != FLOW_ACK_OK || a->stream_len == 0 ||
 	    a->stream_len > FLOW_SHARE_STREAM_MAX ||
 	    (q->stream_len != 0 && (a->stream_len != q->stream_len ||
@@ -243,6 +306,7 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 	q->stream_seq = a->stream_seq;
 	sl = slot_of(f, q->due);
 	sl->state = FLOW_SHARE_ANSWERED;
+	sl->kind = FLOW_ACK_OK;
 	sl->stream_seq = a->stream_seq;
 	sl->duplicate = a->duplicate;
 	sl->answered_ns = now_ns;
@@ -263,9 +327,11 @@ flow_share_checkpoint(struct flow *f, uint64_t seq, const struct flow_entry *e,
 	if (q->n == 0 || q->head >= seq)
 		return; /* nothing of the class before it */
 	if ((st & (FLOW_FINAL | FLOW_RESENDS_MASK)) != 0 || e->rearmed_ns != 0 ||
-	    a->kind != FLOW_ACK_OK)
+	    (a->kind != FLOW_ACK_OK && !(f->ctl.share.errors_ordered &&
+					 (a->kind == FLOW_ACK_ERROR ||
+					  a->kind == FLOW_ACK_NO_STREAM))))
 		return; /* maybe not the answer to its first send, or one that may overtake */
-	if (q->stream_len != 0 &&
+	if (a->kind == FLOW_ACK_OK && q->stream_len != 0 &&
 	    (a->stream_len != q->stream_len || memcmp(a->stream, q->stream, q->stream_len) != 0 ||
 	     a->stream_seq <= q->stream_seq)) {
 		class_break(f, k, now_ns);
@@ -299,11 +365,18 @@ flow_share_checkpoint(struct flow *f, uint64_t seq, const struct flow_entry *e,
 		q->head = sl->next;
 		q->n--;
 		memset(&pa, 0, sizeof(pa));
-		pa.kind = FLOW_ACK_OK;
-		pa.stream = q->stream;
-		pa.stream_len = q->stream_len;
-		pa.stream_seq = sl->stream_seq;
-		pa.duplicate = sl->duplicate;
+		pa.kind = (enum flow_ack_kind)sl->kind;
+		if (sl->kind == FLOW_ACK_OK) {
+			pa.stream = q->stream;
+			pa.stream_len = q->stream_len;
+			pa.stream_seq = sl->stream_seq;
+			pa.duplicate = sl->duplicate;
+		} else {
+			pa.code = q->err_code;
+			pa.err_code = q->err_js_code;
+			pa.reason = q->err_reason;
+			pa.reason_len = q->err_reason_len;
+		}
 		(void)flow_entry_answer(f, &f->entries[s & f->mask], &pa, sl->answered_ns, now_ns,
 					ops);
 		JW_INC(f->ctlc.share_confirmed);

@@ -528,6 +528,10 @@ flow_ctl_scan_timeouts(struct flow *f, uint64_t now_ns, const struct flow_ops *o
 		if ((atomic_load_explicit(&e->state, RELAXED) & FLOW_FINAL) || e->local_why != 0)
 			continue; /* local failures are C's to report via the queue */
 		last = e->rearmed_ns != 0 ? e->rearmed_ns : e->sent_ns;
+		/* a shared publish already answered waits for its checkpoint: overdue only
+		 * counting from its answer, and only on evidence that the server moved on
+		 * since (not while it is stalled) */
+		last = JW_MAX(last, flow_share_answered_ns(f, s));
 		switch (flow_rto_judge(f, last, e->retries, now_ns)) {
 		case FLOW_NOT_DUE:
 			continue;

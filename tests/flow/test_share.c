@@ -135,25 +135,36 @@ take_resends(struct flow *f, uint64_t *out, uint32_t max)
 	return n;
 }
 
+/* Three shared publishes of "orders.eu" and their checkpoint into s[0..4); `answered` of the
+ * three get their answers (stream ORDERS, stream seqs 10, 11, ...). Returns the class. */
+static uint32_t
+run_of_three(struct flow *f, uint64_t *s, uint32_t *g, int answered)
+{
+	uint32_t k = cls0_of(f, "orders.eu");
+	struct flow_ack a;
+
+	for (int i = 0; i < 3; i++)
+		s[i] = send_subj(f, "orders.eu", true, 1, g);
+	s[3] = send_subj(f, "orders.eu", false, 1, NULL);
+	for (int i = 0; i < answered; i++) {
+		a = shared_ok("ORDERS", 10 + (uint64_t)i, k, *g);
+		assert_int_equal(flow_ctl_ack(f, UINT64_MAX, &a, 2, &ops), 0);
+	}
+	return k;
+}
+
 static void
 answers_wait_for_their_checkpoint(void **state)
 {
 	struct flow f;
 	struct flow_counters c;
-	uint32_t g, k;
+	uint32_t g;
 	uint64_t s[4];
 	struct flow_ack a;
 
 	(void)state;
 	init_flow(&f, 64, FLOW_DEDUPE_MSGID);
-	k = cls0_of(&f, "orders.eu");
-	for (int i = 0; i < 3; i++)
-		s[i] = send_subj(&f, "orders.eu", true, 1, &g);
-	s[3] = send_subj(&f, "orders.eu", false, 1, NULL);
-	for (int i = 0; i < 3; i++) {
-		a = shared_ok("ORDERS", 10 + (uint64_t)i, k, g);
-		assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 2, &ops), 0);
-	}
+	(void)run_of_three(&f, s, &g, 3);
 	assert_int_equal(rc->n, 0); /* provisional: nothing reported yet */
 	a = ok("ORDERS", 13);
 	assert_int_equal(flow_ctl_ack(&f, s[3], &a, 3, &ops), 0);
@@ -185,15 +196,8 @@ missing_answer_breaks_the_class(void **state)
 
 	(void)state;
 	init_flow(&f, 64, FLOW_DEDUPE_MSGID);
-	k = cls0_of(&f, "orders.eu");
-	for (int i = 0; i < 3; i++)
-		s[i] = send_subj(&f, "orders.eu", true, 1, &g);
-	s[3] = send_subj(&f, "orders.eu", false, 1, NULL);
 	/* the server lost one answer: two come, then the checkpoint's */
-	for (int i = 0; i < 2; i++) {
-		a = shared_ok("ORDERS", 10 + (uint64_t)i, k, g);
-		assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 2, &ops), 0);
-	}
+	k = run_of_three(&f, s, &g, 2);
 	a = ok("ORDERS", 13);
 	assert_int_equal(flow_ctl_ack(&f, s[3], &a, 3, &ops), 0);
 	/* only the checkpoint is reported: which of the three the two answers were for is
@@ -325,6 +329,63 @@ unasked_answers_break_the_class(void **state)
 	flow_fini(&f);
 }
 
+/* A single server answers errors in order too: a subject without a stream gets its 503s
+ * matched like acks, reported as failed once the checkpoint's 503 confirms them, nothing
+ * resent; another error in the same span breaks the class. */
+static void
+ordered_errors_are_matched_too(void **state)
+{
+	struct flow f;
+	struct flow_counters c;
+	uint32_t g, k;
+	uint64_t s[4], rs[8];
+	struct flow_ack a;
+	static const char why[] = "no responders";
+
+	(void)state;
+	init_flow(&f, 64, FLOW_DEDUPE_MSGID);
+	flow_ctl_share_errors_ordered(&f, true);
+	k = cls0_of(&f, "nowhere.x");
+	for (int i = 0; i < 3; i++)
+		s[i] = send_subj(&f, "nowhere.x", true, 1, &g);
+	s[3] = send_subj(&f, "nowhere.x", false, 1, NULL);
+	memset(&a, 0, sizeof(a));
+	a.kind = FLOW_ACK_NO_STREAM;
+	a.code = 503;
+	a.reason = why;
+	a.reason_len = sizeof(why) - 1;
+	a.share_cls = k;
+	a.share_gen = g;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 2, &ops), 0);
+	assert_int_equal(rc->n, 0);
+	a.share_gen = 0;
+	assert_int_equal(flow_ctl_ack(&f, s[3], &a, 3, &ops), 0);
+	assert_int_equal(rc->n, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(rc->o[i].seq, s[i]);
+		assert_int_equal(rc->o[i].status, FLOW_FAILED);
+		assert_int_equal(rc->o[i].why, JW_R_NO_STREAM);
+		assert_int_equal(rc->o[i].reason_len, sizeof(why) - 1);
+		assert_memory_equal(rc->o[i].reason, why, sizeof(why) - 1);
+	}
+	assert_int_equal(take_resends(&f, rs, 8), 0);
+	/* two kinds of error in one span: the class breaks */
+	s[0] = send_subj(&f, "nowhere.x", true, 4, &g);
+	s[1] = send_subj(&f, "nowhere.x", true, 4, &g);
+	(void)send_subj(&f, "nowhere.x", false, 4, NULL);
+	a.share_gen = g;
+	assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 5, &ops), 0);
+	a.kind = FLOW_ACK_ERROR;
+	a.code = 400;
+	a.err_code = 10071;
+	assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 5, &ops), -EPROTO);
+	assert_int_equal(take_resends(&f, rs, 8), 2);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.share_breaks, 1);
+	flow_fini(&f);
+}
+
 static void
 unconfirmed_publishes_time_out_into_resends(void **state)
 {
@@ -357,6 +418,46 @@ unconfirmed_publishes_time_out_into_resends(void **state)
 	assert_int_equal(flow_ctl_ack(&f, s0, &a, 501 * MS, &ops), 0);
 	assert_int_equal(rc->o[1].seq, s0);
 	assert_true(rc->o[1].maybe_duplicate);
+	flow_fini(&f);
+}
+
+/* A server that stops (SIGSTOP) after answering a shared publish but before its checkpoint:
+ * nothing is resent while it is stalled, and the checkpoint's answer, when it comes,
+ * reports both. */
+static void
+answered_publishes_wait_out_a_stall(void **state)
+{
+	struct flow f;
+	struct flow_counters c;
+	uint32_t g, k;
+	uint64_t s0, s1, sb, rs[4];
+	struct flow_ack a;
+
+	(void)state;
+	init_flow(&f, 64, FLOW_DEDUPE_OFF);
+	k = cls0_of(&f, "orders.eu");
+	s0 = send_subj(&f, "orders.eu", true, 1 * MS, &g);
+	sb = send_subj(&f, "orders.us", false, 1 * MS + 100000, NULL); /* another class */
+	s1 = send_subj(&f, "orders.eu", false, 1 * MS + 200000, NULL);
+	/* answers in order: s0's (provisional), sb's (acked: sent after s0), then the stall
+	 * (s1 is not answered). s0 is not overdue: it was answered, and nothing sent after its
+	 * answer was acked */
+	a = shared_ok("ORDERS", 1, k, g);
+	assert_int_equal(flow_ctl_ack(&f, UINT64_MAX, &a, 2 * MS, &ops), 0);
+	a = ok("ORDERS", 2);
+	assert_int_equal(flow_ctl_ack(&f, sb, &a, 2 * MS + 100000, &ops), 0);
+	for (uint64_t t = 100 * MS; t <= 5000 * MS; t += 100 * MS)
+		(void)flow_ctl_scan_timeouts(&f, t, &ops);
+	assert_int_equal(take_resends(&f, rs, 4), 0);
+	flow_counters_read(&f, &c);
+	assert_int_equal(c.ctl.share_breaks, 0);
+	a = ok("ORDERS", 3);
+	assert_int_equal(flow_ctl_ack(&f, s1, &a, 5001 * MS, &ops), 0);
+	assert_int_equal(rc->n, 3);
+	assert_int_equal(rc->o[0].seq, sb);
+	assert_int_equal(rc->o[1].seq, s0);
+	assert_false(rc->o[1].maybe_duplicate);
+	assert_int_equal(rc->o[2].seq, s1);
 	flow_fini(&f);
 }
 
@@ -427,9 +528,15 @@ class_table_binds_subjects(void **state)
 	/* a run of shared publishes ends in a checkpoint */
 	for (uint32_t i = 0; i < FLOW_SHARE_RUN_MAX; i++)
 		assert_true(flow_tx_share_pick(&f, 1, true, 1) != 0);
+	assert_int_equal(flow_tx_share_open(&f), 1); /* a drain must send its checkpoint */
 	assert_int_equal(flow_tx_share_pick(&f, 1, true, 1), 0);
+	assert_int_equal(flow_tx_share_open(&f), 0);
 	assert_true(flow_tx_share_pick(&f, 1, true, 1) != 0);
+	assert_true(flow_tx_share_pick(&f, 2, true, 1) != 0);
+	assert_int_equal(flow_tx_share_open(&f), 2);
 	assert_int_equal(flow_tx_share_pick(&f, 1, false, 1), 0);
+	assert_int_equal(flow_tx_share_pick(&f, 2, false, 1), 0);
+	assert_int_equal(flow_tx_share_open(&f), 0);
 	assert_int_equal(flow_tx_share_pick(&f, 0, true, 1), 0);
 	/* subjects without live publishes give their class up to new ones */
 	for (uint32_t i = 0; have < FLOW_SHARE_CLASSES && i < 100000; i++) {
@@ -556,7 +663,7 @@ sim_answer(struct sim *sm, struct flow *f, uint32_t stream, uint64_t now)
 }
 
 static void
-sim_run(uint32_t seed)
+sim_run(uint32_t seed, bool errors_ordered)
 {
 	struct sim *sm = calloc(1, sizeof(*sm));
 	struct flow f;
@@ -568,6 +675,7 @@ sim_run(uint32_t seed)
 	rc->n = 0;
 	assert_non_null(sm);
 	init_flow(&f, 256, FLOW_DEDUPE_MSGID);
+	flow_ctl_share_errors_ordered(&f, errors_ordered);
 	for (uint32_t i = 0; i < SIM_N; i++)
 		sm->subject_of[i] = rnd(SIM_SUBJECTS);
 	while (rounds++ < 200000) {
@@ -630,6 +738,11 @@ sim_run(uint32_t seed)
 
 		assert_true(o->producer_seq < SIM_N);
 		sm->reported[o->producer_seq]++;
+		if (o->status == FLOW_FAILED && o->why == JW_R_JS_ERROR) {
+			assert_int_equal(o->code, 500);
+			assert_int_equal(o->reason_len, 4);
+			assert_memory_equal(o->reason, "boom", 4);
+		}
 		if (o->status == FLOW_ACKED) {
 			const char *want = sm->subject_of[o->producer_seq] % 2 ? "ODD" : "EVEN";
 
@@ -642,8 +755,8 @@ sim_run(uint32_t seed)
 		assert_int_equal(sm->reported[i], 1);
 	flow_counters_read(&f, &c);
 	/* the scheme was exercised both ways */
-	print_message("seed %u: %lu shared, %lu confirmed, %lu breaks, %lu stale, %lu resends\n",
-		      seed, (unsigned long)c.tx.shared_sent, (unsigned long)c.ctl.share_confirmed,
+	print_message("seed %u%s: %lu shared, %lu confirmed, %lu breaks, %lu stale, %lu resends\n",
+		      seed, errors_ordered ? " (errors in order)" : "", (unsigned long)c.tx.shared_sent, (unsigned long)c.ctl.share_confirmed,
 		      (unsigned long)c.ctl.share_breaks, (unsigned long)c.ctl.share_stale,
 		      (unsigned long)c.tx.resent);
 	assert_true(c.ctl.share_confirmed > SIM_N / 10);
@@ -658,8 +771,10 @@ random_server_never_misreports(void **state)
 	static const uint32_t seeds[] = { 12345, 777, 4242, 99, 31337 };
 
 	(void)state;
-	for (uint32_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-		sim_run(seeds[i]);
+	for (uint32_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		sim_run(seeds[i], false);
+		sim_run(seeds[i], true); /* the server's errors in order, as a single server's */
+	}
 }
 
 static void
@@ -705,8 +820,10 @@ run_share_tests(void)
 		cmocka_unit_test_setup_teardown(errors_other_streams_and_old_seqs_break_the_class,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(unasked_answers_break_the_class, setup, teardown),
+		cmocka_unit_test_setup_teardown(ordered_errors_are_matched_too, setup, teardown),
 		cmocka_unit_test_setup_teardown(unconfirmed_publishes_time_out_into_resends, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(answered_publishes_wait_out_a_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconnect_and_old_generations, setup, teardown),
 		cmocka_unit_test_setup_teardown(class_table_binds_subjects, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_server_never_misreports, setup, teardown),
