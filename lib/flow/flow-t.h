@@ -340,11 +340,16 @@ struct flow_rto {
  *     publish of the same class that carried its unique reply (a checkpoint: T makes the
  *     last of each class in a batch, and every FLOW_SHARE_RUN_MAX-th, one) shows that
  *     every shared publish before it was answered: then they are reported, in order;
- *   - an answer missing at a checkpoint, an extra one, an error, another stream, a stream
- *     sequence that does not grow, a provisional one left unconfirmed for a timeout, or a
- *     shared publish resent: the class is out of step. Its unconfirmed publishes are
- *     resent with unique replies, the generation moves on (older answers are ignored), and
- *     T sends unique replies for FLOW_SHARE_COOLDOWN_NS.
+ *   - errors are matched in order too where they come in order (a single server:
+ *     flow_ctl_share_errors_ordered), one kind of error per unconfirmed span;
+ *   - an answer missing at a checkpoint, an extra one, an error out of order, another
+ *     stream, a stream sequence that does not grow, an answered one unconfirmed for a
+ *     timeout from its answer with evidence that the server moved on, or a shared publish
+ *     resent: the class is out of step. Its unconfirmed publishes are resent with unique
+ *     replies, the generation moves on (older answers are ignored), and T sends unique
+ *     replies for FLOW_SHARE_COOLDOWN_NS;
+ *   - every first send records its class (a unique one is a checkpoint), and T keeps
+ *     sending while a run is open (flow_tx_share_open), a drain included.
  * So an answer is never reported for a publish it does not belong to; the price of a
  * broken class is resends (duplicates are then possible with dedupe = off, and reported
  * as such), never a wrong report.
