@@ -255,11 +255,28 @@ flow_share_member(const struct flow *f, uint64_t seq)
 	return slot_of(f, seq)->state != FLOW_SHARE_NONE;
 }
 
+/* The oldest due member of q (n_due > 0) takes answer a, provisionally. */
+static void
+take_answer(struct flow *f, struct flow_share_class *q, const struct flow_ack *a,
+	    uint64_t now_ns)
+{
+	struct flow_share_slot *sl = slot_of(f, q->due);
+
+	sl->state = FLOW_SHARE_ANSWERED;
+	sl->kind = (uint8_t)a->kind;
+	sl->stream_seq = a->kind == FLOW_ACK_OK ? a->stream_seq : 0;
+	sl->duplicate = a->kind == FLOW_ACK_OK && a->duplicate;
+	sl->answered_ns = now_ns;
+	q->n_due--;
+	if (q->n_due > 0)
+		q->due = sl->next;
+	JW_INC(f->ctlc.share_answers);
+}
+
 int
 flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 {
 	struct flow_share_class *q;
-	struct flow_share_slot *sl;
 	uint32_t k = a->share_cls;
 
 	if (k >= FLOW_SHARE_CLASSES) {
@@ -275,15 +292,7 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 	q = &f->ctl.share.cls[k];
 	if (q->n_due > 0 && a->kind != FLOW_ACK_OK && error_fits(f, q, a)) {
 		error_keep(q, a);
-		sl = slot_of(f, q->due);
-		sl->state = FLOW_SHARE_ANSWERED;
-		sl->kind = (uint8_t)a->kind;
-		sl->duplicate = false;
-		sl->answered_ns = now_ns;
-		q->n_due--;
-		if (q->n_due > 0)
-			q->due = sl->next;
-		JW_INC(f->ctlc.share_answers);
+		take_answer(f, q, a, now_ns);
 		return 0;
 	}
 	if (q->n_due == 0 || a->kind != FLOW_ACK_OK || a->stream_len == 0 ||
@@ -304,16 +313,7 @@ flow_share_answer(struct flow *f, const struct flow_ack *a, uint64_t now_ns)
 		q->stream_len = a->stream_len;
 	}
 	q->stream_seq = a->stream_seq;
-	sl = slot_of(f, q->due);
-	sl->state = FLOW_SHARE_ANSWERED;
-	sl->kind = FLOW_ACK_OK;
-	sl->stream_seq = a->stream_seq;
-	sl->duplicate = a->duplicate;
-	sl->answered_ns = now_ns;
-	q->n_due--;
-	if (q->n_due > 0)
-		q->due = sl->next;
-	JW_INC(f->ctlc.share_answers);
+	take_answer(f, q, a, now_ns);
 	return 0;
 }
 
