@@ -448,9 +448,9 @@ out_frame(struct engine_conn *c, struct tcp_conn *tcp, const struct nats_pub *m)
 	return size;
 }
 
-/* A first send's choice of reply (flow-t.h, "Shared replies"): the batch's last record
- * of each reply class, so that a publish shares its class's reply only when a later one of
- * the class (its checkpoint) follows in the same batch. */
+/* A first send's choice of reply (flow-t.h, "Shared replies"): the last record of each
+ * reply class among the records in sight, so that a publish shares its class's reply only
+ * when a later one of the class (at the latest, its checkpoint) follows. */
 struct share_plan {
 	uint16_t last_of[FLOW_SHARE_CLASSES]; /* index in the batch, SHARE_NONE if none */
 	uint32_t k;                           /* the record being prepared */
@@ -733,12 +733,12 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 		if (c->t.tls_hint > 0)
 			c->t.tls_frame_avg = (uint32_t)JW_MAX(c->t.tls_hint / n, 1);
 	}
-	/* Shared replies: not while the first-answer gate wants this connection's mark, nor
-	 * with TLS 1.3's record sizing (frames_bytes renders unique replies), nor when a
-	 * window that shrank could leave a checkpoint without credit. The classes of the
-	 * views are only a plan: prepare() looks the copied subject up again. */
-	/* Every first send records its class (a publish with its unique reply is a checkpoint of
-	 * its class), but only a planned visit lets one share. */
+	/* Every first send records its class (one with its unique reply is a checkpoint of its
+	 * class), but only a planned visit lets one share: not while the first-answer gate
+	 * wants this connection's mark, nor with TLS 1.3's record sizing (frames_bytes renders
+	 * unique replies), nor in a drain, nor when the credit could not cover the records in
+	 * sight (a checkpoint must follow). The views' classes are only a plan, from the ring's
+	 * bytes: prepare() looks the copied subject up again. */
 	use_plan = flow_shared_replies(&c->flow);
 	memset(plan.last_of, 0xff, sizeof(plan.last_of));
 	plan.now_ns = now_ns;
@@ -748,8 +748,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 
 			if (v[k].reason != 0)
 				continue;
-			cls = flow_tx_share_class(&c->flow, (const char *)v[k].subject,
-						  v[k].subject_len);
+			cls = flow_tx_share_class(&c->flow, v[k].subject, v[k].subject_len);
 			if (cls != 0)
 				plan.last_of[cls - 1] = (uint16_t)k;
 		}
