@@ -487,7 +487,12 @@ ack_in(struct engine_conn *c, uint64_t seq, const struct flow_ack *a)
 			probe = seq == atomic_load_explicit(&c->probe_seq, memory_order_relaxed);
 		}
 
-		if (held)
+		/* While the first-answer gate is still closed, only the answer that opens it
+		 * (it carries this connection's mark, first_answer_open above) lifts the hold:
+		 * an answer to what the old connection sent (the cluster delivers it here too)
+		 * would lift it with no publish of this connection in flight to open the gate,
+		 * and the gate would then hold the live range forever. */
+		if (held && atomic_load_explicit(&c->first_answer, memory_order_relaxed) == 0)
 			hold_release(c, ctl_now, "the stream answers again");
 		/* the 503 episode ends when the probed publish is stored, or when no 503 came
 		 * for TRANSIENT_503_NS (a missing stream beside healthy ones keeps it open, so
