@@ -453,6 +453,7 @@ out_frame(struct engine_conn *c, struct tcp_conn *tcp, const struct nats_pub *m)
  * when a later one of the class (at the latest, its checkpoint) follows. */
 struct share_plan {
 	uint16_t last_of[FLOW_SHARE_CLASSES]; /* index in the batch, SHARE_NONE if none */
+	uint8_t hint[TLS_PEEK_MAX];           /* class + 1 of each view (0: not looked up) */
 	uint32_t k;                           /* the record being prepared */
 	uint64_t now_ns;
 	uint32_t cls, gen;                    /* out: flow_record's share_cls, share_gen */
@@ -499,8 +500,14 @@ prepare(struct engine_conn *c, uint32_t slot_index, uint32_t gen, const struct j
 	m->subject_len = v->subject_len;
 	m->reply = c->t.reply;
 	if (plan != NULL) {
-		uint32_t cls = flow_tx_share_class(&c->flow, c->t.subject, v->subject_len);
-		bool later = cls != 0 && plan->last_of[cls - 1] != SHARE_NONE &&
+		/* the view's class from the plan when the copy is still that class's subject
+		 * (no second hash), else looked up on the copy */
+		uint32_t cls = plan->hint[plan->k];
+		bool later;
+
+		if (cls == 0 || !flow_tx_share_is(&c->flow, cls, c->t.subject, v->subject_len))
+			cls = flow_tx_share_class(&c->flow, c->t.subject, v->subject_len);
+		later = cls != 0 && plan->last_of[cls - 1] != SHARE_NONE &&
 			     plan->last_of[cls - 1] > plan->k;
 
 		plan->cls = cls;
@@ -707,7 +714,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	struct jw_shm_view v[TLS_PEEK_MAX];
 	uint64_t payload_bytes = 0, before = c->t.wire_bytes, sent_end = 0;
 	uint32_t n, n_look, look, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
-	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan;
+	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan, can_share;
 	struct share_plan plan;
 
 	if (jw_shm_head(s) == jw_shm_sent(s))
@@ -719,7 +726,8 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	 * later visits take: they are within the window's credit), so that fewer publishes
 	 * are the last of their subject in sight and need their unique reply. */
 	look = want;
-	if (!span && c->t.reply_mark == 0 && flow_shared_replies(&c->flow))
+	can_share = !span && !closing && c->t.reply_mark == 0 && flow_shared_replies(&c->flow);
+	if (can_share)
 		look = JW_MAX(want, JW_MIN((uint32_t)SHARE_LOOK, credit / 2));
 	n_look = jw_shm_peek(e->shm, s, v, look);
 	if (n_look == 0)
@@ -741,14 +749,17 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	 * bytes: prepare() looks the copied subject up again. */
 	use_plan = flow_shared_replies(&c->flow);
 	memset(plan.last_of, 0xff, sizeof(plan.last_of));
+	memset(plan.hint, 0, n);
 	plan.now_ns = now_ns;
-	if (use_plan && !closing && c->t.reply_mark == 0 && !span && credit >= 2 * n_look) {
+	if (can_share && credit >= 2 * n_look) {
 		for (k = 0; k < n_look; k++) {
 			uint32_t cls;
 
 			if (v[k].reason != 0)
 				continue;
 			cls = flow_tx_share_class(&c->flow, v[k].subject, v[k].subject_len);
+			if (k < n)
+				plan.hint[k] = (uint8_t)cls;
 			if (cls != 0)
 				plan.last_of[cls - 1] = (uint16_t)k;
 		}

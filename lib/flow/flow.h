@@ -8,6 +8,8 @@
 #ifndef JW_FLOW_H
 #define JW_FLOW_H
 
+#include <string.h>
+
 #include "flow/flow-t.h"
 
 /* Checks [flow] settings. Rejects with -EINVAL: window_min 0 or above window_max,
@@ -60,6 +62,17 @@ int flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t w
  * shared replies are off, the subject is longer than FLOW_SHARE_SUBJECT_MAX, or the classes
  * around its hash are bound to subjects with publishes still live. */
 uint32_t flow_tx_share_class(struct flow *f, const char *subj, uint32_t len);
+
+/* Whether class cls (1..FLOW_SHARE_CLASSES, from flow_tx_share_class) is bound to subject
+ * subj[0..len) now: a class found earlier for the same bytes still holds (T). */
+static inline bool
+flow_tx_share_is(const struct flow *f, uint32_t cls, const char *subj, uint32_t len)
+{
+	const struct flow_share_tx *t = &f->tx.share;
+
+	return cls != 0 && cls <= FLOW_SHARE_CLASSES && t->len[cls - 1] == len &&
+	       t->hash[cls - 1] != 0 && memcmp(t->subject[cls - 1], subj, len) == 0;
+}
 
 /* Whether the first send of a publish of class cls carries the class's shared reply: only
  * when `later` (another publish of the class follows in the same batch, so a checkpoint
