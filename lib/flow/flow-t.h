@@ -282,15 +282,26 @@ enum flow_ctlr_phase {
 /* Adaptive window state (C private). A measurement interval lasts at least one round
  * (every publish in flight at its start acked) and FLOW_CTLR_IVL_MIN_NS. */
 #define FLOW_CTLR_HIST 8
+/* The ack rates of a run of intervals at one window: their count, sum and sum of squares,
+ * for a mean and its standard error. */
+struct flow_ctlr_rates {
+	uint32_t n;
+	double sum, sumsq;
+};
+
 struct flow_ctlr {
 	uint32_t phase;
 	uint32_t held;              /* W to return to after a probe */
 	uint32_t ivl_window;        /* W when the interval began */
-	uint32_t stalls;            /* STARTUP: window-limited intervals without +25% rate */
-	uint32_t holds;             /* HOLD: window-limited intervals since the last probe */
-	uint32_t probe_ivls;        /* PROBE: intervals measured so far */
-	uint64_t probe_sum;         /* sum of the measured probe intervals' rates */
+	uint32_t stalls;            /* STARTUP: window-limited intervals without +6.25% rate */
+	uint32_t probe_ivls;        /* PROBE: intervals seen so far (the first settles) */
+	uint32_t up_step;           /* the next up-probe adds up_step quarters (1, 2, 4) */
 	bool probe_up;              /* direction of the current / next probe */
+	bool confirming;            /* PROBE: back at the held W after a down-probe that won */
+	uint32_t probe_w;           /* PROBE: the window probed */
+	struct flow_ctlr_rates hold_rates;  /* HOLD: window-limited intervals at the held W */
+	struct flow_ctlr_rates back_rates;  /* PROBE, confirming: the held W again */
+	struct flow_ctlr_rates probe_rates; /* PROBE: the measured intervals at the probe's W */
 	uint64_t ivl_start_ns;
 	uint64_t ivl_end_seq;       /* the interval's round ends with an ack of seq >= this */
 	uint64_t ivl_acks;
@@ -301,8 +312,6 @@ struct flow_ctlr {
 	uint32_t hist_n;            /* intervals recorded in the histories below */
 	uint64_t rate_hist[FLOW_CTLR_HIST];  /* rates of recent window-limited intervals */
 	uint64_t lat_hist[FLOW_CTLR_HIST];   /* min latencies of recent intervals */
-	uint64_t hold_ref;          /* mean rate of the intervals at the held window */
-	uint64_t hold_sum;          /* sum of those rates (hold_ref = hold_sum / holds) */
 	uint64_t last_rate;
 };
 

@@ -14,20 +14,23 @@
  *     acked) and FLOW_CTLR_IVL_MIN_NS; it yields an ack rate, and it counts only when the
  *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
- *   - STARTUP: W grows by one per ack (doubling per round) while the rate rose by 6.25% or
- *     more within the last three window-limited intervals (a batching server gains rate
- *     slowly with W, some 15% per doubling on the development box: BBR's 25% would stop
- *     far too early); then W is set to 1.5 x the window of the interval that brought the
- *     last such rise, and the controller HOLDs;
- *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves by a
- *     quarter, up or down, for 1 + PROBE_IVLS intervals (the first lets the server's queue
- *     settle); an up-probe is kept when its mean rate beat the mean of the held intervals by
- *     1%, a down-probe only when it lost nothing against that mean (a smaller window costs
- *     the server CPU per message, as it reads less per wakeup, so doubt goes to the larger
- *     window). Means, not maxima: a maximum of noisy samples is biased high and would
- *     refuse every probe on a busy box. Otherwise W returns and the next probe goes the
- *     other way. So W settles within a quarter above the knee of rate(W), and follows the
- *     knee when the server's speed changes.
+ *   - STARTUP: W grows by one per ack (doubling per round) in window-limited intervals
+ *     while the rate rose by 6.25% or more within the last three window-limited intervals
+ *     (a batching server gains rate slowly with W, some 15% per doubling on the
+ *     development box: BBR's 25% would stop far too early); then W is set to 1.5 x the
+ *     window of the interval that brought the last such rise, and the controller HOLDs;
+ *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves up
+ *     (by 1/4, then 1/2, then 1 while up-probes are kept) or down (by 1/5) for
+ *     1 + PROBE_IVLS intervals (the first lets the server's queue settle). The decision
+ *     weighs the difference of the mean rates against its noise (probe_wins): an
+ *     up-probe is kept unless it surely fell short of a 1% gain, a down-probe only when
+ *     it surely lost nothing, against the held intervals before it and again against as
+ *     many at the held W after it (a down-probe that met a faster spell of the server
+ *     would otherwise look like a knee far below). Means, not maxima: a maximum of noisy
+ *     samples is biased high. Otherwise W returns and the next probe goes the other way.
+ *     So W settles within a quarter above the knee of a steady server, follows the knee
+ *     when the server's speed changes, and climbs to window_max where the rates are too
+ *     noisy to show a knee (doubt goes to the larger window: see probe_wins).
  *
  * Windowed estimates for the stats and for the optional latency ceiling: the max rate of
  * the last FLOW_CTLR_HIST window-limited intervals, the min clean ack latency of the last
@@ -47,6 +50,8 @@
 #define STARTUP_STALLS 3
 #define HOLD_IVLS 4
 #define PROBE_IVLS 3   /* measured intervals of a probe, after one to settle */
+#define PROBE_GAIN_PCT 1 /* what an up-probe must gain (in a steady server) */
+#define PROBE_Z 1.0    /* standard errors of doubt, which goes to the larger window */
 
 static void
 publish_view(struct flow *f)
@@ -122,19 +127,50 @@ flow_ctlr_init(struct flow *f)
 	k->phase = f->p.adaptive ? FLOW_CTLR_STARTUP : FLOW_CTLR_FIXED;
 	k->held = f->p.adaptive ? f->p.window_min : f->p.window_fixed;
 	k->probe_up = true;
+	k->up_step = 1;
 	publish_view(f);
 }
 
 static void
-enter_hold(struct flow *f, uint64_t w)
+rates_add(struct flow_ctlr_rates *r, uint64_t rate)
+{
+	r->n++;
+	r->sum += (double)rate;
+	r->sumsq += (double)rate * (double)rate;
+}
+
+static double
+rates_mean(const struct flow_ctlr_rates *r)
+{
+	return r->n != 0 ? r->sum / r->n : 0.0;
+}
+
+/* The squared standard error of the mean (0 with fewer than two rates: no spread seen). */
+static double
+rates_se2(const struct flow_ctlr_rates *r)
+{
+	double m, var;
+
+	if (r->n < 2)
+		return 0.0;
+	m = r->sum / r->n;
+	var = (r->sumsq - r->n * m * m) / (r->n - 1);
+	return var > 0.0 ? var / r->n : 0.0;
+}
+
+/* Holds W. seed (may be NULL): rates already measured at W (a kept probe's), which count
+ * as held intervals. */
+static void
+enter_hold(struct flow *f, uint64_t w, const struct flow_ctlr_rates *seed)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
 
 	k->phase = FLOW_CTLR_HOLD;
+	k->confirming = false;
 	k->held = clamp_window(f, w);
-	k->holds = 0;
-	k->hold_ref = 0;
-	k->hold_sum = 0;
+	memset(&k->hold_rates, 0, sizeof(k->hold_rates));
+	if (seed != NULL)
+		k->hold_rates = *seed;
 	set_window(f, k->held);
 }
 
@@ -151,9 +187,9 @@ startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
 		k->stalls++;
 	}
 	if (k->stalls >= STARTUP_STALLS)
-		enter_hold(f, (uint64_t)k->startup_best_w * 3 / 2);
+		enter_hold(f, (uint64_t)k->startup_best_w * 3 / 2, NULL);
 	else if (w_end >= clamp_window(f, UINT32_MAX))
-		enter_hold(f, w_end); /* at the bound: nothing above to find */
+		enter_hold(f, w_end, NULL); /* at the bound: nothing above to find */
 }
 
 static void
@@ -163,59 +199,113 @@ hold_decide(struct flow *f, uint64_t rate)
 	uint64_t probe;
 	uint32_t pw;
 
-	k->hold_sum += rate;
-	k->hold_ref = k->hold_sum / ++k->holds;
-	if (k->holds < HOLD_IVLS)
+	rates_add(&k->hold_rates, rate);
+	if (k->hold_rates.n < HOLD_IVLS)
 		return;
 	for (int tries = 0; tries < 2; tries++) {
-		probe = k->probe_up ? (uint64_t)k->held * 5 / 4 + 1 : (uint64_t)k->held * 4 / 5;
+		probe = k->probe_up ? (uint64_t)k->held * (4 + k->up_step) / 4 + 1
+				    : (uint64_t)k->held * 4 / 5;
 		pw = clamp_window(f, probe);
 		if (pw != k->held)
 			break;
 		k->probe_up = !k->probe_up; /* at a bound: probe the other way */
+		k->up_step = 1;
 	}
-	k->holds = 0;
-	k->hold_sum = 0;
-	if (pw == k->held)
+	if (pw == k->held) {
+		memset(&k->hold_rates, 0, sizeof(k->hold_rates));
 		return; /* min == max: nothing to probe */
+	}
 	if (k->probe_up)
 		JW_INC(f->ctlc.probes_up);
 	else
 		JW_INC(f->ctlc.probes_down);
 	k->phase = FLOW_CTLR_PROBE;
 	k->probe_ivls = 0;
-	k->probe_sum = 0;
+	k->probe_w = pw;
+	k->confirming = false;
+	memset(&k->probe_rates, 0, sizeof(k->probe_rates));
 	set_window(f, pw);
 }
 
+/* Whether a probe's rates beat a reference's: the two means are compared with the noise of
+ * both (PROBE_Z standard errors of their difference). An up-probe wins unless it surely
+ * failed to gain PROBE_GAIN_PCT, a down-probe only when it surely lost nothing. Being above
+ * the knee costs no rate (the publishes wait in the server's queue instead of jetwire's
+ * ring) and a smaller window costs the server CPU per message (it reads less per wakeup),
+ * so doubt goes to the larger window: where interval rates swing 0.3-3x, as on the
+ * development box, W climbs to its bound; where they are steady the comparison is exact
+ * and W settles within a quarter above the knee. */
+static bool
+probe_wins(bool up, const struct flow_ctlr_rates *ref, const struct flow_ctlr_rates *probe)
+{
+	double held = rates_mean(ref), p = rates_mean(probe);
+	double z2se2 = PROBE_Z * PROBE_Z * (rates_se2(ref) + rates_se2(probe));
+	double d;
+
+	if (up) {
+		d = held * (100 + PROBE_GAIN_PCT) / 100.0 - p; /* short of the gain */
+		return d <= 0.0 || d * d <= z2se2;
+	}
+	d = p - held; /* what the smaller window gained */
+	return d >= 0.0 && d * d >= z2se2;
+}
+
+static void
+probe_lost(struct flow *f, const struct flow_ctlr_rates *seed)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+
+	k->probe_up = !k->probe_up;
+	k->up_step = 1;
+	enter_hold(f, k->held, seed);
+}
+
+/* One interval of a probe: the first at the probe's W lets the server's queue settle, the
+ * next PROBE_IVLS are measured. An up-probe is decided then. A down-probe that won goes
+ * back to the held W for as many intervals again and is kept only when it also beats
+ * those: the server's speed drifts over hundreds of ms here, and a down-probe that met a
+ * faster spell would otherwise look like a knee far below. */
 static void
 probe_decide(struct flow *f, uint64_t rate, bool limited)
 {
 	struct flow_ctlr *k = &f->ctl.ctlr;
-	uint32_t w = atomic_load_explicit(&f->ctl.window, RELAXED);
-	bool keep;
 
 	if (++k->probe_ivls < 2)
-		return; /* the first interval lets the queue settle */
+		return; /* settling */
 	if (!limited) {
-		k->probe_up = !k->probe_up;
-		enter_hold(f, k->held);
+		probe_lost(f, NULL);
 		return;
 	}
-	k->probe_sum += rate;
-	if (k->probe_ivls < 1 + PROBE_IVLS)
-		return;
-	rate = k->probe_sum / PROBE_IVLS; /* the mean, as hold_ref */
-	if (k->probe_up)
-		keep = rate * 100 >= k->hold_ref * 101;
-	else
-		keep = rate >= k->hold_ref;
-	if (keep) {
+	if (k->confirming) {
+		rates_add(&k->back_rates, rate);
+		if (k->back_rates.n < PROBE_IVLS)
+			return;
+		k->confirming = false;
+		if (!probe_wins(false, &k->back_rates, &k->probe_rates)) {
+			probe_lost(f, &k->back_rates);
+			return;
+		}
 		JW_INC(f->ctlc.probes_kept);
-		enter_hold(f, w);
+		k->up_step = 1;
+		enter_hold(f, k->probe_w, NULL); /* the probe's rates are old now */
+		return;
+	}
+	rates_add(&k->probe_rates, rate);
+	if (k->probe_rates.n < PROBE_IVLS)
+		return;
+	if (!probe_wins(k->probe_up, &k->hold_rates, &k->probe_rates)) {
+		probe_lost(f, NULL);
+	} else if (!k->probe_up) {
+		k->confirming = true;
+		k->probe_ivls = 0;
+		memset(&k->back_rates, 0, sizeof(k->back_rates));
+		set_window(f, k->held);
 	} else {
-		k->probe_up = !k->probe_up;
-		enter_hold(f, k->held);
+		/* a kept up-probe is followed by a larger one (up to double): the knee may be
+		 * far above, after the server sped up or in a noisy climb */
+		JW_INC(f->ctlc.probes_kept);
+		k->up_step = JW_MIN(k->up_step * 2, 4u);
+		enter_hold(f, k->probe_w, &k->probe_rates);
 	}
 }
 
@@ -292,7 +382,9 @@ flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t latency_ns, bool clean,
 	if (clean && latency_ns != 0 && (k->ivl_min_lat == 0 || latency_ns < k->ivl_min_lat))
 		k->ivl_min_lat = latency_ns;
 	w = atomic_load_explicit(&f->ctl.window, RELAXED);
-	if (k->phase == FLOW_CTLR_STARTUP && out * 4 >= (uint64_t)w * 3)
+	/* the interval so far, not this ack: after a clump of acks the window is briefly
+	 * emptier than the producers keep it, which halved the growth per round here */
+	if (k->phase == FLOW_CTLR_STARTUP && k->ivl_max_out * 4 >= (uint64_t)w * 3)
 		set_window(f, (uint64_t)w + 1);
 	if (seq >= k->ivl_end_seq && now_ns - k->ivl_start_ns >= FLOW_CTLR_IVL_MIN_NS)
 		interval_end(f, now_ns, next);
@@ -312,7 +404,7 @@ flow_ctlr_retuned(struct flow *f)
 	} else {
 		k->held = clamp_window(f, k->held);
 		if (k->phase == FLOW_CTLR_PROBE)
-			enter_hold(f, k->held);
+			enter_hold(f, k->held, NULL);
 		else if (k->phase == FLOW_CTLR_HOLD)
 			set_window(f, k->held);
 		else

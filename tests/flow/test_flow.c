@@ -713,7 +713,24 @@ struct vserver {
 	uint64_t service, prop;
 	uint64_t free_at;
 	uint64_t ack_at[16384];       /* by entry: when the ack of a live seq arrives */
+	/* optional spells of speed (0: steady): every spell_ns of virtual time the service
+	 * time is multiplied by a new factor in [0.5, 1.5), as the development box's server
+	 * runs fast and slow for hundreds of ms at a time */
+	uint64_t spell_ns, spell_end, spell_service, rng;
 };
+
+static uint64_t
+vserver_service(struct vserver *v, uint64_t at)
+{
+	if (v->spell_ns == 0)
+		return v->service;
+	if (at >= v->spell_end) {
+		v->rng = v->rng * 6364136223846793005ull + 1442695040888963407ull;
+		v->spell_service = v->service / 2 + (v->rng >> 33) % v->service;
+		v->spell_end = at + v->spell_ns;
+	}
+	return v->spell_service;
+}
 
 static void
 vserver_run(struct flow *f, struct vserver *v, uint64_t *now, uint64_t *next_ack,
@@ -731,7 +748,8 @@ vserver_run(struct flow *f, struct vserver *v, uint64_t *now, uint64_t *next_ack
 			flow_counters_read(f, &c);
 			assert_true(c.outstanding < flow_window(f));
 			seq = send_rec(f, 0, c.tx.sent * 10, c.tx.sent, *now);
-			v->free_at = JW_MAX(v->free_at, *now) + v->service;
+			v->free_at = JW_MAX(v->free_at, *now);
+			v->free_at += vserver_service(v, v->free_at);
 			v->ack_at[seq & 16383] = v->free_at + v->prop;
 		}
 		*now = v->ack_at[*next_ack & 16383];
@@ -788,6 +806,53 @@ ctlr_finds_knee_of_saturating_server(void **state)
 		assert_true(c.ctlr.min_latency_ns >= v.prop);
 		flow_fini(&f);
 	}
+}
+
+/* Where the server's speed swings in spells (0.5-1.5x for 50 ms at a time) the rates do not
+ * show where the knee is, and doubt goes to the larger window: W climbs towards window_max
+ * and the rate matches what a fixed window_max gets from the same spells. A controller
+ * that took a down-probe's luck for a knee would sit far below. */
+static void
+ctlr_noise_goes_to_the_larger_window(void **state)
+{
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = false, .window_fixed = 4096,
+		.window_min = 4, .window_max = 4096, .ack_timeout_ns = 10000 * MS,
+		.max_retries = 1,
+	};
+	static struct vserver v;
+	double rate[2], mean_out = 0;
+	struct flow_counters c;
+	struct flow f;
+
+	for (int mode = 0; mode < 2; mode++) {
+		uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
+
+		memset(&v, 0, sizeof(v));
+		memset(*state, 0, sizeof(struct fake));
+		v.service = 4 * US;
+		v.prop = 400 * US; /* knee ~100 in a steady spell */
+		v.spell_ns = 50 * MS;
+		v.rng = 7;
+		p.adaptive = mode == 1;
+		assert_int_equal(flow_init(&f, &p), 0);
+		vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on); /* find it */
+		t0 = now;
+		a0 = next_ack;
+		osum = on = 0;
+		vserver_run(&f, &v, &now, &next_ack, 600000, &osum, &on);
+		rate[mode] = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
+		mean_out = (double)osum / (double)on;
+		flow_counters_read(&f, &c);
+		flow_fini(&f);
+	}
+	print_message("spells: fixed 4096 %.0f/s, adaptive %.0f/s (%.3f), mean in flight %.0f, "
+		      "probes up %llu down %llu kept %llu\n", rate[0], rate[1], rate[1] / rate[0],
+		      mean_out, (unsigned long long)c.ctl.probes_up,
+		      (unsigned long long)c.ctl.probes_down, (unsigned long long)c.ctl.probes_kept);
+	assert_true(rate[1] >= 0.95 * rate[0]);
+	assert_true(mean_out >= 4096 / 2);
+	assert_true(c.ctl.probes_down > 0); /* it did look below */
 }
 
 /* A batching server, as nats-server behaves: when it wakes it takes every publish that has
@@ -1250,6 +1315,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(local_failures_are_reported_in_order, setup, teardown),
 		cmocka_unit_test(retune_moves_bounds_and_mode),
 		cmocka_unit_test_setup_teardown(ctlr_finds_knee_of_saturating_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(ctlr_noise_goes_to_the_larger_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_climbs_a_batching_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_follows_a_slower_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_respects_latency_ceiling, setup, teardown),
