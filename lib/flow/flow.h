@@ -63,6 +63,14 @@ int flow_tx_begin_failed(struct flow *f, const struct flow_record *r, uint16_t w
  * around its hash are bound to subjects with publishes still live. */
 uint32_t flow_tx_share_class(struct flow *f, const char *subj, uint32_t len);
 
+/* Whether cls names a reply class (1..FLOW_SHARE_CLASSES; 0 is "none": a unique reply).
+ * Entries and records carry it in a byte, so every reader checks it before indexing. */
+static inline bool
+flow_share_cls_valid(uint32_t cls)
+{
+	return cls != 0 && cls <= FLOW_SHARE_CLASSES;
+}
+
 /* Whether class cls (1..FLOW_SHARE_CLASSES, from flow_tx_share_class) is bound to subject
  * subj[0..len) now: a class found earlier for the same bytes still holds (T). */
 static inline bool
@@ -70,7 +78,7 @@ flow_tx_share_is(const struct flow *f, uint32_t cls, const char *subj, uint32_t 
 {
 	const struct flow_share_tx *t = &f->tx.share;
 
-	return cls != 0 && cls <= FLOW_SHARE_CLASSES && t->len[cls - 1] == len &&
+	return flow_share_cls_valid(cls) && t->len[cls - 1] == len &&
 	       t->hash[cls - 1] != 0 && memcmp(t->subject[cls - 1], subj, len) == 0;
 }
 

@@ -83,7 +83,7 @@ flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns)
 	struct flow_share_tx *t = &f->tx.share;
 	uint32_t k;
 
-	if (cls == 0 || cls > FLOW_SHARE_CLASSES)
+	if (!flow_share_cls_valid(cls))
 		return 0;
 	k = cls - 1;
 	if (later && t->run[k] < FLOW_SHARE_RUN_MAX &&
@@ -214,7 +214,7 @@ flow_share_scan(struct flow *f, uint64_t next, uint64_t now_ns)
 		struct flow_share_class *q;
 		uint32_t k;
 
-		if (e->share_gen == 0 || e->share_cls == 0 || e->share_cls > FLOW_SHARE_CLASSES)
+		if (e->share_gen == 0 || !flow_share_cls_valid(e->share_cls))
 			continue;
 		k = e->share_cls - 1u;
 		if (e->share_gen != atomic_load_explicit(&f->ctl.share_gen[k], RELAXED)) {
@@ -390,7 +390,7 @@ flow_share_break_of(struct flow *f, uint64_t seq, uint64_t now_ns)
 {
 	const struct flow_entry *e = &f->entries[seq & f->mask];
 
-	if (flow_share_member(f, seq) && e->share_cls != 0 && e->share_cls <= FLOW_SHARE_CLASSES)
+	if (flow_share_member(f, seq) && flow_share_cls_valid(e->share_cls))
 		class_break(f, e->share_cls - 1u, now_ns);
 }
 

@@ -138,7 +138,7 @@ begin(struct flow *f, const struct flow_record *r, uint16_t why, uint64_t now_ns
 	e->rearmed_ns = 0;
 	e->share_cls = why == 0 ? r->share_cls : 0;
 	e->share_gen = why == 0 ? r->share_gen : 0;
-	if (e->share_cls != 0 && e->share_cls <= FLOW_SHARE_CLASSES)
+	if (flow_share_cls_valid(e->share_cls))
 		f->tx.share.last_seq[e->share_cls - 1u] = next + 1; /* T private */
 	if (e->share_gen != 0)
 		JW_INC(f->tx.shared_sent);
@@ -445,7 +445,7 @@ flow_ctl_ack(struct flow *f, uint64_t seq, const struct flow_ack *a, uint64_t no
 	flow_share_scan(f, next, now_ns);
 	if (flow_share_member(f, seq))
 		flow_share_break_of(f, seq, now_ns); /* a resend's answer to a shared publish */
-	else if (e->share_cls != 0 && e->share_cls <= FLOW_SHARE_CLASSES)
+	else if (flow_share_cls_valid(e->share_cls))
 		flow_share_checkpoint(f, seq, e, a, now_ns, ops);
 	rc = flow_entry_answer(f, e, a, now_ns, now_ns, ops);
 	advance_tail(f, ops);
