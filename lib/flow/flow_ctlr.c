@@ -20,7 +20,8 @@
  *     development box: BBR's 25% would stop far too early); then W is set to 1.5 x the
  *     window of the interval that brought the last such rise, and the controller HOLDs;
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves up
- *     (by 1/4, then 1/2, then 1 while up-probes are kept) or down (by 1/5) for
+ *     (by 1/4, then 1/2, then 1 while up-probes are kept) or down (by 1/8: at window_max
+ *     only down-probes remain, and each costs its intervals at the smaller W) for
  *     1 + PROBE_IVLS intervals (the first lets the server's queue settle). The decision
  *     weighs the difference of the mean rates against its noise (probe_wins): an
  *     up-probe is kept unless it surely fell short of a 1% gain, a down-probe only when
@@ -204,7 +205,7 @@ hold_decide(struct flow *f, uint64_t rate)
 		return;
 	for (int tries = 0; tries < 2; tries++) {
 		probe = k->probe_up ? (uint64_t)k->held * (4 + k->up_step) / 4 + 1
-				    : (uint64_t)k->held * 4 / 5;
+				    : (uint64_t)k->held * 7 / 8;
 		pw = clamp_window(f, probe);
 		if (pw != k->held)
 			break;
