@@ -307,6 +307,7 @@ struct flow_ctlr {
 	uint64_t ivl_acks;
 	uint64_t ivl_max_out;
 	uint64_t ivl_min_lat;
+	uint64_t ivl_sent_lo, ivl_sent_hi; /* send times of the publishes acked in it */
 	uint64_t startup_best;      /* best rate seen in STARTUP */
 	uint32_t startup_best_w;
 	uint32_t hist_n;            /* intervals recorded in the histories below */

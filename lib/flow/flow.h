@@ -200,11 +200,11 @@ const char *flow_ctlr_phase_str(uint32_t phase);
 void flow_ctlr_init(struct flow *f);
 
 /* Feeds one matched ack of sequence `seq` (an outcome decided by the server) to the
- * controller; latency_ns is first send to ack, and `clean` says it is a latency sample at
- * all (never resent: Karn). No-op for a fixed window. Called by flow_ctl_ack; exposed for
- * tests. */
-void flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t latency_ns, bool clean,
-		      uint64_t now_ns);
+ * controller; sent_ns is when the publish was (last) sent, latency_ns first send to ack,
+ * and `clean` says it is a latency sample at all (never resent: Karn). No-op for a fixed
+ * window. Called by flow_ctl_ack; exposed for tests. */
+void flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t sent_ns, uint64_t latency_ns,
+		      bool clean, uint64_t now_ns);
 
 /* After flow_ctl_retune changed p: the held window follows the new bounds. */
 void flow_ctlr_retuned(struct flow *f);

@@ -415,7 +415,8 @@ flow_entry_answer(struct flow *f, struct flow_entry *e, const struct flow_ack *a
 		uint64_t lat = answered_ns > e->sent_ns ? answered_ns - e->sent_ns : 0;
 
 		flow_rto_on_ack(f, e->sent_ns, lat, clean, answered_ns);
-		flow_ctlr_sample(f, e->seq, lat, clean && a->kind == FLOW_ACK_OK, now_ns);
+		flow_ctlr_sample(f, e->seq, e->sent_ns, lat, clean && a->kind == FLOW_ACK_OK,
+				 now_ns);
 	}
 	ops->report(ops->ctx, &o);
 	return 0;

@@ -751,6 +751,7 @@ vserver_run(struct flow *f, struct vserver *v, uint64_t *now, uint64_t *next_ack
 			v->free_at = JW_MAX(v->free_at, *now);
 			v->free_at += vserver_service(v, v->free_at);
 			v->ack_at[seq & 16383] = v->free_at + v->prop;
+
 		}
 		*now = v->ack_at[*next_ack & 16383];
 		flow_counters_read(f, &c);
@@ -853,6 +854,37 @@ ctlr_noise_goes_to_the_larger_window(void **state)
 	assert_true(rate[1] >= 0.95 * rate[0]);
 	assert_true(mean_out >= 4096 / 2);
 	assert_true(c.ctl.probes_down > 0); /* it did look below */
+}
+
+/* Acks read in a clump do not inflate the rate estimate (js_max_rate, the latency
+ * ceiling's rate): 2,002 publishes sent over 10 ms, the first acked at 10 ms, the rest
+ * read at once 3 ms later (the control lcore was preempted). Acks over their arrival time
+ * said 667 k/s; the server cannot have answered faster than it was sent to (200 k/s). */
+static void
+ctlr_rate_estimate_ignores_ack_clumps(void **state)
+{
+	struct fake *k = *state;
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 2048,
+		.window_max = 4096, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
+	};
+	struct flow_counters c;
+	struct flow f;
+
+	assert_int_equal(flow_init(&f, &p), 0);
+	for (uint64_t i = 0; i < 2001; i++)
+		send_rec(&f, 0, i * 10, i, i * 5 * US);
+	/* begins measuring: the interval ends with the ack of the next publish (2001) */
+	assert_int_equal(flow_ctl_ack(&f, 0, &ok_ack, 10 * MS, &ops), 0);
+	send_rec(&f, 0, 2001 * 10, 2001, 10 * MS);
+	for (uint64_t i = 1; i <= 2001; i++)
+		assert_int_equal(flow_ctl_ack(&f, i, &ok_ack, 13 * MS, &ops), 0);
+	memset(k, 0, sizeof(*k));
+	flow_counters_read(&f, &c);
+	print_message("a clump of 2,000 acks: max_rate %llu/s (sent at 200000/s)\n",
+		      (unsigned long long)c.ctlr.max_rate);
+	assert_true(c.ctlr.max_rate >= 190000 && c.ctlr.max_rate <= 210000);
+	flow_fini(&f);
 }
 
 /* A batching server, as nats-server behaves: when it wakes it takes every publish that has
@@ -1316,6 +1348,7 @@ main(void)
 		cmocka_unit_test(retune_moves_bounds_and_mode),
 		cmocka_unit_test_setup_teardown(ctlr_finds_knee_of_saturating_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_noise_goes_to_the_larger_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(ctlr_rate_estimate_ignores_ack_clumps, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_climbs_a_batching_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_follows_a_slower_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_respects_latency_ceiling, setup, teardown),
