@@ -311,9 +311,9 @@ struct flow_ctlr {
 	uint64_t startup_best;      /* best rate seen in STARTUP */
 	uint32_t startup_best_w;
 	uint32_t hist_n;            /* intervals recorded in the histories below */
-	uint64_t rate_hist[FLOW_CTLR_HIST];  /* rates of recent window-limited intervals */
+	uint64_t rate_hist[FLOW_CTLR_HIST];  /* delivery rates, recent window-limited intervals */
 	uint64_t lat_hist[FLOW_CTLR_HIST];   /* min latencies of recent intervals */
-	uint64_t last_rate;
+	uint64_t last_rate;         /* the last interval's delivery rate (interval_end) */
 };
 
 /* What a scan makes of a publish without a PubAck (flow_rto_judge). */
