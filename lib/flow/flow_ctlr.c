@@ -169,9 +169,7 @@ enter_hold(struct flow *f, uint64_t w, const struct flow_ctlr_rates *seed)
 	k->phase = FLOW_CTLR_HOLD;
 	k->confirming = false;
 	k->held = clamp_window(f, w);
-	memset(&k->hold_rates, 0, sizeof(k->hold_rates));
-	if (seed != NULL)
-		k->hold_rates = *seed;
+	k->hold_rates = seed != NULL ? *seed : (struct flow_ctlr_rates){ 0 };
 	set_window(f, k->held);
 }
 
@@ -213,7 +211,7 @@ hold_decide(struct flow *f, uint64_t rate)
 		k->up_step = 1;
 	}
 	if (pw == k->held) {
-		memset(&k->hold_rates, 0, sizeof(k->hold_rates));
+		k->hold_rates = (struct flow_ctlr_rates){ 0 };
 		return; /* min == max: nothing to probe */
 	}
 	if (k->probe_up)
@@ -223,8 +221,7 @@ hold_decide(struct flow *f, uint64_t rate)
 	k->phase = FLOW_CTLR_PROBE;
 	k->probe_ivls = 0;
 	k->probe_w = pw;
-	k->confirming = false;
-	memset(&k->probe_rates, 0, sizeof(k->probe_rates));
+	k->probe_rates = (struct flow_ctlr_rates){ 0 };
 	set_window(f, pw);
 }
 
@@ -281,7 +278,6 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 		rates_add(&k->back_rates, rate);
 		if (k->back_rates.n < PROBE_IVLS)
 			return;
-		k->confirming = false;
 		if (!probe_wins(false, &k->back_rates, &k->probe_rates)) {
 			probe_lost(f, &k->back_rates);
 			return;
@@ -299,7 +295,7 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 	} else if (!k->probe_up) {
 		k->confirming = true;
 		k->probe_ivls = 0;
-		memset(&k->back_rates, 0, sizeof(k->back_rates));
+		k->back_rates = (struct flow_ctlr_rates){ 0 };
 		set_window(f, k->held);
 	} else {
 		/* a kept up-probe is followed by a larger one (up to double): the knee may be
@@ -308,6 +304,24 @@ probe_decide(struct flow *f, uint64_t rate, bool limited)
 		k->up_step = JW_MIN(k->up_step * 2, 4u);
 		enter_hold(f, k->probe_w, &k->probe_rates);
 	}
+}
+
+/* A new interval at now_ns: its round ends with the ack of publish `next`; max_out and
+ * min_lat are what the ack that begins it saw (0 when it ends the last one). */
+static void
+interval_begin(struct flow *f, uint64_t now_ns, uint64_t next, uint64_t max_out,
+	       uint64_t min_lat)
+{
+	struct flow_ctlr *k = &f->ctl.ctlr;
+
+	k->ivl_start_ns = now_ns;
+	k->ivl_end_seq = next;
+	k->ivl_acks = 0;
+	k->ivl_max_out = max_out;
+	k->ivl_min_lat = min_lat;
+	k->ivl_sent_lo = UINT64_MAX;
+	k->ivl_sent_hi = 0;
+	k->ivl_window = atomic_load_explicit(&f->ctl.window, RELAXED);
 }
 
 static void
@@ -356,14 +370,7 @@ interval_end(struct flow *f, uint64_t now_ns, uint64_t next)
 	publish_view(f);
 	/* the ceiling moves with the rate estimate */
 	set_window(f, atomic_load_explicit(&f->ctl.window, RELAXED));
-	k->ivl_start_ns = now_ns;
-	k->ivl_end_seq = next;
-	k->ivl_acks = 0;
-	k->ivl_max_out = 0;
-	k->ivl_min_lat = 0;
-	k->ivl_sent_lo = UINT64_MAX;
-	k->ivl_sent_hi = 0;
-	k->ivl_window = atomic_load_explicit(&f->ctl.window, RELAXED);
+	interval_begin(f, now_ns, next, 0, 0);
 }
 
 void
@@ -382,14 +389,7 @@ flow_ctlr_sample(struct flow *f, uint64_t seq, uint64_t sent_ns, uint64_t latenc
 	if (k->ivl_start_ns == 0 ||
 	    (k->ivl_acks == 0 && now_ns - k->ivl_start_ns > IDLE_RESTART_NS)) {
 		/* first ack, or the first after an idle spell: begin measuring here */
-		k->ivl_start_ns = now_ns;
-		k->ivl_end_seq = next;
-		k->ivl_acks = 0;
-		k->ivl_max_out = out;
-		k->ivl_min_lat = clean ? latency_ns : 0;
-		k->ivl_sent_lo = UINT64_MAX;
-		k->ivl_sent_hi = 0;
-		k->ivl_window = atomic_load_explicit(&f->ctl.window, RELAXED);
+		interval_begin(f, now_ns, next, out, clean ? latency_ns : 0);
 		return;
 	}
 	k->ivl_acks++;
