@@ -146,6 +146,8 @@ struct engine_burst {
 	uint64_t next_look_ns;
 	uint64_t last_write_ns; /* the last look that saw new records */
 	uint64_t since_ns;   /* start of the current writing spell */
+	uint64_t flood_end_ns; /* when the last flood (a spell that lasted flood_ns) ended */
+	bool carried;        /* this spell began within ENGINE_FLOOD_MEMORY_NS of a flood's end */
 };
 
 /* The idle back-off state of one TX loop (engine_idle_next, engine.h). */

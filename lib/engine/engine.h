@@ -91,6 +91,8 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 #define ENGINE_BURST_LOOK_NS 20000ull
 #define ENGINE_FLOOD_LOOK_NS 1000000ull
 #define ENGINE_BURST_QUIET_NS 1000000ull
+/* A spell that begins this soon after a flood ended goes on with the flood (no burst). */
+#define ENGINE_FLOOD_MEMORY_NS 100000000ull
 
 /* One look at the producers of a TX loop: heads is any value that moves when they write a
  * record or are refused one (the engine sums their slots' heads and refusal counts).
@@ -101,7 +103,12 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
  * spell's first look until it ends or has lasted flood_ns (then it is a flood). Only a
  * look that sees nothing new ends a spell: a look after a long gap (the lcore waited for
  * the CPU while the producer kept it) that sees new records continues it, so a producer
- * that keeps the CPU still becomes a flood. Looks closer together than
+ * that keeps the CPU still becomes a flood. A spell that begins within
+ * ENGINE_FLOOD_MEMORY_NS of a flood's end is no burst either: a flooding producer that lost
+ * the CPU for flood_ns (a loaded 2-core host: seen in CI, 28 ms of SCHED_BATCH amid a
+ * flood) is still flooding. Such a spell does not itself renew that memory unless it
+ * lasts flood_ns, so bursts that keep coming after a flood become bursts again once one
+ * comes ENGINE_FLOOD_MEMORY_NS after the flood. Looks closer together than
  * ENGINE_BURST_LOOK_NS (ENGINE_FLOOD_LOOK_NS in a flood) are skipped (returns false).
  * Why: [cores] sched_batch = auto runs the lcores SCHED_BATCH while their producers burst,
  * so that a waking lcore does not preempt a producer in the middle of its calls (the
@@ -118,8 +125,11 @@ engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint6
 	if (now_ns < s->next_look_ns)
 		return false;
 	if (heads != s->heads) {
-		if (!s->writing)
+		if (!s->writing) {
 			s->since_ns = now_ns;
+			s->carried = s->flood_end_ns != 0 &&
+				     now_ns - s->flood_end_ns < ENGINE_FLOOD_MEMORY_NS;
+		}
 		s->writing = true;
 		s->heads = heads;
 		s->last_write_ns = now_ns;
@@ -129,10 +139,13 @@ engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint6
 		uint64_t quiet = s->last_write_ns - s->since_ns >= flood_ns ? flood_ns :
 			ENGINE_BURST_QUIET_NS;
 
-		if (now_ns - s->last_write_ns >= quiet)
+		if (now_ns - s->last_write_ns >= quiet) {
 			s->writing = false;
+			if (quiet == flood_ns)
+				s->flood_end_ns = now_ns;
+		}
 	}
-	s->burst = s->writing && now_ns - s->since_ns < flood_ns;
+	s->burst = s->writing && !s->carried && now_ns - s->since_ns < flood_ns;
 	s->next_look_ns = now_ns + (s->writing && !s->burst ? ENGINE_FLOOD_LOOK_NS :
 				    ENGINE_BURST_LOOK_NS);
 	return s->burst != was;

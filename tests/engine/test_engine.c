@@ -322,7 +322,8 @@ server_pick_skips_refusing_and_lame(void **state)
 /* Bursts and floods of the producers on a made-up clock (engine_burst_next): a burst is on
  * from its first write until 1 ms without one; writing that goes on for flood_ns is a
  * flood, no longer a burst, also when the looks come far apart (the lcore waited for the
- * CPU); looks closer than ENGINE_BURST_LOOK_NS are skipped. */
+ * CPU); writing that resumes soon after a flood is the flood again; looks closer than
+ * ENGINE_BURST_LOOK_NS are skipped. */
 static void
 burst_watch(void **state)
 {
@@ -362,7 +363,7 @@ burst_watch(void **state)
 	assert_true(engine_burst_next(&s, heads += 4000, t + 20 * ms, flood_ns));
 	assert_false(s.burst);
 	/* the flood goes on, with pauses of 5 ms (its ring full, waiting for acks): still a
-	 * flood; a pause of flood_ns ends it, and the next write begins a new burst */
+	 * flood; a pause of flood_ns ends it */
 	for (int i = 21; i < 60; i++)
 		assert_false(engine_burst_next(&s, heads += i % 6 == 0 ? 100 : 0,
 					       t + (uint64_t)i * ms, flood_ns));
@@ -373,7 +374,20 @@ burst_watch(void **state)
 	assert_true(s.writing); /* 19 ms without a write */
 	assert_false(engine_burst_next(&s, heads, t + 80 * ms, flood_ns));
 	assert_false(s.writing);
-	assert_true(engine_burst_next(&s, heads += 100, t + 81 * ms, flood_ns));
+	/* writing again 1 ms after the flood ended (its producer had lost the CPU): the flood
+	 * goes on, no burst; this short spell ends after 1 ms of quiet and does not renew the
+	 * flood's memory, so a write ENGINE_FLOOD_MEMORY_NS after the flood's end begins a burst */
+	assert_false(engine_burst_next(&s, heads += 100, t + 81 * ms, flood_ns));
+	assert_true(s.writing);
+	assert_false(s.burst);
+	assert_false(engine_burst_next(&s, heads, t + 82 * ms, flood_ns));
+	assert_false(s.writing);
+	assert_false(engine_burst_next(&s, heads += 100, t + 80 * ms + ENGINE_FLOOD_MEMORY_NS - ms,
+				       flood_ns));
+	assert_false(s.burst);
+	assert_false(engine_burst_next(&s, heads, t + 80 * ms + ENGINE_FLOOD_MEMORY_NS, flood_ns));
+	assert_true(engine_burst_next(&s, heads += 100,
+				      t + 81 * ms + ENGINE_FLOOD_MEMORY_NS, flood_ns));
 	assert_true(s.burst);
 }
 
