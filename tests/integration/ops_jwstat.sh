@@ -81,7 +81,7 @@ echo "ok --json/--prom: one sample and exit; --interval/--count: more; table: li
 
 echo "== jwstat --prom --listen"
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$HTTPD --prefix $P --prom --listen 127.0.0.1:$PORT 2> $TMP/http.log &
+$HTTPD --prefix $P --prom --listen 127.0.0.1:$PORT 2> $TMP/http.log 3>&- &  # not a writer of the fifo: closing fd 3 must end the instance
 HPID=$!
 for _ in $(seq 50); do grep -q serving $TMP/http.log && break; sleep 0.1; done
 $PY tests/integration/http_metrics.py 127.0.0.1 $PORT scrape > $TMP/m.json || fail "scrape"
@@ -115,7 +115,7 @@ kill $HPID; rc=0; wait $HPID || rc=$?; HPID=
 echo "ok jwstat --listen stopped cleanly on SIGTERM"
 
 echo "== instance gone: jetwire_up 0, the server keeps answering"
-$HTTPD --socket $TMP/nothing.sock --prom --listen 127.0.0.1:$PORT 2> $TMP/http2.log &
+$HTTPD --socket $TMP/nothing.sock --prom --listen 127.0.0.1:$PORT 2> $TMP/http2.log 3>&- &
 HPID=$!
 for _ in $(seq 50); do grep -q serving $TMP/http2.log && break; sleep 0.1; done
 $PY tests/integration/http_metrics.py 127.0.0.1 $PORT scrape | jq -e '.jetwire_up == 0 and .jetwire_exporter_scrape_errors_total == 1' > /dev/null || fail "jetwire_up 0"
