@@ -238,6 +238,23 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	return 0;
 }
 
+/* What jw_engine_start set up, in the reverse order: the engine (NULL before it was
+ * created), the stats socket if it was started, the shared memory and the TLS context. The
+ * lcores must be stopped (or never launched). */
+static void
+release(struct jw_engine_run *r)
+{
+	if (r->e != NULL)
+		engine_destroy(r->e);
+	r->e = NULL;
+	if (r->stats_started)
+		jw_stats_stop();
+	jw_shm_detach(r->shm);
+	r->shm = NULL;
+	tls_ctx_destroy(r->tls);
+	r->tls = NULL;
+}
+
 int
 jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_port *port,
 		struct jw_ctl *ctl, const struct jw_creds *creds, char *err, size_t errlen)
@@ -349,15 +366,7 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 fail:
 	jw_ctl_set_tcp_input(ctl, NULL, NULL);
 	jw_ctl_set_poll(ctl, NULL, NULL);
-	if (r->e != NULL)
-		engine_destroy(r->e);
-	r->e = NULL;
-	if (r->stats_started)
-		jw_stats_stop();
-	jw_shm_detach(r->shm);
-	r->shm = NULL;
-	tls_ctx_destroy(r->tls);
-	r->tls = NULL;
+	release(r);
 	return rc < 0 ? rc : -EINVAL;
 }
 
@@ -430,12 +439,5 @@ jw_engine_finish(struct jw_engine_run *r)
 	jw_stats_register_conns(NULL, NULL);
 	jw_stats_register_servers(NULL, NULL);
 	jw_stats_register_producers(NULL, NULL);
-	engine_destroy(r->e);
-	r->e = NULL;
-	if (r->stats_started)
-		jw_stats_stop();
-	jw_shm_detach(r->shm);
-	r->shm = NULL;
-	tls_ctx_destroy(r->tls);
-	r->tls = NULL;
+	release(r);
 }
