@@ -2,7 +2,8 @@
 # Runs every jetwire test and ends with `N passed, N failed`.
 #   1. unit tests: build-asan/tests/test_* (cmocka, ASan+UBSan), each test case counts;
 #   1b. Go unit tests: `go test ./...` in lib/go (offline, caches under build/), each
-#      top-level test counts (name go_unit);
+#      top-level test counts (name go_unit); go_style: gofmt has nothing to change in any
+#      Go file of the tree and `go vet ./...` finds nothing in lib/go (counts once);
 #   2. a short fuzz pass over build/fuzz/fuzz_* (FUZZ_SECONDS each, default 10);
 #   3. integration tests: tests/integration/*.sh against the real nats-server, each script
 #      counts once; they share the reference network, so they run one at a time.
@@ -44,6 +45,16 @@ if [ -f lib/go/go.mod ] && [[ go_unit == $sel ]]; then
   passed=$((passed + p)); failed=$((failed + f))
   [ "$f" -gt 0 ] && { failures+=("go_unit"); echo "$out" | tail -40; }
   echo "   $p passed, $f failed"
+fi
+
+if [ -f lib/go/go.mod ] && [[ go_style == $sel ]]; then
+  echo "== unit: go_style (gofmt -l, go vet in lib/go)"
+  unformatted=$(find lib tests -name '*.go' -print0 | xargs -0 gofmt -l)
+  vet=$(cd lib/go && GOCACHE="$PWD/../../build/go-cache" GOPATH="$PWD/../../build/go-path" \
+        GOPROXY=off GOSUMDB=off GOFLAGS= CGO_ENABLED=0 GO111MODULE=on timeout 300 go vet ./... 2>&1); rc=$?
+  { [ -n "$unformatted" ] && echo "gofmt would change: $unformatted"; echo "$vet"; } > "$logdir/go_style.log"
+  [ -z "$unformatted" ] && [ "$rc" -eq 0 ] || { rc=1; cat "$logdir/go_style.log"; }
+  count go_style $rc
 fi
 
 for fz in build/fuzz/fuzz_*; do
