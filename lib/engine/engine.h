@@ -136,12 +136,11 @@ engine_burst_next(struct engine_burst *s, uint64_t heads, uint64_t now_ns, uint6
 	} else if (s->writing) {
 		/* a flood pauses while the window is full and the ring with it: only a pause as
 		 * long as flood_ns ends it */
-		uint64_t quiet = s->last_write_ns - s->since_ns >= flood_ns ? flood_ns :
-			ENGINE_BURST_QUIET_NS;
+		bool flood = s->last_write_ns - s->since_ns >= flood_ns;
 
-		if (now_ns - s->last_write_ns >= quiet) {
+		if (now_ns - s->last_write_ns >= (flood ? flood_ns : ENGINE_BURST_QUIET_NS)) {
 			s->writing = false;
-			if (quiet == flood_ns)
+			if (flood)
 				s->flood_end_ns = now_ns;
 		}
 	}
