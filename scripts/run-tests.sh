@@ -14,6 +14,12 @@ passed=0; failed=0; failures=()
 sel=${TESTS:-*}
 logdir=build/test-logs; mkdir -p "$logdir"
 
+# go_in_lib CMD...: runs CMD in lib/go offline (no proxy, no cgo), caches under build/
+go_in_lib() {
+  (cd lib/go && GOCACHE="$PWD/../../build/go-cache" GOPATH="$PWD/../../build/go-path" \
+     GOPROXY=off GOSUMDB=off GOFLAGS= CGO_ENABLED=0 GO111MODULE=on "$@")
+}
+
 count() { # name rc
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
 }
@@ -35,9 +41,7 @@ done
 
 if [ -f lib/go/go.mod ] && [[ go_unit == $sel ]]; then
   echo "== unit: go_unit (lib/go: go test ./...)"
-  out=$(cd lib/go && GOCACHE="$PWD/../../build/go-cache" GOPATH="$PWD/../../build/go-path" \
-        GOPROXY=off GOSUMDB=off GOFLAGS= CGO_ENABLED=0 GO111MODULE=on \
-        timeout 600 go test -count=1 -v ./... 2>&1); rc=$?
+  out=$(go_in_lib timeout 600 go test -count=1 -v ./... 2>&1); rc=$?
   echo "$out" > "$logdir/go_unit.log"
   p=$(echo "$out" | grep -c '^--- PASS: ')
   f=$(echo "$out" | grep -c '^--- FAIL: ')
@@ -50,8 +54,7 @@ fi
 if [ -f lib/go/go.mod ] && [[ go_style == $sel ]]; then
   echo "== unit: go_style (gofmt -l, go vet in lib/go)"
   unformatted=$(find lib tests -name '*.go' -print0 | xargs -0 gofmt -l)
-  vet=$(cd lib/go && GOCACHE="$PWD/../../build/go-cache" GOPATH="$PWD/../../build/go-path" \
-        GOPROXY=off GOSUMDB=off GOFLAGS= CGO_ENABLED=0 GO111MODULE=on timeout 300 go vet ./... 2>&1); rc=$?
+  vet=$(go_in_lib timeout 300 go vet ./... 2>&1); rc=$?
   { [ -n "$unformatted" ] && echo "gofmt would change: $unformatted"; echo "$vet"; } > "$logdir/go_style.log"
   [ -z "$unformatted" ] && [ "$rc" -eq 0 ] || { rc=1; cat "$logdir/go_style.log"; }
   count go_style $rc
