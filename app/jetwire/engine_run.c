@@ -163,6 +163,7 @@ flow_params_of(const struct jw_config *cfg, struct flow_params *f)
 	f->window_fixed = cfg->flow.window;
 	f->window_min = cfg->flow.window_min;
 	f->window_max = cfg->flow.window_max;
+	f->window_start = cfg->flow.window_start;
 	if (!f->adaptive) {
 		f->window_min = JW_MIN(f->window_min, f->window_fixed);
 		f->window_max = JW_MAX(f->window_max, f->window_fixed);

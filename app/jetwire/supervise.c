@@ -150,9 +150,10 @@ reload(struct jw_supervise *s)
 		       "ack_target_us %u (tunables generation %lu)", s->path, applied.window_min,
 		       applied.window_max, applied.ack_timeout_ms, applied.ack_target_us,
 		       (unsigned long)applied.generation);
-	if (f->dedupe != of->dedupe || f->burst != of->burst || f->max_retries != of->max_retries)
-		JW_LOG(WARNING, "SIGHUP: [flow] dedupe, burst and max_retries take effect at the "
-		       "next start only");
+	if (f->dedupe != of->dedupe || f->burst != of->burst || f->max_retries != of->max_retries ||
+	    f->window_start != of->window_start)
+		JW_LOG(WARNING, "SIGHUP: [flow] dedupe, burst, max_retries and window_start take "
+		       "effect at the next start only");
 out:
 	free(nc);
 	(void)jw_supervise_notify(s, "READY=1\nSTATUS=reloaded");

@@ -123,6 +123,8 @@ struct jw_flow_config {
 	uint32_t window;                 /* 0 = adaptive, else fixed window */
 	uint32_t window_min;
 	uint32_t window_max;
+	uint32_t window_start;           /* adaptive: the startup's first W (clamped to the
+	                                  * bounds); 0 = window_min */
 	uint32_t ack_target_us;
 	uint32_t ack_timeout_ms;
 	uint32_t max_retries;

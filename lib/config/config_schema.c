@@ -68,6 +68,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(flow, window, JW_CFG_WINDOW, 1, 1u << 20, 0, "adaptive"),
 	KEY(flow, window_min, JW_CFG_U32, 1, 1u << 20, 0, "1024"),
 	KEY(flow, window_max, JW_CFG_U32, 1, 1u << 20, 0, "16384"),
+	KEY(flow, window_start, JW_CFG_U32, 0, 1u << 20, 0, "0"),
 	KEY(flow, ack_target_us, JW_CFG_U32, 0, 10000000, 0, "0"),
 	KEY(flow, ack_timeout_ms, JW_CFG_U32, 10, 600000, 0, "2000"),
 	KEY(flow, max_retries, JW_CFG_U32, 0, 1000, 0, "5"),

@@ -103,6 +103,8 @@ struct flow_params {
 	uint32_t window_fixed;  /* W when !adaptive */
 	uint32_t window_min;    /* adaptive lower bound, >= 1 */
 	uint32_t window_max;    /* adaptive upper bound, <= FLOW_WINDOW_LIMIT */
+	uint32_t window_start;  /* adaptive: W of the startup's first round, clamped to
+	                         * [window_min, window_max]; 0 = window_min */
 	uint64_t ack_target_ns; /* optional ceiling of the adaptive window: at most this much
 	                         * queueing delay in the server (W <= max rate x (min latency
 	                         * + ack_target)); 0 = none */

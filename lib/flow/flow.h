@@ -17,12 +17,17 @@
  * ack_timeout_ns 0, an unknown dedupe mode. ack_target_ns 0 means no latency ceiling. */
 int flow_params_check(const struct flow_params *p);
 
+/* The first window for valid p: the fixed window, or the adaptive startup's first round
+ * (window_start clamped to [window_min, window_max]; window_min when window_start is 0). */
+uint32_t flow_window_start(const struct flow_params *p);
+
 /* The pending array's size for p: the largest window it can ever hold (runtime tunables
  * cannot go beyond it). 0 when p is invalid. */
 uint32_t flow_capacity(const struct flow_params *p);
 
 /* Sets up an empty window (allocates the pending array, power of two >= the largest
- * window the settings allow). An adaptive window starts at window_min in slow start.
+ * window the settings allow). An adaptive window starts in slow start at window_start
+ * (clamped to the bounds; window_min when 0).
  * Returns 0, -EINVAL (flow_params_check) or -ENOMEM. */
 int flow_init(struct flow *f, const struct flow_params *p);
 
@@ -196,7 +201,8 @@ flow_window(const struct flow *f)
 /* "fixed", "startup", "hold", "probe" (enum flow_ctlr_phase), "?" for anything else. */
 const char *flow_ctlr_phase_str(uint32_t phase);
 
-/* Resets the controller for the window's parameters (STARTUP at window_min, or FIXED). */
+/* Resets the controller for the window's parameters (STARTUP, or FIXED). The window
+ * itself is left as it is: flow_init sets the first one (flow_window_start). */
 void flow_ctlr_init(struct flow *f);
 
 /* Feeds one matched ack of sequence `seq` (an outcome decided by the server) to the

@@ -126,7 +126,7 @@ flow_ctlr_init(struct flow *f)
 
 	memset(k, 0, sizeof(*k));
 	k->phase = f->p.adaptive ? FLOW_CTLR_STARTUP : FLOW_CTLR_FIXED;
-	k->held = f->p.adaptive ? f->p.window_min : f->p.window_fixed;
+	k->held = flow_window_start(&f->p);
 	k->probe_up = true;
 	k->up_step = 1;
 	publish_view(f);

@@ -45,6 +45,16 @@ pow2_at_least(uint32_t v)
 }
 
 uint32_t
+flow_window_start(const struct flow_params *p)
+{
+	if (!p->adaptive)
+		return p->window_fixed;
+	if (p->window_start == 0)
+		return p->window_min;
+	return JW_MIN(JW_MAX(p->window_start, p->window_min), p->window_max);
+}
+
+uint32_t
 flow_capacity(const struct flow_params *p)
 {
 	if (flow_params_check(p) != 0)
@@ -72,8 +82,7 @@ flow_init(struct flow *f, const struct flow_params *p)
 		return -ENOMEM;
 	}
 	memset(f->entries, 0, sizeof(*f->entries) * f->size);
-	atomic_store_explicit(&f->ctl.window, p->adaptive ? p->window_min : p->window_fixed,
-			      RELAXED);
+	atomic_store_explicit(&f->ctl.window, flow_window_start(p), RELAXED);
 	flow_ctlr_init(f);
 	flow_rto_init(f);
 	flow_share_init(f);

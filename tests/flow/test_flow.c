@@ -143,6 +143,36 @@ params_are_checked(void **state)
 	assert_int_equal(flow_params_check(NULL), -EINVAL);
 }
 
+/* The first window: a fixed one, or the adaptive startup's window_start held inside the
+ * bounds (a window_max below the default start, or a window_min above it, wins). */
+static void
+window_starts_inside_the_bounds(void **state)
+{
+	struct flow_params p = fixed_params(8);
+	struct flow f;
+
+	(void)state;
+	p.window_start = 4096;
+	assert_int_equal(flow_window_start(&p), 8); /* fixed: window_start plays no part */
+	p.adaptive = true;
+	p.window_min = 16;
+	p.window_max = 8192;
+	assert_int_equal(flow_window_start(&p), 4096);
+	p.window_max = 1024;
+	assert_int_equal(flow_window_start(&p), 1024);
+	p.window_min = 1024;
+	p.window_max = 16384;
+	p.window_start = 100;
+	assert_int_equal(flow_window_start(&p), 1024);
+	p.window_start = 0;
+	assert_int_equal(flow_window_start(&p), 1024); /* 0: from the floor */
+	p.window_start = 3000;
+	assert_int_equal(flow_init(&f, &p), 0);
+	assert_int_equal(flow_window(&f), 3000);
+	assert_int_equal(flow_tx_credit(&f), 3000);
+	flow_fini(&f);
+}
+
 static void
 fixed_window_bounds_sends(void **state)
 {
@@ -1328,6 +1358,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(params_are_checked),
+		cmocka_unit_test(window_starts_inside_the_bounds),
 		cmocka_unit_test_setup_teardown(fixed_window_bounds_sends, setup, teardown),
 		cmocka_unit_test_setup_teardown(ack_matches_and_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_sequences_are_rejected_and_counted, setup, teardown),

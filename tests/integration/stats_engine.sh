@@ -18,7 +18,7 @@ PREFIX="jw-engine-$$"   # engine_start's EAL file prefix
 
 engine_net_up
 engine_stream JWSTATS 'st.>'
-engine_start 1 --set flow.window_min=4 --set flow.window_max=256
+engine_start 1 --set flow.window_min=4 --set flow.window_max=256 --set flow.window_start=48
 trap 'engine_cleanup' EXIT
 
 stats_json() { "$JWSTAT" --prefix "$PREFIX" --json --once; }
@@ -40,9 +40,11 @@ assert 'tx' in roles and 'control' in roles, roles
 assert all(v['sched_batch'] == 0 for v in j['lcores'].values() if v['role'] in ('tx', 'control')), j['lcores']
 c = list(j['conns'].values())
 assert len(c) == 1 and c[0]['server'] == '198.18.0.1:4222', c
+assert c[0]['js_window'] == 48, c  # [flow] window_start: the startup's first round
 assert j['tunables']['window_min'] == 4 and j['tunables']['window_max'] == 256, j['tunables']
 assert j['info']['instance'].startswith('jwt'), j['info']
-print('ok idle: zero counters, tx and control lcores, one connection to 198.18.0.1:4222')
+print('ok idle: zero counters, tx and control lcores, one connection to 198.18.0.1:4222, '
+      'window at window_start')
 PY
 
 echo "== a known run: $N acked, then $M to a subject no stream captures"

@@ -61,7 +61,7 @@ def main():
                 f"{fmt(med([r.get('most_in_flight') for r in rs]), 0):>13} "
                 f"{fmt(med([(r.get('e2e_us') or {}).get('p50') for r in rs]) and med([(r.get('e2e_us') or {}).get('p50') for r in rs]) / 1000, 1):>10}")
             points.append((f"{dd}/{w}", rate or 0))
-        fixed = {w: v for w, v in rates.items() if w not in ("adaptive", "cnats") and v}
+        fixed = {w: v for w, v in rates.items() if not w.startswith("adaptive") and w != "cnats" and v}
         best_w = max(fixed, key=fixed.get) if fixed else None
         table.append("")
         for what, b, tgt in ((f"best fixed window ({best_w})", best_w, 0.98), ("cnats", "cnats", 1.0)):

@@ -3,7 +3,7 @@
 # 10's "adaptive >= 0.98x the best fixed window in the same run"): BENCH_WINDOW_N messages
 # (default 300,000) of 128 bytes over 5 subjects, as fast as the producer goes, into a memory
 # stream; jetwire with [flow] window = each of BENCH_WINDOW_SET (default "adaptive 1024 4096
-# 16384"), dedupe off and msgid, and cnats js_PublishAsync (MaxPending 50,000) like for like
+# 16384"; "adaptive@N" is the adaptive window starting at N), dedupe off and msgid, and cnats js_PublishAsync (MaxPending 50,000) like for like
 # as a reference; BENCH_WINDOW_REPEATS (default 5) interleaved repeats, medians;
 # BENCH_WINDOW_JETWIRE_SET="k=v ..." adds jetwire overrides (e.g. "cores.sched_batch=yes").
 # Per row: acked msgs/s, nats-server CPU per acked message, jetwire's final and largest
@@ -42,7 +42,10 @@ row() {
   [ "$dedupe" = msgid ] && msgid=(--msgid)
   ip netns exec jw-srv build/jwjs add "$STREAM" "$SUBJ.>" >/dev/null || { say "no stream"; return 1; }
   if [ "$client" = jetwire ]; then
-    start_jetwire --set "flow.dedupe=$dedupe" --set "flow.window=$win" || return 1
+    local wset=(--set "flow.window=$win")
+    # adaptive@N: the adaptive window with [flow] window_start = N (a row of its own)
+    [[ "$win" == adaptive@* ]] && wset=(--set flow.window=adaptive --set "flow.window_start=${win#adaptive@}")
+    start_jetwire --set "flow.dedupe=$dedupe" "${wset[@]}" || return 1
     t0=$(cpu_ns "$srv_pid")
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" \
       -s "$SUBJ.x" -n "$N" --subjects 5 -z 128 --timeout 120 --tag "$$-$rep-$win" \
