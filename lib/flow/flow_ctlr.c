@@ -187,8 +187,8 @@ startup_decide(struct flow *f, uint64_t rate, uint32_t w_end)
 	}
 	if (k->stalls >= STARTUP_STALLS)
 		enter_hold(f, (uint64_t)k->startup_best_w * 3 / 2, NULL);
-	else if (w_end >= clamp_window(f, UINT32_MAX))
-		enter_hold(f, w_end, NULL); /* at the bound: nothing above to find */
+	else if (k->stalls == 0 && w_end >= clamp_window(f, UINT32_MAX))
+		enter_hold(f, w_end, NULL); /* rose all the way to the bound: nothing above */
 }
 
 static void

@@ -1056,6 +1056,45 @@ ctlr_follows_a_slower_server(void **state)
 	flow_fini(&f);
 }
 
+/* A startup that stops rising before window_max holds below it: at a knee of ~2,000 the
+ * rate stops rising at 4,000-8,000 in flight, and the bound (16,384) is reached during the
+ * intervals that confirm it; the hold is then 1.5x the window of the last rise, not the
+ * bound (which the down-probes would take seconds to leave, an eighth at a time). */
+static void
+ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
+{
+	struct flow_params p = {
+		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
+		.window_max = 16384, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
+	};
+	static struct vserver v;
+	uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
+	struct flow_counters c;
+	struct flow f;
+	double rate;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.service = 2 * US;
+	v.prop = 4 * MS; /* knee ~2,000 */
+	assert_int_equal(flow_init(&f, &p), 0);
+	do {
+		vserver_run(&f, &v, &now, &next_ack, 1000, &osum, &on);
+		flow_counters_read(&f, &c);
+	} while (c.ctlr.phase == FLOW_CTLR_STARTUP && next_ack < 200000);
+	print_message("startup over after %llu acks: holds %u (knee ~2,000, bound 16,384)\n",
+		      (unsigned long long)next_ack, c.ctlr.held_window);
+	assert_int_equal(c.ctlr.phase, FLOW_CTLR_HOLD);
+	assert_true(c.ctlr.held_window < p.window_max);
+	assert_true(c.ctlr.held_window >= 2001);
+	t0 = now;
+	a0 = next_ack;
+	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
+	rate = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
+	assert_true(rate >= 0.95 * 500000.0);
+	flow_fini(&f);
+}
+
 /* With a latency ceiling (ack_target_ns = the queueing allowed in the server), W stays
  * near knee + rate x target even where the window could grow much further, and the rate
  * stays at the server's. */
@@ -1382,6 +1421,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(ctlr_rate_estimate_ignores_ack_clumps, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_climbs_a_batching_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_follows_a_slower_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(ctlr_startup_past_the_knee_holds_below_the_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_respects_latency_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(ctlr_does_not_grow_unused_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixed_window_ignores_latency, setup, teardown),
