@@ -14,7 +14,8 @@
  *     acked) and FLOW_CTLR_IVL_MIN_NS; it yields an ack rate, and it counts only when the
  *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
- *   - STARTUP: W grows by one per ack (doubling per round) in window-limited intervals
+ *   - STARTUP: from window_start (window_min unless set), W grows by one per ack
+ *     (doubling per round) in window-limited intervals
  *     while the rate rose by 6.25% or more within the last three window-limited intervals
  *     (a batching server gains rate slowly with W, some 15% per doubling on the
  *     development box: BBR's 25% would stop far too early); then W is set to 1.5 x the
