@@ -1059,7 +1059,8 @@ ctlr_follows_a_slower_server(void **state)
 /* A startup that stops rising before window_max holds below it: at a knee of ~2,000 the
  * rate stops rising at 4,000-8,000 in flight, and the bound (16,384) is reached during the
  * intervals that confirm it; the hold is then 1.5x the window of the last rise, not the
- * bound (which the down-probes would take seconds to leave, an eighth at a time). */
+ * bound, and the down-probes (an eighth at a time) bring W below twice the knee within a
+ * few simulated seconds. */
 static void
 ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 {
@@ -1071,7 +1072,7 @@ ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 	uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
 	struct flow_counters c;
 	struct flow f;
-	double rate;
+	double rate, mean_out;
 
 	(void)state;
 	memset(&v, 0, sizeof(v));
@@ -1087,11 +1088,17 @@ ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 	assert_int_equal(c.ctlr.phase, FLOW_CTLR_HOLD);
 	assert_true(c.ctlr.held_window < p.window_max);
 	assert_true(c.ctlr.held_window >= 2001);
+	vserver_run(&f, &v, &now, &next_ack, 1200000, &osum, &on); /* 2.4 s: come down */
 	t0 = now;
 	a0 = next_ack;
+	osum = on = 0;
 	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
 	rate = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
+	mean_out = (double)osum / (double)on;
+	print_message("after %.1f s: rate %.3f of max, mean in flight %.0f (%.2f x knee)\n",
+		      (double)now / 1e9, rate / 500000.0, mean_out, mean_out / 2001.0);
 	assert_true(rate >= 0.95 * 500000.0);
+	assert_true(mean_out < 2.0 * 2001.0);
 	flow_fini(&f);
 }
 
