@@ -15,13 +15,12 @@
  *     window limited it (at some ack, at least 3/4 of W were in flight); intervals the
  *     producers limited move nothing (as RFC 7661 does for an unused cwnd);
  *   - STARTUP: from window_start (window_min unless set), W grows by one per ack
- *     (doubling per round) in window-limited intervals
- *     while the rate rose by 6.25% or more within the last three window-limited intervals
- *     (a batching server gains rate slowly with W, some 15% per doubling on the
- *     development box: BBR's 25% would stop far too early); then W is set to 1.5 x the
- *     window of the interval that brought the last such rise, and the controller HOLDs
- *     (window_max only when a rise reached it: a bound met while the rate stood still
- *     says nothing about the knee);
+ *     (doubling per round) in window-limited intervals while the rate rose by 6.25% or
+ *     more within the last three window-limited intervals (a batching server gains rate
+ *     slowly with W, some 15% per doubling on the development box: BBR's 25% would stop
+ *     far too early); then W is set to 1.5 x the window of the interval that brought the
+ *     last such rise, and the controller HOLDs (window_max only when a rise reached it:
+ *     a bound met while the rate stood still says nothing about the knee);
  *   - HOLD / PROBE: after HOLD_IVLS window-limited intervals at the held W, W moves up
  *     (by 1/4, then 1/2, then 1 while up-probes are kept) or down (by 1/8: at window_max
  *     only down-probes remain, and each costs its intervals at the smaller W) for
