@@ -4,7 +4,8 @@
 # (default 300,000) of 128 bytes over 5 subjects, as fast as the producer goes, into a memory
 # stream; jetwire with [flow] window = each of BENCH_WINDOW_SET (default "adaptive 1024 4096
 # 16384"; "adaptive@N": the adaptive window with [flow] window_start = N), dedupe off and
-# msgid, and cnats js_PublishAsync (MaxPending 50,000) like for like as a reference; BENCH_WINDOW_REPEATS (default 5) interleaved repeats, medians;
+# msgid, and cnats js_PublishAsync (MaxPending 50,000) like for like as a reference;
+# BENCH_WINDOW_REPEATS (default 5) interleaved repeats, medians;
 # BENCH_WINDOW_JETWIRE_SET="k=v ..." adds jetwire overrides (e.g. "cores.sched_batch=yes").
 # Per row: acked msgs/s, nats-server CPU per acked message, jetwire's final and largest
 # window (its exit summary). Pinning as tests/bench/burst: nats-server on BENCH_SERVER_CPU
