@@ -795,20 +795,41 @@ vserver_run(struct flow *f, struct vserver *v, uint64_t *now, uint64_t *next_ack
 	}
 }
 
-static void
-ctlr_finds_knee_of_saturating_server(void **state)
+/* The adaptive window the vserver tests run: window_min 4 (below every knee they set),
+ * window_max 16,384. */
+static struct flow_params
+vserver_params(void)
 {
 	struct flow_params p = {
 		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
 		.window_max = 16384, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
 	};
+	return p;
+}
+
+/* Runs n acks; returns their ack rate (acks/s) and sets *mean_out to the mean in flight. */
+static double
+vserver_measure(struct flow *f, struct vserver *v, uint64_t *now, uint64_t *next_ack,
+		uint64_t n, double *mean_out)
+{
+	uint64_t t0 = *now, a0 = *next_ack, osum = 0, on = 0;
+
+	vserver_run(f, v, now, next_ack, n, &osum, &on);
+	*mean_out = (double)osum / (double)on;
+	return (double)(*next_ack - a0) * 1e9 / (double)(*now - t0);
+}
+
+static void
+ctlr_finds_knee_of_saturating_server(void **state)
+{
+	struct flow_params p = vserver_params();
 	static struct vserver v;
 	static const uint64_t props[] = { 400 * US, 2 * MS, 100 * US };
 	struct flow_counters c;
 	struct flow f;
 
 	for (size_t t = 0; t < sizeof(props) / sizeof(props[0]); t++) {
-		uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
+		uint64_t now = 0, next_ack = 0, osum = 0, on = 0;
 		double knee, rate, mean_out;
 
 		memset(&v, 0, sizeof(v));
@@ -818,12 +839,7 @@ ctlr_finds_knee_of_saturating_server(void **state)
 		knee = (double)(v.prop + v.service) / (double)v.service;
 		assert_int_equal(flow_init(&f, &p), 0);
 		vserver_run(&f, &v, &now, &next_ack, 200000, &osum, &on); /* find it */
-		t0 = now;
-		a0 = next_ack;
-		osum = on = 0;
-		vserver_run(&f, &v, &now, &next_ack, 400000, &osum, &on); /* hold it */
-		rate = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
-		mean_out = (double)osum / (double)on;
+		rate = vserver_measure(&f, &v, &now, &next_ack, 400000, &mean_out); /* hold it */
 		print_message("prop %llu us: knee %.0f, rate %.0f/s (%.3f of max), mean in flight "
 			      "%.0f (%.2f x knee), W %u\n", (unsigned long long)(v.prop / US), knee,
 			      rate, rate / 250000.0, mean_out, mean_out / knee, flow_window(&f));
@@ -1026,12 +1042,9 @@ ctlr_climbs_a_batching_server(void **state)
 static void
 ctlr_follows_a_slower_server(void **state)
 {
-	struct flow_params p = {
-		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
-		.window_max = 16384, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
-	};
+	struct flow_params p = vserver_params();
 	static struct vserver v;
-	uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
+	uint64_t now = 0, next_ack = 0, osum = 0, on = 0;
 	struct flow f;
 	double rate, mean_out;
 
@@ -1043,12 +1056,7 @@ ctlr_follows_a_slower_server(void **state)
 	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
 	v.prop = 4 * MS; /* the server's round trip quadruples: knee ~2000 */
 	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
-	t0 = now;
-	a0 = next_ack;
-	osum = on = 0;
-	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
-	rate = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
-	mean_out = (double)osum / (double)on;
+	rate = vserver_measure(&f, &v, &now, &next_ack, 300000, &mean_out);
 	print_message("after the change: rate %.3f of max, mean in flight %.0f\n",
 		      rate / 500000.0, mean_out);
 	assert_true(rate >= 0.95 * 500000.0);
@@ -1064,12 +1072,9 @@ ctlr_follows_a_slower_server(void **state)
 static void
 ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 {
-	struct flow_params p = {
-		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
-		.window_max = 16384, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
-	};
+	struct flow_params p = vserver_params();
 	static struct vserver v;
-	uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
+	uint64_t now = 0, next_ack = 0, osum = 0, on = 0;
 	struct flow_counters c;
 	struct flow f;
 	double rate, mean_out;
@@ -1089,12 +1094,7 @@ ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 	assert_true(c.ctlr.held_window < p.window_max);
 	assert_true(c.ctlr.held_window >= 2001);
 	vserver_run(&f, &v, &now, &next_ack, 1200000, &osum, &on); /* 2.4 s: come down */
-	t0 = now;
-	a0 = next_ack;
-	osum = on = 0;
-	vserver_run(&f, &v, &now, &next_ack, 300000, &osum, &on);
-	rate = (double)(next_ack - a0) * 1e9 / (double)(now - t0);
-	mean_out = (double)osum / (double)on;
+	rate = vserver_measure(&f, &v, &now, &next_ack, 300000, &mean_out);
 	print_message("after %.1f s: rate %.3f of max, mean in flight %.0f (%.2f x knee)\n",
 		      (double)now / 1e9, rate / 500000.0, mean_out, mean_out / 2001.0);
 	assert_true(rate >= 0.95 * 500000.0);
@@ -1108,17 +1108,14 @@ ctlr_startup_past_the_knee_holds_below_the_bound(void **state)
 static void
 ctlr_respects_latency_ceiling(void **state)
 {
-	struct flow_params p = {
-		.dedupe = FLOW_DEDUPE_MSGID, .adaptive = true, .window_min = 4,
-		.window_max = 16384, .ack_timeout_ns = 1000 * MS, .max_retries = 1,
-		.ack_target_ns = 400 * US,
-	};
+	struct flow_params p = vserver_params();
 	static struct vserver v;
 	uint64_t now = 0, next_ack = 0, osum = 0, on = 0, t0, a0;
 	struct flow_counters c;
 	struct flow f;
 	double rate;
 
+	p.ack_target_ns = 400 * US;
 	memset(&v, 0, sizeof(v));
 	v.service = 4 * US;
 	v.prop = 2 * MS; /* knee ~500; the ceiling allows 100 more (400 us at 250 k/s) */
