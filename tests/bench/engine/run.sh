@@ -14,8 +14,8 @@
 #              msgid  cnats with a Nats-Msg-Id header per message (natsMsg_Create +
 #                     natsMsgHeader_Set + js_PublishMsgAsync), MaxPending 50,000 | 4,000 |
 #                     jetwire dedupe=msgid
-#   plus, in the scenarios of BENCH_ENGINE_VETH_SCENARIOS (default "sustained"; "" = none),
-#   a fourth row "cnats 50000 over veth": the same cnats client from netns jw-bcli through a
+#   plus, in the scenarios of BENCH_ENGINE_VETH_SCENARIOS (default "sustained paced"; ""
+#   = none), a fourth row "cnats 50000 over veth": the same cnats client from netns jw-bcli through a
 #   veth pair with jetwire's link properties (1500-byte frames, no TSO/GSO/GRO/checksum
 #   offload), to show what the path (loopback with 64 KiB segments vs 1500-byte frames)
 #   costs the server; the ratios to cnats use the loopback rows.
@@ -62,7 +62,7 @@ SUSTAINED=${BENCH_ENGINE_SUSTAINED:-1000000}
 PACED=${BENCH_ENGINE_PACED_COUNT:-150000}
 PACED_RATE=${BENCH_ENGINE_PACED_RATE:-50000}
 REPEATS=${BENCH_ENGINE_REPEATS:-3}
-VETH_SCENARIOS=${BENCH_ENGINE_VETH_SCENARIOS-sustained}
+VETH_SCENARIOS=${BENCH_ENGINE_VETH_SCENARIOS-sustained paced}
 STORAGES=${BENCH_ENGINE_STORAGE:-memory file}
 SCENARIOS=${BENCH_ENGINE_SCENARIOS:-burst sustained paced}
 source "$ROOT/scripts/bench-jetwire.bash" # bench_init, start_jetwire, stop_jetwire
