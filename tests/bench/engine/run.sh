@@ -16,9 +16,9 @@
 #                     jetwire dedupe=msgid
 #   plus, in the scenarios of BENCH_ENGINE_VETH_SCENARIOS (default "sustained paced"; ""
 #   = none), a fourth row "cnats 50000 over veth": the same cnats client from netns
-#   jw-bcli through a veth pair with jetwire's link properties (1500-byte frames, no TSO/GSO/GRO/checksum
-#   offload), to show what the path (loopback with 64 KiB segments vs 1500-byte frames)
-#   costs the server; the ratios to cnats use the loopback rows.
+#   jw-bcli through a veth pair with jetwire's link properties (1500-byte frames, no
+#   TSO/GSO/GRO/checksum offload), to show what the path (loopback with 64 KiB segments vs
+#   1500-byte frames) costs the server; the ratios to cnats use the loopback rows.
 # The whole matrix runs BENCH_ENGINE_REPEATS times (default 3), interleaved, and the table
 # shows per row the run with the median acked rate (the machine is shared: single runs vary).
 # Every run is one build/bench/bench_engine process (the same measuring code for both
