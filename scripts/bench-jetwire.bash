@@ -89,6 +89,14 @@ cpu_ns() {
   cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
+# srv_syscalls PID: "reads writes": the read and write system calls of every thread of PID so
+# far (/proc/PID/io syscr, syscw). nats-server reads a client's socket once per wakeup and
+# writes its PubAcks once per read's worth of publishes, so reads per message say how many
+# messages each wakeup found (file storage adds its own writes).
+srv_syscalls() {
+  awk '/^syscr:/ {r = $2} /^syscw:/ {w = $2} END {printf "%.0f %.0f\n", r, w}' /proc/"$1"/io 2>/dev/null
+}
+
 # srv_if_packets IFACE: rx+tx packets of IFACE inside jw-srv so far (the server's side of a
 # client's path: jwv1 for jetwire, lo for a client in jw-srv, the veth end for cnats-veth).
 srv_if_packets() {

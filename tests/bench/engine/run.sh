@@ -97,7 +97,7 @@ row() {
     paced) n=$PACED; pace=(--rate "$PACED_RATE") ;;
   esac
   [ "$storage" = file ] && file_flag=(--file)
-  local net=loopback ns=jw-srv iface=lo c0 c1 p0 p1
+  local net=loopback ns=jw-srv iface=lo c0 c1 p0 p1 io0 io1
   case $client in
     cnats) label="cnats MaxPending $mp" ;;
     cnats-veth) label="cnats $mp over veth"; net=veth; ns=$VNS; iface=$VETH_SRV_IF ;;
@@ -109,19 +109,19 @@ row() {
               --tag "$$-$ROWNO" "${pace[@]}")
   if [ "$client" != jetwire ]; then
     [ "$dedupe" = msgid ] && args+=(--msgid)
-    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface")
+    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface"); io0=$(srv_syscalls "$srv_pid")
     ip netns exec "$ns" taskset -c "$CLI_CPUS" build/bench/bench_engine --client cnats \
       --url nats://198.18.0.1:4222 --max-pending "$mp" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
-    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface")
+    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface"); io1=$(srv_syscalls "$srv_pid")
   else
     start_jetwire --set "flow.dedupe=$dedupe" || return 1
-    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface")
+    c0=$(cpu_ns "$srv_pid"); p0=$(srv_if_packets "$iface"); io0=$(srv_syscalls "$srv_pid")
     taskset -c "$CLI_CPUS" build/bench/bench_engine --client jetwire -i "$RUNID" "${args[@]}" \
       > "$WORK/row.json" 2> "$WORK/row.err"
     rc=$?
-    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface")
+    c1=$(cpu_ns "$srv_pid"); p1=$(srv_if_packets "$iface"); io1=$(srv_syscalls "$srv_pid")
     stop_jetwire
     eng=$(sed -n 's/.*engine: ack latency us: p50 \([0-9.]*\) p99 \([0-9.]*\) max \([0-9.]*\).*/{"p50":\1,"p99":\2,"max":\3}/p' "$WORK/jetwire.log" | tail -1)
     grep -E "engine: sent" "$WORK/jetwire.log" | sed 's/^[^:]*: /    | /'
@@ -137,9 +137,11 @@ row() {
      --argjson stored "${stored:-null}" --argjson eng "${eng:-null}" \
      --arg srv "$SRV_CPUS" --arg cli "$CLI_CPUS" --argjson rep "$rep" --arg net "$net" \
      --argjson cpu "$((c1 - c0))" --argjson pk "$((p1 - p0))" --arg iface "$iface" \
+     --argjson rd "$((${io1% *} - ${io0% *}))" --argjson wr "$((${io1#* } - ${io0#* }))" \
      "$JQ_SERVER_COST"'. + {storage: $st, scenario: $sc, dedupe: $dd, label: $lb, stored: $stored,
            engine_ack_us: $eng, server_cpus: $srv, client_cpus: $cli, rep: $rep, net: $net,
-           iface: $iface, server_cpu_us_per_msg: per_msg($cpu / 1e3), packets_per_msg: per_msg($pk)}' \
+           iface: $iface, server_cpu_us_per_msg: per_msg($cpu / 1e3), packets_per_msg: per_msg($pk),
+           server_reads_per_msg: per_msg($rd), server_writes_per_msg: per_msg($wr)}' \
      "$WORK/row.json" >> "$ROWS"
   [ "${stored:-0}" = "$n" ] || say "row $storage/$scen/$dedupe/$label: stream holds ${stored:-?} messages, expected $n"
 }
