@@ -231,6 +231,7 @@ params_of(const struct jw_config *cfg, struct jw_port *port, const struct jw_cre
 	p->tx_tso_max = jw_port_tso_max(port);
 	p->tx_seg_max = port->tx_seg_max;
 	p->tx_no_chain = !port->tx_multi_seg;
+	p->coalesce_ns = (uint64_t)cfg->flow.coalesce_us * 1000ull;
 	p->idle_sleep_us = IDLE_SLEEP_US;
 	p->idle_sleep_max_us = IDLE_SLEEP_MAX_US;
 	p->idle_backoff_ns = IDLE_BACKOFF_NS;

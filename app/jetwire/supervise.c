@@ -151,9 +151,9 @@ reload(struct jw_supervise *s)
 		       applied.window_max, applied.ack_timeout_ms, applied.ack_target_us,
 		       (unsigned long)applied.generation);
 	if (f->dedupe != of->dedupe || f->burst != of->burst || f->max_retries != of->max_retries ||
-	    f->window_start != of->window_start)
-		JW_LOG(WARNING, "SIGHUP: [flow] dedupe, burst, max_retries and window_start take "
-		       "effect at the next start only");
+	    f->window_start != of->window_start || f->coalesce_us != of->coalesce_us)
+		JW_LOG(WARNING, "SIGHUP: [flow] dedupe, burst, max_retries, window_start and "
+		       "coalesce_us take effect at the next start only");
 out:
 	free(nc);
 	(void)jw_supervise_notify(s, "READY=1\nSTATUS=reloaded");

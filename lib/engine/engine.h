@@ -84,6 +84,49 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 	return s->sleep_us;
 }
 
+/* [flow] coalesce_us: whether a TX loop leaves its connection's partly filled last segment
+ * open after an iteration that framed everything it could, so that the records of the next
+ * iterations join it (a producer that writes small batches, e.g. 16 publishes every 320 us,
+ * otherwise sends each batch's tail as one more short segment, and wakes the server once
+ * per batch). *until_ns is the loop's deadline state (0: nothing held), open_bytes what
+ * the open segment holds (tcp_tx_open_bytes), may_hold false when holding would stall
+ * the stream: the window has no credit (the records that would fill it cannot come before
+ * acks, and acks need these to go), a first-answer gate or hold is on, or a drain. Returns
+ * true to keep the segment open, false to push it now: hold_ns = 0, an empty segment, or
+ * may_hold false (the state resets), and at the deadline, hold_ns after the first
+ * iteration that found the segment holding bytes; a segment that fills goes out by itself
+ * and the deadline stays, so a tail never waits longer than hold_ns. */
+static inline bool
+engine_tail_hold(uint64_t *until_ns, uint64_t hold_ns, uint32_t open_bytes, bool may_hold,
+		 uint64_t now_ns)
+{
+	if (hold_ns == 0 || open_bytes == 0 || !may_hold) {
+		*until_ns = 0;
+		return false;
+	}
+	if (*until_ns == 0)
+		*until_ns = now_ns + hold_ns;
+	if (now_ns < *until_ns)
+		return true;
+	*until_ns = 0;
+	return false;
+}
+
+/* The idle sleep of a TX loop whose connection holds a segment until until_ns (0: none):
+ * sleep_us (engine_idle_next), shortened so that the loop wakes by the deadline. */
+static inline uint32_t
+engine_hold_sleep_us(uint32_t sleep_us, uint64_t until_ns, uint64_t now_ns)
+{
+	uint64_t left_us;
+
+	if (until_ns == 0 || sleep_us == 0)
+		return sleep_us;
+	if (until_ns <= now_ns)
+		return 0;
+	left_us = (until_ns - now_ns + 999) / 1000;
+	return left_us < sleep_us ? (uint32_t)left_us : sleep_us;
+}
+
 /* How often a TX loop looks at its producers' ring heads for engine_burst_next (during a
  * flood, whose end takes flood_ns of quiet, every ENGINE_FLOOD_LOOK_NS: fewer loads of
  * the lines the producers write, in the TX loop's busiest time), and how long without a

@@ -45,6 +45,7 @@ out_reset(struct engine_conn *c)
 	c->t.ctl_off = 0;
 	c->t.frame_active = false;
 	c->t.push_owed = false;
+	c->t.hold_until_ns = 0;
 	if (c->t.tls_on)
 		tls_dir_fini(&c->t.tls_tx);
 	c->t.tls_on = false;
@@ -846,7 +847,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 	struct tcp_conn *tcp = rcu_dereference(c->tcp);
 	struct tcp_conn *drain = rcu_dereference(c->drain_tcp);
 	uint32_t epoch;
-	bool work = false, more = false;
+	bool work = false, more = false, may_hold = false;
 
 	/* a lame-duck connection: nothing new, but its ACKs and retransmissions */
 	if (drain != NULL && tcp_tx_poll(drain) > 0)
@@ -893,6 +894,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 			}
 			uint32_t budget = gate_budget(c);
 
+			may_hold = !held && budget == UINT32_MAX;
 			if (held) {
 				work |= probe_one(c, tcp); /* nothing else until C lifts it */
 			} else if (resend_live(c, tcp, budget)) {
@@ -904,6 +906,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 				bool closing = atomic_load_explicit(&c->eng->draining,
 								    memory_order_relaxed);
 
+				may_hold = may_hold && !closing;
 				if (budget > 0 && (!closing || flow_tx_share_open(&c->flow) > 0) &&
 				    drain_rings(c, tcp, now_ns, budget, &more, closing)) {
 					work = true;
@@ -919,10 +922,18 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		 * the latest when an iteration adds nothing (push_owed) */
 		c->t.push_owed = true;
 		work = true;
-	} else if (c->t.wire_bytes > 0 || c->t.push_owed) {
+	} else if (c->t.wire_bytes > 0 || c->t.push_owed || c->t.hold_until_ns != 0) {
+		/* nothing more to frame now: the open segment goes out, or with [flow]
+		 * coalesce_us waits a while for the next records (plain TCP only: TLS seals
+		 * and pushes its record here) */
 		c->t.push_owed = false;
-		wr_push(c, tcp);
-		work = true;
+		work |= c->t.wire_bytes > 0;
+		may_hold = may_hold && !c->t.tls_on && flow_tx_credit(&c->flow) > 0;
+		if (!engine_tail_hold(&c->t.hold_until_ns, c->eng->p.coalesce_ns,
+				      tcp_tx_open_bytes(tcp), may_hold, now_ns)) {
+			wr_push(c, tcp);
+			work = true;
+		}
 	} else if (c->t.tls_on) {
 		c->t.tls_hint = 0;
 		if (!c->t.span || (!c->t.frame_active && span_finish(c, tcp))) {
@@ -992,7 +1003,8 @@ engine_tx_main(void *arg)
 
 		watch_burst(c, &burst, now);
 		rcu_quiescent_state();
-		sleep_us = engine_idle_next(&idle, &e->p, busy, now);
+		sleep_us = engine_hold_sleep_us(engine_idle_next(&idle, &e->p, busy, now),
+						c->t.hold_until_ns, now);
 		if (sleep_us > 0) {
 			rcu_thread_offline();
 			rte_delay_us_sleep(sleep_us);

@@ -87,6 +87,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.flow.window_min, 1024);
 	assert_int_equal(c.flow.window_max, 16384);
 	assert_int_equal(c.flow.window_start, 0); /* the startup begins at window_min */
+	assert_int_equal(c.flow.coalesce_us, 0);  /* a tail segment goes out at once */
 	assert_int_equal(c.shm.mode, 0660);
 	assert_int_equal(c.shm.ring_bytes, 32u << 20); /* 100,000+ records of 128 bytes */
 	assert_int_equal(c.nats.liveness_timeout_ms, 10000);
@@ -477,6 +478,8 @@ value_errors(void **state)
 		     "window_min = 100", NULL);
 	expect_error(BASE "[flow]\nwindow_start = 2000000\n", NULL, 0, -EINVAL,
 		     "[flow] window_start", NULL);
+	expect_error(BASE "[flow]\ncoalesce_us = 20000\n", NULL, 0, -EINVAL,
+		     "[flow] coalesce_us", NULL);
 	expect_error(BASE "[stats]\nenabled = perhaps\n", NULL, 0, -EINVAL, "[stats] enabled",
 		     NULL);
 	expect_error(BASE "[tcp]\nmss = 1461\n", NULL, 0, -EINVAL, "[tcp] mss", NULL);

@@ -431,6 +431,52 @@ idle_backoff(void **state)
 	assert_int_equal(engine_idle_next(&s, &p, false, t + 3000000000ull), 0);
 }
 
+/* [flow] coalesce_us on a made-up clock: a tail held from the first iteration that finds
+ * it until hold_ns later however often it grows, pushed at once whenever holding would
+ * stall the stream or there is nothing to hold, and the idle sleep cut to the deadline. */
+static void
+tail_hold(void **state)
+{
+	const uint64_t hold = 300000, t = 1000000000ull; /* 300 us */
+	uint64_t until = 0;
+
+	(void)state;
+	/* off, or nothing in the open segment: push (nothing held) */
+	assert_false(engine_tail_hold(&until, 0, 500, true, t));
+	assert_int_equal(until, 0);
+	assert_false(engine_tail_hold(&until, hold, 0, true, t));
+	assert_int_equal(until, 0);
+	/* a tail: held, the deadline counted from its first sight; more bytes do not move it */
+	assert_true(engine_tail_hold(&until, hold, 500, true, t));
+	assert_int_equal(until, t + hold);
+	assert_true(engine_tail_hold(&until, hold, 900, true, t + 100000));
+	assert_true(engine_tail_hold(&until, hold, 900, true, t + hold - 1));
+	assert_int_equal(until, t + hold);
+	/* the deadline: pushed, and the next tail gets a deadline of its own */
+	assert_false(engine_tail_hold(&until, hold, 900, true, t + hold));
+	assert_int_equal(until, 0);
+	assert_true(engine_tail_hold(&until, hold, 100, true, t + hold + 5));
+	assert_int_equal(until, t + 2 * hold + 5);
+	/* the window full (or a gate, a hold, a drain): pushed at once, the deadline dropped */
+	assert_false(engine_tail_hold(&until, hold, 100, false, t + hold + 10));
+	assert_int_equal(until, 0);
+	/* the segment filled and went out by itself, a new tail began: the old deadline
+	 * stays (the tail never waits longer than hold_ns, it may go sooner) */
+	assert_true(engine_tail_hold(&until, hold, 1400, true, t));
+	assert_true(engine_tail_hold(&until, hold, 60, true, t + 200000));
+	assert_false(engine_tail_hold(&until, hold, 60, true, t + hold));
+
+	/* the idle sleep: unchanged without a hold or when not sleeping, else cut to the
+	 * deadline (rounded up to whole microseconds), 0 once it has passed */
+	assert_int_equal(engine_hold_sleep_us(20, 0, t), 20);
+	assert_int_equal(engine_hold_sleep_us(0, t + hold, t), 0);
+	assert_int_equal(engine_hold_sleep_us(20, t + hold, t), 20);
+	assert_int_equal(engine_hold_sleep_us(500, t + hold, t), 300);
+	assert_int_equal(engine_hold_sleep_us(500, t + 1500, t), 2);
+	assert_int_equal(engine_hold_sleep_us(500, t, t), 0);
+	assert_int_equal(engine_hold_sleep_us(500, t, t + 1), 0);
+}
+
 /* The first-answer gate: one publish while the stream has not answered, none while it is
  * out, the next one when it ended unanswered, no limit once answered. */
 static void
@@ -465,6 +511,7 @@ main(void)
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 		cmocka_unit_test(idle_backoff),
+		cmocka_unit_test(tail_hold),
 		cmocka_unit_test(burst_watch),
 		cmocka_unit_test(first_answer_gate),
 	};
