@@ -121,9 +121,9 @@ struct engine_params {
 	struct flow_params flow;
 	struct session_params session;    /* run_id/conn_index filled per connection */
 	uint32_t burst;                   /* records framed per slot visit */
-	uint64_t coalesce_ns;             /* [flow] coalesce_us: how long the partly filled
-	                                   * last segment of a plain TCP connection may stay
-	                                   * open for more records (0: pushed at once) */
+	uint64_t coalesce_ns;             /* [flow] coalesce_us: how long records may wait in
+	                                   * the rings for more to fill segments with
+	                                   * (engine_coalesce_wait; 0: framed at once) */
 	struct tcp_params tcp;
 	struct rte_mempool *pool;
 	bool tx_cksum_offload;
@@ -221,8 +221,8 @@ struct engine_conn {
 		 * the rings held more for the window; it is pushed at the latest by the next
 		 * iteration that adds nothing more to it */
 		bool push_owed;
-		/* [flow] coalesce_us: when the open segment, holding records, goes out at the
-		 * latest (0: no segment held) */
+		/* [flow] coalesce_us: when the records waiting in the rings go out at the
+		 * latest (engine_coalesce_wait; 0: none seen) */
 		uint64_t hold_until_ns;
 		struct nats_frame frame;
 		char subject[NATS_SUBJECT_MAX];

@@ -84,36 +84,38 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 	return s->sleep_us;
 }
 
-/* [flow] coalesce_us: whether a TX loop leaves its connection's partly filled last segment
- * open after an iteration that framed everything it could, so that the records of the next
- * iterations join it (a producer that writes small batches, e.g. 16 publishes every 320 us,
- * otherwise sends each batch's tail as one more short segment, and wakes the server once
- * per batch). *until_ns is the loop's deadline state (0: nothing held), open_bytes what
- * the open segment holds (tcp_tx_open_bytes), may_hold false when holding would stall
- * the stream: the window has no credit (the records that would fill it cannot come before
- * acks, and acks need these to go), a first-answer gate or hold is on, or a drain. Returns
- * true to keep the segment open, false to push it now: hold_ns = 0, an empty segment, or
- * may_hold false (the state resets), and at the deadline, hold_ns after the first
- * iteration that found the segment holding bytes; a segment that fills goes out by itself
- * and the deadline stays, so a tail never waits longer than hold_ns. */
+/* [flow] coalesce_us: records that wait in the rings less than this many bytes are left
+ * there for a while, so that the next ones go out with them in full segments back to back
+ * (a producer writing 16 publishes every 320 us otherwise makes the server wake, read and
+ * answer once per batch; a kernel client's flusher coalesces ~1 ms of writes the same way). */
+#define ENGINE_COALESCE_BYTES 16384u
+
+/* [flow] coalesce_us: whether a TX loop lets the records in its rings wait this iteration.
+ * *until_ns is the loop's state (0: no records seen; else their deadline, kept past it
+ * while records remain), pending the bytes of records not yet framed, may_wait false when
+ * waiting would hold the stream up (a first-answer gate or hold, a drain, resends due).
+ * Returns true to wait: records pending, fewer than ENGINE_COALESCE_BYTES, may_wait, and
+ * hold_ns not yet gone since the first iteration that saw them. Returns false (frame them
+ * now) for hold_ns = 0, at and after the deadline until an iteration finds the rings empty
+ * (so a drain that takes several iterations never waits again), and whenever enough bytes
+ * fill segments by themselves (a burst or flood never waits: floods keep the rings full). */
 static inline bool
-engine_tail_hold(uint64_t *until_ns, uint64_t hold_ns, uint32_t open_bytes, bool may_hold,
-		 uint64_t now_ns)
+engine_coalesce_wait(uint64_t *until_ns, uint64_t hold_ns, uint64_t pending, bool may_wait,
+		     uint64_t now_ns)
 {
-	if (hold_ns == 0 || open_bytes == 0 || !may_hold) {
+	if (hold_ns == 0 || pending == 0) {
 		*until_ns = 0;
 		return false;
 	}
+	if (pending >= ENGINE_COALESCE_BYTES || !may_wait)
+		return false;
 	if (*until_ns == 0)
 		*until_ns = now_ns + hold_ns;
-	if (now_ns < *until_ns)
-		return true;
-	*until_ns = 0;
-	return false;
+	return now_ns < *until_ns;
 }
 
-/* The idle sleep of a TX loop whose connection holds a segment until until_ns (0: none):
- * sleep_us (engine_idle_next), shortened so that the loop wakes by the deadline. */
+/* The idle sleep of a TX loop whose records wait until until_ns (engine_coalesce_wait; 0:
+ * none): sleep_us (engine_idle_next), shortened so that the loop wakes by the deadline. */
 static inline uint32_t
 engine_hold_sleep_us(uint32_t sleep_us, uint64_t until_ns, uint64_t now_ns)
 {

@@ -806,6 +806,25 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	return k;
 }
 
+/* [flow] coalesce_us: the bytes of the records this connection's rings hold, not yet
+ * framed (0 without the option: not looked at). */
+static uint64_t
+pending_bytes(const struct engine_conn *c)
+{
+	const struct engine *e = c->eng;
+	uint64_t sum = 0;
+
+	if (e->p.coalesce_ns == 0)
+		return 0;
+	for (uint32_t i = 0; i < e->shm->slots_per_tx; i++) {
+		const struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, i);
+
+		if (s != NULL)
+			sum += jw_shm_head(s) - jw_shm_sent(s);
+	}
+	return sum;
+}
+
 /* New records from every slot, each visit up to [flow] burst, round robin. *more tells
  * whether, after the visits, some slot still holds records the window has credit for and
  * TCP has room to take: then the next iteration goes on at once. closing (a drain): only
@@ -847,7 +866,7 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 	struct tcp_conn *tcp = rcu_dereference(c->tcp);
 	struct tcp_conn *drain = rcu_dereference(c->drain_tcp);
 	uint32_t epoch;
-	bool work = false, more = false, may_hold = false;
+	bool work = false, more = false;
 
 	/* a lame-duck connection: nothing new, but its ACKs and retransmissions */
 	if (drain != NULL && tcp_tx_poll(drain) > 0)
@@ -894,7 +913,6 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 			}
 			uint32_t budget = gate_budget(c);
 
-			may_hold = !held && budget == UINT32_MAX;
 			if (held) {
 				work |= probe_one(c, tcp); /* nothing else until C lifts it */
 			} else if (resend_live(c, tcp, budget)) {
@@ -906,8 +924,10 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 				bool closing = atomic_load_explicit(&c->eng->draining,
 								    memory_order_relaxed);
 
-				may_hold = may_hold && !closing;
 				if (budget > 0 && (!closing || flow_tx_share_open(&c->flow) > 0) &&
+				    !engine_coalesce_wait(&c->t.hold_until_ns, c->eng->p.coalesce_ns,
+							  pending_bytes(c), budget == UINT32_MAX &&
+							  !closing, now_ns) &&
 				    drain_rings(c, tcp, now_ns, budget, &more, closing)) {
 					work = true;
 					gate_spent(c, &budget);
@@ -922,18 +942,10 @@ engine_tx_iteration(struct engine_conn *c, uint64_t now_ns)
 		 * the latest when an iteration adds nothing (push_owed) */
 		c->t.push_owed = true;
 		work = true;
-	} else if (c->t.wire_bytes > 0 || c->t.push_owed || c->t.hold_until_ns != 0) {
-		/* nothing more to frame now: the open segment goes out, or with [flow]
-		 * coalesce_us waits a while for the next records (plain TCP only: TLS seals
-		 * and pushes its record here) */
+	} else if (c->t.wire_bytes > 0 || c->t.push_owed) {
 		c->t.push_owed = false;
-		work |= c->t.wire_bytes > 0;
-		may_hold = may_hold && !c->t.tls_on && flow_tx_credit(&c->flow) > 0;
-		if (!engine_tail_hold(&c->t.hold_until_ns, c->eng->p.coalesce_ns,
-				      tcp_tx_open_bytes(tcp), may_hold, now_ns)) {
-			wr_push(c, tcp);
-			work = true;
-		}
+		wr_push(c, tcp);
+		work = true;
 	} else if (c->t.tls_on) {
 		c->t.tls_hint = 0;
 		if (!c->t.span || (!c->t.frame_active && span_finish(c, tcp))) {

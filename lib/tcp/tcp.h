@@ -8,7 +8,7 @@
  *  |                 | tcp_conn_create/destroy (destroy only when neither lcore uses it)  |
  *  | control lcore   | tcp_conn_connect, tcp_input, tcp_ctl_poll, tcp_conn_abort          |
  *  | TX lcore        | tcp_tx_buf, tcp_tx_commit, tcp_tx_push, tcp_tx_close, tcp_tx_poll, |
- *  |                 | tcp_tx_unacked, tcp_tx_open_bytes                                  |
+ *  |                 | tcp_tx_unacked                                                     |
  *  | any thread      | tcp_conn_state, tcp_conn_stats, tcp_conn_tx_released,             |
  *  |                 | tcp_reason_str, tcp_state_str                                      |
  *
@@ -76,9 +76,6 @@ uint8_t *tcp_tx_buf(struct tcp_conn *c, uint32_t *room);
 void tcp_tx_commit(struct tcp_conn *c, uint32_t n);
 /* TX lcore. Queues the partially filled segment, so the next tcp_tx_poll sends it. */
 void tcp_tx_push(struct tcp_conn *c);
-/* TX lcore. Bytes committed into the partially filled segment, which no tcp_tx_poll sends
- * until it fills or tcp_tx_push queues it (0: none open, or it is empty). */
-uint32_t tcp_tx_open_bytes(const struct tcp_conn *c);
 /* TX lcore. Pushes pending data and queues our FIN (sent after the data). -EPIPE if the
  * connection is closed; -EALREADY if FIN is already queued; -ENOMEM if no mbuf. */
 int tcp_tx_close(struct tcp_conn *c);

@@ -107,12 +107,6 @@ tcp_tx_push(struct tcp_conn *c)
 		enqueue_fill(c, 0);
 }
 
-uint32_t
-tcp_tx_open_bytes(const struct tcp_conn *c)
-{
-	return c->t_fill != NULL ? c->t_fill->data_len : 0;
-}
-
 int
 tcp_tx_close(struct tcp_conn *c)
 {

@@ -431,47 +431,51 @@ idle_backoff(void **state)
 	assert_int_equal(engine_idle_next(&s, &p, false, t + 3000000000ull), 0);
 }
 
-/* [flow] coalesce_us on a made-up clock: a tail held from the first iteration that finds
- * it until hold_ns later however often it grows, pushed at once whenever holding would
- * stall the stream or there is nothing to hold, and the idle sleep cut to the deadline. */
+/* [flow] coalesce_us on a made-up clock: a few records wait from the first iteration that
+ * sees them until hold_ns later however many more come, then go, with those after them,
+ * until the rings are empty; enough bytes for full segments, a gate or a drain never wait;
+ * the idle sleep is cut to the deadline. */
 static void
-tail_hold(void **state)
+coalesce_wait(void **state)
 {
-	const uint64_t hold = 300000, t = 1000000000ull; /* 300 us */
+	const uint64_t hold = 500000, t = 1000000000ull; /* 500 us */
+	const uint64_t full = ENGINE_COALESCE_BYTES;
 	uint64_t until = 0;
 
 	(void)state;
-	/* off, or nothing in the open segment: push (nothing held) */
-	assert_false(engine_tail_hold(&until, 0, 500, true, t));
+	/* off, or nothing pending: frame at once, nothing remembered */
+	assert_false(engine_coalesce_wait(&until, 0, 3000, true, t));
 	assert_int_equal(until, 0);
-	assert_false(engine_tail_hold(&until, hold, 0, true, t));
+	assert_false(engine_coalesce_wait(&until, hold, 0, true, t));
 	assert_int_equal(until, 0);
-	/* a tail: held, the deadline counted from its first sight; more bytes do not move it */
-	assert_true(engine_tail_hold(&until, hold, 500, true, t));
+	/* a batch: waits, the deadline counted from its first sight; the next batch does not
+	 * move it */
+	assert_true(engine_coalesce_wait(&until, hold, 2900, true, t));
 	assert_int_equal(until, t + hold);
-	assert_true(engine_tail_hold(&until, hold, 900, true, t + 100000));
-	assert_true(engine_tail_hold(&until, hold, 900, true, t + hold - 1));
-	assert_int_equal(until, t + hold);
-	/* the deadline: pushed, and the next tail gets a deadline of its own */
-	assert_false(engine_tail_hold(&until, hold, 900, true, t + hold));
+	assert_true(engine_coalesce_wait(&until, hold, 5800, true, t + 320000));
+	assert_true(engine_coalesce_wait(&until, hold, 5800, true, t + hold - 1));
+	/* the deadline: they go, and keep going while records remain (a drain of several
+	 * iterations, records written meanwhile) */
+	assert_false(engine_coalesce_wait(&until, hold, 5800, true, t + hold));
+	assert_false(engine_coalesce_wait(&until, hold, 200, true, t + hold + 20000));
+	assert_false(engine_coalesce_wait(&until, hold, 3000, true, t + hold + 40000));
+	/* empty rings end the spell: the next records wait for a deadline of their own */
+	assert_false(engine_coalesce_wait(&until, hold, 0, true, t + hold + 60000));
 	assert_int_equal(until, 0);
-	assert_true(engine_tail_hold(&until, hold, 100, true, t + hold + 5));
-	assert_int_equal(until, t + 2 * hold + 5);
-	/* the window full (or a gate, a hold, a drain): pushed at once, the deadline dropped */
-	assert_false(engine_tail_hold(&until, hold, 100, false, t + hold + 10));
-	assert_int_equal(until, 0);
-	/* the segment filled and went out by itself, a new tail began: the old deadline
-	 * stays (the tail never waits longer than hold_ns, it may go sooner) */
-	assert_true(engine_tail_hold(&until, hold, 1400, true, t));
-	assert_true(engine_tail_hold(&until, hold, 60, true, t + 200000));
-	assert_false(engine_tail_hold(&until, hold, 60, true, t + hold));
+	assert_true(engine_coalesce_wait(&until, hold, 100, true, t + 2 * hold));
+	assert_int_equal(until, t + 3 * hold);
+	/* enough for full segments, or waiting not allowed (gate, hold, drain): at once */
+	assert_false(engine_coalesce_wait(&until, hold, full, true, t + 2 * hold + 1));
+	assert_false(engine_coalesce_wait(&until, hold, 100, false, t + 2 * hold + 2));
+	assert_true(engine_coalesce_wait(&until, hold, full - 1, true, t + 2 * hold + 3));
+	assert_int_equal(until, t + 3 * hold);
 
-	/* the idle sleep: unchanged without a hold or when not sleeping, else cut to the
+	/* the idle sleep: unchanged without a deadline or when not sleeping, else cut to the
 	 * deadline (rounded up to whole microseconds), 0 once it has passed */
 	assert_int_equal(engine_hold_sleep_us(20, 0, t), 20);
 	assert_int_equal(engine_hold_sleep_us(0, t + hold, t), 0);
 	assert_int_equal(engine_hold_sleep_us(20, t + hold, t), 20);
-	assert_int_equal(engine_hold_sleep_us(500, t + hold, t), 300);
+	assert_int_equal(engine_hold_sleep_us(500, t + 300000, t), 300);
 	assert_int_equal(engine_hold_sleep_us(500, t + 1500, t), 2);
 	assert_int_equal(engine_hold_sleep_us(500, t, t), 0);
 	assert_int_equal(engine_hold_sleep_us(500, t, t + 1), 0);
@@ -511,7 +515,7 @@ main(void)
 		cmocka_unit_test(discovery_is_bounded),
 		cmocka_unit_test(server_pick_skips_refusing_and_lame),
 		cmocka_unit_test(idle_backoff),
-		cmocka_unit_test(tail_hold),
+		cmocka_unit_test(coalesce_wait),
 		cmocka_unit_test(burst_watch),
 		cmocka_unit_test(first_answer_gate),
 	};
