@@ -129,8 +129,8 @@ struct jw_flow_config {
 	uint32_t ack_timeout_ms;
 	uint32_t max_retries;
 	uint32_t burst;
-	uint32_t coalesce_us;            /* plain TCP: how long a partly filled last segment
-	                                  * may wait for more records (0: pushed at once) */
+	uint32_t coalesce_us;            /* how long a few records may wait in the rings for
+	                                  * the next ones (0: framed at once) */
 	bool shared_replies;             /* first sends may share their subject's reply */
 };
 

@@ -73,7 +73,7 @@ const struct jw_cfg_key jw_cfg_keys[] = {
 	KEY(flow, ack_timeout_ms, JW_CFG_U32, 10, 600000, 0, "2000"),
 	KEY(flow, max_retries, JW_CFG_U32, 0, 1000, 0, "5"),
 	KEY(flow, burst, JW_CFG_U32, 1, 512, 0, "32"),
-	KEY(flow, coalesce_us, JW_CFG_U32, 0, 10000, 0, "0"),
+	KEY(flow, coalesce_us, JW_CFG_U32, 0, 10000, 0, "300"),
 	KEY(flow, shared_replies, JW_CFG_BOOL, 0, 0, 0, "yes"),
 	/* [shm] */
 	KEY(shm, instance, JW_CFG_NAME, 0, 0, 0, "default"),

@@ -115,16 +115,16 @@ engine_coalesce_wait(uint64_t *until_ns, uint64_t hold_ns, uint64_t pending, boo
 }
 
 /* The idle sleep of a TX loop whose records wait until until_ns (engine_coalesce_wait; 0:
- * none): sleep_us (engine_idle_next), shortened so that the loop wakes by the deadline. */
+ * none): sleep_us (engine_idle_next), shortened so that the loop wakes by the deadline. A
+ * deadline already past changes nothing: the records went out at it, and an idle iteration
+ * after it waits for the window, not for the clock (no spinning while the window is full). */
 static inline uint32_t
 engine_hold_sleep_us(uint32_t sleep_us, uint64_t until_ns, uint64_t now_ns)
 {
 	uint64_t left_us;
 
-	if (until_ns == 0 || sleep_us == 0)
+	if (until_ns <= now_ns || sleep_us == 0)
 		return sleep_us;
-	if (until_ns <= now_ns)
-		return 0;
 	left_us = (until_ns - now_ns + 999) / 1000;
 	return left_us < sleep_us ? (uint32_t)left_us : sleep_us;
 }

@@ -87,7 +87,7 @@ defaults_are_sane(void **state)
 	assert_int_equal(c.flow.window_min, 1024);
 	assert_int_equal(c.flow.window_max, 16384);
 	assert_int_equal(c.flow.window_start, 0); /* the startup begins at window_min */
-	assert_int_equal(c.flow.coalesce_us, 0);  /* a tail segment goes out at once */
+	assert_int_equal(c.flow.coalesce_us, 300); /* a few records wait for the next */
 	assert_int_equal(c.shm.mode, 0660);
 	assert_int_equal(c.shm.ring_bytes, 32u << 20); /* 100,000+ records of 128 bytes */
 	assert_int_equal(c.nats.liveness_timeout_ms, 10000);
