@@ -93,7 +93,8 @@ engine_idle_next(struct engine_idle *s, const struct engine_params *p, bool busy
 /* [flow] coalesce_us: whether a TX loop lets the records in its rings wait this iteration.
  * *until_ns is the loop's state (0: no records seen; else their deadline, kept past it
  * while records remain), pending the bytes of records not yet framed, may_wait false when
- * waiting would hold the stream up (a first-answer gate or hold, a drain, resends due).
+ * waiting would hold the stream up (the first-answer gate, a drain). Only new records
+ * wait: resends and a hold's probe go out as before.
  * Returns true to wait: records pending, fewer than ENGINE_COALESCE_BYTES, may_wait, and
  * hold_ns not yet gone since the first iteration that saw them. Returns false (frame them
  * now) for hold_ns = 0, at and after the deadline until an iteration finds the rings empty

@@ -807,7 +807,8 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 }
 
 /* [flow] coalesce_us: the bytes of the records this connection's rings hold, not yet
- * framed (0 without the option: not looked at). */
+ * framed (0 without the option: not looked at). A hint for engine_coalesce_wait only: the
+ * records themselves are read by drain_slot (jw_shm_peek), after its own acquire of head. */
 static uint64_t
 pending_bytes(const struct engine_conn *c)
 {
