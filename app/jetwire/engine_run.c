@@ -342,11 +342,12 @@ jw_engine_start(struct jw_engine_run *r, const struct jw_config *cfg, struct jw_
 	}
 	JW_LOG(INFO, "engine: %u connection(s), shm instance %s (%u slots x %u bytes per TX "
 	       "lcore, %.1f MiB shared memory in all on %s; %s), "
-	       "dedupe %s, window %s", ep.n_conns, cfg->shm.instance, r->shm->slots_per_tx,
-	       r->shm->ring_bytes, (double)r->shm->map_bytes / (1024.0 * 1024.0), r->shm->note,
+	       "dedupe %s, window %s, coalesce %u us", ep.n_conns, cfg->shm.instance,
+	       r->shm->slots_per_tx, r->shm->ring_bytes,
+	       (double)r->shm->map_bytes / (1024.0 * 1024.0), r->shm->note,
 	       r->shm->huge ? "reserved at start" : "touched only where producers write",
 	       ep.flow.dedupe == FLOW_DEDUPE_MSGID ? "msgid" : "off",
-	       ep.flow.adaptive ? "adaptive" : "fixed");
+	       ep.flow.adaptive ? "adaptive" : "fixed", cfg->flow.coalesce_us);
 	{
 		char mem[96], backing[96];
 

@@ -212,6 +212,14 @@ jw_nkey_from_seed(const char *seed, size_t len, struct jw_nkey *out, char *err, 
 		rc = -EPROTO;
 		goto out;
 	}
+	if ((raw[1] & 7u) != 0) {
+		/* the prefix's 3 spare bits: every encoder writes zeros there, so only one text
+		 * stands for a seed (a damaged one whose checksum happens to match is refused) */
+		jw_errf(err, errlen, "not an NKey seed: its prefix's spare bits are set (a "
+			"user seed begins with SUA)");
+		rc = -EINVAL;
+		goto out;
+	}
 	if (sodium_init() < 0) {
 		jw_errf(err, errlen, "libsodium failed to initialise");
 		rc = -EIO;

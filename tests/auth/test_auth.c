@@ -135,6 +135,32 @@ damaged_and_wrong_seeds_refused(void **state)
 	assert_int_equal(jw_nkey_from_seed(NULL, 0, &k, NULL, 0), -EINVAL);
 }
 
+/* The prefix's 3 spare bits set, with a checksum that matches: a second text for the same
+ * key, refused (found by fuzz_auth: the fuzzer's own input, then one made from GO_SEED). */
+static void
+seed_spare_bits_refused(void **state)
+{
+	struct jw_nkey k;
+	char s[JW_NKEY_SEED_LEN + 1], err[160];
+	uint8_t raw[36];
+	uint16_t crc;
+
+	(void)state;
+	assert_int_equal(jw_nkey_from_seed("SUCYZE42UGU7NVK5YTF5FWKULNRGS4DXP2CYZE42UGU7NVK5YTF5FWIXJQ",
+					   JW_NKEY_SEED_LEN, &k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "spare bits"));
+	assert_int_equal(jw_base32_decode(GO_SEED, JW_NKEY_SEED_LEN, raw, sizeof(raw)), 36);
+	for (unsigned bits = 1; bits < 8; bits++) {
+		raw[1] = (uint8_t)((raw[1] & ~7u) | bits);
+		crc = jw_crc16(raw, 34);
+		raw[34] = (uint8_t)crc;
+		raw[35] = (uint8_t)(crc >> 8);
+		assert_int_equal(jw_base32_encode(raw, 36, s, sizeof(s)), JW_NKEY_SEED_LEN);
+		assert_int_equal(jw_nkey_from_seed(s, JW_NKEY_SEED_LEN, &k, err, sizeof(err)),
+				 -EINVAL);
+	}
+}
+
 #define JWT "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJzdWIiOiJVIn0.c2lnLXNpZw"
 
 static const char creds_ok[] =
@@ -228,6 +254,7 @@ main(void)
 		cmocka_unit_test(base64url_rfc4648),
 		cmocka_unit_test(seed_decodes_and_signs_like_go_nkeys),
 		cmocka_unit_test(damaged_and_wrong_seeds_refused),
+		cmocka_unit_test(seed_spare_bits_refused),
 		cmocka_unit_test(creds_parse),
 		cmocka_unit_test(secret_file_modes),
 	};
