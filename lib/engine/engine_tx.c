@@ -807,8 +807,9 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 }
 
 /* [flow] coalesce_us: the bytes of the records this connection's rings hold, not yet
- * framed (0 without the option: not looked at). A hint for engine_coalesce_wait only: the
- * records themselves are read by drain_slot (jw_shm_peek), after its own acquire of head. */
+ * framed, counted up to ENGINE_COALESCE_BYTES (enough to go at once: a flood stops at its
+ * first slot); 0 without the option (not looked at). A hint for engine_coalesce_wait only:
+ * drain_slot reads the records themselves (jw_shm_peek) after its own acquire of head. */
 static uint64_t
 pending_bytes(const struct engine_conn *c)
 {
@@ -817,7 +818,7 @@ pending_bytes(const struct engine_conn *c)
 
 	if (e->p.coalesce_ns == 0)
 		return 0;
-	for (uint32_t i = 0; i < e->shm->slots_per_tx; i++) {
+	for (uint32_t i = 0; i < e->shm->slots_per_tx && sum < ENGINE_COALESCE_BYTES; i++) {
 		const struct jw_shm_slot *s = jw_shm_slot(e->shm, c->index, i);
 
 		if (s != NULL)

@@ -22,8 +22,8 @@
 
 /* ---- the hot path ---- */
 
-/* Lines of the next record that a call fetches for the next one: a 128-byte message with
- * its subject and Msg-Id-less record header spans 3 (JW_REC_SIZE). */
+/* Cache lines of the next record's place that a call prefetches for the next call: the
+ * record of a 128-byte message with its header and subject spans 3 (JW_REC_SIZE). */
 #define PREFETCH_LINES 4u
 
 static int
