@@ -651,20 +651,44 @@ resend_requested(struct engine_conn *c, struct tcp_conn *tcp)
 	return work;
 }
 
+/* The length of the reply view k will carry: the one prepare() picks with plan (NULL: no
+ * plan, the unique reply), predicted without picking (sim follows the picks). */
+static uint32_t
+reply_len_of(struct engine_conn *c, const struct share_plan *plan, struct flow_share_sim *sim,
+	     uint32_t k, uint64_t seq)
+{
+	if (plan != NULL) {
+		uint32_t cls = plan->hint[k], g;
+		bool later = cls != 0 && plan->last_of[cls - 1] != SHARE_NONE &&
+			     plan->last_of[cls - 1] > k;
+
+		g = flow_tx_share_sim_pick(&c->flow, sim, cls, later, plan->now_ns);
+		if (g != 0)
+			return flow_reply_shared_len(&c->sess.inbox, cls - 1, g);
+	}
+	return (uint32_t)flow_reply_len(&c->sess.inbox, seq, c->t.reply_mark);
+}
+
 /* The exact bytes the frames of views v[0..*n) will take (as prepare() and out_frame() will
- * write them, with the sequences they will get), for sizing spanning TLS records. Views
- * that will fail count 0; a view that turns out different when prepare() copies it only
- * makes the last record carry some padding. Past the first keep views, *n is cut where
- * the total would pass budget (so that a visit fills whole 16 KiB records). */
+ * write them, with the sequences and, with a plan, the replies they will get), for sizing
+ * spanning TLS records. Views that will fail count 0; a view that turns out different when
+ * prepare() copies it (or a class that C broke meanwhile, whose generation then has another
+ * length) only makes the last record carry some padding, or a frame end in the next record.
+ * Past the first keep views, *n is cut where the total would pass budget (so that a visit
+ * fills whole 16 KiB records). */
 static uint64_t
 frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
-	     const struct jw_shm_view *v, uint32_t *n, uint32_t keep, uint64_t budget)
+	     const struct jw_shm_view *v, uint32_t *n, uint32_t keep, uint64_t budget,
+	     const struct share_plan *plan)
 {
 	struct flow_msgid_parts id = c->msgid_base;
 	uint64_t seq = flow_tx_next_seq(&c->flow), total = 0;
 	uint32_t maxp = session_max_payload(&c->sess);
 	static const char dummy[1]; /* nats_pub_size reads lengths, not the strings */
+	struct flow_share_sim sim;
 
+	if (plan != NULL)
+		flow_tx_share_sim_init(&c->flow, &sim);
 	for (uint32_t k = 0; k < *n; k++, seq++) {
 		struct nats_pub m;
 		ssize_t sz;
@@ -675,7 +699,6 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		m.subject = v[k].subject;
 		m.subject_len = v[k].subject_len;
 		m.reply = dummy;
-		m.reply_len = flow_reply_len(&c->sess.inbox, seq, c->t.reply_mark);
 		if (flow_dedupe_msgid(&c->flow)) {
 			id.slot = slot_index;
 			id.gen = gen;
@@ -688,7 +711,8 @@ frames_bytes(struct engine_conn *c, uint32_t slot_index, uint32_t gen,
 		m.payload = v[k].payload;
 		m.payload_len = v[k].payload_len;
 		if (maxp != 0 && nats_hdr_size(m.msg_id_len, m.hdr_len) + m.payload_len > maxp)
-			continue; /* prepare() fails it: too big */
+			continue; /* prepare() fails it: too big (before it picks a reply) */
+		m.reply_len = reply_len_of(c, plan, &sim, k, seq);
 		sz = nats_pub_size(&m);
 		if (sz <= 0)
 			continue;
@@ -715,7 +739,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	struct jw_shm_view v[TLS_PEEK_MAX];
 	uint64_t payload_bytes = 0, before = c->t.wire_bytes, sent_end = 0;
 	uint32_t n, n_look, look, k, sent = 0, gen, want = JW_MIN(max, (uint32_t)PEEK_MAX);
-	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan, can_share;
+	bool span = c->t.tls_on && c->t.tls_tx.version == TLS_V13, use_plan, can_share, planned;
 	struct share_plan plan;
 
 	if (jw_shm_head(s) == jw_shm_sent(s))
@@ -727,7 +751,7 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 	 * later visits take: they are within the window's credit), so that fewer publishes
 	 * are the last of their subject in sight and need their unique reply. */
 	look = want;
-	can_share = !span && !closing && c->t.reply_mark == 0 && flow_shared_replies(&c->flow);
+	can_share = !closing && c->t.reply_mark == 0 && flow_shared_replies(&c->flow);
 	if (can_share)
 		look = JW_MAX(want, JW_MIN((uint32_t)SHARE_LOOK, credit / 2));
 	n_look = jw_shm_peek(e->shm, s, v, look);
@@ -735,35 +759,37 @@ drain_slot(struct engine_conn *c, struct tcp_conn *tcp, uint32_t idx, uint32_t m
 		return 0;
 	n = JW_MIN(n_look, want);
 	gen = jw_shm_slot_gen(s);
-	if (span) {
-		uint32_t keep = JW_MIN(n, JW_MIN(max, (uint32_t)PEEK_MAX));
-
-		c->t.tls_hint = frames_bytes(c, idx, gen, v, &n, keep, TLS_PLAIN_MAX);
-		if (c->t.tls_hint > 0)
-			c->t.tls_frame_avg = (uint32_t)JW_MAX(c->t.tls_hint / n, 1);
-	}
 	/* Every first send records its class (one with its unique reply is a checkpoint of its
 	 * class), but only a planned visit lets one share: not while the first-answer gate
-	 * wants this connection's mark, nor with TLS 1.3's record sizing (frames_bytes renders
-	 * unique replies), nor in a drain, nor when the credit could not cover the records in
-	 * sight (a checkpoint must follow). The views' classes are only a plan, from the ring's
-	 * bytes: prepare() looks the copied subject up again. */
+	 * wants this connection's mark, nor in a drain, nor when the credit could not cover
+	 * the records in sight (a checkpoint must follow). The views' classes are only a plan,
+	 * from the ring's bytes: prepare() looks the copied subject up again. */
 	use_plan = flow_shared_replies(&c->flow);
+	planned = can_share && credit >= 2 * n_look;
 	memset(plan.last_of, 0xff, sizeof(plan.last_of));
-	memset(plan.hint, 0, n);
+	memset(plan.hint, 0, n_look);
 	plan.now_ns = now_ns;
-	if (can_share && credit >= 2 * n_look) {
+	if (planned) {
 		for (k = 0; k < n_look; k++) {
 			uint32_t cls;
 
 			if (v[k].reason != 0)
 				continue;
 			cls = flow_tx_share_class(&c->flow, v[k].subject, v[k].subject_len);
-			if (k < n)
-				plan.hint[k] = (uint8_t)cls;
+			plan.hint[k] = (uint8_t)cls;
 			if (cls != 0)
 				plan.last_of[cls - 1] = (uint16_t)k;
 		}
+	}
+	/* TLS 1.3 sizes its records by the frames, replies included: the plan's picks are
+	 * predicted (frames_bytes), then made (prepare). */
+	if (span) {
+		uint32_t keep = JW_MIN(n, JW_MIN(max, (uint32_t)PEEK_MAX));
+
+		c->t.tls_hint = frames_bytes(c, idx, gen, v, &n, keep, TLS_PLAIN_MAX,
+					     planned ? &plan : NULL);
+		if (c->t.tls_hint > 0)
+			c->t.tls_frame_avg = (uint32_t)JW_MAX(c->t.tls_hint / n, 1);
 	}
 	for (k = 0; k < n; k++) {
 		struct flow_record r = { .slot = (uint16_t)idx, .ring_pos = v[k].pos,

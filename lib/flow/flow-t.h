@@ -395,6 +395,11 @@ struct flow_share_tx {
 	char subject[FLOW_SHARE_CLASSES][FLOW_SHARE_SUBJECT_MAX];
 };
 
+/* A copy of the classes' runs, for predicting picks (flow_tx_share_sim_pick; T private). */
+struct flow_share_sim {
+	uint32_t run[FLOW_SHARE_CLASSES];
+};
+
 /* C's state of a publish that carried a shared reply (C private, one per entry). */
 enum { FLOW_SHARE_NONE = 0, FLOW_SHARE_DUE, FLOW_SHARE_ANSWERED };
 struct flow_share_slot {

@@ -94,6 +94,18 @@ flow_tx_share_is(const struct flow *f, uint32_t cls, const char *subj, uint32_t 
  * (which makes the publish a checkpoint of its class). Record both in flow_record. */
 uint32_t flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns);
 
+/* What a run of flow_tx_share_pick calls would return, without changing T's state: for a
+ * caller that sizes its frames before it sends them (TLS 1.3 records that span segments
+ * declare their length first). flow_tx_share_sim_init copies the classes' runs into sim;
+ * each flow_tx_share_sim_pick then answers as flow_tx_share_pick would after the picks
+ * simulated before it, and advances only sim. Valid while nothing else runs on T between
+ * the simulation and the picks it predicts (T private, like the class table); the
+ * generation is C's current one, which C may move meanwhile (a break): a prediction is a
+ * size, never a reply to render. */
+void flow_tx_share_sim_init(const struct flow *f, struct flow_share_sim *sim);
+uint32_t flow_tx_share_sim_pick(const struct flow *f, struct flow_share_sim *sim, uint32_t cls,
+				bool later, uint64_t now_ns);
+
 /* How many classes have shared publishes after their last checkpoint (T). While it is not
  * 0, T must go on sending records (the later record of each such class is in its rings),
  * also when it stops taking new ones for a drain: else their answers stay unconfirmed. */

@@ -101,6 +101,13 @@ flow_reply_format_shared(const struct flow_inbox *ib, uint32_t k, uint32_t gen, 
 	return n;
 }
 
+/* The length flow_reply_format_shared(ib, k, gen, buf) writes. */
+static inline uint32_t
+flow_reply_shared_len(const struct flow_inbox *ib, uint32_t k, uint32_t gen)
+{
+	return ib->len + 2 + flow_u64_len(k) + flow_u64_len(gen);
+}
+
 /* Reads class and generation out of a shared reply received for this inbox. Accepts
  * exactly the prefix, 'c', a class below FLOW_SHARE_CLASSES, 'e', a generation 1..2^32-1,
  * both in decimal without leading zeros; rejects anything else with -EINVAL. */

@@ -77,6 +77,14 @@ flow_tx_share_class(struct flow *f, const char *subj, uint32_t len)
 	return 0;
 }
 
+/* The rule of flow_tx_share_pick for class index k whose run so far is `run`. */
+static bool
+share_takes(const struct flow *f, uint32_t k, bool later, uint32_t run, uint64_t now_ns)
+{
+	return later && run < FLOW_SHARE_RUN_MAX &&
+	       now_ns >= atomic_load_explicit(&f->ctl.share_off_until_ns[k], RELAXED);
+}
+
 uint32_t
 flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns)
 {
@@ -86,8 +94,7 @@ flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns)
 	if (!flow_share_cls_valid(cls))
 		return 0;
 	k = cls - 1;
-	if (later && t->run[k] < FLOW_SHARE_RUN_MAX &&
-	    now_ns >= atomic_load_explicit(&f->ctl.share_off_until_ns[k], RELAXED)) {
+	if (share_takes(f, k, later, t->run[k], now_ns)) {
 		if (t->run[k]++ == 0)
 			t->open++;
 		return atomic_load_explicit(&f->ctl.share_gen[k], RELAXED);
@@ -95,6 +102,29 @@ flow_tx_share_pick(struct flow *f, uint32_t cls, bool later, uint64_t now_ns)
 	if (t->run[k] > 0)
 		t->open--; /* a checkpoint closes the run */
 	t->run[k] = 0;
+	return 0;
+}
+
+void
+flow_tx_share_sim_init(const struct flow *f, struct flow_share_sim *sim)
+{
+	memcpy(sim->run, f->tx.share.run, sizeof(sim->run));
+}
+
+uint32_t
+flow_tx_share_sim_pick(const struct flow *f, struct flow_share_sim *sim, uint32_t cls,
+		       bool later, uint64_t now_ns)
+{
+	uint32_t k;
+
+	if (!flow_share_cls_valid(cls))
+		return 0;
+	k = cls - 1;
+	if (share_takes(f, k, later, sim->run[k], now_ns)) {
+		sim->run[k]++;
+		return atomic_load_explicit(&f->ctl.share_gen[k], RELAXED);
+	}
+	sim->run[k] = 0;
 	return 0;
 }
 

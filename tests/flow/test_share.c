@@ -777,6 +777,50 @@ random_server_never_misreports(void **state)
 	}
 }
 
+/* flow_tx_share_sim_pick predicts flow_tx_share_pick exactly and changes nothing: batches
+ * of random classes and `later` flags (runs that reach FLOW_SHARE_RUN_MAX, invalid classes,
+ * a class cooling down after a break) are first simulated, then picked, as TLS 1.3 sizes
+ * its records before it frames them. */
+static void
+share_sim_predicts_picks(void **state)
+{
+	struct flow f;
+	struct flow_share_sim sim;
+	uint32_t cls[128], want[128], open_before, seed = 12345, shared = 0, declined = 0;
+	bool later[128];
+	uint64_t now = 1;
+
+	(void)state;
+	init_flow(&f, 256, FLOW_DEDUPE_MSGID);
+	for (uint32_t batch = 0; batch < 2000; batch++) {
+		uint32_t n = 1 + batch % 128;
+
+		for (uint32_t k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			cls[k] = (seed >> 16) % 5; /* 0 (none) and classes 1..4 */
+			later[k] = ((seed >> 8) & 127u) != 0; /* runs reach FLOW_SHARE_RUN_MAX */
+		}
+		if (batch == 700) /* class 3 cools down: unique replies until the cooldown ends */
+			atomic_store(&f.ctl.share_off_until_ns[2], now + 50 * MS);
+		open_before = flow_tx_share_open(&f);
+		flow_tx_share_sim_init(&f, &sim);
+		for (uint32_t k = 0; k < n; k++)
+			want[k] = flow_tx_share_sim_pick(&f, &sim, cls[k], later[k], now);
+		assert_int_equal(flow_tx_share_open(&f), open_before); /* nothing picked */
+		for (uint32_t k = 0; k < n; k++) {
+			assert_int_equal(flow_tx_share_pick(&f, cls[k], later[k], now), want[k]);
+			shared += want[k] != 0;
+			declined += want[k] == 0 && cls[k] != 0 && later[k];
+		}
+		now += MS;
+	}
+	/* both kinds of answer were predicted: shares, and checkpoints that `later` alone did
+	 * not force (a full run, the cooldown) */
+	assert_true(shared > 1000);
+	assert_true(declined > 100);
+	flow_fini(&f);
+}
+
 static void
 shared_reply_subjects_round_trip(void **state)
 {
@@ -792,6 +836,11 @@ shared_reply_subjects_round_trip(void **state)
 	assert_int_equal(k, 63);
 	assert_int_equal(g, 4000000000u);
 	assert_int_equal(flow_reply_parse(&ib, buf, n, &seq, &mark), -EINVAL);
+	assert_int_equal(n, flow_reply_shared_len(&ib, 63, 4000000000u));
+	for (k = 0; k < FLOW_SHARE_CLASSES; k += 9)
+		for (g = 1; g < 2000000; g = g * 7 + 3)
+			assert_int_equal(flow_reply_format_shared(&ib, k, g, buf),
+					 flow_reply_shared_len(&ib, k, g));
 	n = flow_reply_format(&ib, 77, 0, buf);
 	assert_int_equal(flow_reply_parse_shared(&ib, buf, n, &k, &g), -EINVAL);
 #define BAD(t) do { \
@@ -827,6 +876,7 @@ run_share_tests(void)
 		cmocka_unit_test_setup_teardown(reconnect_and_old_generations, setup, teardown),
 		cmocka_unit_test_setup_teardown(class_table_binds_subjects, setup, teardown),
 		cmocka_unit_test_setup_teardown(random_server_never_misreports, setup, teardown),
+		cmocka_unit_test(share_sim_predicts_picks),
 		cmocka_unit_test(shared_reply_subjects_round_trip),
 	};
 
