@@ -44,8 +44,7 @@ append(jw_producer *p, const char *subject, const void *hdr, size_t hlen, const 
 		return state == JW_SHM_STATE_DESTROYED ? JW_ECLOSED : JW_ENOTRUNNING;
 	if (jw_unlikely(__atomic_load_n(&p->slot->owner, __ATOMIC_RELAXED) != p->owner))
 		return JW_ECLOSED;
-	slen = strlen(subject);
-	if (jw_unlikely(nats_subject_check(subject, slen) != 0))
+	if (jw_unlikely(nats_subject_scan(subject, &slen) != 0))
 		return JW_EINVAL;
 	if (hlen != 0 && jw_unlikely(nats_hdr_check(hdr, hlen) != 0))
 		return JW_EINVAL;

@@ -2,7 +2,8 @@
  * with what validation accepts.
  *
  * Input: [selector][rest]. Whatever rest is, nats_subject_check() and nats_hdr_check() must
- * not crash. When rest is accepted:
+ * not crash, and nats_subject_scan() of rest as a C string accepts exactly what
+ * nats_subject_check() of its bytes up to the first NUL accepts. When rest is accepted:
  *   - as a subject: the PUB frame's control line has exactly 3 blank-separated words and the
  *     subject comes back unchanged when the server echoes it as a MSG;
  *   - as a header block: the HPUB header with a Nats-Msg-Id composed in front is again a
@@ -86,6 +87,28 @@ hdr_roundtrip(const char *h, size_t n)
 		abort();
 }
 
+/* nats_subject_scan on a NUL-terminated copy of s[0..n) accepts what nats_subject_check
+ * accepted (rc), with the same length, and rejects the rest (up to the first NUL, which the
+ * copy ends at: scan must then agree with check of that prefix). */
+static void
+scan_agrees(const char *s, size_t n, int rc)
+{
+	static char copy[1 << 16];
+	size_t len = 0, z = strnlen(s, n);
+	int got;
+
+	if (n >= sizeof(copy))
+		return;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	got = nats_subject_scan(copy, &len);
+	if (z < n) /* the copy ends at the embedded NUL */
+		rc = nats_subject_check(s, z);
+	if ((got == 0) != (rc == 0) || (got == 0 && len != z) ||
+	    (got != 0 && got != -EINVAL && got != -E2BIG))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -111,6 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (rc == 0)
 			subject_roundtrip(s, n);
+		scan_agrees(s, n, rc);
 	}
 	return 0;
 }
