@@ -1027,10 +1027,18 @@ ctlr_climbs_a_batching_server(void **state)
 				fixed = bserver_run(&f, &b, &now, &next_ack, 600000);
 			else
 				adaptive = bserver_run(&f, &b, &now, &next_ack, 600000);
-			if (mode == 1)
+			if (mode == 1) {
+				struct flow_counters c;
+
+				flow_counters_read(&f, &c);
 				print_message("wake %llu us: fixed 16384 %.0f/s, adaptive %.0f/s (%.3f), "
-					      "W %u\n", (unsigned long long)(b.wake / US), fixed, adaptive,
-					      adaptive / fixed, flow_window(&f));
+					      "W %u, probes up %llu down %llu kept %llu\n",
+					      (unsigned long long)(b.wake / US), fixed, adaptive,
+					      adaptive / fixed, flow_window(&f),
+					      (unsigned long long)c.ctl.probes_up,
+					      (unsigned long long)c.ctl.probes_down,
+					      (unsigned long long)c.ctl.probes_kept);
+			}
 			flow_fini(&f);
 		}
 		assert_true(adaptive >= 0.95 * fixed);
