@@ -246,7 +246,7 @@ struct engine_conn {
 		 * torn): T-written, read relaxed by the summary (one writer per connection) */
 		_Atomic uint64_t resend_torn;
 		/* TLS: once on, every byte T writes is sealed into records, one open record at
-		 * a time, inside the current TCP segment (engine_tx.c) */
+		 * a time, inside the current TCP segment (engine_out.c) */
 		bool tls_on;
 		struct tls_dir tls_tx;
 		uint8_t *rec;             /* the open segment record's start, or NULL */
