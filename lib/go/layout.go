@@ -84,6 +84,8 @@ const (
 
 	recWrap = 1 << 63 // JW_REC_WRAP
 
+	prefetchBytes = 4 * 64 // what prefetchRecord asks for: PREFETCH_LINES cache lines
+
 	// struct jw_shm_report
 	repSeq       = 0
 	repStreamSeq = 8

@@ -353,6 +353,13 @@ func (p *Producer) append(subject string, h map[string][]string, hb []byte, data
 	p.head = head + n
 	storeRelease64(p.headW, p.head)
 	p.seq = seq
+	// The next record's first lines, fetched for writing now (C: PREFETCH_LINES): on 4 KiB
+	// pages a call that met an unmapped TLB entry or a cold line took ~350 ns (the p99 of a
+	// burst on tmpfs rings) where the C producer's took 50. Not across the ring's end: the
+	// wrap comes once a lap.
+	if next := p.head & (size - 1); next+prefetchBytes <= size {
+		prefetchRecord(&ring[next])
+	}
 	return seq, nil
 }
 
