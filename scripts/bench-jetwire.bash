@@ -25,12 +25,22 @@ bench_init() {
   say() { echo "$BENCH_NAME: $*"; }
 }
 
+# shm_rm INSTANCE: the instance's shared memory wherever it lives: /dev/shm, and on a
+# hugetlbfs mount behind its redirect in /dev/shm (removing the redirect alone would keep the
+# hugepages of every benchmark's instance until make bench unmounts its hugetlbfs, and the
+# later parts would find the pool empty and run on tmpfs).
+shm_rm() {
+  local m
+  rm -f "/dev/shm/jetwire.$1"
+  for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do rm -f "$m/jetwire.$1"; done
+}
+
 # start_jetwire [--set k=v ...]: a fresh jetwire on the client CPUs, its log in
 # $WORK/jetwire.log; returns once its NATS session is up (non-zero after 30 s or an exit).
 start_jetwire() {
   N_JW=$((N_JW + 1))
   : > "$WORK/jetwire.log"
-  rm -f "/dev/shm/jetwire.$RUNID"
+  shm_rm "$RUNID"
   nice -n "${BENCH_JETWIRE_NICE:-0}" taskset -c "$CLI_CPUS" "${JW_BIN:-build/jetwire}" \
     -c dpdk-config/default.conf \
     --set "eal.file_prefix=$RUNID-$N_JW" --set "shm.instance=$RUNID" \
@@ -123,6 +133,6 @@ bench_teardown() {
   stop_jetwire
   ip netns exec jw-srv build/jwjs rm "$STREAM" >/dev/null 2>&1
   scripts/testnet.sh down >/dev/null 2>&1
-  rm -f "/dev/shm/jetwire.$RUNID"
+  shm_rm "$RUNID"
   rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
 }

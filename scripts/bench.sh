@@ -93,11 +93,21 @@ teardown_hugepages() {
   HUGE_OLD=
 }
 
-cleanup() {
-  # Processes: each benchmark script stops what it started (by pid) in its own trap, and
-  # `timeout` kills a benchmark's whole process group. Left here: files named by the run id.
+# After each part: files named by the run id. Processes: each benchmark script stops what it
+# started (by pid) in its own trap, and `timeout` kills a benchmark's whole process group.
+# The shm objects go from /dev/shm and from every hugetlbfs (behind their redirects), so the
+# next part finds the pool as the run began; the pool itself stays until exit (given back
+# after each part, it left every part but the first on tmpfs).
+part_cleanup() {
+  local m
   rm -f /dev/shm/jetwire."$JW_BENCH_RUN_ID"* 2>/dev/null
+  for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
+    rm -f "$m"/jetwire."$JW_BENCH_RUN_ID"* 2>/dev/null
+  done
   rm -rf /var/run/dpdk/"$JW_BENCH_RUN_ID"* 2>/dev/null
+}
+cleanup() {
+  part_cleanup
   teardown_hugepages
 }
 trap cleanup EXIT
@@ -168,7 +178,7 @@ run_bench() {
   fi
   [ "$rc" -ne 0 ] && echo "bench: $name ended with status $rc"
   printf '%s\t%s\t%s\n' "$name" "$rc" "$(( $(date +%s) - t0 ))" >> "$STATUS"
-  cleanup
+  part_cleanup
   return 0
 }
 # with_lock CMD...: CMD holding the reference network's lock (exit LOCK_BUSY if it stays

@@ -22,6 +22,7 @@ cd "$ROOT"
 [ "$(id -u)" -eq 0 ] || { echo "failover: needs root" >&2; exit 1; }
 source "$ROOT/scripts/testnet-lock.bash"
 jw_testnet_lock
+source "$ROOT/scripts/bench-jetwire.bash" # shm_rm
 for b in build/jetwire build/jwjs build/jwpub build/jwstat build/bench/natsgo_failover; do
   [ -x "$b" ] || { echo "failover: $b missing: make all benches" >&2; exit 1; }
 done
@@ -36,7 +37,7 @@ JW_PID=; GO_PID=
 cleanup() {
   [ -n "$JW_PID" ] && kill -TERM "$JW_PID" 2>/dev/null && sleep 1 && kill -KILL "$JW_PID" 2>/dev/null
   [ -n "$GO_PID" ] && kill -KILL "$GO_PID" 2>/dev/null
-  rm -f "/dev/shm/jetwire.$RUNID"
+  shm_rm "$RUNID"
   scripts/testnet.sh down >/dev/null 2>&1
   rm -rf "$WORK"
 }

@@ -42,7 +42,7 @@ cleanup() {
   stop_jetwire
   jwjs rm "$STREAM" >/dev/null 2>&1
   scripts/testnet.sh down >/dev/null 2>&1
-  rm -f "/dev/shm/jetwire.$RUNID"
+  shm_rm "$RUNID"
   rm -rf /var/run/dpdk/"$RUNID"-* "$WORK"
 }
 trap cleanup EXIT

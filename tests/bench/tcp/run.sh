@@ -36,7 +36,7 @@ cleanup() {
   ip netns del jw-cli 2>/dev/null
   ip netns exec jw-srv ip link del jwc1 2>/dev/null
   # the loss sweep's jetwire instances: their EAL directories and shm object
-  [ -n "${RUNID:-}" ] && rm -rf /var/run/dpdk/"$RUNID"-* "/dev/shm/jetwire.$RUNID"
+  [ -n "${RUNID:-}" ] && { rm -rf /var/run/dpdk/"$RUNID"-*; shm_rm "$RUNID"; }
   # and jwtcpsend's (jw-tcpsend-<pid>), once their process is gone
   for d in /var/run/dpdk/jw-tcpsend-*; do
     [ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
@@ -155,7 +155,7 @@ except Exception:
       grep -q "^reports: $EN acked" "$WORK/pub.out" && ip netns exec jw-srv build/jwjs verify "$st" "$EN" >/dev/null 2>&1 && eok=1
     fi
     ip netns exec jw-srv build/jwjs rm "$st" >/dev/null 2>&1
-    rm -f "/dev/shm/jetwire.$RUNID"
+    shm_rm "$RUNID"
     echo "$row $r $h $(val retransmits) $(val rto_expiries) $(val loss_probes) $erate $eok $ertx" >> "$WORK/lruns"
     echo "tcp: round $r $row: jwtcpsend rtx $(val retransmits) rto $(val rto_expiries) probes $(val loss_probes);" \
          "engine $erate acked/s, exactly once $([ $eok = 1 ] && echo yes || echo NO), rtx $ertx"

@@ -174,7 +174,8 @@ print(json.dumps(out))
 PY
 )
     pk=$(sed -n 's/.*port: rx [0-9]* tx \([0-9]*\) packets.*/\1/p' "$WORK/jetwire.log" | tail -1)
-    rm -rf /var/run/dpdk/"$RUNID-$N_JW" "/dev/shm/jetwire.$RUNID"
+    rm -rf /var/run/dpdk/"$RUNID-$N_JW"
+    shm_rm "$RUNID"
   fi
   sed "s/^/    | $client $mode: /" "$JW_TMP/row.err"
   local stored
