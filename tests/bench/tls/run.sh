@@ -196,11 +196,15 @@ PY
      "$JW_TMP/row.json" >> "$ROWS"
 }
 
+read -r -a CLIENT_LIST <<< "$CLIENTS"
 for rep in $(seq "$REPEATS"); do
   say "-- repeat $rep/$REPEATS"
-  # the order alternates between repeats: a row never always runs first
+  # the order alternates between repeats: a row never always runs first, and each repeat
+  # starts the client order one further along (jetwire before jetwire-b in every repeat
+  # would give one of them the server's faster spells)
   if [ $((rep % 2)) -eq 1 ]; then order="plain tls"; else order="tls plain"; fi
-  for client in $CLIENTS; do
+  for k in "${!CLIENT_LIST[@]}"; do
+    client=${CLIENT_LIST[$(((k + rep - 1) % ${#CLIENT_LIST[@]}))]}
     for mode in $order; do
       row "$rep" "$client" "$mode"
     done
