@@ -267,8 +267,8 @@ wr_buf(struct engine_conn *c, struct tcp_conn *tcp, uint32_t *room)
 }
 
 /* Seals the open segment record and hands it to TCP. */
-void
-engine_out_seal(struct engine_conn *c, struct tcp_conn *tcp)
+static void
+wr_seal(struct engine_conn *c, struct tcp_conn *tcp)
 {
 	struct tls_dir *d = &c->t.tls_tx;
 	ssize_t n;
@@ -310,7 +310,7 @@ wr_commit(struct engine_conn *c, struct tcp_conn *tcp, uint32_t n)
 	}
 	c->t.rec_len += JW_MIN(n, c->t.rec_cap - c->t.rec_len);
 	if (c->t.rec_len == c->t.rec_cap)
-		engine_out_seal(c, tcp);
+		wr_seal(c, tcp);
 }
 
 /* End of an iteration's writing: every record sealed and committed, the segment pushed.
@@ -324,7 +324,7 @@ engine_out_push(struct engine_conn *c, struct tcp_conn *tcp)
 		c->t.tls_hint = 0;
 		if (c->t.span && (c->t.frame_active || !span_finish(c, tcp)))
 			return;
-		engine_out_seal(c, tcp);
+		wr_seal(c, tcp);
 	}
 	tcp_tx_push(tcp);
 }
@@ -434,7 +434,7 @@ engine_out_idle(struct engine_conn *c, struct tcp_conn *tcp)
 		return;
 	c->t.tls_hint = 0;
 	if (!c->t.span || (!c->t.frame_active && span_finish(c, tcp))) {
-		engine_out_seal(c, tcp); /* a record opened for a frame that did not fit */
+		wr_seal(c, tcp); /* a record opened for a frame that did not fit */
 		if (session_tx_tls_ku_due(&c->sess) > 0) {
 			wr_key_update(c, tcp); /* asked for while we have nothing to send */
 			tcp_tx_push(tcp);

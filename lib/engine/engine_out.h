@@ -34,9 +34,6 @@ ssize_t engine_out_frame(struct engine_conn *c, struct tcp_conn *tcp, const stru
  * segment (see the function). */
 void engine_out_push(struct engine_conn *c, struct tcp_conn *tcp);
 
-/* Seals the open segment record and hands it to TCP (nothing without one). */
-void engine_out_seal(struct engine_conn *c, struct tcp_conn *tcp);
-
 /* An iteration that wrote nothing (TLS only; plain: nothing to do): the record opened for a
  * frame that did not fit is sealed, a spanning one finished when TCP has room, and a
  * KeyUpdate the server asked for goes out now rather than before the next publish. */
