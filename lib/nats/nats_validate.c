@@ -6,28 +6,9 @@
 int
 nats_subject_check(const char *s, size_t len)
 {
-	size_t tok_start = 0;
+	size_t n;
 
-	if (s == NULL || len == 0)
-		return -EINVAL;
-	if (len > NATS_SUBJECT_MAX)
-		return -E2BIG;
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			size_t tl = i - tok_start;
-
-			if (tl == 0)
-				return -EINVAL;
-			if (tl == 1 && (s[tok_start] == '*' || s[tok_start] == '>'))
-				return -EINVAL;
-			tok_start = i + 1;
-			continue;
-		}
-		unsigned char c = (unsigned char)s[i];
-		if (c <= ' ' || c == 0x7f)
-			return -EINVAL;
-	}
-	return 0;
+	return nats_subject_walk(s, len, false, &n);
 }
 
 static const char hdr_prefix[] = "NATS/1.0\r\n";

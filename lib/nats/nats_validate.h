@@ -6,6 +6,7 @@
 #define JW_NATS_VALIDATE_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "nats/nats-t.h"
@@ -19,6 +20,40 @@
  * Returns 0 when the subject may be published. */
 int nats_subject_check(const char *subject, size_t len);
 
+/* The one walk over a subject that both checks below make: the first n bytes (to_nul
+ * false: nats_subject_check's rules, a NUL byte is a control byte), or up to the NUL (to_nul
+ * true: n is ignored, at most NATS_SUBJECT_MAX + 1 bytes are read). Sets *len on success.
+ * Inline so that each caller's constant to_nul folds away. */
+static inline int
+nats_subject_walk(const char *s, size_t n, bool to_nul, size_t *len)
+{
+	size_t i, tok = 0;
+
+	if (s == NULL || (!to_nul && n == 0))
+		return -EINVAL;
+	if (!to_nul && n > NATS_SUBJECT_MAX)
+		return -E2BIG;
+	for (i = 0;; i++) {
+		bool end = to_nul ? s[i] == '\0' : i == n;
+
+		if (end || s[i] == '.') {
+			size_t tl = i - tok;
+
+			if (tl == 0 || (tl == 1 && (s[tok] == '*' || s[tok] == '>')))
+				return -EINVAL;
+			if (end)
+				break;
+			tok = i + 1;
+		} else if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] == 0x7f) {
+			return -EINVAL;
+		}
+		if (i == NATS_SUBJECT_MAX)
+			return -E2BIG; /* to_nul: byte NATS_SUBJECT_MAX + 1 is not the end */
+	}
+	*len = i;
+	return 0;
+}
+
 /* nats_subject_check for a NUL-terminated subject, in the one pass the publish call can
  * afford (no strlen first): the same subjects are accepted, and *len gets the length.
  * Reads at most NATS_SUBJECT_MAX + 1 bytes, so an unterminated or huge string costs no more.
@@ -28,29 +63,7 @@ int nats_subject_check(const char *subject, size_t len);
 static inline int
 nats_subject_scan(const char *s, size_t *len)
 {
-	size_t i, tok = 0;
-
-	if (s == NULL)
-		return -EINVAL;
-	for (i = 0;; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\0' || c == '.') {
-			size_t tl = i - tok;
-
-			if (tl == 0 || (tl == 1 && (s[tok] == '*' || s[tok] == '>')))
-				return -EINVAL;
-			if (c == '\0')
-				break;
-			tok = i + 1;
-		} else if (c <= ' ' || c == 0x7f) {
-			return -EINVAL;
-		}
-		if (i == NATS_SUBJECT_MAX)
-			return -E2BIG; /* byte NATS_SUBJECT_MAX + 1 is not the end */
-	}
-	*len = i;
-	return 0;
+	return nats_subject_walk(s, 0, true, len);
 }
 
 /* Checks a caller-supplied header block of len bytes.
