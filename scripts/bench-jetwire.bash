@@ -28,11 +28,13 @@ bench_init() {
 # shm_rm INSTANCE: the instance's shared memory wherever it lives: /dev/shm, and on a
 # hugetlbfs mount behind its redirect in /dev/shm (removing the redirect alone would keep the
 # hugepages of every benchmark's instance until make bench unmounts its hugetlbfs, and the
-# later parts would find the pool empty and run on tmpfs).
+# later parts would find the pool empty and run on tmpfs). INSTANCE may end in '*' (every
+# instance of a run id: scripts/bench.sh); instance names hold no blanks.
 shm_rm() {
   local m
-  rm -f "/dev/shm/jetwire.$1"
-  for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do rm -f "$m/jetwire.$1"; done
+  for m in /dev/shm $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
+    rm -f "$m"/jetwire.$1 # unquoted: the trailing '*', when given, globs
+  done
 }
 
 # start_jetwire [--set k=v ...]: a fresh jetwire on the client CPUs, its log in

@@ -98,12 +98,9 @@ teardown_hugepages() {
 # The shm objects go from /dev/shm and from every hugetlbfs (behind their redirects), so the
 # next part finds the pool as the run began; the pool itself stays until exit (given back
 # after each part, it left every part but the first on tmpfs).
+source "$ROOT/scripts/bench-jetwire.bash" # shm_rm
 part_cleanup() {
-  local m
-  rm -f /dev/shm/jetwire."$JW_BENCH_RUN_ID"* 2>/dev/null
-  for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do
-    rm -f "$m"/jetwire."$JW_BENCH_RUN_ID"* 2>/dev/null
-  done
+  shm_rm "$JW_BENCH_RUN_ID*"
   rm -rf /var/run/dpdk/"$JW_BENCH_RUN_ID"* 2>/dev/null
 }
 cleanup() {
